@@ -1,0 +1,380 @@
+//! `fleetbench run`: validate flags into a [`RunConfig`], open the adapter, run the plan, print
+//! the summary. Everything a user can get wrong is caught here, before the GPU is touched.
+
+use crate::cli::RunArgs;
+use anyhow::{bail, Context};
+use fleetbench::bench::{self, Backend, CaseSpec, SuiteEnd, TimingConfig};
+use fleetbench::gpu::{self, AdapterSelector};
+use fleetbench::kernels::{default_matmul_configs, KernelConfig};
+use fleetbench::results::{self, CaseStatus, ResultFile, RunInfo, SCHEMA_VERSION};
+use fleetbench::table::Format;
+use fleetbench::workload::{Dtype, Workload};
+use fleetbench::{fake::FakeBackend, machine, progress::ProgressObserver, render};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Largest matrix side accepted on the command line; adapters refuse far smaller sizes, but a
+/// side past this is a typo, not a benchmark.
+const MAX_SIDE: u64 = 1 << 17;
+
+/// Square sides of the quick suite, plus one non-square shape.
+const QUICK_SIZES: &[&str] = &["128", "256", "512", "320x192x256"];
+/// The default suite.
+const DEFAULT_SIZES: &[&str] = &["256", "512", "1024", "2048", "768x1536x512"];
+
+/// A validated `run`.
+struct RunConfig {
+    selector: AdapterSelector,
+    backend: Option<String>,
+    plan_shapes: Vec<Workload>,
+    kernels: Vec<KernelConfig>,
+    timing: TimingConfig,
+    seed: u64,
+    output: Option<PathBuf>,
+    output_dir: PathBuf,
+    force: bool,
+    quiet: bool,
+    format: Format,
+    fake: Option<(String, f64)>,
+}
+
+pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let command: Vec<String> = std::env::args().collect();
+    let config = validate(args)?;
+    let mut backend = open_backend(&config)?;
+    let plan = plan(&config);
+    let path = output_path(&config, backend.adapter())?;
+    let mut file = new_file(&config, backend.adapter().clone(), command);
+    let interrupted = install_interrupt_handler()?;
+    let mut progress = ProgressObserver::new(config.quiet);
+    let end = bench::run_suite(
+        backend.as_mut(),
+        &plan,
+        &config.timing,
+        &mut file,
+        &path,
+        &mut progress,
+        &interrupted,
+    )
+    .with_context(|| format!("writing {}", path.display()))?;
+    progress.finish();
+    print!("{}", render::run_summary(&file).render(config.format));
+    eprintln!("wrote {} ({} cases)", path.display(), file.cases.len());
+    finish(end, &file)
+}
+
+fn finish(end: SuiteEnd, file: &ResultFile) -> anyhow::Result<ExitCode> {
+    if end == SuiteEnd::Interrupted {
+        eprintln!(
+            "interrupted: {} finished case(s) are saved; the run is marked incomplete",
+            file.cases.len()
+        );
+        return Ok(ExitCode::from(130));
+    }
+    let failed = file
+        .cases
+        .iter()
+        .filter(|c| c.status == CaseStatus::Failed)
+        .count();
+    if failed > 0 {
+        eprintln!("{failed} case(s) failed; their times are not reported as throughput");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
+    if args.samples < 2 {
+        bail!("--samples {}: at least 2 samples are needed", args.samples);
+    }
+    let warmup = args.warmup.unwrap_or(if args.quick { 0.2 } else { 0.5 });
+    if !(warmup.is_finite() && (0.0..=3600.0).contains(&warmup)) {
+        bail!("--warmup {warmup}: expected seconds between 0 and 3600");
+    }
+    if !(args.gpu_timeout.is_finite() && args.gpu_timeout > 0.0) {
+        bail!(
+            "--gpu-timeout {}: expected a positive number of seconds",
+            args.gpu_timeout
+        );
+    }
+    let max_memory = args.max_memory.as_deref().map(parse_bytes).transpose()?;
+    let sizes: Vec<String> = if !args.sizes.is_empty() {
+        args.sizes.clone()
+    } else if args.quick {
+        QUICK_SIZES.iter().map(|s| s.to_string()).collect()
+    } else {
+        DEFAULT_SIZES.iter().map(|s| s.to_string()).collect()
+    };
+    let plan_shapes = sizes
+        .iter()
+        .map(|s| parse_shape(s))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(RunConfig {
+        selector: selector(&args)?,
+        backend: args.backend.clone(),
+        plan_shapes,
+        kernels: select_kernels(&args.kernels)?,
+        timing: TimingConfig {
+            warmup: Duration::from_secs_f64(warmup),
+            samples: args.samples,
+            bounds_checks: !args.no_bounds_checks,
+            max_memory,
+            gpu_timeout: Duration::from_secs_f64(args.gpu_timeout),
+            ..TimingConfig::default()
+        },
+        seed: args.seed.unwrap_or_else(clock_seed),
+        output: args.output.clone(),
+        output_dir: args
+            .output_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("results")),
+        force: args.force,
+        quiet: args.quiet,
+        format: args.format,
+        fake: args.fake.as_deref().map(parse_fake).transpose()?,
+    })
+}
+
+fn selector(args: &RunArgs) -> anyhow::Result<AdapterSelector> {
+    let raw = match (&args.device, &args.device_from_env) {
+        (Some(d), _) => Some(d.clone()),
+        (None, Some(var)) => Some(
+            std::env::var(var)
+                .with_context(|| format!("--device-from-env {var}: the variable is not set"))?,
+        ),
+        (None, None) => None,
+    };
+    Ok(match raw {
+        None => AdapterSelector::Best,
+        Some(text) if text.trim().is_empty() => bail!("--device: empty adapter name"),
+        Some(text) => match text.trim().parse::<usize>() {
+            Ok(i) => AdapterSelector::Index(i),
+            Err(_) => AdapterSelector::Name(text),
+        },
+    })
+}
+
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+}
+
+/// `N` → N×N×N, `MxNxK` → that shape; every side from 1 to [`MAX_SIDE`].
+fn parse_shape(text: &str) -> anyhow::Result<Workload> {
+    let parts: Vec<&str> = text.trim().split(['x', 'X']).collect();
+    let sides: Vec<u64> = parts
+        .iter()
+        .map(|p| p.trim().parse::<u64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| anyhow::anyhow!("--sizes '{text}': expected N or MxNxK with whole numbers"))?;
+    let (m, n, k) = match sides.as_slice() {
+        [s] => (*s, *s, *s),
+        [m, n, k] => (*m, *n, *k),
+        _ => bail!("--sizes '{text}': expected N or MxNxK"),
+    };
+    if [m, n, k].iter().any(|s| *s == 0 || *s > MAX_SIDE) {
+        bail!("--sizes '{text}': every side must be between 1 and {MAX_SIDE}");
+    }
+    Ok(Workload::matmul(Dtype::F32, m, n, k))
+}
+
+/// `512M`, `4G`, `1048576` → bytes.
+fn parse_bytes(text: &str) -> anyhow::Result<u64> {
+    let t = text.trim();
+    let (digits, scale) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let scale: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => bail!("--max-memory '{text}': unknown unit (use K, M, G or T)"),
+            };
+            (&t[..i], scale)
+        }
+        _ => (t, 1),
+    };
+    let value: u64 = digits.parse().map_err(|_| {
+        anyhow::anyhow!("--max-memory '{text}': expected a size such as 512M or 4G")
+    })?;
+    value
+        .checked_mul(scale)
+        .filter(|v| *v > 0)
+        .ok_or_else(|| anyhow::anyhow!("--max-memory '{text}': must be positive and below 16 EiB"))
+}
+
+fn select_kernels(ids: &[String]) -> anyhow::Result<Vec<KernelConfig>> {
+    let all = default_matmul_configs();
+    if ids.is_empty() {
+        return Ok(all);
+    }
+    ids.iter()
+        .map(|id| {
+            all.iter()
+                .find(|k| k.spec.id == id.trim())
+                .cloned()
+                .ok_or_else(|| {
+                    let known: Vec<&str> = all.iter().map(|k| k.spec.id).collect();
+                    anyhow::anyhow!(
+                        "--kernels: unknown kernel '{id}' (known: {})",
+                        known.join(", ")
+                    )
+                })
+        })
+        .collect()
+}
+
+fn parse_fake(text: &str) -> anyhow::Result<(String, f64)> {
+    let (name, rate) = text
+        .rsplit_once(':')
+        .ok_or_else(|| anyhow::anyhow!("--fake '{text}': expected NAME:GFLOPS"))?;
+    let rate: f64 = rate
+        .parse()
+        .ok()
+        .filter(|r: &f64| r.is_finite() && *r > 0.0)
+        .ok_or_else(|| anyhow::anyhow!("--fake '{text}': GFLOPS must be a positive number"))?;
+    Ok((name.to_string(), rate))
+}
+
+fn open_backend(config: &RunConfig) -> anyhow::Result<Box<dyn Backend>> {
+    if let Some((name, rate)) = &config.fake {
+        return Ok(Box::new(FakeBackend::new(name, *rate, 0.02, config.seed)));
+    }
+    let ctx = gpu::open_device(&config.selector, config.backend.as_deref())?;
+    Ok(Box::new(gpu::WgpuBackend::new(ctx)))
+}
+
+fn plan(config: &RunConfig) -> Vec<CaseSpec> {
+    let mut plan = Vec::new();
+    for workload in &config.plan_shapes {
+        for kernel in &config.kernels {
+            let index = plan.len() as u64;
+            plan.push(CaseSpec {
+                workload: *workload,
+                kernel: kernel.clone(),
+                seed: config
+                    .seed
+                    .wrapping_add(index.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            });
+        }
+    }
+    plan
+}
+
+fn output_path(
+    config: &RunConfig,
+    adapter: &fleetbench::results::AdapterRecord,
+) -> anyhow::Result<PathBuf> {
+    let path = match &config.output {
+        Some(p) => p.clone(),
+        None => {
+            let name = results::default_path(&machine::today(), &adapter.name, &adapter.backend);
+            config.output_dir.join(name.file_name().unwrap_or_default())
+        }
+    };
+    if path.is_dir() {
+        bail!(
+            "{}: is a directory; give a file name with -o",
+            path.display()
+        );
+    }
+    if path.exists() && !config.force {
+        bail!(
+            "{}: already exists (use --force to overwrite)",
+            path.display()
+        );
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("{}: cannot create the output directory", parent.display()))?;
+    }
+    Ok(path)
+}
+
+fn new_file(
+    config: &RunConfig,
+    adapter: fleetbench::results::AdapterRecord,
+    command: Vec<String>,
+) -> ResultFile {
+    let started_at = machine::now_rfc3339();
+    let run_id = format!(
+        "{}-{:08x}",
+        started_at.replace([':', '-'], ""),
+        config.seed as u32
+    );
+    ResultFile {
+        schema_version: SCHEMA_VERSION,
+        machine: machine::describe(adapter, gpu::WGPU_VERSION),
+        run: RunInfo {
+            run_id,
+            command,
+            started_at,
+            finished_at: None,
+            seed: config.seed,
+            warmup_s: config.timing.warmup.as_secs_f64(),
+            samples: config.timing.samples,
+            complete: false,
+        },
+        cases: Vec::new(),
+    }
+}
+
+/// First Ctrl-C: finish the case in flight, save, exit 130. Second: exit at once (the file on
+/// disk is already valid, as it is saved atomically after every case).
+fn install_interrupt_handler() -> anyhow::Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let handler_flag = flag.clone();
+    ctrlc::set_handler(move || {
+        if handler_flag.swap(true, Ordering::SeqCst) {
+            eprintln!("\ninterrupted again: stopping now; finished cases are saved");
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupted: finishing the case in flight (Ctrl-C again to stop now)");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    Ok(flag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_parse_and_bad_ones_are_refused() {
+        assert_eq!(
+            parse_shape("512").unwrap(),
+            Workload::matmul(Dtype::F32, 512, 512, 512)
+        );
+        assert_eq!(
+            parse_shape("2x3X4").unwrap(),
+            Workload::matmul(Dtype::F32, 2, 3, 4)
+        );
+        for bad in ["0", "abc", "1x2", "-5", "999999999", "1x2x3x4", ""] {
+            assert!(parse_shape(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn byte_sizes_parse() {
+        assert_eq!(parse_bytes("512M").unwrap(), 512 << 20);
+        assert_eq!(parse_bytes("4g").unwrap(), 4 << 30);
+        assert_eq!(parse_bytes("1000").unwrap(), 1000);
+        for bad in ["0", "12Q", "x", "99999999999T"] {
+            assert!(parse_bytes(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn fake_spec_parses() {
+        assert_eq!(
+            parse_fake("gpu:a:12.5").unwrap(),
+            ("gpu:a".to_string(), 12.5)
+        );
+        assert!(parse_fake("gpu").is_err());
+        assert!(parse_fake("gpu:-1").is_err());
+    }
+}

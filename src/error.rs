@@ -1,0 +1,78 @@
+//! Typed errors for the library. Every variant that touches a file carries its path, so the
+//! binary's one-line message always says *which* file was wrong, not only *what* was wrong.
+
+use std::path::PathBuf;
+
+/// Everything the library can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file was read but its contents could not be parsed.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file involved.
+        path: PathBuf,
+        /// What was wrong, in one line.
+        message: String,
+    },
+    /// A file parsed but its contents are inconsistent or out of range.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file involved.
+        path: PathBuf,
+        /// What was wrong, in one line.
+        message: String,
+    },
+    /// A user-supplied option or value is not acceptable.
+    #[error("{0}")]
+    Config(String),
+    /// No adapter, a failed device request, or another GPU-side problem.
+    #[error("{0}")]
+    Gpu(String),
+    /// The requested output file exists and `--force` was not given.
+    #[error("{path}: already exists (use --force to overwrite)")]
+    Exists {
+        /// The file that would have been overwritten.
+        path: PathBuf,
+    },
+    /// Too few usable values to compute a statistic.
+    #[error("not enough samples: {0}")]
+    Samples(String),
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An I/O error for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A parse error for `path`.
+    pub fn parse(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::Parse {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A consistency error for `path`.
+    pub fn invalid(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Instance, adapter and device: enumeration, selection, and a device opened with the adapter's
+//! own limits and the optional features fleetbench can use.
+
+use crate::error::{Error, Result};
+use crate::results::{AdapterRecord, LimitsRecord};
+use std::sync::{Arc, Mutex};
+
+/// How the user picked an adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdapterSelector {
+    /// The best adapter available: discrete, then integrated, then anything else.
+    Best,
+    /// By position in `fleetbench devices`.
+    Index(usize),
+    /// The first adapter whose name contains this text (case-insensitive).
+    Name(String),
+}
+
+fn instance() -> wgpu::Instance {
+    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+}
+
+fn backends_from(filter: Option<&str>) -> Result<wgpu::Backends> {
+    let Some(name) = filter else {
+        return Ok(wgpu::Backends::all());
+    };
+    match name.to_ascii_lowercase().as_str() {
+        "vulkan" => Ok(wgpu::Backends::VULKAN),
+        "metal" => Ok(wgpu::Backends::METAL),
+        "dx12" => Ok(wgpu::Backends::DX12),
+        "gl" | "gles" | "opengl" => Ok(wgpu::Backends::GL),
+        other => Err(Error::Config(format!(
+            "unknown backend '{other}' (expected vulkan, metal, dx12 or gl)"
+        ))),
+    }
+}
+
+fn enumerate(backend: Option<&str>) -> Result<Vec<wgpu::Adapter>> {
+    let backends = backends_from(backend)?;
+    Ok(pollster::block_on(instance().enumerate_adapters(backends)))
+}
+
+/// Every adapter wgpu can see on the chosen backends, as records.
+pub fn list_adapters(backend: Option<&str>) -> Result<Vec<AdapterRecord>> {
+    Ok(enumerate(backend)?
+        .iter()
+        .enumerate()
+        .map(|(i, a)| record(i, a))
+        .collect())
+}
+
+/// Names of the features fleetbench cares about that the adapter has.
+fn feature_names(features: wgpu::Features) -> Vec<String> {
+    let known = [
+        (wgpu::Features::TIMESTAMP_QUERY, "timestamp_query"),
+        (
+            wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES,
+            "timestamp_query_inside_passes",
+        ),
+        (wgpu::Features::SHADER_F16, "shader_f16"),
+        (wgpu::Features::SUBGROUP, "subgroup"),
+        (
+            wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX,
+            "cooperative_matrix",
+        ),
+        (
+            wgpu::Features::PIPELINE_STATISTICS_QUERY,
+            "pipeline_statistics_query",
+        ),
+        (
+            wgpu::Features::SHADER_FLOAT32_ATOMIC,
+            "shader_float32_atomic",
+        ),
+    ];
+    known
+        .iter()
+        .filter(|(f, _)| features.contains(*f))
+        .map(|(_, n)| n.to_string())
+        .collect()
+}
+
+fn record(index: usize, adapter: &wgpu::Adapter) -> AdapterRecord {
+    let info = adapter.get_info();
+    let limits = adapter.limits();
+    let features = adapter.features();
+    AdapterRecord {
+        index,
+        name: info.name.clone(),
+        backend: info.backend.to_str().to_string(),
+        device_type: device_type_name(info.device_type).to_string(),
+        vendor_id: info.vendor,
+        device_id: info.device,
+        driver: info.driver.clone(),
+        driver_info: info.driver_info.clone(),
+        features: feature_names(features),
+        limits: LimitsRecord {
+            max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
+            max_buffer_size: limits.max_buffer_size,
+            max_compute_workgroup_storage_size: limits.max_compute_workgroup_storage_size,
+            max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
+            max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
+            max_texture_dimension_2d: limits.max_texture_dimension_2d,
+            min_subgroup_size: info.subgroup_min_size,
+            max_subgroup_size: info.subgroup_max_size,
+        },
+        timestamp_period_ns: None,
+        cooperative_matrix: cooperative_shapes(adapter, features),
+    }
+}
+
+fn cooperative_shapes(adapter: &wgpu::Adapter, features: wgpu::Features) -> Vec<String> {
+    if !features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
+        return Vec::new();
+    }
+    adapter
+        .cooperative_matrix_properties()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}x{}x{} {:?}->{:?}",
+                p.m_size, p.n_size, p.k_size, p.ab_type, p.cr_type
+            )
+            .to_lowercase()
+        })
+        .collect()
+}
+
+fn device_type_name(t: wgpu::DeviceType) -> &'static str {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => "discrete_gpu",
+        wgpu::DeviceType::IntegratedGpu => "integrated_gpu",
+        wgpu::DeviceType::VirtualGpu => "virtual_gpu",
+        wgpu::DeviceType::Cpu => "cpu",
+        wgpu::DeviceType::Other => "other",
+    }
+}
+
+fn preference(t: wgpu::DeviceType) -> u8 {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    }
+}
+
+fn backend_preference(b: wgpu::Backend) -> u8 {
+    match b {
+        wgpu::Backend::Vulkan | wgpu::Backend::Metal | wgpu::Backend::Dx12 => 0,
+        _ => 1,
+    }
+}
+
+fn select(
+    adapters: Vec<wgpu::Adapter>,
+    selector: &AdapterSelector,
+) -> Result<(usize, wgpu::Adapter)> {
+    let count = adapters.len();
+    let found = match selector {
+        AdapterSelector::Best => adapters.into_iter().enumerate().min_by_key(|(_, a)| {
+            let info = a.get_info();
+            (
+                preference(info.device_type),
+                backend_preference(info.backend),
+            )
+        }),
+        AdapterSelector::Index(i) => adapters.into_iter().enumerate().nth(*i),
+        AdapterSelector::Name(text) => {
+            let needle = text.to_lowercase();
+            adapters
+                .into_iter()
+                .enumerate()
+                .find(|(_, a)| a.get_info().name.to_lowercase().contains(&needle))
+        }
+    };
+    found.ok_or_else(|| match selector {
+        AdapterSelector::Best => Error::Gpu(no_adapter_message()),
+        AdapterSelector::Index(i) => Error::Config(format!(
+            "--device {i}: no such adapter ({count} found; see `fleetbench devices`)"
+        )),
+        AdapterSelector::Name(n) => Error::Config(format!(
+            "--device '{n}': no adapter name contains it (see `fleetbench devices`)"
+        )),
+    })
+}
+
+/// The message shown when wgpu finds no adapter at all.
+pub fn no_adapter_message() -> String {
+    "no GPU adapter found. On a machine without a GPU install Mesa's software Vulkan driver \
+     (Debian/Ubuntu: `apt-get install mesa-vulkan-drivers`) and run `fleetbench devices` again"
+        .to_string()
+}
+
+/// An opened device with the facts a runner needs.
+pub struct GpuContext {
+    /// The record of the adapter, with the timestamp period filled in.
+    pub record: AdapterRecord,
+    /// The device.
+    pub device: wgpu::Device,
+    /// Its queue.
+    pub queue: wgpu::Queue,
+    /// Whether pass timestamps are enabled on the device.
+    pub timestamps: bool,
+    /// Errors wgpu reported outside any error scope (kept, never panicked on).
+    pub uncaptured: Arc<Mutex<Vec<String>>>,
+    /// Set when the driver reports the device lost.
+    pub lost: Arc<Mutex<Option<String>>>,
+}
+
+/// Opens the selected adapter with its own limits and every optional feature fleetbench uses.
+pub fn open_device(selector: &AdapterSelector, backend: Option<&str>) -> Result<GpuContext> {
+    let (index, adapter) = select(enumerate(backend)?, selector)?;
+    let mut record = record(index, &adapter);
+    let wanted =
+        wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SHADER_F16 | wgpu::Features::SUBGROUP;
+    let features = adapter.features() & wanted;
+    let desc = wgpu::DeviceDescriptor {
+        label: Some("fleetbench"),
+        required_features: features,
+        required_limits: adapter.limits(),
+        ..Default::default()
+    };
+    let (device, queue) = pollster::block_on(adapter.request_device(&desc))
+        .map_err(|e| Error::Gpu(format!("{}: cannot open device: {e}", record.name)))?;
+    let timestamps = features.contains(wgpu::Features::TIMESTAMP_QUERY);
+    if timestamps {
+        record.timestamp_period_ns = Some(queue.get_timestamp_period());
+    }
+    let uncaptured = Arc::new(Mutex::new(Vec::new()));
+    let sink = uncaptured.clone();
+    device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+        if let Ok(mut v) = sink.lock() {
+            v.push(one_line(&e.to_string()));
+        }
+    }));
+    let lost = Arc::new(Mutex::new(None));
+    let lost_sink = lost.clone();
+    device.set_device_lost_callback(move |reason, message| {
+        if let Ok(mut l) = lost_sink.lock() {
+            *l = Some(format!("device lost ({reason:?}): {}", one_line(&message)));
+        }
+    });
+    Ok(GpuContext {
+        record,
+        device,
+        queue,
+        timestamps,
+        uncaptured,
+        lost,
+    })
+}
+
+/// Folds a multi-line driver or validation message into one line.
+pub(crate) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

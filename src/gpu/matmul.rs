@@ -1,0 +1,343 @@
+//! The wgpu backend: runs a matmul case — buffers, pipeline, one verified dispatch, warm-up by
+//! time, then timed samples with pass timestamps and the host clock.
+
+use super::context::{one_line, GpuContext};
+use super::timestamps::PassTimer;
+use crate::bench::{Backend, CaseSpec, TimingConfig};
+use crate::error::{Error, Result};
+use crate::kernels::{matmul_buffer_bytes, resource_problem};
+use crate::results::{derive_timing, AdapterRecord, Case, CaseStatus, RawTiming, Verification};
+use crate::workload::{matmul_inputs, matmul_reference, relative_frobenius_error, Workload};
+use std::time::{Duration, Instant};
+
+/// Runs cases on a real adapter through wgpu.
+pub struct WgpuBackend {
+    ctx: GpuContext,
+    timer: Option<PassTimer>,
+}
+
+impl WgpuBackend {
+    /// Wraps an opened device.
+    pub fn new(ctx: GpuContext) -> Self {
+        let timer = ctx
+            .record
+            .timestamp_period_ns
+            .filter(|_| ctx.timestamps)
+            .map(|p| PassTimer::new(&ctx.device, p));
+        WgpuBackend { ctx, timer }
+    }
+
+    fn lost(&self) -> Option<String> {
+        self.ctx.lost.lock().ok().and_then(|l| l.clone())
+    }
+}
+
+impl Backend for WgpuBackend {
+    fn adapter(&self) -> &AdapterRecord {
+        &self.ctx.record
+    }
+
+    fn run_case(&mut self, spec: &CaseSpec, timing: &TimingConfig) -> Case {
+        let checks = timing.bounds_checks;
+        if let Some(reason) = self.lost() {
+            return spec.not_run(CaseStatus::Failed, reason, checks);
+        }
+        if let Some(reason) = spec.kernel.shape_problem(&spec.workload) {
+            return spec.not_run(CaseStatus::Skipped, reason, checks);
+        }
+        let limits = &self.ctx.record.limits;
+        if let Some(reason) =
+            resource_problem(&spec.kernel, &spec.workload, limits, timing.max_memory)
+        {
+            return spec.not_run(CaseStatus::Skipped, reason, checks);
+        }
+        match self.measure(spec, timing) {
+            Ok(case) => case,
+            Err(e) => spec.not_run(CaseStatus::Failed, one_line(&e.to_string()), checks),
+        }
+    }
+}
+
+/// Buffers and pipeline of one prepared matmul.
+struct Prepared {
+    pipeline: wgpu::ComputePipeline,
+    bind_group: wgpu::BindGroup,
+    c: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    c_bytes: u64,
+    dispatch: [u32; 3],
+}
+
+impl WgpuBackend {
+    fn measure(&self, spec: &CaseSpec, timing: &TimingConfig) -> Result<Case> {
+        let w = spec.workload;
+        let (a, b) = matmul_inputs(w.m, w.n, w.k, spec.seed);
+        let prepared = self.prepare(spec, &a, &b, timing.bounds_checks)?;
+        let first = self.submit_batch(&prepared, 1, false, timing.gpu_timeout)?;
+        let got = self.read_output(&prepared)?;
+        let want = matmul_reference(&a, &b, w.m as usize, w.n as usize, w.k as usize);
+        let verification = verify(&got, &want, &w);
+        let mut case = spec.not_run(CaseStatus::Passed, String::new(), timing.bounds_checks);
+        case.reason = None;
+        if verification.rel_error.is_nan() || verification.rel_error > verification.tolerance {
+            case.status = CaseStatus::Failed;
+            case.reason = Some(format!(
+                "verification failed: relative error {:e} > {:e}",
+                verification.rel_error, verification.tolerance
+            ));
+            case.verification = Some(verification);
+            return Ok(case);
+        }
+        case.verification = Some(verification);
+        let (per_sample, warmup_dispatches) = self.warm_up(&prepared, first, timing)?;
+        let raw = self.sample(&prepared, per_sample, warmup_dispatches, timing)?;
+        case.timing = Some(derive_timing(&w, raw)?);
+        Ok(case)
+    }
+
+    fn prepare(&self, spec: &CaseSpec, a: &[f32], b: &[f32], checks: bool) -> Result<Prepared> {
+        let device = &self.ctx.device;
+        let w = spec.workload;
+        let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let [_, _, c_bytes] = matmul_buffer_bytes(&w);
+        let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        let a_buf = self.upload("A", bytemuck::cast_slice(a), storage);
+        let b_buf = self.upload("B", bytemuck::cast_slice(b), storage);
+        let c = self.buffer("C", c_bytes, storage | wgpu::BufferUsages::COPY_SRC);
+        let readback = self.buffer(
+            "C readback",
+            c_bytes,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        );
+        let dims: [u32; 4] = [w.m as u32, w.n as u32, w.k as u32, 0];
+        let dims_buf = self.upload(
+            "dims",
+            bytemuck::cast_slice(&dims),
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
+        let pipeline = self.pipeline(spec, checks);
+        let layout = pipeline.get_bind_group_layout(0);
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("matmul"),
+            layout: &layout,
+            entries: &[
+                entry(0, &a_buf),
+                entry(1, &b_buf),
+                entry(2, &c),
+                entry(3, &dims_buf),
+            ],
+        });
+        if let Some(e) = pollster::block_on(validation.pop()) {
+            return Err(Error::Gpu(format!("validation error: {e}")));
+        }
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Gpu(format!("out of memory: {e}")));
+        }
+        // Poison C: 0xFF bytes are NaN as f32, so an output the kernel never wrote fails the check.
+        self.ctx
+            .queue
+            .write_buffer(&c, 0, &vec![0xFFu8; c_bytes as usize]);
+        Ok(Prepared {
+            pipeline,
+            bind_group,
+            c,
+            readback,
+            c_bytes,
+            dispatch: spec.kernel.dispatch(&w),
+        })
+    }
+
+    fn buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size,
+            usage,
+            mapped_at_creation: false,
+        })
+    }
+
+    fn upload(&self, label: &str, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        let buf = self.buffer(label, bytes.len() as u64, usage);
+        self.ctx.queue.write_buffer(&buf, 0, bytes);
+        buf
+    }
+
+    fn pipeline(&self, spec: &CaseSpec, checks: bool) -> wgpu::ComputePipeline {
+        let device = &self.ctx.device;
+        let desc = wgpu::ShaderModuleDescriptor {
+            label: Some(spec.kernel.spec.id),
+            source: wgpu::ShaderSource::Wgsl(spec.kernel.spec.source.into()),
+        };
+        let module = if checks {
+            device.create_shader_module(desc)
+        } else {
+            // SAFETY: every kernel guards its indices against the dims uniform, and the host
+            // checks shapes before dispatch; the bounds checks only duplicate those guards.
+            unsafe {
+                device.create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked())
+            }
+        };
+        let constants: Vec<(&str, f64)> = spec
+            .kernel
+            .overrides
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(spec.kernel.spec.id),
+            layout: None,
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: wgpu::PipelineCompilationOptions {
+                constants: &constants,
+                zero_initialize_workgroup_memory: false,
+            },
+            cache: None,
+        })
+    }
+
+    /// Submits `count` dispatches in one pass and waits; returns host seconds for the whole
+    /// submission. With `timed`, the pass carries timestamps and they are resolved.
+    fn submit_batch(
+        &self,
+        p: &Prepared,
+        count: u32,
+        timed: bool,
+        timeout: Duration,
+    ) -> Result<f64> {
+        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        let timer = self.timer.as_ref().filter(|_| timed);
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("matmul"),
+                timestamp_writes: timer.map(PassTimer::writes),
+            });
+            pass.set_pipeline(&p.pipeline);
+            pass.set_bind_group(0, &p.bind_group, &[]);
+            let [x, y, z] = p.dispatch;
+            for _ in 0..count {
+                pass.dispatch_workgroups(x, y, z);
+            }
+        }
+        if let Some(t) = timer {
+            t.resolve(&mut encoder);
+        }
+        let start = Instant::now();
+        let index = self.ctx.queue.submit([encoder.finish()]);
+        self.wait(Some(index), timeout)?;
+        Ok(start.elapsed().as_secs_f64())
+    }
+
+    fn wait(&self, index: Option<wgpu::SubmissionIndex>, timeout: Duration) -> Result<()> {
+        let poll = wgpu::PollType::Wait {
+            submission_index: index,
+            timeout: Some(timeout),
+        };
+        self.ctx
+            .device
+            .poll(poll)
+            .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
+        if let Some(lost) = self.lost() {
+            return Err(Error::Gpu(lost));
+        }
+        if let Some(err) = self.ctx.uncaptured.lock().ok().and_then(|mut v| v.pop()) {
+            return Err(Error::Gpu(err));
+        }
+        Ok(())
+    }
+
+    fn read_output(&self, p: &Prepared) -> Result<Vec<f32>> {
+        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(&p.c, 0, &p.readback, 0, p.c_bytes);
+        self.ctx.queue.submit([encoder.finish()]);
+        let bytes = read_buffer(&self.ctx.device, &p.readback, p.c_bytes)?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+
+    /// Runs dispatches until the warm-up time has passed, then picks how many dispatches one
+    /// sample batches. Returns (dispatches per sample, warm-up dispatches run).
+    fn warm_up(&self, p: &Prepared, first_s: f64, timing: &TimingConfig) -> Result<(u32, u32)> {
+        let start = Instant::now();
+        let mut per_dispatch = first_s;
+        let mut dispatches = 1u32;
+        while start.elapsed() < timing.warmup {
+            per_dispatch = self.submit_batch(p, 1, false, timing.gpu_timeout)?;
+            dispatches += 1;
+        }
+        let target = timing.target_sample.as_secs_f64();
+        let per_sample = (target / per_dispatch.max(1e-9)).ceil().clamp(1.0, 1000.0) as u32;
+        Ok((per_sample, dispatches))
+    }
+
+    fn sample(
+        &self,
+        p: &Prepared,
+        per_sample: u32,
+        warmup: u32,
+        timing: &TimingConfig,
+    ) -> Result<RawTiming> {
+        let mut host_s = Vec::with_capacity(timing.samples);
+        let mut gpu_s = self
+            .timer
+            .as_ref()
+            .map(|_| Vec::with_capacity(timing.samples));
+        for _ in 0..timing.samples {
+            let host = self.submit_batch(p, per_sample, true, timing.gpu_timeout)?;
+            host_s.push(host / f64::from(per_sample));
+            if let (Some(timer), Some(gpu)) = (&self.timer, gpu_s.as_mut()) {
+                let seconds = timer.read(&self.ctx.device, &self.ctx.queue)?;
+                gpu.push(seconds / f64::from(per_sample));
+            }
+        }
+        Ok(RawTiming {
+            host_s,
+            gpu_s,
+            dispatches_per_sample: per_sample,
+            warmup_dispatches: warmup,
+        })
+    }
+}
+
+fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry {
+        binding,
+        resource: buffer.as_entire_binding(),
+    }
+}
+
+fn verify(got: &[f32], want: &[f64], w: &Workload) -> Verification {
+    Verification {
+        rel_error: relative_frobenius_error(got, want),
+        tolerance: w.dtype.tolerance(),
+        reference: "cpu_f64".to_string(),
+        checked_elements: want.len() as u64,
+        total_elements: w.m * w.n,
+    }
+}
+
+/// Maps a MAP_READ buffer, copies `size` bytes out and unmaps it.
+pub(crate) fn read_buffer(
+    device: &wgpu::Device,
+    buffer: &wgpu::Buffer,
+    size: u64,
+) -> Result<Vec<u8>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    buffer.map_async(wgpu::MapMode::Read, 0..size, move |r| {
+        let _ = tx.send(r);
+    });
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map_err(|e| Error::Gpu(format!("waiting for read-back: {e}")))?;
+    rx.recv()
+        .map_err(|_| Error::Gpu("read-back callback never ran".to_string()))?
+        .map_err(|e| Error::Gpu(format!("mapping a buffer failed: {e}")))?;
+    let bytes = {
+        let view = buffer
+            .get_mapped_range(0..size)
+            .map_err(|e| Error::Gpu(format!("reading a mapped buffer: {e}")))?;
+        view.to_vec()
+    };
+    buffer.unmap();
+    Ok(bytes)
+}

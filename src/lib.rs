@@ -1,0 +1,24 @@
+//! fleetbench: how much compute is a GPU, or a fleet of them, really worth?
+//!
+//! It runs verified WGSL kernels on any adapter wgpu reaches, keeps every raw sample in a
+//! versioned result file, and turns files from many machines into measured equivalence ratios.
+//! Only [`gpu`] touches wgpu; everything else takes data and returns data, and is tested without
+//! a GPU.
+
+#![deny(missing_docs)]
+
+pub mod bench;
+pub mod error;
+pub mod fake;
+pub mod gpu;
+pub mod kernels;
+pub mod machine;
+pub mod progress;
+pub mod render;
+pub mod results;
+pub mod stats;
+pub mod table;
+pub mod units;
+pub mod workload;
+
+pub use error::{Error, Result};

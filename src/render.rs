@@ -1,0 +1,100 @@
+//! Tables people read after a run or a device listing. Pure: data in, [`Table`] out.
+
+use crate::results::{AdapterRecord, CaseStatus, ResultFile};
+use crate::table::Table;
+
+/// One row per case: status, median throughput with its 95% interval, verification error and
+/// whether the two clocks disagreed. Failed cases show no throughput: a wrong answer has none.
+pub fn run_summary(file: &ResultFile) -> Table {
+    let mut t = Table::new(&[
+        "case",
+        "status",
+        "median",
+        "95% CI",
+        "unit",
+        "rel. error",
+        "note",
+    ]);
+    for case in &file.cases {
+        let error = case
+            .verification
+            .as_ref()
+            .map_or("-".to_string(), |v| format!("{:.1e}", v.rel_error));
+        let (median, ci, unit, note) = match (case.status, &case.timing) {
+            (CaseStatus::Passed, Some(timing)) => {
+                let s = &timing.throughput;
+                let note = if timing.clocks_disagree {
+                    format!(
+                        "clocks differ by {:.0}%",
+                        timing.clock_disagreement.unwrap_or(0.0) * 100.0
+                    )
+                } else {
+                    String::new()
+                };
+                (
+                    format!("{:.2}", s.median),
+                    format!("[{:.2}, {:.2}]", s.ci_low, s.ci_high),
+                    timing.unit.label().to_string(),
+                    note,
+                )
+            }
+            _ => (
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                case.reason.clone().unwrap_or_default(),
+            ),
+        };
+        t.push(vec![
+            case.id.clone(),
+            status_label(case.status).to_string(),
+            median,
+            ci,
+            unit,
+            error,
+            note,
+        ]);
+    }
+    t
+}
+
+/// The lower-case name of a status, as files spell it.
+pub fn status_label(status: CaseStatus) -> &'static str {
+    match status {
+        CaseStatus::Passed => "passed",
+        CaseStatus::Failed => "failed",
+        CaseStatus::Skipped => "skipped",
+        CaseStatus::Unsupported => "unsupported",
+    }
+}
+
+/// One row per adapter.
+pub fn devices(adapters: &[AdapterRecord]) -> Table {
+    let mut t = Table::new(&[
+        "index",
+        "name",
+        "backend",
+        "type",
+        "vendor",
+        "device",
+        "driver",
+        "features",
+        "max storage binding",
+        "max workgroup storage",
+    ]);
+    for a in adapters {
+        t.push(vec![
+            a.index.to_string(),
+            a.name.clone(),
+            a.backend.clone(),
+            a.device_type.clone(),
+            format!("0x{:04x}", a.vendor_id),
+            format!("0x{:04x}", a.device_id),
+            format!("{} {}", a.driver, a.driver_info).trim().to_string(),
+            a.features.join(" "),
+            a.limits.max_storage_buffer_binding_size.to_string(),
+            a.limits.max_compute_workgroup_storage_size.to_string(),
+        ]);
+    }
+    t
+}

@@ -1,0 +1,292 @@
+//! Versioned serde types of the result file. Unknown fields are rejected so a file from another
+//! tool or a hand edit fails loudly instead of loading half-understood. Bump
+//! [`SCHEMA_VERSION`] on any change that alters meaning.
+
+use crate::stats::Summary;
+use crate::workload::{Op, Workload};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The version written into every result file.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One run of `fleetbench run` on one adapter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultFile {
+    /// Always [`SCHEMA_VERSION`] for files this build writes.
+    pub schema_version: u32,
+    /// The machine and adapter that produced the file.
+    pub machine: Machine,
+    /// How the run was configured.
+    pub run: RunInfo,
+    /// One entry per case, in the order they ran.
+    pub cases: Vec<Case>,
+}
+
+/// Facts about the machine that change what a measurement means.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Machine {
+    /// The adapter the cases ran on.
+    pub adapter: AdapterRecord,
+    /// Host name (for telling cluster nodes apart).
+    pub hostname: String,
+    /// Operating system name and version.
+    pub os: String,
+    /// CPU brand string.
+    pub cpu_model: String,
+    /// Logical CPU count.
+    pub cpu_cores: usize,
+    /// Installed memory in bytes.
+    pub memory_bytes: u64,
+    /// The wgpu version fleetbench was built against.
+    pub wgpu_version: String,
+    /// The fleetbench version that wrote the file.
+    pub fleetbench_version: String,
+    /// The git revision fleetbench was built from, when known.
+    pub git_revision: Option<String>,
+    /// When the file was created (RFC 3339, UTC).
+    pub created_at: String,
+    /// Environment variables that change driver behaviour (`WGPU_*`, `VK_*`, `MESA_*`, `LP_*`, …).
+    pub env: BTreeMap<String, String>,
+}
+
+/// What wgpu reported about the adapter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdapterRecord {
+    /// Position in the enumeration order of `fleetbench devices`.
+    pub index: usize,
+    /// Adapter name, e.g. "NVIDIA H200" or "llvmpipe (LLVM 15.0.6, 256 bits)".
+    pub name: String,
+    /// Backend: vulkan, metal, dx12, gl.
+    pub backend: String,
+    /// Device type: discrete_gpu, integrated_gpu, virtual_gpu, cpu, other.
+    pub device_type: String,
+    /// PCI vendor id (0x10de NVIDIA, 0x1002 AMD, 0x8086 Intel, 0x10005 Mesa).
+    pub vendor_id: u32,
+    /// PCI device id.
+    pub device_id: u32,
+    /// Driver name.
+    pub driver: String,
+    /// Driver version string.
+    pub driver_info: String,
+    /// Features that matter to fleetbench, by name (timestamp_query, shader_f16, subgroup,
+    /// cooperative_matrix, …).
+    pub features: Vec<String>,
+    /// Limits that bound what can run.
+    pub limits: LimitsRecord,
+    /// Nanoseconds per timestamp tick, when timestamps are supported.
+    pub timestamp_period_ns: Option<f32>,
+    /// Cooperative-matrix configurations the adapter reports, e.g. "16x16x16 f16->f32".
+    pub cooperative_matrix: Vec<String>,
+}
+
+impl AdapterRecord {
+    /// Whether the adapter reports the named feature.
+    pub fn has_feature(&self, name: &str) -> bool {
+        self.features.iter().any(|f| f == name)
+    }
+}
+
+/// Adapter limits relevant to compute benchmarks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsRecord {
+    /// Largest storage-buffer binding, bytes.
+    pub max_storage_buffer_binding_size: u64,
+    /// Largest buffer, bytes.
+    pub max_buffer_size: u64,
+    /// Workgroup shared memory, bytes.
+    pub max_compute_workgroup_storage_size: u32,
+    /// Invocations per workgroup.
+    pub max_compute_invocations_per_workgroup: u32,
+    /// Workgroups per dispatch dimension.
+    pub max_compute_workgroups_per_dimension: u32,
+    /// Largest 2D texture side, texels.
+    pub max_texture_dimension_2d: u32,
+    /// Smallest subgroup size.
+    pub min_subgroup_size: u32,
+    /// Largest subgroup size.
+    pub max_subgroup_size: u32,
+}
+
+/// How the run was configured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunInfo {
+    /// Unique id of this run (also used in default file names).
+    pub run_id: String,
+    /// The command line, as typed.
+    pub command: Vec<String>,
+    /// When the run started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When the last case finished; `None` while the run is in progress or after a crash.
+    pub finished_at: Option<String>,
+    /// Base seed of the input generator; each case records its own derived seed.
+    pub seed: u64,
+    /// Warm-up time per case, seconds.
+    pub warmup_s: f64,
+    /// Timed samples per case.
+    pub samples: usize,
+    /// True once every planned case has been attempted.
+    pub complete: bool,
+}
+
+/// Outcome of one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Output verified; timings are a result.
+    Passed,
+    /// Ran, but the output was wrong or the run failed part-way; no throughput is reported.
+    Failed,
+    /// Not run (too large for the adapter, or over `--max-memory`); `reason` says why.
+    Skipped,
+    /// The adapter lacks a feature this case needs; `reason` says which.
+    Unsupported,
+}
+
+/// One kernel on one workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// `<kernel id>/<workload key>`, unique within a file.
+    pub id: String,
+    /// What was computed.
+    pub workload: Workload,
+    /// Which kernel computed it, configured how.
+    pub kernel: KernelRecord,
+    /// Outcome.
+    pub status: CaseStatus,
+    /// Why the case did not pass, in one line.
+    pub reason: Option<String>,
+    /// Seed of this case's inputs.
+    pub seed: u64,
+    /// Check of the output against the CPU reference.
+    pub verification: Option<Verification>,
+    /// Raw samples and their statistics; present only when the case ran.
+    pub timing: Option<Timing>,
+}
+
+impl Case {
+    /// The headline throughput summary, only for verified cases: a failed case's speed is never
+    /// a result.
+    pub fn passed_throughput(&self) -> Option<&Summary> {
+        match (self.status, &self.timing) {
+            (CaseStatus::Passed, Some(t)) => Some(&t.throughput),
+            _ => None,
+        }
+    }
+}
+
+/// How a kernel was configured: enough to tell whether two cases ran the same code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelRecord {
+    /// Kernel id, e.g. `matmul_blocked`.
+    pub id: String,
+    /// Kernel family (storage buffers, textures, cooperative matrix, …).
+    pub family: String,
+    /// SHA-256 of the WGSL source and the override values, hex.
+    pub source_hash: String,
+    /// Values of the `override` constants.
+    pub overrides: BTreeMap<String, f64>,
+    /// Workgroup size.
+    pub workgroup_size: [u32; 3],
+    /// Workgroups dispatched.
+    pub dispatch: [u32; 3],
+    /// Whether naga's runtime bounds checks were compiled in.
+    pub bounds_checks: bool,
+    /// Any layout change of the inputs made before the timed dispatches, and whether it was
+    /// timed; `None` when inputs are used as generated.
+    pub layout_note: Option<String>,
+}
+
+/// The output checked against a CPU reference in f64.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Verification {
+    /// ‖C_gpu − C_ref‖_F / ‖C_ref‖_F (or the analogous checksum error for ceiling kernels).
+    pub rel_error: f64,
+    /// The largest error accepted for this dtype.
+    pub tolerance: f64,
+    /// What the output was checked against.
+    pub reference: String,
+    /// Output elements compared.
+    pub checked_elements: u64,
+    /// Output elements in total.
+    pub total_elements: u64,
+}
+
+/// Which clock a throughput was derived from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimingMethod {
+    /// GPU timestamp queries at compute-pass boundaries.
+    GpuTimestamps,
+    /// Host monotonic clock around submit and wait.
+    HostClock,
+}
+
+/// The unit a case's throughput is expressed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RateUnit {
+    /// 10^9 floating-point operations per second.
+    #[serde(rename = "GFLOP/s")]
+    Gflops,
+    /// 10^9 bytes per second.
+    #[serde(rename = "GB/s")]
+    Gbps,
+}
+
+impl RateUnit {
+    /// The unit a workload's throughput is measured in, and the amount of work per run in it.
+    pub fn of(workload: &Workload) -> (RateUnit, f64) {
+        match workload.op {
+            Op::Matmul | Op::PeakFma => (RateUnit::Gflops, workload.flops() / 1e9),
+            Op::Copy | Op::Triad => (RateUnit::Gbps, workload.bytes() / 1e9),
+        }
+    }
+
+    /// The unit as printed.
+    pub fn label(self) -> &'static str {
+        match self {
+            RateUnit::Gflops => "GFLOP/s",
+            RateUnit::Gbps => "GB/s",
+        }
+    }
+}
+
+/// Raw samples and their statistics. Every sample is seconds per dispatch: one submission of
+/// `dispatches_per_sample` dispatches, divided by that count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timing {
+    /// Which method the throughput comes from.
+    pub headline: TimingMethod,
+    /// Dispatches recorded into each timed submission.
+    pub dispatches_per_sample: u32,
+    /// Warm-up dispatches run before the samples.
+    pub warmup_dispatches: u32,
+    /// Host-clock seconds per dispatch, one per sample.
+    pub host_s: Vec<f64>,
+    /// GPU-timestamp seconds per dispatch, one per sample, when the adapter has timestamps.
+    pub gpu_s: Option<Vec<f64>>,
+    /// Statistics of `host_s`.
+    pub host: Summary,
+    /// Statistics of `gpu_s`.
+    pub gpu: Option<Summary>,
+    /// Unit of `throughput`.
+    pub unit: RateUnit,
+    /// Statistics of the per-sample throughput from the headline method.
+    pub throughput: Summary,
+    /// |median host − median GPU| / median GPU, when both exist.
+    pub clock_disagreement: Option<f64>,
+    /// True when `clock_disagreement` exceeds [`DISAGREEMENT_LIMIT`].
+    pub clocks_disagree: bool,
+}
+
+/// Host and GPU medians further apart than this fraction are flagged.
+pub const DISAGREEMENT_LIMIT: f64 = 0.10;

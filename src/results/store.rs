@@ -1,0 +1,159 @@
+//! The one place result files are read and written. Writes are atomic (temporary file in the
+//! same directory, then rename) so a crash never leaves half a file; loads check the version
+//! before the shape so another tool's JSON gets a message that says so.
+
+use super::schema::{ResultFile, SCHEMA_VERSION};
+use crate::error::{Error, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Files larger than this are refused before parsing: no real result file comes close.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Writes `file` to `path` atomically: readers see the old file or the new one, never a mix.
+pub fn save_atomic(path: &Path, file: &ResultFile) -> Result<()> {
+    let json = serde_json::to_vec_pretty(file)
+        .map_err(|e| Error::invalid(path, format!("cannot serialize: {e}")))?;
+    write_atomic(path, &json)
+}
+
+/// Writes raw bytes atomically; shared by every writer of files the tool produces.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".fleetbench-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io(path, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Reads bytes of a file that must be a regular file under [`MAX_FILE_BYTES`].
+pub fn read_limited(path: &Path) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::parse(path, "is a directory, not a file"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(Error::parse(
+            path,
+            format!(
+                "{} bytes is larger than the {MAX_FILE_BYTES}-byte limit",
+                meta.len()
+            ),
+        ));
+    }
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// Loads and parses a result file, checking its schema version first.
+pub fn load(path: &Path) -> Result<ResultFile> {
+    let bytes = read_limited(path)?;
+    parse(path, &bytes)
+}
+
+/// Parses result-file bytes; `path` only names the source in errors.
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<ResultFile> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::parse(
+            path,
+            "empty file, not a fleetbench result file",
+        ));
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| Error::parse(path, format!("not UTF-8 text ({e})")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| Error::parse(path, format!("invalid JSON: {e}")))?;
+    check_version(path, &value)?;
+    serde_json::from_value(value)
+        .map_err(|e| Error::parse(path, format!("not a valid result file: {e}")))
+}
+
+fn check_version(path: &Path, value: &serde_json::Value) -> Result<()> {
+    let Some(object) = value.as_object() else {
+        return Err(Error::parse(
+            path,
+            "not a fleetbench result file (top level is not an object)",
+        ));
+    };
+    match object.get("schema_version") {
+        None => Err(Error::parse(
+            path,
+            "not a fleetbench result file (no schema_version field)",
+        )),
+        Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => Ok(()),
+        Some(v) => Err(Error::parse(
+            path,
+            format!("schema_version {v} is not supported (this build reads {SCHEMA_VERSION})"),
+        )),
+    }
+}
+
+/// A file-name-safe lower-case slug: runs of other characters become one dash.
+pub fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let trimmed = out.trim_matches('-');
+    if trimmed.is_empty() {
+        "unknown".to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// `results/<yyyy-mm-dd>_<device-slug>_<backend>.json`.
+pub fn default_path(date: &str, device_name: &str, backend: &str) -> PathBuf {
+    PathBuf::from("results").join(format!(
+        "{date}_{}_{}.json",
+        slug(device_name),
+        slug(backend)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_file_name_safe() {
+        assert_eq!(
+            slug("llvmpipe (LLVM 15.0.6, 256 bits)"),
+            "llvmpipe-llvm-15-0-6-256-bits"
+        );
+        assert_eq!(slug("NVIDIA H200"), "nvidia-h200");
+        assert_eq!(slug("///"), "unknown");
+    }
+
+    #[test]
+    fn default_path_names_date_device_and_backend() {
+        assert_eq!(
+            default_path("2026-11-28", "NVIDIA H200", "Vulkan"),
+            PathBuf::from("results/2026-11-28_nvidia-h200_vulkan.json")
+        );
+    }
+
+    #[test]
+    fn parse_explains_what_is_wrong() {
+        let p = Path::new("x.json");
+        let msg = |b: &[u8]| parse(p, b).unwrap_err().to_string();
+        assert!(msg(b"").contains("empty file"));
+        assert!(msg(b"[1,2]").contains("not an object"));
+        assert!(msg(b"{\"a\":1}").contains("no schema_version"));
+        assert!(msg(b"{\"schema_version\":99}").contains("schema_version 99 is not supported"));
+        assert!(msg(b"{\"schema_version\":1").contains("invalid JSON"));
+        assert!(msg(&[0xff, 0xfe]).contains("not UTF-8"));
+        assert!(msg(b"{\"schema_version\":1}").starts_with("x.json: not a valid result file"));
+    }
+}

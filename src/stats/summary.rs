@@ -1,0 +1,207 @@
+//! Order statistics of one set of samples: median, spread and the median's confidence interval.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// At least two finite, strictly positive values, kept sorted. Durations and throughputs are
+/// never zero or negative; a sample that is has been mis-measured and must not be summarised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    sorted: Vec<f64>,
+}
+
+impl Sample {
+    /// Checks and sorts `values`.
+    pub fn new(values: &[f64]) -> Result<Self> {
+        if values.len() < 2 {
+            return Err(Error::Samples(format!(
+                "{} value(s); at least 2 are needed",
+                values.len()
+            )));
+        }
+        if let Some(bad) = values.iter().find(|v| !v.is_finite() || **v <= 0.0) {
+            return Err(Error::Samples(format!(
+                "value {bad} is not a finite positive number"
+            )));
+        }
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        Ok(Sample { sorted })
+    }
+
+    /// The values in ascending order.
+    pub fn sorted(&self) -> &[f64] {
+        &self.sorted
+    }
+
+    /// How many values there are.
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// Always false: a `Sample` holds at least two values.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The median (mean of the two middle values for an even count).
+    pub fn median(&self) -> f64 {
+        self.quantile(0.5)
+    }
+
+    /// A quantile by linear interpolation between order statistics (type 7, as R and numpy).
+    pub fn quantile(&self, q: f64) -> f64 {
+        let q = q.clamp(0.0, 1.0);
+        let pos = q * (self.sorted.len() - 1) as f64;
+        let lo = pos.floor() as usize;
+        let hi = pos.ceil() as usize;
+        let frac = pos - lo as f64;
+        self.sorted[lo] + (self.sorted[hi] - self.sorted[lo]) * frac
+    }
+
+    /// Median absolute deviation from the median (unscaled).
+    pub fn mad(&self) -> f64 {
+        let m = self.median();
+        let deviations: Vec<f64> = self.sorted.iter().map(|v| (v - m).abs()).collect();
+        median_of(deviations)
+    }
+
+    /// The smallest value.
+    pub fn min(&self) -> f64 {
+        self.sorted[0]
+    }
+
+    /// The largest value.
+    pub fn max(&self) -> f64 {
+        self.sorted[self.sorted.len() - 1]
+    }
+
+    /// The summary that result files store.
+    pub fn summary(&self) -> Summary {
+        let (ci_low, ci_high) = median_ci(&self.sorted, 0.95);
+        Summary {
+            n: self.len(),
+            median: self.median(),
+            min: self.min(),
+            max: self.max(),
+            mad: self.mad(),
+            ci_low,
+            ci_high,
+        }
+    }
+}
+
+fn median_of(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// Median, extremes, spread and the median's confidence interval of one sample, in the sample's
+/// own unit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    /// Number of values.
+    pub n: usize,
+    /// The median.
+    pub median: f64,
+    /// The smallest value.
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+    /// Median absolute deviation (unscaled).
+    pub mad: f64,
+    /// Lower end of the 95% confidence interval of the median.
+    pub ci_low: f64,
+    /// Upper end of the 95% confidence interval of the median.
+    pub ci_high: f64,
+}
+
+/// Distribution-free confidence interval of the median from order statistics: the ranks are
+/// chosen from the Binomial(n, 1/2) distribution so that the interval covers the true median with
+/// at least `level` probability, whatever the distribution. With fewer than 6 values no pair of
+/// ranks reaches 95%, so the full range is returned (coverage 1 - 2^(1-n)).
+pub fn median_ci(sorted: &[f64], level: f64) -> (f64, f64) {
+    let n = sorted.len();
+    let alpha = 1.0 - level;
+    // Largest j with P(X < j) = P(X <= j-1) <= alpha/2, X ~ Bin(n, 1/2); ranks are 1-based.
+    let mut cumulative = 0.0;
+    let mut j = 0usize;
+    for i in 0..n {
+        cumulative += binomial_half_pmf(n, i);
+        if cumulative > alpha / 2.0 {
+            break;
+        }
+        j = i + 1;
+    }
+    let lower_rank = j.max(1);
+    let upper_rank = (n + 1 - lower_rank).max(lower_rank);
+    (sorted[lower_rank - 1], sorted[upper_rank - 1])
+}
+
+/// P(X = k) for X ~ Binomial(n, 1/2), computed in log space so large n does not overflow.
+fn binomial_half_pmf(n: usize, k: usize) -> f64 {
+    let ln_choose = ln_factorial(n) - ln_factorial(k) - ln_factorial(n - k);
+    (ln_choose - n as f64 * std::f64::consts::LN_2).exp()
+}
+
+fn ln_factorial(n: usize) -> f64 {
+    (2..=n).map(|i| (i as f64).ln()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_too_few_and_non_positive_values() {
+        assert!(Sample::new(&[1.0]).is_err());
+        assert!(Sample::new(&[1.0, 0.0]).is_err());
+        assert!(Sample::new(&[1.0, -2.0]).is_err());
+        assert!(Sample::new(&[1.0, f64::NAN]).is_err());
+        assert!(Sample::new(&[1.0, f64::INFINITY]).is_err());
+    }
+
+    #[test]
+    fn median_quantiles_and_mad_match_hand_computation() {
+        let s = Sample::new(&[5.0, 1.0, 4.0, 2.0, 3.0]).unwrap();
+        assert_eq!(s.median(), 3.0);
+        assert_eq!(s.quantile(0.25), 2.0);
+        assert_eq!(s.min(), 1.0);
+        assert_eq!(s.max(), 5.0);
+        // deviations 2,1,0,1,2 -> median 1
+        assert_eq!(s.mad(), 1.0);
+        let even = Sample::new(&[1.0, 2.0, 3.0, 10.0]).unwrap();
+        assert_eq!(even.median(), 2.5);
+        assert!((even.quantile(0.9) - 7.9).abs() < 1e-12);
+    }
+
+    #[test]
+    fn median_ci_uses_known_binomial_ranks() {
+        // For n = 10 the 95% distribution-free interval is (x(2), x(9)): P(X<=1) = 11/1024.
+        let v: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(median_ci(&v, 0.95), (2.0, 9.0));
+        // For n = 20 it is (x(6), x(15)): P(X<=5) = 0.0207 <= 0.025 < P(X<=6) = 0.0577.
+        let v: Vec<f64> = (1..=20).map(f64::from).collect();
+        assert_eq!(median_ci(&v, 0.95), (6.0, 15.0));
+        // For n = 100 it is (x(40), x(61)).
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(median_ci(&v, 0.95), (40.0, 61.0));
+    }
+
+    #[test]
+    fn small_samples_fall_back_to_the_range() {
+        assert_eq!(median_ci(&[1.0, 2.0, 3.0], 0.95), (1.0, 3.0));
+    }
+
+    #[test]
+    fn binomial_pmf_sums_to_one() {
+        let total: f64 = (0..=30).map(|k| binomial_half_pmf(30, k)).sum();
+        assert!((total - 1.0).abs() < 1e-12);
+    }
+}
