@@ -1,0 +1,140 @@
+//! End-to-end tests of `devices` and `run` on a real adapter (lavapipe on CI).
+
+mod common;
+use common::{fleetbench, gpu_available, tempdir};
+use fleetbench::results::{self, CaseStatus};
+
+#[test]
+fn devices_lists_an_adapter() {
+    if !gpu_available() {
+        return;
+    }
+    let out = fleetbench().args(["devices"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("vulkan") || text.contains("metal") || text.contains("dx12"),
+        "{text}"
+    );
+}
+
+#[test]
+fn quick_run_writes_a_verified_result_file() {
+    if !gpu_available() {
+        return;
+    }
+    let dir = tempdir();
+    let path = dir.path().join("r.json");
+    let out = fleetbench()
+        .args([
+            "run",
+            "--quick",
+            "--sizes",
+            "64,48x80x32",
+            "--samples",
+            "5",
+            "--warmup",
+            "0.05",
+            "--quiet",
+            "-o",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = results::load(&path).unwrap();
+    assert!(file.run.complete);
+    assert_eq!(file.cases.len(), 4);
+    for case in &file.cases {
+        assert_eq!(case.status, CaseStatus::Passed, "{case:?}");
+        let v = case.verification.as_ref().unwrap();
+        assert!(v.rel_error <= 1e-4);
+        let t = case.timing.as_ref().unwrap();
+        assert_eq!(t.host_s.len(), 5);
+        // Throughput must be the work divided by the headline median time.
+        let times = t.gpu_s.as_ref().unwrap_or(&t.host_s);
+        let mut sorted = times.clone();
+        sorted.sort_by(f64::total_cmp);
+        let gflop = case.workload.flops() / 1e9;
+        assert!(t.throughput.median > 0.0);
+        assert!((t.throughput.max - gflop / sorted[0]).abs() <= 1e-9 * t.throughput.max);
+    }
+}
+
+#[test]
+fn existing_output_is_not_overwritten_without_force() {
+    let dir = tempdir();
+    let path = dir.path().join("r.json");
+    std::fs::write(&path, "keep me").unwrap();
+    let out = fleetbench()
+        .args(["run", "--fake", "x:10", "--sizes", "8", "--quiet", "-o"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
+}
+
+#[test]
+fn bad_flags_give_one_line_errors() {
+    for args in [
+        vec!["run", "--sizes", "0"],
+        vec!["run", "--sizes", "12x"],
+        vec!["run", "--samples", "1"],
+        vec!["run", "--max-memory", "lots"],
+        vec!["run", "--kernels", "nope"],
+        vec!["run", "--device-from-env", "FLEETBENCH_SURELY_UNSET_VAR"],
+    ] {
+        let out = fleetbench().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(!err.contains("panicked"));
+    }
+}
+
+#[test]
+fn bad_device_is_a_clear_error() {
+    if !gpu_available() {
+        return;
+    }
+    let dir = tempdir();
+    for device in ["99", "no-such-gpu-name"] {
+        let out = fleetbench()
+            .args(["run", "--quick", "--device", device, "-o"])
+            .arg(dir.path().join("x.json"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--device"), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn unwritable_output_is_a_clear_error() {
+    let out = fleetbench()
+        .args([
+            "run",
+            "--fake",
+            "x:10",
+            "--sizes",
+            "8",
+            "--quiet",
+            "-o",
+            "/proc/fleetbench/x.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/proc/fleetbench"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}

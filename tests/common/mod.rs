@@ -1,0 +1,47 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The `fleetbench` binary under test.
+pub fn fleetbench() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleetbench"));
+    cmd.env("NODEVICE_SELECT", "1");
+    cmd
+}
+
+/// Whether a GPU adapter (lavapipe counts) is available. When the environment sets
+/// `FLEETBENCH_REQUIRE_GPU=1` (CI does), a missing adapter fails the test instead of skipping it:
+/// a GPU test that silently skips on CI tests nothing.
+pub fn gpu_available() -> bool {
+    let out = fleetbench()
+        .args(["devices", "--format", "json"])
+        .output()
+        .expect("the fleetbench binary runs");
+    let found = out.status.success()
+        && serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .ok()
+            .and_then(|v| v.as_array().map(|a| !a.is_empty()))
+            .unwrap_or(false);
+    if !found && std::env::var("FLEETBENCH_REQUIRE_GPU").as_deref() == Ok("1") {
+        panic!(
+            "FLEETBENCH_REQUIRE_GPU=1 but no adapter was found: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    if !found {
+        eprintln!("skipping: no GPU adapter (set FLEETBENCH_REQUIRE_GPU=1 to make this fail)");
+    }
+    found
+}
+
+/// A fresh temporary directory, removed when dropped.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary directory can be created")
+}
+
+/// Path of a file in the repository.
+pub fn repo_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
