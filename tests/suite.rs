@@ -41,24 +41,31 @@ fn plan() -> Vec<CaseSpec> {
     plan
 }
 
-#[test]
-fn a_complete_suite_saves_every_case_and_round_trips() {
+/// Runs the plan on a fake backend into a fresh file; returns how it ended and what was saved.
+fn run(interrupted: bool) -> (SuiteEnd, ResultFile, ResultFile) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.json");
     let mut backend = FakeBackend::new("fake gpu", 100.0, 0.01, 3);
     let mut file = empty_file(&backend);
+    let flag = AtomicBool::new(interrupted);
+    let timing = TimingConfig::default();
     let end = run_suite(
         &mut backend,
         &plan(),
-        &TimingConfig::default(),
+        &timing,
         &mut file,
         &path,
         &mut Silent,
-        &AtomicBool::new(false),
+        &flag,
     )
     .unwrap();
+    (end, file, results::load(&path).unwrap())
+}
+
+#[test]
+fn a_complete_suite_saves_every_case_and_round_trips() {
+    let (end, file, loaded) = run(false);
     assert_eq!(end, SuiteEnd::Complete);
-    let loaded = results::load(&path).unwrap();
     assert_eq!(loaded, file);
     assert!(loaded.run.complete && loaded.run.finished_at.is_some());
     assert_eq!(loaded.cases.len(), 4);
@@ -71,22 +78,8 @@ fn a_complete_suite_saves_every_case_and_round_trips() {
 
 #[test]
 fn an_interrupted_suite_leaves_a_valid_incomplete_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.json");
-    let mut backend = FakeBackend::new("fake gpu", 100.0, 0.01, 3);
-    let mut file = empty_file(&backend);
-    let end = run_suite(
-        &mut backend,
-        &plan(),
-        &TimingConfig::default(),
-        &mut file,
-        &path,
-        &mut Silent,
-        &AtomicBool::new(true),
-    )
-    .unwrap();
+    let (end, _, loaded) = run(true);
     assert_eq!(end, SuiteEnd::Interrupted);
-    let loaded = results::load(&path).unwrap();
     assert!(!loaded.run.complete);
     assert!(loaded.cases.is_empty());
 }
