@@ -138,3 +138,19 @@ fn unwritable_output_is_a_clear_error() {
     assert!(err.contains("/proc/fleetbench"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+#[test]
+fn an_io_error_names_the_file_once() {
+    let dir = tempdir();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "x").unwrap();
+    let out = fleetbench()
+        .args(["run", "--fake", "x:10", "--sizes", "8", "--quiet", "-o"])
+        .arg(blocker.join("r.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("file"), "{err}");
+}
