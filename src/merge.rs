@@ -6,6 +6,7 @@
 use crate::error::{Error, Result};
 use crate::results::{Case, ResultFile, TimingMethod};
 use crate::stats::{Sample, Summary};
+use crate::table::Table;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -394,6 +395,67 @@ fn score_units(
         )
     });
     (scores, note)
+}
+
+/// One row per group and case: units, pooled median, spread of the unit medians, and the
+/// slowest and fastest unit.
+pub fn spread_table(report: &MergeReport) -> Table {
+    let mut t = Table::new(&[
+        "group",
+        "case",
+        "unit",
+        "units",
+        "pooled median",
+        "unit median",
+        "IQR",
+        "slowest",
+        "fastest",
+    ]);
+    for g in &report.groups {
+        for c in &g.cases {
+            let name = |(i, v): (usize, f64)| format!("{} {v:.2}", g.units[i].label());
+            t.push(vec![
+                g.key.label(),
+                c.case_id.clone(),
+                c.unit.clone(),
+                c.units.to_string(),
+                format!("{:.2}", c.pooled.median),
+                format!("{:.2}", c.median),
+                format!("{:.2}", c.iqr),
+                name(c.slowest),
+                name(c.fastest),
+            ]);
+        }
+    }
+    t
+}
+
+/// One row per outlier unit: host, device index, run, how far below its group it is, and the
+/// file it came from.
+pub fn outlier_table(report: &MergeReport) -> Table {
+    let mut t = Table::new(&[
+        "outlier",
+        "host",
+        "device",
+        "run id",
+        "group",
+        "relative",
+        "cases below",
+        "file",
+    ]);
+    for (g, unit, score) in report.outliers() {
+        t.push(vec![
+            unit.label(),
+            unit.host.clone(),
+            unit.device_index.to_string(),
+            unit.run_id.clone(),
+            g.key.label(),
+            format!("{:.1}%", score.relative * 100.0),
+            format!("{}/{}", score.significantly_below, score.cases),
+            unit.path.display().to_string(),
+        ]);
+    }
+    t
 }
 
 #[cfg(test)]
