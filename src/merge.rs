@@ -397,6 +397,22 @@ fn score_units(
     (scores, note)
 }
 
+/// Display names of a group's units: `host:gpuN`, with the run id added where several units
+/// share it (a job array on one node, or pods that each see their GPU as adapter 0).
+pub fn unit_names(units: &[Unit]) -> Vec<String> {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for u in units {
+        *counts.entry(u.label()).or_default() += 1;
+    }
+    units
+        .iter()
+        .map(|u| match counts.get(&u.label()) {
+            Some(n) if *n > 1 => format!("{} ({})", u.label(), u.run_id),
+            _ => u.label(),
+        })
+        .collect()
+}
+
 /// One row per group and case: units, pooled median, spread of the unit medians, and the
 /// slowest and fastest unit.
 pub fn spread_table(report: &MergeReport) -> Table {
@@ -412,8 +428,9 @@ pub fn spread_table(report: &MergeReport) -> Table {
         "fastest",
     ]);
     for g in &report.groups {
+        let names = unit_names(&g.units);
         for c in &g.cases {
-            let name = |(i, v): (usize, f64)| format!("{} {v:.2}", g.units[i].label());
+            let name = |(i, v): (usize, f64)| format!("{} {v:.2}", names[i]);
             t.push(vec![
                 g.key.label(),
                 c.case_id.clone(),
@@ -445,7 +462,7 @@ pub fn outlier_table(report: &MergeReport) -> Table {
     ]);
     for (g, unit, score) in report.outliers() {
         t.push(vec![
-            unit.label(),
+            unit_names(&g.units)[score.unit].clone(),
             unit.host.clone(),
             unit.device_index.to_string(),
             unit.run_id.clone(),
@@ -584,6 +601,20 @@ mod tests {
             "{reasons:?}"
         );
         assert_eq!(reasons[1], "no passed case with timings");
+    }
+
+    #[test]
+    fn units_sharing_host_and_device_are_told_apart_by_run_id() {
+        let files = [
+            unit_file("g", 1.0, "a", 0, 1),
+            unit_file("g", 1.0, "a", 0, 2),
+            unit_file("g", 1.0, "b", 0, 3),
+        ];
+        let units: Vec<Unit> = files.iter().map(|(p, f)| Unit::of(p, f)).collect();
+        assert_eq!(
+            unit_names(&units),
+            vec!["a:gpu0 (run-1)", "a:gpu0 (run-2)", "b:gpu0"]
+        );
     }
 
     #[test]
