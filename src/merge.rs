@@ -263,6 +263,15 @@ fn group_report(
     for (index, (unit, file)) in members.iter().enumerate() {
         for case in &file.cases {
             let Some((rate_unit, samples)) = throughputs(case) else {
+                if case.passed_throughput().is_some() {
+                    return Err(Error::invalid(
+                        &unit.path,
+                        format!(
+                            "case {}: passed, but its headline samples are missing",
+                            case.id
+                        ),
+                    ));
+                }
                 continue;
             };
             let summary = Sample::new(&samples)
@@ -615,6 +624,17 @@ mod tests {
             unit_names(&units),
             vec!["a:gpu0 (run-1)", "a:gpu0 (run-2)", "b:gpu0"]
         );
+    }
+
+    #[test]
+    fn a_passed_case_without_its_samples_is_an_error_naming_the_file() {
+        let mut files = fleet(&[100.0, 100.0, 100.0]);
+        if let Some(t) = files[1].1.cases[0].timing.as_mut() {
+            t.gpu_s = None;
+        }
+        let err = merge(files, vec![], 0.10).unwrap_err().to_string();
+        assert!(err.starts_with("node0-1.json: case "), "{err}");
+        assert!(err.contains("headline samples are missing"), "{err}");
     }
 
     #[test]
