@@ -22,6 +22,8 @@ pub enum Command {
     Devices(DevicesArgs),
     /// Run the benchmark suite on one adapter and write a result file.
     Run(Box<RunArgs>),
+    /// Merge result files from many units: spread per device group, and GPUs that fall behind.
+    Merge(MergeArgs),
 }
 
 /// Flags of `fleetbench devices`.
@@ -71,6 +73,14 @@ pub struct RunArgs {
     /// Directory for the default-named output file (default: results).
     #[arg(long, conflicts_with = "output")]
     pub output_dir: Option<PathBuf>,
+    /// Name the output `<host>_gpu<index>_<run id>.json` inside --output-dir, so that every
+    /// task of a cluster job can write into one shared directory without collisions.
+    #[arg(long, conflicts_with = "output")]
+    pub unique_name: bool,
+    /// Record (and name the output with) the host name held by this environment variable, e.g.
+    /// the node name in a Kubernetes pod, whose own host name is the pod's.
+    #[arg(long, value_name = "VAR")]
+    pub host_from_env: Option<String>,
     /// Overwrite an existing output file.
     #[arg(long)]
     pub force: bool,
@@ -92,4 +102,30 @@ pub struct RunArgs {
     /// Use a deterministic fake adapter NAME:GFLOPS instead of a GPU (for tests and demos).
     #[arg(long, hide = true, value_name = "NAME:GFLOPS")]
     pub fake: Option<String>,
+}
+
+/// Flags of `fleetbench merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Result files, or directories searched recursively for `*.json` result files.
+    #[arg(required = true, value_name = "DIR|FILE")]
+    pub inputs: Vec<PathBuf>,
+    /// Write the merged report (groups, pooled samples, units, outliers, skipped files) as JSON.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    /// Name a unit as an outlier when it is this many percent below its group median.
+    #[arg(long, value_name = "PCT", default_value_t = 10.0)]
+    pub threshold: f64,
+    /// Exit with status 1 when any outlier is found (for health checks).
+    #[arg(long)]
+    pub fail_on_outliers: bool,
+    /// Refuse to merge when any file has to be skipped, instead of listing it.
+    #[arg(long)]
+    pub strict: bool,
+    /// Table format.
+    #[arg(long, default_value = "text")]
+    pub format: Format,
 }

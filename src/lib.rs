@@ -13,6 +13,7 @@ pub mod fake;
 pub mod gpu;
 pub mod kernels;
 pub mod machine;
+pub mod merge;
 pub mod progress;
 pub mod render;
 pub mod results;

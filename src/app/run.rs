@@ -35,6 +35,9 @@ struct RunConfig {
     seed: u64,
     output: Option<PathBuf>,
     output_dir: PathBuf,
+    unique_name: bool,
+    device_var: Option<String>,
+    host: Option<String>,
     force: bool,
     quiet: bool,
     format: Format,
@@ -46,8 +49,8 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     let config = validate(args)?;
     let mut backend = open_backend(&config)?;
     let plan = plan(&config);
-    let path = output_path(&config, backend.adapter())?;
     let mut file = new_file(&config, backend.adapter().clone(), command);
+    let path = output_path(&config, &file)?;
     let interrupted = install_interrupt_handler()?;
     let mut progress = ProgressObserver::new(config.quiet);
     let end = bench::run_suite(
@@ -131,6 +134,13 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
             .output_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from("results")),
+        unique_name: args.unique_name,
+        device_var: args.device_from_env.clone(),
+        host: args
+            .host_from_env
+            .as_deref()
+            .map(host_from_env)
+            .transpose()?,
         force: args.force,
         quiet: args.quiet,
         format: args.format,
@@ -141,10 +151,7 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
 fn selector(args: &RunArgs) -> anyhow::Result<AdapterSelector> {
     let raw = match (&args.device, &args.device_from_env) {
         (Some(d), _) => Some(d.clone()),
-        (None, Some(var)) => Some(
-            std::env::var(var)
-                .with_context(|| format!("--device-from-env {var}: the variable is not set"))?,
-        ),
+        (None, Some(var)) => return rank_from_env(var).map(AdapterSelector::Index),
         (None, None) => None,
     };
     Ok(match raw {
@@ -155,6 +162,27 @@ fn selector(args: &RunArgs) -> anyhow::Result<AdapterSelector> {
             Err(_) => AdapterSelector::Name(text),
         },
     })
+}
+
+/// A scheduler's rank variable must hold a device index; anything else is a job-script mistake
+/// that must stop the task, not quietly select some other adapter.
+fn rank_from_env(var: &str) -> anyhow::Result<usize> {
+    let value = std::env::var(var).map_err(|_| {
+        anyhow::anyhow!("--device-from-env {var}: the variable is not set (is this running under the scheduler?)")
+    })?;
+    value.trim().parse::<usize>().map_err(|_| {
+        anyhow::anyhow!(
+            "--device-from-env {var}: value '{value}' is not a device index (a whole number from 0)"
+        )
+    })
+}
+
+/// The host name to record, from `var`; empty or unset is an error, not "unknown".
+fn host_from_env(var: &str) -> anyhow::Result<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
+        _ => bail!("--host-from-env {var}: the variable is not set or empty"),
+    }
 }
 
 fn clock_seed() -> u64 {
@@ -244,7 +272,15 @@ fn open_backend(config: &RunConfig) -> anyhow::Result<Box<dyn Backend>> {
     if let Some((name, rate)) = &config.fake {
         return Ok(Box::new(FakeBackend::new(name, *rate, 0.02, config.seed)));
     }
-    let ctx = gpu::open_device(&config.selector, config.backend.as_deref())?;
+    let ctx =
+        gpu::open_device(&config.selector, config.backend.as_deref()).map_err(|e| {
+            match (&config.device_var, &config.selector) {
+                (Some(var), AdapterSelector::Index(i)) => {
+                    anyhow::anyhow!("--device-from-env {var}={i}: {e}")
+                }
+                _ => e.into(),
+            }
+        })?;
     Ok(Box::new(gpu::WgpuBackend::new(ctx)))
 }
 
@@ -265,12 +301,15 @@ fn plan(config: &RunConfig) -> Vec<CaseSpec> {
     plan
 }
 
-fn output_path(
-    config: &RunConfig,
-    adapter: &fleetbench::results::AdapterRecord,
-) -> anyhow::Result<PathBuf> {
+fn output_path(config: &RunConfig, file: &ResultFile) -> anyhow::Result<PathBuf> {
+    let adapter = &file.machine.adapter;
     let path = match &config.output {
         Some(p) => p.clone(),
+        None if config.unique_name => config.output_dir.join(results::unit_file_name(
+            &file.machine.hostname,
+            adapter.index,
+            &file.run.run_id,
+        )),
         None => {
             let name = results::default_path(&machine::today(), &adapter.name, &adapter.backend);
             config.output_dir.join(name.file_name().unwrap_or_default())
@@ -291,8 +330,19 @@ fn output_path(
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("{}: cannot create the output directory", parent.display()))?;
+        check_writable(parent)?;
     }
     Ok(path)
+}
+
+/// Fails before any case runs when the output directory cannot take a file, so a cluster task
+/// on a read-only or full shared volume stops at once instead of after the whole suite.
+fn check_writable(dir: &std::path::Path) -> anyhow::Result<()> {
+    tempfile::Builder::new()
+        .prefix(".fleetbench-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+        .with_context(|| format!("{}: the output directory is not writable", dir.display()))
 }
 
 fn new_file(
@@ -306,9 +356,18 @@ fn new_file(
         started_at.replace([':', '-'], ""),
         config.seed as u32
     );
+    let mut machine = machine::describe(adapter, gpu::WGPU_VERSION);
+    if let Some(host) = &config.host {
+        machine.hostname = host.clone();
+    }
+    // A fake adapter stands at whatever index was asked for, so cluster naming can be
+    // exercised without GPUs.
+    if let (Some(_), AdapterSelector::Index(i)) = (&config.fake, &config.selector) {
+        machine.adapter.index = *i;
+    }
     ResultFile {
         schema_version: SCHEMA_VERSION,
-        machine: machine::describe(adapter, gpu::WGPU_VERSION),
+        machine,
         run: RunInfo {
             run_id,
             command,

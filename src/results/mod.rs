@@ -6,5 +6,5 @@ pub mod store;
 pub mod timing;
 
 pub use schema::*;
-pub use store::{default_path, load, save_atomic, slug};
+pub use store::{default_path, load, save_atomic, slug, unit_file_name};
 pub use timing::{derive_timing, RawTiming};

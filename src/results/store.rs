@@ -122,6 +122,12 @@ pub fn default_path(date: &str, device_name: &str, backend: &str) -> PathBuf {
     ))
 }
 
+/// `<host>_gpu<index>_<run id>.json`: unique per unit and run, so hundreds of cluster tasks can
+/// share one directory.
+pub fn unit_file_name(host: &str, device_index: usize, run_id: &str) -> String {
+    format!("{}_gpu{device_index}_{}.json", slug(host), slug(run_id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +147,14 @@ mod tests {
         assert_eq!(
             default_path("2026-11-28", "NVIDIA H200", "Vulkan"),
             PathBuf::from("results/2026-11-28_nvidia-h200_vulkan.json")
+        );
+    }
+
+    #[test]
+    fn unit_file_names_carry_host_device_and_run() {
+        assert_eq!(
+            unit_file_name("node-17.cluster", 3, "20261128T101500Z-0000abcd"),
+            "node-17-cluster_gpu3_20261128t101500z-0000abcd.json"
         );
     }
 

@@ -130,14 +130,18 @@ pub fn median_ci(sorted: &[f64], level: f64) -> (f64, f64) {
     let n = sorted.len();
     let alpha = 1.0 - level;
     // Largest j with P(X < j) = P(X <= j-1) <= alpha/2, X ~ Bin(n, 1/2); ranks are 1-based.
+    // ln C(n, i) is updated step by step, so pooled samples of many thousands stay linear.
+    let ln_half_n = n as f64 * std::f64::consts::LN_2;
+    let mut ln_choose = 0.0;
     let mut cumulative = 0.0;
     let mut j = 0usize;
     for i in 0..n {
-        cumulative += binomial_half_pmf(n, i);
+        cumulative += (ln_choose - ln_half_n).exp();
         if cumulative > alpha / 2.0 {
             break;
         }
         j = i + 1;
+        ln_choose += ((n - i) as f64).ln() - ((i + 1) as f64).ln();
     }
     let lower_rank = j.max(1);
     let upper_rank = (n + 1 - lower_rank).max(lower_rank);
@@ -145,11 +149,13 @@ pub fn median_ci(sorted: &[f64], level: f64) -> (f64, f64) {
 }
 
 /// P(X = k) for X ~ Binomial(n, 1/2), computed in log space so large n does not overflow.
+#[cfg(test)]
 fn binomial_half_pmf(n: usize, k: usize) -> f64 {
     let ln_choose = ln_factorial(n) - ln_factorial(k) - ln_factorial(n - k);
     (ln_choose - n as f64 * std::f64::consts::LN_2).exp()
 }
 
+#[cfg(test)]
 fn ln_factorial(n: usize) -> f64 {
     (2..=n).map(|i| (i as f64).ln()).sum()
 }
@@ -197,6 +203,25 @@ mod tests {
     #[test]
     fn small_samples_fall_back_to_the_range() {
         assert_eq!(median_ci(&[1.0, 2.0, 3.0], 0.95), (1.0, 3.0));
+    }
+
+    #[test]
+    fn stepwise_ranks_match_the_direct_binomial_sum() {
+        for n in 2..300usize {
+            let v: Vec<f64> = (1..=n).map(|i| i as f64).collect();
+            let mut cumulative = 0.0;
+            let mut j = 0;
+            for i in 0..n {
+                cumulative += binomial_half_pmf(n, i);
+                if cumulative > 0.025 {
+                    break;
+                }
+                j = i + 1;
+            }
+            let lower = j.max(1);
+            let upper = (n + 1 - lower).max(lower);
+            assert_eq!(median_ci(&v, 0.95), (lower as f64, upper as f64), "n = {n}");
+        }
     }
 
     #[test]

@@ -1,0 +1,646 @@
+//! Merging result files from a fleet: many units (one result file each, usually one GPU of one
+//! node) are grouped by device model, driver and backend; each group's samples are pooled per
+//! case, the spread across units is summarised, and units that fall well below their siblings
+//! are named. Pure: parsed files in, a [`MergeReport`] out.
+
+use crate::error::{Error, Result};
+use crate::results::{Case, ResultFile, TimingMethod};
+use crate::stats::{Sample, Summary};
+use crate::table::Table;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// Outliers are only named in groups with at least this many units: with two, "below the
+/// median" cannot say which of the pair is the odd one.
+pub const MIN_UNITS_FOR_OUTLIERS: usize = 3;
+
+/// The default outlier threshold: 10% below the group median.
+pub const DEFAULT_THRESHOLD: f64 = 0.10;
+
+/// What makes units comparable: the same device model, driver and backend.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct GroupKey {
+    /// Adapter name, e.g. "NVIDIA H200".
+    pub device: String,
+    /// Driver name and version string.
+    pub driver: String,
+    /// Backend: vulkan, metal, dx12, gl.
+    pub backend: String,
+}
+
+impl GroupKey {
+    /// The key of the adapter that produced `file`.
+    pub fn of(file: &ResultFile) -> Self {
+        let adapter = &file.machine.adapter;
+        let driver = match adapter.driver_info.trim() {
+            "" => adapter.driver.clone(),
+            info => format!("{} {info}", adapter.driver),
+        };
+        GroupKey {
+            device: adapter.name.clone(),
+            driver,
+            backend: adapter.backend.clone(),
+        }
+    }
+
+    /// One line for tables.
+    pub fn label(&self) -> String {
+        format!("{} | {} | {}", self.device, self.driver, self.backend)
+    }
+}
+
+/// One measured unit: one result file, i.e. one device of one host in one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unit {
+    /// Host name recorded in the file.
+    pub host: String,
+    /// Adapter index on that host.
+    pub device_index: usize,
+    /// Run id recorded in the file.
+    pub run_id: String,
+    /// The file it came from.
+    pub path: PathBuf,
+}
+
+impl Unit {
+    fn of(path: &Path, file: &ResultFile) -> Self {
+        Unit {
+            host: file.machine.hostname.clone(),
+            device_index: file.machine.adapter.index,
+            run_id: file.run.run_id.clone(),
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// `host:gpuN`, the name an operator looks for.
+    pub fn label(&self) -> String {
+        format!("{}:gpu{}", self.host, self.device_index)
+    }
+}
+
+/// A file that was read but left out of the merge, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Skipped {
+    /// The file.
+    pub path: PathBuf,
+    /// Why it was left out, in one line.
+    pub reason: String,
+}
+
+/// The spread of one case across the units of a group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseSpread {
+    /// Case id (`<kernel>/<workload>`).
+    pub case_id: String,
+    /// Throughput unit, e.g. "GFLOP/s".
+    pub unit: String,
+    /// Units that passed this case.
+    pub units: usize,
+    /// Statistics of every unit's per-sample throughput pooled together.
+    pub pooled: Summary,
+    /// The pooled per-sample throughputs themselves, for calibration downstream.
+    pub pooled_samples: Vec<f64>,
+    /// Median across units of each unit's median throughput.
+    pub median: f64,
+    /// First quartile of the unit medians.
+    pub q1: f64,
+    /// Third quartile of the unit medians.
+    pub q3: f64,
+    /// Interquartile range of the unit medians.
+    pub iqr: f64,
+    /// Index into the group's units of the slowest unit, and its median.
+    pub slowest: (usize, f64),
+    /// Index into the group's units of the fastest unit, and its median.
+    pub fastest: (usize, f64),
+}
+
+/// How one unit compares with its group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnitScore {
+    /// Index into the group's units.
+    pub unit: usize,
+    /// Median over the unit's cases of (unit median / group median).
+    pub relative: f64,
+    /// Cases the unit passed.
+    pub cases: usize,
+    /// Cases whose whole 95% interval lies below the group median.
+    pub significantly_below: usize,
+    /// Whether the unit is named as an outlier.
+    pub outlier: bool,
+}
+
+/// Everything merged for one device model, driver and backend.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupReport {
+    /// The group.
+    pub key: GroupKey,
+    /// Its units, in input order.
+    pub units: Vec<Unit>,
+    /// Spread per case, ordered by case id.
+    pub cases: Vec<CaseSpread>,
+    /// One score per unit.
+    pub scores: Vec<UnitScore>,
+    /// Why outliers were not judged, when they were not.
+    pub note: Option<String>,
+}
+
+/// The merge of a set of result files.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MergeReport {
+    /// The outlier threshold used, as a fraction (0.10 = 10% below the group median).
+    pub threshold: f64,
+    /// One report per group, ordered by key.
+    pub groups: Vec<GroupReport>,
+    /// Files left out, with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+impl MergeReport {
+    /// Every outlier unit with its group and score.
+    pub fn outliers(&self) -> Vec<(&GroupReport, &Unit, &UnitScore)> {
+        self.groups
+            .iter()
+            .flat_map(|g| {
+                g.scores
+                    .iter()
+                    .filter(|s| s.outlier)
+                    .map(move |s| (g, &g.units[s.unit], s))
+            })
+            .collect()
+    }
+}
+
+/// Checks that an outlier threshold is a fraction strictly between 0 and 1.
+pub fn check_threshold(threshold: f64) -> Result<()> {
+    if threshold.is_finite() && threshold > 0.0 && threshold < 1.0 {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "outlier threshold {threshold}: expected a fraction between 0 and 1 (exclusive)"
+        )))
+    }
+}
+
+/// Merges parsed files. Files already skipped while loading are passed in so the report lists
+/// every file that is not in it; duplicates and files without a passed case are added there.
+pub fn merge(
+    files: Vec<(PathBuf, ResultFile)>,
+    mut skipped: Vec<Skipped>,
+    threshold: f64,
+) -> Result<MergeReport> {
+    check_threshold(threshold)?;
+    let mut groups: BTreeMap<GroupKey, Vec<(Unit, ResultFile)>> = BTreeMap::new();
+    let mut seen: HashMap<(String, usize, String), PathBuf> = HashMap::new();
+    for (path, file) in files {
+        let unit = Unit::of(&path, &file);
+        let identity = (unit.host.clone(), unit.device_index, unit.run_id.clone());
+        if let Some(first) = seen.get(&identity) {
+            skipped.push(Skipped {
+                path,
+                reason: format!(
+                    "duplicate of {} (same host, device and run id)",
+                    first.display()
+                ),
+            });
+            continue;
+        }
+        if !file.cases.iter().any(|c| throughputs(c).is_some()) {
+            skipped.push(Skipped {
+                path,
+                reason: "no passed case with timings".to_string(),
+            });
+            continue;
+        }
+        seen.insert(identity, path);
+        groups
+            .entry(GroupKey::of(&file))
+            .or_default()
+            .push((unit, file));
+    }
+    let groups = groups
+        .into_iter()
+        .map(|(key, members)| group_report(key, members, threshold))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(MergeReport {
+        threshold,
+        groups,
+        skipped,
+    })
+}
+
+/// Per-sample throughputs of a passed case, from its headline clock.
+fn throughputs(case: &Case) -> Option<(String, Vec<f64>)> {
+    case.passed_throughput()?;
+    let timing = case.timing.as_ref()?;
+    let (unit, work) = crate::results::RateUnit::of(&case.workload);
+    let seconds = match timing.headline {
+        TimingMethod::GpuTimestamps => timing.gpu_s.as_ref()?,
+        TimingMethod::HostClock => &timing.host_s,
+    };
+    let rates: Vec<f64> = seconds.iter().map(|s| work / s).collect();
+    Some((unit.label().to_string(), rates))
+}
+
+/// Cases are the same workload only if the kernel source and its configuration match too.
+fn case_key(case: &Case) -> (String, String) {
+    (case.id.clone(), case.kernel.source_hash.clone())
+}
+
+/// One unit's measurement of one case.
+struct UnitCase {
+    unit: usize,
+    summary: Summary,
+    samples: Vec<f64>,
+}
+
+fn group_report(
+    key: GroupKey,
+    members: Vec<(Unit, ResultFile)>,
+    threshold: f64,
+) -> Result<GroupReport> {
+    let mut by_case: BTreeMap<(String, String), (String, Vec<UnitCase>)> = BTreeMap::new();
+    for (index, (unit, file)) in members.iter().enumerate() {
+        for case in &file.cases {
+            let Some((rate_unit, samples)) = throughputs(case) else {
+                if case.passed_throughput().is_some() {
+                    return Err(Error::invalid(
+                        &unit.path,
+                        format!(
+                            "case {}: passed, but its headline samples are missing",
+                            case.id
+                        ),
+                    ));
+                }
+                continue;
+            };
+            let summary = Sample::new(&samples)
+                .map_err(|e| Error::invalid(&unit.path, format!("case {}: {e}", case.id)))?
+                .summary();
+            by_case
+                .entry(case_key(case))
+                .or_insert_with(|| (rate_unit, Vec::new()))
+                .1
+                .push(UnitCase {
+                    unit: index,
+                    summary,
+                    samples,
+                });
+        }
+    }
+    let cases = by_case
+        .into_iter()
+        .map(|((id, _), (unit, measured))| case_spread(id, unit, &measured))
+        .collect::<Result<Vec<_>>>()?;
+    let units: Vec<Unit> = members.into_iter().map(|(u, _)| u).collect();
+    let (scores, note) = score_units(&units, &cases_with_units(&cases), threshold);
+    Ok(GroupReport {
+        key,
+        units,
+        cases: cases.into_iter().map(|(c, _)| c).collect(),
+        scores,
+        note,
+    })
+}
+
+fn cases_with_units(
+    cases: &[(CaseSpread, Vec<(usize, Summary)>)],
+) -> Vec<(f64, &[(usize, Summary)])> {
+    cases
+        .iter()
+        .map(|(c, u)| (c.median, u.as_slice()))
+        .collect()
+}
+
+fn case_spread(
+    case_id: String,
+    unit: String,
+    measured: &[UnitCase],
+) -> Result<(CaseSpread, Vec<(usize, Summary)>)> {
+    let pooled_samples: Vec<f64> = measured.iter().flat_map(|m| m.samples.clone()).collect();
+    let pooled = Sample::new(&pooled_samples)?.summary();
+    let medians: Vec<f64> = measured.iter().map(|m| m.summary.median).collect();
+    let (median, q1, q3) = quartiles(&medians);
+    let by_median = |a: &&UnitCase, b: &&UnitCase| a.summary.median.total_cmp(&b.summary.median);
+    let slowest = measured
+        .iter()
+        .min_by(by_median)
+        .map(|m| (m.unit, m.summary.median));
+    let fastest = measured
+        .iter()
+        .max_by(by_median)
+        .map(|m| (m.unit, m.summary.median));
+    let (Some(slowest), Some(fastest)) = (slowest, fastest) else {
+        return Err(Error::Samples(format!(
+            "case {case_id}: no unit measured it"
+        )));
+    };
+    let spread = CaseSpread {
+        case_id,
+        unit,
+        units: measured.len(),
+        pooled,
+        pooled_samples,
+        median,
+        q1,
+        q3,
+        iqr: q3 - q1,
+        slowest,
+        fastest,
+    };
+    let per_unit = measured.iter().map(|m| (m.unit, m.summary)).collect();
+    Ok((spread, per_unit))
+}
+
+/// Median and quartiles (type 7) of any non-empty list; a single value is all three.
+fn quartiles(values: &[f64]) -> (f64, f64, f64) {
+    if values.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        let pos = q * (sorted.len().saturating_sub(1)) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+    };
+    (at(0.5), at(0.25), at(0.75))
+}
+
+/// Scores every unit against the group median of each case it ran. A unit is an outlier when
+/// its median ratio is below `1 - threshold` *and* on most of its cases its whole 95% interval
+/// lies below the group median, so one noisy sample cannot name a healthy GPU.
+fn score_units(
+    units: &[Unit],
+    cases: &[(f64, &[(usize, Summary)])],
+    threshold: f64,
+) -> (Vec<UnitScore>, Option<String>) {
+    let judge = units.len() >= MIN_UNITS_FOR_OUTLIERS;
+    let scores = (0..units.len())
+        .map(|unit| {
+            let mut ratios = Vec::new();
+            let mut below = 0;
+            for (group_median, measured) in cases {
+                for (_, summary) in measured.iter().filter(|(u, _)| *u == unit) {
+                    ratios.push(summary.median / group_median);
+                    below += usize::from(summary.ci_high < *group_median);
+                }
+            }
+            let relative = quartiles(&ratios).0;
+            let outlier = judge && relative < 1.0 - threshold && below * 2 > ratios.len();
+            UnitScore {
+                unit,
+                relative,
+                cases: ratios.len(),
+                significantly_below: below,
+                outlier,
+            }
+        })
+        .collect();
+    let note = (!judge).then(|| {
+        format!(
+            "{} unit(s): at least {MIN_UNITS_FOR_OUTLIERS} are needed to name outliers",
+            units.len()
+        )
+    });
+    (scores, note)
+}
+
+/// Display names of a group's units: `host:gpuN`, with the run id added where several units
+/// share it (a job array on one node, or pods that each see their GPU as adapter 0).
+pub fn unit_names(units: &[Unit]) -> Vec<String> {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for u in units {
+        *counts.entry(u.label()).or_default() += 1;
+    }
+    units
+        .iter()
+        .map(|u| match counts.get(&u.label()) {
+            Some(n) if *n > 1 => format!("{} ({})", u.label(), u.run_id),
+            _ => u.label(),
+        })
+        .collect()
+}
+
+/// One row per group and case: units, pooled median, spread of the unit medians, and the
+/// slowest and fastest unit.
+pub fn spread_table(report: &MergeReport) -> Table {
+    let mut t = Table::new(&[
+        "group",
+        "case",
+        "unit",
+        "units",
+        "pooled median",
+        "unit median",
+        "IQR",
+        "slowest",
+        "fastest",
+    ]);
+    for g in &report.groups {
+        let names = unit_names(&g.units);
+        for c in &g.cases {
+            let name = |(i, v): (usize, f64)| format!("{} {v:.2}", names[i]);
+            t.push(vec![
+                g.key.label(),
+                c.case_id.clone(),
+                c.unit.clone(),
+                c.units.to_string(),
+                format!("{:.2}", c.pooled.median),
+                format!("{:.2}", c.median),
+                format!("{:.2}", c.iqr),
+                name(c.slowest),
+                name(c.fastest),
+            ]);
+        }
+    }
+    t
+}
+
+/// One row per outlier unit: host, device index, run, how far below its group it is, and the
+/// file it came from.
+pub fn outlier_table(report: &MergeReport) -> Table {
+    let mut t = Table::new(&[
+        "outlier",
+        "host",
+        "device",
+        "run id",
+        "group",
+        "relative",
+        "cases below",
+        "file",
+    ]);
+    for (g, unit, score) in report.outliers() {
+        t.push(vec![
+            unit_names(&g.units)[score.unit].clone(),
+            unit.host.clone(),
+            unit.device_index.to_string(),
+            unit.run_id.clone(),
+            g.key.label(),
+            format!("{:.1}%", score.relative * 100.0),
+            format!("{}/{}", score.significantly_below, score.cases),
+            unit.path.display().to_string(),
+        ]);
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::{Backend, CaseSpec, TimingConfig};
+    use crate::fake::FakeBackend;
+    use crate::kernels::default_matmul_configs;
+    use crate::results::{RunInfo, SCHEMA_VERSION};
+    use crate::workload::{Dtype, Workload};
+
+    /// A result file of a fake `name` at `rate` GFLOP/s on `host`, device `index`.
+    fn unit_file(
+        name: &str,
+        rate: f64,
+        host: &str,
+        index: usize,
+        seed: u64,
+    ) -> (PathBuf, ResultFile) {
+        let mut backend = FakeBackend::new(name, rate, 0.02, seed);
+        let timing = TimingConfig::default();
+        let cases = [64, 128]
+            .iter()
+            .map(|n| CaseSpec {
+                workload: Workload::matmul(Dtype::F32, *n, *n, *n),
+                kernel: default_matmul_configs()[0].clone(),
+                seed,
+            })
+            .map(|spec| backend.run_case(&spec, &timing))
+            .collect();
+        let mut machine = crate::machine::describe(backend.adapter().clone(), "test");
+        machine.hostname = host.to_string();
+        machine.adapter.index = index;
+        let file = ResultFile {
+            schema_version: SCHEMA_VERSION,
+            machine,
+            run: RunInfo {
+                run_id: format!("run-{seed}"),
+                command: Vec::new(),
+                started_at: String::new(),
+                finished_at: None,
+                seed,
+                warmup_s: 0.0,
+                samples: timing.samples,
+                complete: true,
+            },
+            cases,
+        };
+        (PathBuf::from(format!("{host}-{index}.json")), file)
+    }
+
+    fn fleet(rates: &[f64]) -> Vec<(PathBuf, ResultFile)> {
+        rates
+            .iter()
+            .enumerate()
+            .map(|(i, r)| unit_file("gpu-a", *r, &format!("node{}", i / 2), i % 2, i as u64))
+            .collect()
+    }
+
+    fn outlier_labels(report: &MergeReport) -> Vec<String> {
+        report
+            .outliers()
+            .iter()
+            .map(|(_, u, _)| u.label())
+            .collect()
+    }
+
+    #[test]
+    fn the_slow_unit_is_named_and_the_others_are_not() {
+        let report = merge(fleet(&[100.0, 101.0, 70.0, 99.0, 100.5]), vec![], 0.10).unwrap();
+        assert_eq!(report.groups.len(), 1);
+        assert_eq!(outlier_labels(&report), vec!["node1:gpu0".to_string()]);
+        let score = &report.groups[0].scores[2];
+        assert!((score.relative - 0.7).abs() < 0.05, "{}", score.relative);
+    }
+
+    #[test]
+    fn a_slowdown_within_the_threshold_is_not_an_outlier() {
+        let report = merge(fleet(&[100.0, 101.0, 95.0, 99.0]), vec![], 0.10).unwrap();
+        assert!(outlier_labels(&report).is_empty());
+        let report = merge(fleet(&[100.0, 101.0, 95.0, 99.0]), vec![], 0.03).unwrap();
+        assert_eq!(outlier_labels(&report), vec!["node1:gpu0".to_string()]);
+    }
+
+    #[test]
+    fn spread_reports_median_iqr_and_extremes_of_unit_medians() {
+        let report = merge(fleet(&[100.0, 80.0, 90.0]), vec![], 0.10).unwrap();
+        let case = &report.groups[0].cases[0];
+        assert_eq!(case.units, 3);
+        assert_eq!(case.pooled.n, 30);
+        assert_eq!(case.pooled_samples.len(), 30);
+        assert!((case.median / 90.0 - 1.0).abs() < 0.03, "{}", case.median);
+        assert!(case.q1 < case.median && case.median < case.q3);
+        assert!((case.iqr - (case.q3 - case.q1)).abs() < 1e-12);
+        assert_eq!(case.slowest.0, 1);
+        assert_eq!(case.fastest.0, 0);
+    }
+
+    #[test]
+    fn groups_split_by_device_model_and_two_units_are_not_judged() {
+        let mut files = fleet(&[100.0, 100.0, 100.0]);
+        files.push(unit_file("gpu-b", 10.0, "other", 0, 50));
+        files.push(unit_file("gpu-b", 5.0, "other", 1, 51));
+        let report = merge(files, vec![], 0.10).unwrap();
+        assert_eq!(report.groups.len(), 2);
+        let b = &report.groups[1];
+        assert_eq!(b.key.device, "gpu-b");
+        assert!(b.note.as_deref().unwrap_or("").contains("at least 3"));
+        assert!(report.outliers().is_empty());
+    }
+
+    #[test]
+    fn duplicates_and_files_without_passed_cases_are_listed_as_skipped() {
+        let mut files = fleet(&[100.0, 100.0, 100.0]);
+        let mut copy = files[0].clone();
+        copy.0 = PathBuf::from("copy.json");
+        files.push(copy);
+        let mut empty = unit_file("gpu-a", 100.0, "node9", 0, 99);
+        empty.1.cases.clear();
+        files.push(empty);
+        let report = merge(files, vec![], 0.10).unwrap();
+        assert_eq!(report.groups[0].units.len(), 3);
+        let reasons: Vec<String> = report.skipped.iter().map(|s| s.reason.clone()).collect();
+        assert!(
+            reasons[0].starts_with("duplicate of node0-0.json"),
+            "{reasons:?}"
+        );
+        assert_eq!(reasons[1], "no passed case with timings");
+    }
+
+    #[test]
+    fn units_sharing_host_and_device_are_told_apart_by_run_id() {
+        let files = [
+            unit_file("g", 1.0, "a", 0, 1),
+            unit_file("g", 1.0, "a", 0, 2),
+            unit_file("g", 1.0, "b", 0, 3),
+        ];
+        let units: Vec<Unit> = files.iter().map(|(p, f)| Unit::of(p, f)).collect();
+        assert_eq!(
+            unit_names(&units),
+            vec!["a:gpu0 (run-1)", "a:gpu0 (run-2)", "b:gpu0"]
+        );
+    }
+
+    #[test]
+    fn a_passed_case_without_its_samples_is_an_error_naming_the_file() {
+        let mut files = fleet(&[100.0, 100.0, 100.0]);
+        if let Some(t) = files[1].1.cases[0].timing.as_mut() {
+            t.gpu_s = None;
+        }
+        let err = merge(files, vec![], 0.10).unwrap_err().to_string();
+        assert!(err.starts_with("node0-1.json: case "), "{err}");
+        assert!(err.contains("headline samples are missing"), "{err}");
+    }
+
+    #[test]
+    fn thresholds_outside_zero_to_one_are_refused() {
+        for bad in [0.0, 1.0, -0.1, f64::NAN] {
+            assert!(merge(vec![], vec![], bad).is_err(), "{bad}");
+        }
+    }
+}

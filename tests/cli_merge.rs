@@ -1,0 +1,289 @@
+//! `fleetbench merge` and the cluster naming of `fleetbench run`, end to end through the binary.
+//! Result files come from the fake backend (no GPU needed) and are multiplied into a fleet by
+//! editing their JSON, so hundreds of units cost milliseconds to make.
+
+mod common;
+
+use common::{fleetbench, gpu_available, tempdir};
+use serde_json::Value;
+use std::path::Path;
+
+/// One real fake-backend result file, parsed.
+fn template(dir: &Path) -> Value {
+    let path = dir.join("template.json");
+    let out = fleetbench()
+        .args([
+            "run",
+            "--fake",
+            "fleet-gpu:100",
+            "--sizes",
+            "64,96",
+            "--samples",
+            "10",
+        ])
+        .args(["--seed", "7", "-q", "-o"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    value
+}
+
+/// A copy of `template` for unit `host:gpu<index>` whose samples take `slowdown` times as long.
+fn unit(template: &Value, host: &str, index: usize, slowdown: f64) -> Value {
+    let mut v = template.clone();
+    v["machine"]["hostname"] = host.into();
+    v["machine"]["adapter"]["index"] = index.into();
+    v["run"]["run_id"] = format!("run-{host}-{index}").into();
+    for case in v["cases"].as_array_mut().unwrap() {
+        for key in ["gpu_s", "host_s"] {
+            for s in case["timing"][key].as_array_mut().unwrap() {
+                *s = (s.as_f64().unwrap() * slowdown).into();
+            }
+        }
+    }
+    v
+}
+
+fn write(path: &Path, value: &Value) {
+    std::fs::write(path, serde_json::to_vec(value).unwrap()).unwrap();
+}
+
+#[test]
+fn three_hundred_units_merge_and_only_the_slow_one_is_named() {
+    let dir = tempdir();
+    let results = dir.path().join("results");
+    std::fs::create_dir(&results).unwrap();
+    let template = template(dir.path());
+    for i in 0..300 {
+        let (host, index) = (format!("node{:03}", i / 4), i % 4);
+        // ±1% spread between healthy units; node041:gpu2 is 25% slower.
+        let slowdown = if (host.as_str(), index) == ("node041", 2) {
+            1.25
+        } else {
+            1.0 + ((i * 37) % 11) as f64 / 500.0 - 0.01
+        };
+        let name = format!("{host}_gpu{index}.json");
+        write(
+            &results.join(name),
+            &unit(&template, &host, index, slowdown),
+        );
+    }
+    let merged = dir.path().join("merged.json");
+    let out = fleetbench()
+        .args(["merge", "--fail-on-outliers", "--format", "csv", "-o"])
+        .arg(&merged)
+        .arg(&results)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("merged 300 file(s) into 1 group(s), skipped 0; 1 outlier(s)"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("node041:gpu2,node041,2,run-node041-2"),
+        "{stdout}"
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&merged).unwrap()).unwrap();
+    let group = &report["groups"][0];
+    assert_eq!(group["units"].as_array().unwrap().len(), 300);
+    let outliers: Vec<&Value> = group["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["outlier"] == true)
+        .collect();
+    assert_eq!(outliers.len(), 1);
+    let unit = &group["units"][outliers[0]["unit"].as_u64().unwrap() as usize];
+    assert_eq!(
+        (unit["host"].as_str(), unit["device_index"].as_u64()),
+        (Some("node041"), Some(2))
+    );
+    let case = &group["cases"][0];
+    assert_eq!(case["units"], 300);
+    assert_eq!(case["pooled_samples"].as_array().unwrap().len(), 3000);
+}
+
+#[test]
+fn files_that_are_not_merged_are_listed_with_the_reason() {
+    let dir = tempdir();
+    let results = dir.path().join("results");
+    std::fs::create_dir(&results).unwrap();
+    let template = template(dir.path());
+    for i in 0..3 {
+        write(
+            &results.join(format!("n{i}.json")),
+            &unit(&template, "n", i, 1.0),
+        );
+    }
+    let mut v2 = unit(&template, "n", 9, 1.0);
+    v2["schema_version"] = 2.into();
+    write(&results.join("newer.json"), &v2);
+    std::fs::write(results.join("notes.txt"), "hello").unwrap();
+    std::fs::write(results.join("broken.json"), "{\"schema_version\": 1").unwrap();
+    std::fs::write(results.join(".fleetbench-abc.tmp"), "{").unwrap();
+    let out = fleetbench().arg("merge").arg(&results).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for expected in [
+        "newer.json: schema_version 2 is not supported",
+        "notes.txt: not a .json file",
+        "broken.json: invalid JSON",
+        ".fleetbench-abc.tmp: temporary file",
+        "merged 3 file(s) into 1 group(s), skipped 4",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing '{expected}' in {stderr}"
+        );
+    }
+    let strict = fleetbench()
+        .args(["merge", "--strict"])
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("--strict refuses skipped files"));
+}
+
+#[test]
+fn inputs_without_any_result_file_are_an_error() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
+    let out = fleetbench().arg("merge").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no result files to merge"));
+    let missing = fleetbench()
+        .arg("merge")
+        .arg(dir.path().join("nope"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("nope: cannot read this input"));
+    let bad = fleetbench()
+        .args(["merge", "--threshold", "150"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--threshold 150"));
+}
+
+/// `run --unique-name` as a scheduler task would call it.
+fn cluster_run(dir: &Path, rank: Option<&str>, host: &str) -> std::process::Output {
+    let mut cmd = fleetbench();
+    cmd.args([
+        "run",
+        "--fake",
+        "g:10",
+        "--sizes",
+        "32",
+        "--samples",
+        "2",
+        "-q",
+    ])
+    .args([
+        "--device-from-env",
+        "TEST_RANK",
+        "--host-from-env",
+        "TEST_HOST",
+        "--unique-name",
+    ])
+    .arg("--output-dir")
+    .arg(dir)
+    .env("TEST_HOST", host)
+    .env_remove("TEST_RANK");
+    if let Some(rank) = rank {
+        cmd.env("TEST_RANK", rank);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn cluster_tasks_write_distinct_files_into_one_directory() {
+    let dir = tempdir();
+    let shared = dir.path().join("shared");
+    for (rank, host) in [
+        ("0", "node-a"),
+        ("1", "node-a"),
+        ("0", "node-b"),
+        ("0", "node-b"),
+    ] {
+        let out = cluster_run(&shared, Some(rank), host);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&shared)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(names[0].starts_with("node-a_gpu0_") && names[1].starts_with("node-a_gpu1_"));
+    assert!(names[2].starts_with("node-b_gpu0_") && names[3].starts_with("node-b_gpu0_"));
+}
+
+#[test]
+fn bad_rank_variables_and_unwritable_directories_stop_the_task() {
+    let dir = tempdir();
+    let unset = cluster_run(dir.path(), None, "h");
+    assert_eq!(unset.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unset.stderr).contains("TEST_RANK: the variable is not set"));
+    for bad in ["", "-1", "gpu0"] {
+        let out = cluster_run(dir.path(), Some(bad), "h");
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("is not a device index"),
+            "{bad}"
+        );
+    }
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = cluster_run(&file.join("sub"), Some("0"), "h");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot create the output directory"));
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().count() == 1,
+        "nothing else was written"
+    );
+}
+
+#[test]
+fn a_rank_beyond_the_adapters_is_refused_with_the_variable_named() {
+    if !gpu_available() {
+        return;
+    }
+    let dir = tempdir();
+    let out = fleetbench()
+        .args([
+            "run",
+            "--quick",
+            "--device-from-env",
+            "TEST_RANK",
+            "--unique-name",
+            "-q",
+        ])
+        .arg("--output-dir")
+        .arg(dir.path())
+        .env("TEST_RANK", "999")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--device-from-env TEST_RANK=999") && stderr.contains("no such adapter"),
+        "{stderr}"
+    );
+}
