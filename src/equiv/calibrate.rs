@@ -219,7 +219,7 @@ impl Context<'_> {
             .file
             .cases
             .iter()
-            .filter_map(|c| crate::compare::throughput_samples(c))
+            .filter_map(crate::compare::throughput_samples)
             .filter_map(|(_, values)| crate::stats::Sample::new(&values).ok())
             .map(|s| s.median())
             .fold(None, |acc: Option<f64>, v| {
