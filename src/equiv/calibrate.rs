@@ -307,3 +307,108 @@ impl Context<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::tests::fake_file;
+
+    fn device(id: &str, rate: f64, seed: u64, sides: &[u64]) -> LoadedFile {
+        let mut f = fake_file(id, rate, seed, sides);
+        f.device.id = id.to_string();
+        f.device.matched = true;
+        f
+    }
+
+    fn run(files: Vec<LoadedFile>, reference: &str) -> Result<RatiosFile> {
+        let catalog = Catalog::builtin().unwrap();
+        let options = CalibrateOptions {
+            catalog: &catalog,
+            metric: Metric::MatmulF32,
+            reference,
+            bootstrap: BootstrapConfig::default(),
+            created_at: "2026-11-28T00:00:00Z".to_string(),
+        };
+        calibrate(files, &options)
+    }
+
+    fn calibrated(f: &RatiosFile, id: &str) -> RatioCell {
+        f.calibrated_ratio(id).unwrap().clone()
+    }
+
+    #[test]
+    fn measured_ratio_wins_and_files_of_one_device_are_pooled() {
+        let files = vec![
+            device("a100-sxm4-80gb", 100.0, 1, &[64, 128]),
+            device("h100-sxm", 300.0, 2, &[64, 128]),
+            device("h100-sxm", 300.0, 3, &[64, 128]),
+        ];
+        let f = run(files, "a100-sxm4-80gb").unwrap();
+        assert_eq!(f.devices[0].device, "a100-sxm4-80gb");
+        assert_eq!(f.inputs.len(), 3);
+        let h = calibrated(&f, "h100-sxm");
+        assert_eq!(h.provenance, Provenance::Measured);
+        assert!(h.ci_low.unwrap() < 3.0 && 3.0 < h.ci_high.unwrap(), "{h:?}");
+        assert!(h.note.contains("2 common case(s)"), "{}", h.note);
+        let row = f.device("h100-sxm").unwrap();
+        assert!((row.published.as_ref().unwrap().ratio - 66.9 / 19.5).abs() < 1e-9);
+        // 300 GFLOP/s of a 66.9 TFLOP/s datasheet.
+        assert!((row.efficiency.unwrap() - 300.0 / 66900.0).abs() < 2e-4);
+        f.validate().unwrap();
+    }
+
+    #[test]
+    fn unmeasured_reference_is_reached_by_chaining_through_a_published_ratio() {
+        let files = vec![
+            device("h200-sxm", 330.0, 1, &[64, 128]),
+            fake_file("llvmpipe", 33.0, 2, &[64, 128]),
+        ];
+        let f = run(files, "a100-sxm4-80gb").unwrap();
+        let x = calibrated(&f, "llvmpipe");
+        assert_eq!(x.provenance, Provenance::Chained);
+        assert_eq!(x.via.as_deref(), Some("h200-sxm"));
+        let expected = 0.1 * 66.9 / 19.5;
+        assert!((x.ratio - expected).abs() < 0.01 * expected, "{x:?}");
+        assert!(!f.device("llvmpipe").unwrap().in_catalog);
+        // The H200 itself has no measured partner with a datasheet: published only.
+        assert_eq!(calibrated(&f, "h200-sxm").provenance, Provenance::Published);
+        assert_eq!(
+            calibrated(&f, "a100-sxm4-80gb").provenance,
+            Provenance::Published
+        );
+    }
+
+    #[test]
+    fn published_ratio_is_adjusted_by_measured_efficiencies() {
+        // No common cases: each device's efficiency is known, their ratio is not measured.
+        let files = vec![
+            device("a100-sxm4-80gb", 97.5, 1, &[64]),
+            device("h100-sxm", 167.25, 2, &[128]),
+        ];
+        let f = run(files, "a100-sxm4-80gb").unwrap();
+        let h = calibrated(&f, "h100-sxm");
+        assert_eq!(h.provenance, Provenance::PublishedAdjusted);
+        // Efficiencies 0.5% and 0.25%: the published 3.43 is halved.
+        assert!((h.ratio - 66.9 / 19.5 / 2.0).abs() < 0.05, "{h:?}");
+        assert_eq!(calibrated(&f, "mi300x").provenance, Provenance::Published);
+    }
+
+    #[test]
+    fn reference_must_exist_somewhere() {
+        let files = vec![fake_file("llvmpipe", 33.0, 2, &[64])];
+        let e = run(files.clone(), "no-such-gpu").unwrap_err().to_string();
+        assert!(
+            e.contains("found neither in any result file nor in the catalog"),
+            "{e}"
+        );
+        // A measured device can be the reference, and a catalog name reaches its entry.
+        assert_eq!(
+            run(files.clone(), "llvmpipe").unwrap().reference,
+            "llvmpipe"
+        );
+        assert_eq!(
+            run(files, "NVIDIA H100 PCIe").unwrap().reference,
+            "h100-pcie"
+        );
+    }
+}
