@@ -16,7 +16,8 @@ const ROUNDS: usize = 4;
 fn run_lavapipe(threads: &str, path: &Path, seed: usize) {
     let out = fleetbench()
         .env("LP_NUM_THREADS", threads)
-        .args(["run", "--kernels", "matmul_blocked", "--sizes", "256"])
+        .args(["run", "--device", "llvmpipe", "--backend", "vulkan"])
+        .args(["--kernels", "matmul_blocked", "--sizes", "256"])
         .args(["--samples", "6", "--warmup", "0.2", "--quiet", "--seed"])
         .arg(seed.to_string())
         .arg("-o")
@@ -55,9 +56,27 @@ fn ratio(v: &serde_json::Value) -> (f64, String) {
     (r, case["verdict"].as_str().unwrap().to_string())
 }
 
+/// Whether lavapipe is among the adapters; with FLEETBENCH_REQUIRE_GPU=1 (CI installs Mesa)
+/// its absence is a failure, not a skip.
+fn lavapipe_available() -> bool {
+    if !gpu_available() {
+        return false;
+    }
+    let out = fleetbench()
+        .args(["devices", "--format", "json"])
+        .output()
+        .unwrap();
+    let found = String::from_utf8_lossy(&out.stdout).contains("llvmpipe");
+    if !found && std::env::var("FLEETBENCH_REQUIRE_GPU").as_deref() == Ok("1") {
+        panic!("FLEETBENCH_REQUIRE_GPU=1 but lavapipe (llvmpipe) is not among the adapters");
+    }
+    found
+}
+
 #[test]
 fn lavapipe_threads_double_compute_and_a_repeat_is_not_different() {
-    if !gpu_available() {
+    if !lavapipe_available() {
+        eprintln!("skipping: no lavapipe adapter");
         return;
     }
     let dir = tempdir();
