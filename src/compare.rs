@@ -6,6 +6,13 @@
 //! device. Two cases that computed the same thing but were measured differently (timing method,
 //! bounds checks, kernel source) are only compared when the caller allows it, and are then
 //! labelled. A case missing from some files, or not passed there, is listed, never dropped.
+//!
+//! # API summary (kept stable; new items are added, none renamed)
+//! - [`LoadedFile`] (path, parsed file, [`DeviceIdentity`]); [`pool`] merges runs of one device.
+//! - [`compare`]`(files, baseline, &CompareConfig)` → [`Comparison`]: `cases`
+//!   ([`CaseComparison`]: ratio [`Estimate`], [`RankTest`], `significant`, `mixed`), `geomeans`
+//!   per file, `unmatched`; [`Comparison::regressions`] for `--threshold`.
+//! - [`tables`] renders it; [`throughput_samples`] gives a case's per-sample throughput.
 
 use crate::catalog::DeviceIdentity;
 use crate::results::{Case, RateUnit, ResultFile, TimingMethod};
