@@ -76,6 +76,7 @@ fn compare_finds_a_known_ratio_and_lists_unmatched_cases() {
     let out = run(&["compare", "--format", "json"], &[&slow, &fast]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["baseline"].as_str().unwrap().ends_with("slow.json"));
     let cases = v["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 4);
     for c in cases {

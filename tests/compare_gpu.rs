@@ -11,14 +11,14 @@ mod common;
 use common::{fleetbench, gpu_available, tempdir};
 use std::path::{Path, PathBuf};
 
-const ROUNDS: usize = 4;
+const ROUNDS: usize = 6;
 
 fn run_lavapipe(threads: &str, path: &Path, seed: usize) {
     let out = fleetbench()
         .env("LP_NUM_THREADS", threads)
         .args(["run", "--device", "llvmpipe", "--backend", "vulkan"])
         .args(["--kernels", "matmul_blocked", "--sizes", "256"])
-        .args(["--samples", "6", "--warmup", "0.2", "--quiet", "--seed"])
+        .args(["--samples", "5", "--warmup", "0.2", "--quiet", "--seed"])
         .arg(seed.to_string())
         .arg("-o")
         .arg(path)

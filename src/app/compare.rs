@@ -159,6 +159,8 @@ fn render(files: &[LoadedFile], c: &Comparison, format: Format) -> anyhow::Resul
     ];
     if format == Format::Json {
         let mut object = serde_json::Map::new();
+        let baseline = files[c.baseline].path.display().to_string();
+        object.insert("baseline".to_string(), baseline.into());
         for (key, _, table) in sections {
             let value: serde_json::Value = serde_json::from_str(&table.render(Format::Json))?;
             object.insert(key.to_string(), value);
