@@ -312,6 +312,14 @@ pub struct CompareTables {
 /// Renders a comparison as tables; "~" marks a difference that is not significant.
 pub fn tables(files: &[LoadedFile], c: &Comparison) -> CompareTables {
     let name = |i: usize| files[i].path.display().to_string();
+    let device = |i: usize| {
+        let d = &files[i].device;
+        if d.matched {
+            d.id.clone()
+        } else {
+            format!("{} (not in catalog)", d.id)
+        }
+    };
     let mut cases = Table::new(&[
         "case", "file", "device", "unit", "baseline", "median", "ratio", "95% CI", "p", "verdict",
         "note",
@@ -320,7 +328,7 @@ pub fn tables(files: &[LoadedFile], c: &Comparison) -> CompareTables {
         cases.push(vec![
             r.key.label(),
             name(r.file),
-            files[r.file].device.id.clone(),
+            device(r.file),
             r.unit.label().to_string(),
             format!("{:.4}", r.baseline_median),
             format!("{:.4}", r.median),
@@ -345,7 +353,7 @@ pub fn tables(files: &[LoadedFile], c: &Comparison) -> CompareTables {
         let n = c.cases.iter().filter(|r| r.file == *file).count();
         geomeans.push(vec![
             name(*file),
-            files[*file].device.id.clone(),
+            device(*file),
             n.to_string(),
             format!("{:.3}", g.value),
             format!("[{:.3}, {:.3}]", g.ci_low, g.ci_high),
