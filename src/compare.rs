@@ -517,4 +517,29 @@ pub(crate) mod tests {
         assert_eq!(pooled.path, PathBuf::from("a-1.json+a-2.json"));
         assert!(pool(Vec::new()).is_none());
     }
+
+    #[test]
+    fn tables_mark_not_significant_differences_with_a_tilde() {
+        let files = [
+            fake_file("a", 100.0, 1, &[64]),
+            fake_file("a", 100.0, 2, &[64]),
+            fake_file("b", 50.0, 3, &[64, 128]),
+        ];
+        let c = compare(&files, 0, &CompareConfig::default());
+        let t = tables(&files, &c);
+        let verdicts: Vec<&str> = t.cases.rows.iter().map(|r| r[9].as_str()).collect();
+        assert_eq!(verdicts, ["~", "slower"]);
+        let geo: Vec<&str> = t.geomeans.rows.iter().map(|r| r[5].as_str()).collect();
+        assert_eq!(geo, ["~", "slower"]);
+        assert_eq!(
+            t.unmatched.rows,
+            [[
+                "matmul_blocked/matmul/f32/128x128x128",
+                "absent",
+                "absent",
+                "ok"
+            ]]
+        );
+        assert!(t.cases.rows[0][2].ends_with("(not in catalog)"));
+    }
 }
