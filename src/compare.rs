@@ -534,7 +534,7 @@ pub(crate) mod tests {
         assert_eq!(
             t.unmatched.rows,
             [[
-                "matmul_blocked/matmul/f32/128x128x128",
+                "matmul_naive/matmul/f32/128x128x128",
                 "absent",
                 "absent",
                 "ok"

@@ -82,13 +82,16 @@ fn lavapipe_threads_double_compute_and_a_repeat_is_not_different() {
     let dir = tempdir();
     let (mut one, mut two, mut two_again) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
-        for (threads, list, tag) in [
+        for (index, (threads, list, tag)) in [
             ("1", &mut one, "one"),
             ("2", &mut two, "two"),
             ("2", &mut two_again, "two-again"),
-        ] {
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let path = dir.path().join(format!("{tag}-{round}.json"));
-            run_lavapipe(threads, &path, round * 3 + list.len());
+            run_lavapipe(threads, &path, round * 3 + index);
             list.push(path);
         }
     }
