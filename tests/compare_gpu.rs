@@ -17,7 +17,7 @@ fn run_lavapipe(threads: &str, path: &Path, seed: usize) {
     let out = fleetbench()
         .env("LP_NUM_THREADS", threads)
         .args(["run", "--device", "llvmpipe", "--backend", "vulkan"])
-        .args(["--kernels", "matmul_blocked", "--sizes", "256"])
+        .args(["--kernels", "matmul_blocked", "--sizes", "384"])
         .args(["--samples", "5", "--warmup", "0.2", "--quiet", "--seed"])
         .arg(seed.to_string())
         .arg("-o")
@@ -73,10 +73,50 @@ fn lavapipe_available() -> bool {
     found
 }
 
+/// Work one thread gets done in a fixed window, for `threads` threads running at once.
+fn spin_work(threads: usize) -> u64 {
+    let window = std::time::Duration::from_millis(300);
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let start = std::time::Instant::now();
+                let mut n = 0u64;
+                while start.elapsed() < window {
+                    for _ in 0..1000 {
+                        n = std::hint::black_box(n + 1);
+                    }
+                }
+                n
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).sum()
+}
+
+/// Whether this process can run two threads in parallel at all. On a shared workstation that
+/// caps each process at a fraction of a core, LP_NUM_THREADS=2 cannot be faster than 1 and the
+/// ground truth does not hold; CI (FLEETBENCH_REQUIRE_GPU=1) runs the test regardless.
+fn two_cores_usable() -> bool {
+    let one = spin_work(1);
+    let two = spin_work(2);
+    let parallel = two as f64 >= 1.5 * one as f64;
+    if !parallel {
+        eprintln!(
+            "this process gets about {:.2} cores, not 2",
+            two as f64 / one as f64
+        );
+    }
+    parallel || std::env::var("FLEETBENCH_REQUIRE_GPU").as_deref() == Ok("1")
+}
+
 #[test]
 fn lavapipe_threads_double_compute_and_a_repeat_is_not_different() {
     if !lavapipe_available() {
         eprintln!("skipping: no lavapipe adapter");
+        return;
+    }
+    if !two_cores_usable() {
+        eprintln!("skipping: two threads do not run in parallel here");
         return;
     }
     let dir = tempdir();
