@@ -305,3 +305,35 @@ fn catalog_prints_the_table_and_imports_epoch() {
     let out = run(&["catalog", "import-epoch"], &[&not_epoch]);
     assert_one_line_error(&out, &["device-match.csv", "not an Epoch"]);
 }
+
+#[test]
+fn differently_measured_cases_are_compared_only_when_asked_and_labelled() {
+    let dir = tempdir();
+    let a = fake(dir.path(), "a.json", "gpu", 100.0, 1, "64");
+    let b = fake(dir.path(), "b.json", "gpu", 100.0, 2, "64");
+    let text = std::fs::read_to_string(&b).unwrap();
+    assert!(text.contains("\"bounds_checks\": true"));
+    std::fs::write(
+        &b,
+        text.replace("\"bounds_checks\": true", "\"bounds_checks\": false"),
+    )
+    .unwrap();
+    let out = run(&["compare", "--format", "json"], &[&a, &b]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["cases"].as_array().unwrap().is_empty());
+    let reason = v["unmatched"][0][b.display().to_string()]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.contains("measured differently") && reason.contains("bounds checks"),
+        "{v}"
+    );
+    let out = run(&["compare", "--allow-mixed", "--format", "json"], &[&a, &b]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cases = v["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 2);
+    assert!(cases
+        .iter()
+        .all(|c| c["note"].as_str().unwrap().contains("bounds checks")));
+}
