@@ -76,12 +76,18 @@ pub fn geomean_of_ratios(pairs: &[(&Sample, &Sample)], config: &BootstrapConfig)
         .collect();
     draws.sort_by(f64::total_cmp);
     let tail = (1.0 - config.level) / 2.0;
-    let sorted = Sample::from_sorted_unchecked(draws);
     Estimate {
         value: point.exp(),
-        ci_low: sorted.quantile(tail).exp(),
-        ci_high: sorted.quantile(1.0 - tail).exp(),
+        ci_low: quantile(&draws, tail).exp(),
+        ci_high: quantile(&draws, 1.0 - tail).exp(),
     }
+}
+
+/// Quantile of sorted, non-empty values by linear interpolation (type 7, as [`Sample::quantile`]).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
 fn mean_log_ratio<C>(
