@@ -8,6 +8,9 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+pub mod catalog;
+pub mod compare;
+pub mod equiv;
 pub mod error;
 pub mod fake;
 pub mod gpu;
