@@ -14,6 +14,7 @@ pub mod gpu;
 pub mod kernels;
 pub mod machine;
 pub mod progress;
+pub mod projection;
 pub mod render;
 pub mod results;
 pub mod stats;
