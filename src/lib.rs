@@ -10,6 +10,7 @@
 pub mod bench;
 pub mod error;
 pub mod fake;
+pub mod fleet;
 pub mod gpu;
 pub mod kernels;
 pub mod machine;
