@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+pub mod catalog;
 pub mod error;
 pub mod fake;
 pub mod fleet;
