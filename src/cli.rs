@@ -22,6 +22,9 @@ pub enum Command {
     Devices(DevicesArgs),
     /// Run the benchmark suite on one adapter and write a result file.
     Run(Box<RunArgs>),
+    /// Project fleets into reference-equivalents: published vs calibrated, workload-aware,
+    /// with claim checks and growth.
+    Project(ProjectArgs),
 }
 
 /// Flags of `fleetbench devices`.
@@ -92,4 +95,27 @@ pub struct RunArgs {
     /// Use a deterministic fake adapter NAME:GFLOPS instead of a GPU (for tests and demos).
     #[arg(long, hide = true, value_name = "NAME:GFLOPS")]
     pub fake: Option<String>,
+}
+
+/// Flags of `fleetbench project`.
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    /// Fleet file (TOML; see data/scenarios/ and the README section "Fleet files").
+    pub fleet: PathBuf,
+    /// Ratios file written by `fleetbench calibrate` (measured ratios with intervals).
+    #[arg(long)]
+    pub ratios: Option<PathBuf>,
+    /// Reference device id (default: the fleet file's, else h100-sxm).
+    #[arg(long)]
+    pub reference: Option<String>,
+    /// Metric for totals: fp64, fp32, tf32, bf16, fp8, int8 or bandwidth (default: the fleet
+    /// file's, else bf16).
+    #[arg(long)]
+    pub metric: Option<String>,
+    /// Workload for roofline-aware ratios: training, inference or intensity=N (FLOP/byte).
+    #[arg(long)]
+    pub workload: Option<String>,
+    /// Output format.
+    #[arg(long, default_value = "text")]
+    pub format: Format,
 }

@@ -158,7 +158,9 @@ impl FleetFile {
             return Err("no [[fleet]] tables".to_string());
         }
         for fleet in &self.fleets {
-            fleet.check().map_err(|m| format!("fleet '{}': {m}", fleet.name))?;
+            fleet
+                .check()
+                .map_err(|m| format!("fleet '{}': {m}", fleet.name))?;
         }
         Ok(())
     }
@@ -170,7 +172,10 @@ impl FleetFile {
             ids.extend(fleet.entries.iter().filter_map(|e| e.device.as_deref()));
             for claim in &fleet.claims {
                 match claim {
-                    Claim::Total { remainder_in: Some(d), .. } => ids.push(d.as_str()),
+                    Claim::Total {
+                        remainder_in: Some(d),
+                        ..
+                    } => ids.push(d.as_str()),
                     Claim::Ratio { device, of, .. } => ids.extend([device.as_str(), of.as_str()]),
                     _ => {}
                 }
@@ -183,7 +188,10 @@ impl FleetFile {
     pub fn check_devices(&self, known: &[&str]) -> Result<()> {
         match self.device_ids().into_iter().find(|id| !known.contains(id)) {
             None => Ok(()),
-            Some(id) => Err(Error::invalid(&self.path, unknown_device_message(id, known))),
+            Some(id) => Err(Error::invalid(
+                &self.path,
+                unknown_device_message(id, known),
+            )),
         }
     }
 }
@@ -238,19 +246,27 @@ impl Claim {
         match self {
             Claim::Total { total, stated, .. } => {
                 check_amount("claim total", *total)?;
-                stated
-                    .iter()
-                    .try_for_each(|(label, r)| check_positive(&format!("stated ratio '{label}'"), *r))
+                stated.iter().try_for_each(|(label, r)| {
+                    check_positive(&format!("stated ratio '{label}'"), *r)
+                })
             }
             Claim::Ratio { equals, mixed, .. } => {
                 check_positive("claim equals", *equals)?;
                 mixed.iter().try_for_each(|m| parse_mixed(m).map(|_| ()))
             }
-            Claim::Multiple { total, factor, growth, months, .. } => {
+            Claim::Multiple {
+                total,
+                factor,
+                growth,
+                months,
+                ..
+            } => {
                 check_amount("claim total", *total)?;
                 check_positive("claim factor", *factor)?;
                 match (growth, months) {
-                    (Some(g), Some(m)) => check_positive("growth", *g).and(check_positive("months", *m)),
+                    (Some(g), Some(m)) => {
+                        check_positive("growth", *g).and(check_positive("months", *m))
+                    }
                     (None, None) => Ok(()),
                     _ => Err("give growth and months together".to_string()),
                 }
@@ -282,14 +298,18 @@ fn check_count(count: f64) -> Result<(), String> {
         return Err(format!("count {count} is not a whole number of devices"));
     }
     if count > MAX_COUNT {
-        return Err(format!("count {count} is absurdly large (more than {MAX_COUNT})"));
+        return Err(format!(
+            "count {count} is absurdly large (more than {MAX_COUNT})"
+        ));
     }
     Ok(())
 }
 
 fn check_amount(what: &str, x: f64) -> Result<(), String> {
     if !(x.is_finite() && (0.0..=MAX_EQUIVALENTS).contains(&x)) {
-        return Err(format!("{what} {x} is negative, not a number or absurdly large"));
+        return Err(format!(
+            "{what} {x} is negative, not a number or absurdly large"
+        ));
     }
     Ok(())
 }
@@ -307,7 +327,10 @@ pub fn unknown_device_message(id: &str, known: &[&str]) -> String {
     if near.is_empty() {
         format!("unknown device '{id}'")
     } else {
-        format!("unknown device '{id}' (nearest catalog ids: {})", near.join(", "))
+        format!(
+            "unknown device '{id}' (nearest catalog ids: {})",
+            near.join(", ")
+        )
     }
 }
 

@@ -2,6 +2,7 @@
 //! library. `anyhow` is used here, at the binary's edge, and nowhere in the library.
 
 mod devices;
+mod project;
 mod run;
 
 use crate::cli::{Cli, Command};
@@ -12,5 +13,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Devices(args) => devices::execute(args),
         Command::Run(args) => run::execute(*args),
+        Command::Project(args) => project::execute(args),
     }
 }

@@ -70,8 +70,13 @@ fn bad_counts_are_refused_with_the_file_named() {
         ("1e12", "absurdly large"),
         ("nan", "not a number"),
     ] {
-        let e = error_of(&one_entry(&format!("device = \"h100-sxm\"\ncount = {count}")));
-        assert!(e.starts_with("fleet.toml: fleet 'f': entry 1: count"), "{e}");
+        let e = error_of(&one_entry(&format!(
+            "device = \"h100-sxm\"\ncount = {count}"
+        )));
+        assert!(
+            e.starts_with("fleet.toml: fleet 'f': entry 1: count"),
+            "{e}"
+        );
         assert!(e.contains(why), "{e}");
     }
 }
@@ -79,13 +84,31 @@ fn bad_counts_are_refused_with_the_file_named() {
 #[test]
 fn malformed_entries_and_claims_are_refused() {
     let cases = [
-        (one_entry("device = \"h100-sxm\""), "either device and count"),
-        (one_entry("device = \"x\"\ncount = 1\nequivalents = 3"), "either device"),
+        (
+            one_entry("device = \"h100-sxm\""),
+            "either device and count",
+        ),
+        (
+            one_entry("device = \"x\"\ncount = 1\nequivalents = 3"),
+            "either device",
+        ),
         (one_entry("equivalents = -1"), "equivalents -1"),
-        (one_entry("device = \"x\"\ncount = 1\nacquired = \"2023-Q7\""), "not a date"),
-        (one_entry("device = \"x\"\ncount = 1\ncolour = 3"), "line 7: unknown field `colour`"),
-        ("version = 2\n[[fleet]]\nname = \"f\"".to_string(), "version 2 is not supported"),
-        ("version = 1\nmetric = \"fp7\"\n[[fleet]]\nname = \"f\"".to_string(), "unknown metric"),
+        (
+            one_entry("device = \"x\"\ncount = 1\nacquired = \"2023-Q7\""),
+            "not a date",
+        ),
+        (
+            one_entry("device = \"x\"\ncount = 1\ncolour = 3"),
+            "line 7: unknown field `colour`",
+        ),
+        (
+            "version = 2\n[[fleet]]\nname = \"f\"".to_string(),
+            "version 2 is not supported",
+        ),
+        (
+            "version = 1\nmetric = \"fp7\"\n[[fleet]]\nname = \"f\"".to_string(),
+            "unknown metric",
+        ),
     ];
     for (text, expected) in cases {
         let e = error_of(&text);
@@ -93,18 +116,30 @@ fn malformed_entries_and_claims_are_refused() {
         assert!(!e.contains('\n'), "{e}");
     }
     let claim = |c: &str| one_entry(&format!("device = \"x\"\ncount = 1\n[[fleet.claim]]\n{c}"));
-    let e = error_of(&claim("kind = \"growth\"\nfrom = \"2024-Q1\"\nto = \"2023-Q1\""));
+    let e = error_of(&claim(
+        "kind = \"growth\"\nfrom = \"2024-Q1\"\nto = \"2023-Q1\"",
+    ));
     assert!(e.contains("is not after"), "{e}");
-    let e = error_of(&claim("kind = \"ratio\"\ndevice = \"a\"\nof = \"b\"\nequals = 0"));
+    let e = error_of(&claim(
+        "kind = \"ratio\"\ndevice = \"a\"\nof = \"b\"\nequals = 0",
+    ));
     assert!(e.contains("must be a positive number"), "{e}");
-    let e = error_of(&claim("kind = \"multiple\"\ntotal = 1\nfactor = 8\nof = \"t\"\ngrowth = 2"));
+    let e = error_of(&claim(
+        "kind = \"multiple\"\ntotal = 1\nfactor = 8\nof = \"t\"\ngrowth = 2",
+    ));
     assert!(e.contains("growth and months together"), "{e}");
 }
 
 #[test]
 fn unknown_devices_get_the_nearest_ids() {
     let file = parse(&one_entry("device = \"h100-sxm5\"\ncount = 3")).unwrap();
-    let known = ["a100-sxm4-80gb", "h100-sxm", "h100-pcie", "h200-sxm", "mi300x"];
+    let known = [
+        "a100-sxm4-80gb",
+        "h100-sxm",
+        "h100-pcie",
+        "h200-sxm",
+        "mi300x",
+    ];
     let e = file.check_devices(&known).unwrap_err().to_string();
     assert!(
         e.starts_with("fleet.toml: unknown device 'h100-sxm5' (nearest catalog ids: h100-sxm,"),

@@ -9,11 +9,14 @@
 //! sum of bounds is the honest (conservative) choice rather than a root-sum-of-squares.
 
 mod basis;
+mod catalog_link;
 mod claims;
 mod growth;
+pub mod report;
 mod totals;
 
 pub use basis::{attainable, published, Basis, Metric, RatioSources, Workload};
+pub use catalog_link::{figures_from_catalog, figures_from_entry, precision_of};
 pub use claims::{
     check_multiple, check_ratio_claim, solve_remainder, Multiple, RatioCheck, Solved,
 };

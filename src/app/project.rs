@@ -1,0 +1,134 @@
+//! `fleetbench project`: validate every input (fleet file, reference, metric, workload,
+//! ratios file) before computing anything, then print the projection's tables.
+
+use crate::cli::ProjectArgs;
+use anyhow::Context;
+use fleetbench::catalog::Catalog;
+use fleetbench::fleet::{unknown_device_message, FleetFile};
+use fleetbench::projection::report::{project, Inputs, Section};
+use fleetbench::projection::{figures_from_catalog, Basis, MeasuredRatio, Metric, Workload};
+use fleetbench::table::Format;
+use std::process::ExitCode;
+
+/// The validated command.
+struct Config {
+    file: FleetFile,
+    reference: String,
+    metric: Metric,
+    workload: Option<Workload>,
+    measured: Option<Vec<MeasuredRatio>>,
+    format: Format,
+}
+
+pub fn execute(args: ProjectArgs) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::builtin()?;
+    let config = validate(args, &catalog)?;
+    let figures = figures_from_catalog(&catalog);
+    let reference = figures
+        .get(&config.reference)
+        .context("the reference has no catalog figures")?;
+    let measured = config.measured.clone().unwrap_or_default();
+    let bases = bases(&config);
+    let sections = project(Inputs {
+        file: &config.file,
+        figures: &figures,
+        reference,
+        measured: &measured,
+        bases: &bases,
+    });
+    print!("{}", render(&sections, config.format)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate(args: ProjectArgs, catalog: &Catalog) -> anyhow::Result<Config> {
+    let file = FleetFile::load(&args.fleet)?;
+    let known: Vec<&str> = catalog.entries().iter().map(|e| e.id.as_str()).collect();
+    file.check_devices(&known)?;
+    let reference = args
+        .reference
+        .or_else(|| file.reference.clone())
+        .unwrap_or_else(|| "h100-sxm".to_string());
+    if !known.contains(&reference.as_str()) {
+        anyhow::bail!(
+            "--reference: {}",
+            unknown_device_message(&reference, &known)
+        );
+    }
+    let metric = match args.metric.as_deref().or(file.metric.as_deref()) {
+        Some(m) => m
+            .parse::<Metric>()
+            .map_err(|e| anyhow::anyhow!("--metric: {e}"))?,
+        None => Metric::Bf16,
+    };
+    let workload = args
+        .workload
+        .as_deref()
+        .map(str::parse::<Workload>)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--workload: {e}"))?;
+    let measured = match &args.ratios {
+        Some(path) => Some(load_ratios(path, &reference)?),
+        None => None,
+    };
+    Ok(Config {
+        file,
+        reference,
+        metric,
+        workload,
+        measured,
+        format: args.format,
+    })
+}
+
+fn load_ratios(path: &std::path::Path, _reference: &str) -> anyhow::Result<Vec<MeasuredRatio>> {
+    anyhow::bail!(
+        "{}: reading ratios files is not available in this build yet",
+        path.display()
+    )
+}
+
+/// The bases shown side by side: published first (the baseline), then calibrated, then the
+/// workload's roofline, published and calibrated.
+fn bases(config: &Config) -> Vec<Basis> {
+    let calibrated = config.measured.is_some();
+    let mut bases = vec![Basis::Published(config.metric)];
+    if calibrated {
+        bases.push(Basis::Calibrated(config.metric));
+    }
+    if let (Some(w), false) = (config.workload, config.metric == Metric::Bandwidth) {
+        let intensity = w.intensity().unwrap_or(f64::INFINITY);
+        for use_measured in [false, true].into_iter().filter(|m| !m || calibrated) {
+            bases.push(Basis::Roofline {
+                metric: config.metric,
+                intensity,
+                calibrated: use_measured,
+            });
+        }
+    }
+    bases
+}
+
+/// Sections one after another; JSON is one object keyed by section title.
+fn render(sections: &[Section], format: Format) -> anyhow::Result<String> {
+    if format == Format::Json {
+        let mut object = serde_json::Map::new();
+        for s in sections {
+            let rows: serde_json::Value = serde_json::from_str(&s.table.render(Format::Json))?;
+            object.insert(s.title.clone(), rows);
+        }
+        return Ok(serde_json::to_string_pretty(&object)? + "\n");
+    }
+    let mut out = String::new();
+    for (i, s) in sections.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out += &match format {
+            Format::Markdown => format!("### {}\n\n", s.title),
+            Format::Csv => format!("# {}\n", s.title),
+            _ => format!("{}\n", s.title),
+        };
+        out += &s.table.render(format);
+    }
+    Ok(out)
+}
