@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod catalog;
+pub mod equiv;
 pub mod error;
 pub mod fake;
 pub mod fleet;
