@@ -102,9 +102,10 @@ pub struct RunArgs {
 pub struct ProjectArgs {
     /// Fleet file (TOML; see data/scenarios/ and the README section "Fleet files").
     pub fleet: PathBuf,
-    /// Ratios file written by `fleetbench calibrate` (measured ratios with intervals).
+    /// Ratios file written by `fleetbench calibrate` (measured ratios with intervals); repeat
+    /// for several metrics (e.g. matmul-f16 and bandwidth for a calibrated roofline).
     #[arg(long)]
-    pub ratios: Option<PathBuf>,
+    pub ratios: Vec<PathBuf>,
     /// Reference device id (default: the fleet file's, else h100-sxm).
     #[arg(long)]
     pub reference: Option<String>,

@@ -4,10 +4,14 @@
 use crate::cli::ProjectArgs;
 use anyhow::Context;
 use fleetbench::catalog::Catalog;
+use fleetbench::equiv::RatiosFile;
 use fleetbench::fleet::{unknown_device_message, FleetFile};
 use fleetbench::projection::report::{project, Inputs, Section};
-use fleetbench::projection::{figures_from_catalog, Basis, MeasuredRatio, Metric, Workload};
+use fleetbench::projection::{
+    figures_from_catalog, measured_from_ratios, metric_of, Basis, MeasuredRatio, Metric, Workload,
+};
 use fleetbench::table::Format;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The validated command.
@@ -66,9 +70,10 @@ fn validate(args: ProjectArgs, catalog: &Catalog) -> anyhow::Result<Config> {
         .map(str::parse::<Workload>)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--workload: {e}"))?;
-    let measured = match &args.ratios {
-        Some(path) => Some(load_ratios(path, &reference)?),
-        None => None,
+    let measured = if args.ratios.is_empty() {
+        None
+    } else {
+        Some(load_ratios(&args.ratios, &reference)?)
     };
     Ok(Config {
         file,
@@ -80,11 +85,33 @@ fn validate(args: ProjectArgs, catalog: &Catalog) -> anyhow::Result<Config> {
     })
 }
 
-fn load_ratios(path: &std::path::Path, _reference: &str) -> anyhow::Result<Vec<MeasuredRatio>> {
-    anyhow::bail!(
-        "{}: reading ratios files is not available in this build yet",
-        path.display()
-    )
+/// Loads every ratios file; each must be relative to the projection's reference, and no two
+/// may speak for the same metric.
+fn load_ratios(paths: &[PathBuf], reference: &str) -> anyhow::Result<Vec<MeasuredRatio>> {
+    let mut measured = Vec::new();
+    let mut seen: Vec<(Metric, &Path)> = Vec::new();
+    for path in paths {
+        let file = RatiosFile::load(path)?;
+        if file.reference != reference {
+            anyhow::bail!(
+                "{}: ratios are relative to '{}', but this projection's reference is '{reference}' (use --reference {} or a ratios file for {reference})",
+                path.display(),
+                file.reference,
+                file.reference
+            );
+        }
+        let metric = metric_of(file.metric);
+        if let Some((_, other)) = seen.iter().find(|(m, _)| *m == metric) {
+            anyhow::bail!(
+                "{}: a second ratios file for {metric} (already given: {})",
+                path.display(),
+                other.display()
+            );
+        }
+        seen.push((metric, path));
+        measured.extend(measured_from_ratios(&file));
+    }
+    Ok(measured)
 }
 
 /// The bases shown side by side: published first (the baseline), then calibrated, then the

@@ -9,19 +9,21 @@
 //! sum of bounds is the honest (conservative) choice rather than a root-sum-of-squares.
 
 mod basis;
-mod catalog_link;
 mod claims;
 mod growth;
 pub mod report;
+mod sources;
 mod totals;
 
 pub use basis::{attainable, published, Basis, Metric, RatioSources, Workload};
-pub use catalog_link::{figures_from_catalog, figures_from_entry, precision_of};
 pub use claims::{
     check_multiple, check_ratio_claim, solve_remainder, Multiple, RatioCheck, Solved,
 };
 pub use growth::{
     doubling_time, growth_between, growth_factor, stock_at, Dated, Growth, YearFraction,
+};
+pub use sources::{
+    figures_from_catalog, figures_from_entry, measured_from_ratios, metric_of, precision_of,
 };
 pub use totals::{entry_equivalents, total, EntryResult, Holding, Total};
 

@@ -86,7 +86,7 @@ pub fn project(inputs: Inputs) -> Vec<Section> {
         "basis",
         "equivalents",
         "interval",
-        "vs first basis",
+        "vs published",
         "missing",
     ]);
     let mut claims = Table::new(&["fleet", "claim", "basis", "stated", "computed", "result"]);
@@ -172,9 +172,10 @@ fn total_rows(inputs: Inputs, fleet: &Fleet, table: &mut Table) {
         .map(|b| total(&holdings, b, inputs.sources()).equivalents.value);
     for basis in inputs.bases {
         let t = total(&holdings, basis, inputs.sources());
-        let diff = first.map_or(String::new(), |f| {
-            signed_with_percent(t.equivalents.value - f, f)
-        });
+        let diff = match first {
+            Some(f) if basis != &inputs.bases[0] => signed_with_percent(t.equivalents.value - f, f),
+            _ => "baseline".to_string(),
+        };
         table.push(vec![
             fleet.name.clone(),
             basis.to_string(),
@@ -282,7 +283,10 @@ fn total_claim(inputs: Inputs, fleet: &Fleet, stated: f64, push: &mut Push) {
         let verdict = if inside && t.has_width() {
             "stated total inside the interval".to_string()
         } else {
-            signed_with_percent(t.value - stated, stated) + " computed − stated"
+            format!(
+                "computed − stated: {}",
+                signed_with_percent(t.value - stated, stated)
+            )
         };
         push(
             format!("total {}", amount(stated)),
