@@ -100,7 +100,7 @@ pub struct RunArgs {
 /// Flags of `fleetbench project`.
 #[derive(Debug, Args)]
 pub struct ProjectArgs {
-    /// Fleet file (TOML; see data/scenarios/ and the README section "Fleet files").
+    /// Fleet file (TOML; see data/scenarios/ and docs/fleet-files.md).
     pub fleet: PathBuf,
     /// Ratios file written by `fleetbench calibrate` (measured ratios with intervals); repeat
     /// for several metrics (e.g. matmul-f16 and bandwidth for a calibrated roofline).

@@ -1,6 +1,5 @@
 //! The fleet file: one or more fleets, each a list of {device, count, acquired} entries with
-//! optional claims to check. TOML, because people write these by hand; see the README section
-//! "Fleet files" and `data/scenarios/` for examples.
+//! optional claims to check. TOML, because people write these by hand; see `docs/fleet-files.md` and `data/scenarios/` for examples.
 //!
 //! Parsing ([`FleetFile::parse`]) checks shape and ranges; [`FleetFile::check_devices`] checks
 //! device ids against the catalog and suggests the nearest ids for a typo. Both fail with one

@@ -80,12 +80,14 @@ pub fn project(inputs: Inputs) -> Vec<Section> {
         "provenance",
         "equivalents",
         "interval",
+        "PFLOP/s (PB/s for bandwidth)",
     ]);
     let mut totals = Table::new(&[
         "fleet",
         "basis",
         "equivalents",
         "interval",
+        "PFLOP/s (PB/s for bandwidth)",
         "vs published",
         "missing",
     ]);
@@ -115,53 +117,51 @@ pub fn project(inputs: Inputs) -> Vec<Section> {
 fn entry_rows(inputs: Inputs, fleet: &Fleet, table: &mut Table) {
     for entry in &fleet.entries {
         for basis in inputs.bases {
-            let (ratio, interval, provenance, eq) =
-                match entry_equivalents(inputs.holding(entry), basis, inputs.sources()) {
-                    Ok(r) => match r.ratio {
-                        Some(u) => (
-                            num(u.ratio.value, 4),
-                            interval(u.ratio, 4),
-                            u.provenance,
-                            r.equivalents,
-                        ),
-                        None => (
-                            "–".into(),
-                            "–".into(),
-                            "stated by the source".into(),
-                            r.equivalents,
-                        ),
-                    },
-                    Err(id) => {
-                        let why = format!("no {basis} figure for {id}");
-                        table.push(vec![
-                            fleet.name.clone(),
-                            entry.display_label(),
-                            count_of(entry),
-                            acquired_of(entry),
-                            basis.to_string(),
-                            "–".into(),
-                            "–".into(),
-                            why,
-                            "–".into(),
-                            "–".into(),
-                        ]);
-                        continue;
-                    }
-                };
-            table.push(vec![
+            let mut row = vec![
                 fleet.name.clone(),
                 entry.display_label(),
                 count_of(entry),
                 acquired_of(entry),
                 basis.to_string(),
-                ratio,
-                interval,
-                provenance,
-                amount(eq.value),
-                amount_interval(eq),
-            ]);
+            ];
+            row.extend(entry_cells(inputs, entry, basis));
+            table.push(row);
         }
     }
+}
+
+/// Ratio, its interval, provenance, equivalents, their interval and throughput of one entry.
+fn entry_cells(inputs: Inputs, entry: &Entry, basis: &Basis) -> Vec<String> {
+    let dash = || "–".to_string();
+    let result = match entry_equivalents(inputs.holding(entry), basis, inputs.sources()) {
+        Ok(r) => r,
+        Err(id) => {
+            let why = format!("no {basis} figure for {id}");
+            return vec![dash(), dash(), why, dash(), dash(), dash()];
+        }
+    };
+    let (ratio, ratio_interval, provenance) = match result.ratio {
+        Some(u) => (num(u.ratio.value, 4), interval(u.ratio, 4), u.provenance),
+        None => (dash(), dash(), "stated by the source".to_string()),
+    };
+    vec![
+        ratio,
+        ratio_interval,
+        provenance,
+        amount(result.equivalents.value),
+        amount_interval(result.equivalents),
+        throughput(inputs, basis, result.equivalents.value),
+    ]
+}
+
+/// Equivalents × the reference's throughput under `basis`, in peta-units (PFLOP/s, or PB/s
+/// for bandwidth).
+fn throughput(inputs: Inputs, basis: &Basis, equivalents: f64) -> String {
+    basis
+        .reference_throughput(inputs.reference)
+        .map_or("–".to_string(), |tera| {
+            amount(equivalents * tera / 1000.0)
+        })
 }
 
 fn total_rows(inputs: Inputs, fleet: &Fleet, table: &mut Table) {
@@ -181,6 +181,7 @@ fn total_rows(inputs: Inputs, fleet: &Fleet, table: &mut Table) {
             basis.to_string(),
             amount(t.equivalents.value),
             amount_interval(t.equivalents),
+            throughput(inputs, basis, t.equivalents.value),
             diff,
             t.missing.join(", "),
         ]);
