@@ -216,58 +216,14 @@ fn claim_rows(inputs: Inputs, fleet: &Fleet, claim: &Claim, table: &mut Table) {
             of,
             equals,
             mixed,
-        } => {
-            let (Some(d), Some(o)) = (inputs.figures_of(device), inputs.figures_of(of)) else {
-                return;
-            };
-            let pairs: Vec<_> = mixed.iter().filter_map(|m| parse_mixed(m).ok()).collect();
-            for check in check_ratio_claim(d, o, *equals, &pairs) {
-                let (a, b) = check.metrics;
-                let basis = if a == b {
-                    format!("datasheet {a}")
-                } else {
-                    format!("datasheet {a} vs {b} (mixed precision)")
-                };
-                push(
-                    format!("1 {device} = {equals} {of}"),
-                    basis,
-                    num(*equals, 2),
-                    num(check.ratio, 4),
-                    format!("{:+.1}% from the claim", 100.0 * check.off_by),
-                );
-            }
-        }
+        } => ratio_claim(inputs, (device, of), *equals, mixed, &mut push),
         Claim::Multiple {
             total,
             factor,
             of,
             growth,
             months,
-        } => {
-            let Some(m) = check_multiple(*total, *factor, growth.zip(*months)) else {
-                return;
-            };
-            let label = format!("{} is {factor}× {of}", num(*total, 0));
-            push(
-                label.clone(),
-                "stated".into(),
-                num(*total, 0),
-                num(m.implied, 0),
-                format!("{of}: {} equivalents", num(m.implied, 0)),
-            );
-            if let (Some(base), Some(g), Some(mo)) = (m.base, growth, months) {
-                let doubling = m
-                    .doubling_months
-                    .map_or("–".into(), |d| format!("doubling every {d:.2} months"));
-                push(
-                    label,
-                    "stated".into(),
-                    format!("{g}× in {mo} months"),
-                    num(base, 0),
-                    format!("{of}'s implied starting base; {doubling}"),
-                );
-            }
-        }
+        } => multiple_claim(*total, *factor, of, growth.zip(*months), &mut push),
         Claim::Growth { from, to, at_least } => {
             growth_claim(inputs, fleet, from, to, *at_least, &mut push)
         }
@@ -275,6 +231,61 @@ fn claim_rows(inputs: Inputs, fleet: &Fleet, claim: &Claim, table: &mut Table) {
 }
 
 type Push<'p> = dyn FnMut(String, String, String, String, String) + 'p;
+
+fn ratio_claim(
+    inputs: Inputs,
+    (device, of): (&str, &str),
+    equals: f64,
+    mixed: &[String],
+    push: &mut Push,
+) {
+    let (Some(d), Some(o)) = (inputs.figures_of(device), inputs.figures_of(of)) else {
+        return;
+    };
+    let pairs: Vec<_> = mixed.iter().filter_map(|m| parse_mixed(m).ok()).collect();
+    for check in check_ratio_claim(d, o, equals, &pairs) {
+        let (a, b) = check.metrics;
+        let basis = if a == b {
+            format!("datasheet {a}")
+        } else {
+            format!("datasheet {a} vs {b} (mixed precision)")
+        };
+        push(
+            format!("1 {device} = {equals} {of}"),
+            basis,
+            num(equals, 2),
+            num(check.ratio, 4),
+            format!("{:+.1}% from the claim", 100.0 * check.off_by),
+        );
+    }
+}
+
+fn multiple_claim(total: f64, factor: f64, of: &str, growth: Option<(f64, f64)>, push: &mut Push) {
+    let Some(m) = check_multiple(total, factor, growth) else {
+        return;
+    };
+    let label = format!("{} is {factor}× {of}", amount(total));
+    let implied = format!("{of}: {} equivalents", amount(m.implied));
+    push(
+        label.clone(),
+        "stated".into(),
+        amount(total),
+        amount(m.implied),
+        implied,
+    );
+    if let (Some(base), Some((g, months))) = (m.base, growth) {
+        let doubling = m
+            .doubling_months
+            .map_or("–".into(), |d| format!("doubling every {d:.2} months"));
+        push(
+            label,
+            "stated".into(),
+            format!("{g}× in {months} months"),
+            amount(base),
+            format!("{of}'s implied starting base; {doubling}"),
+        );
+    }
+}
 
 fn total_claim(inputs: Inputs, fleet: &Fleet, stated: f64, push: &mut Push) {
     let holdings = inputs.holdings(fleet);
@@ -293,7 +304,7 @@ fn total_claim(inputs: Inputs, fleet: &Fleet, stated: f64, push: &mut Push) {
             format!("total {}", amount(stated)),
             basis.to_string(),
             amount(stated),
-            format!("{} {}", amount(t.value), amount_interval(t)),
+            with_interval(t, amount_decimals(t.hi)),
             verdict,
         );
     }
@@ -315,7 +326,7 @@ fn remainder_claim(
         .into_iter()
         .filter(|h| matches!(h, Holding::Devices { .. }))
         .collect();
-    let label = format!("remainder of {} in {device}", num(stated, 0));
+    let label = format!("remainder of {} in {device}", amount(stated));
     let mut bases: Vec<Basis> = super::Metric::ALL
         .iter()
         .map(|m| Basis::Published(*m))
@@ -328,35 +339,38 @@ fn remainder_claim(
             .cloned(),
     );
     for basis in &bases {
-        let (Some(used), t) = (
-            basis.ratio(figures, inputs.sources()),
-            total(&known, basis, inputs.sources()),
-        ) else {
+        let t = total(&known, basis, inputs.sources());
+        let Some(used) = basis
+            .ratio(figures, inputs.sources())
+            .filter(|_| t.missing.is_empty())
+        else {
+            let mut lacking = t.missing.clone();
+            lacking.push(device.to_string());
+            let why = format!("no {basis} figure for {}", lacking.join(", "));
+            push(
+                label.clone(),
+                basis.to_string(),
+                "–".into(),
+                "–".into(),
+                why,
+            );
             continue;
         };
-        if !t.missing.is_empty() {
-            continue;
-        }
         let s = solve_remainder(stated, t.equivalents, used.ratio);
-        let per = format!(
-            "1 {} = {} {device}",
-            inputs.reference.id,
-            num(1.0 / used.ratio.value, 4)
-        );
         push(
             label.clone(),
             basis.to_string(),
-            num(s.remainder.value, 0),
-            format!("{} {}", num(s.count.value, 0), interval(s.count, 0)),
-            per,
+            amount(s.remainder.value),
+            with_interval(s.count, 0),
+            remainder_note(&s, &inputs.reference.id, used.ratio.value, device),
         );
     }
-    let known_total = total(
-        &known,
-        &Basis::Published(super::Metric::Bf16),
-        inputs.sources(),
-    )
-    .equivalents;
+    let primary = inputs
+        .bases
+        .first()
+        .cloned()
+        .unwrap_or(Basis::Published(super::Metric::Bf16));
+    let known_total = total(&known, &primary, inputs.sources()).equivalents;
     for (name, per_reference) in ratios {
         let s = solve_remainder(stated, known_total, Estimate::exact(1.0 / per_reference));
         push(
@@ -366,6 +380,17 @@ fn remainder_claim(
             num(s.count.value, 0),
             format!("1 {} = {per_reference} {device}", inputs.reference.id),
         );
+    }
+}
+
+fn remainder_note(s: &super::Solved, reference: &str, ratio: f64, device: &str) -> String {
+    if s.remainder.value < 0.0 {
+        format!(
+            "the known entries alone exceed the stated total by {}",
+            amount(-s.remainder.value)
+        )
+    } else {
+        format!("1 {reference} = {} {device}", num(1.0 / ratio, 4))
     }
 }
 
@@ -499,6 +524,15 @@ pub fn num(x: f64, decimals: usize) -> String {
 
 fn amount_interval(e: Estimate) -> String {
     interval(e, amount_decimals(e.hi))
+}
+
+/// "value [lo, hi]", or only the value when it is exact.
+fn with_interval(e: Estimate, decimals: usize) -> String {
+    if e.has_width() {
+        format!("{} {}", num(e.value, decimals), interval(e, decimals))
+    } else {
+        num(e.value, decimals)
+    }
 }
 
 /// "[lo, hi]", or "–" for an exact value.
