@@ -177,20 +177,32 @@ fn doubling_since_2023_q1() {
 
 /// A ratios file in the calibrate schema with an interval on the A100's measured ratio.
 fn write_ratios(dir: &Path, reference: &str, version: u32) -> String {
+    let a100 = ("a100-sxm4-80gb", [0.35, 0.33, 0.37]);
+    write_ratios_for(dir, "matmul-f16", reference, version, a100)
+}
+
+/// A ratios file for `metric` with one measured device besides the reference.
+fn write_ratios_for(
+    dir: &Path,
+    metric: &str,
+    reference: &str,
+    version: u32,
+    (device, [r, lo, hi]): (&str, [f64; 3]),
+) -> String {
     let cell = |r: f64, lo: Option<f64>, hi: Option<f64>, p: &str| serde_json::json!({"ratio": r, "ci_low": lo, "ci_high": hi, "provenance": p, "via": null, "note": "test"});
     let file = serde_json::json!({
-        "kind": "fleetbench-ratios", "schema_version": version, "metric": "matmul-f16",
+        "kind": "fleetbench-ratios", "schema_version": version, "metric": metric,
         "reference": reference, "created_at": "2026-01-01T00:00:00Z", "fleetbench_version": "0",
         "confidence_level": 0.95, "bootstrap_resamples": 1000, "bootstrap_seed": 1, "inputs": [],
         "devices": [
             {"device": reference, "name": "ref", "in_catalog": true, "published": null,
              "measured": null, "efficiency": null, "calibrated": cell(1.0, None, None, "measured")},
-            {"device": "a100-sxm4-80gb", "name": "A100", "in_catalog": true, "published": null,
+            {"device": device, "name": device, "in_catalog": true, "published": null,
              "measured": null, "efficiency": null,
-             "calibrated": cell(0.35, Some(0.33), Some(0.37), "measured")}
+             "calibrated": cell(r, Some(lo), Some(hi), "measured")}
         ]
     });
-    let path = dir.join(format!("ratios-{reference}-{version}.json"));
+    let path = dir.join(format!("ratios-{metric}-{reference}-{version}.json"));
     std::fs::write(&path, file.to_string()).unwrap();
     path.display().to_string()
 }
@@ -304,4 +316,42 @@ fn bad_input_is_one_line_and_exit_2() {
         &[&d.join("missing.toml").display().to_string()],
         "missing.toml",
     );
+}
+
+#[test]
+fn h200_equals_h100_in_compute_but_not_when_memory_bound() {
+    let dir = tempdir();
+    let fleet = write_fleet(
+        dir.path(),
+        "[[fleet.entry]]\ndevice = \"h200-sxm\"\ncount = 100\n",
+    );
+    let bandwidth = write_ratios_for(
+        dir.path(),
+        "bandwidth",
+        "h100-sxm",
+        1,
+        ("h200-sxm", [1.30, 1.25, 1.35]),
+    );
+    let v = project(&[&fleet, "--workload", "inference", "--ratios", &bandwidth]);
+    let totals = "totals (in h100-sxm equivalents)";
+    let eq = |basis: &str| {
+        cell(&v, totals, "basis", basis, "equivalents")
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // Compute: 100 × 989.5 / 989.4 = 100.010.
+    assert_eq!(eq("published bf16"), "100.010");
+    // 1 FLOP/B, datasheet roofs: 100 × 4.8 / 3.35 = 143.284.
+    assert_eq!(eq("roofline bf16 @ 1 FLOP/B (published)"), "143.284");
+    // Measured bandwidth ratio 1.30 [1.25, 1.35] on the memory-bound roof: 130 [125, 135].
+    let basis = "roofline bf16 @ 1 FLOP/B (calibrated)";
+    assert_eq!(eq(basis), "130.000");
+    assert_eq!(
+        cell(&v, totals, "basis", basis, "interval"),
+        "[125.000, 135.000]"
+    );
+    // Throughput of that basis: 130 × min(989.4, 1 × 3.35) TFLOP/s = 0.4355 PFLOP/s.
+    let pflops = cell(&v, totals, "basis", basis, "PFLOP/s (PB/s for bandwidth)");
+    close(lead(pflops), 0.4355, 0.0006);
 }
