@@ -355,3 +355,72 @@ fn h200_equals_h100_in_compute_but_not_when_memory_bound() {
     let pflops = cell(&v, totals, "basis", basis, "PFLOP/s (PB/s for bandwidth)");
     close(lead(pflops), 0.4355, 0.0006);
 }
+
+#[test]
+fn epoch_int8_factors() {
+    let v = project(&[&scenario("epoch-h100e-int8.toml")]);
+    let ratio = |claim: &str| {
+        let rows = v["claims"].as_array().unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r["claim"] == claim && r["basis"] == "datasheet int8")
+            .unwrap();
+        assert_eq!(
+            row["stated"],
+            claim
+                .split(" = ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+        );
+        lead(&row["computed"])
+    };
+    close(
+        ratio("1 a100-sxm4-80gb = 0.315 h100-sxm"),
+        624.0 / 1979.0,
+        5e-5,
+    ); // 0.3153
+    close(ratio("1 mi300x = 1.32 h100-sxm"), 2614.9 / 1979.0, 5e-5); // 1.3213
+    close(ratio("1 tpu-v6e = 0.93 h100-sxm"), 1836.0 / 1979.0, 5e-5); // 0.9277
+    let total = cell(
+        &v,
+        "totals (in h100-sxm equivalents)",
+        "basis",
+        "published int8",
+        "equivalents",
+    );
+    close(lead(total), (624.0 + 2614.9 + 1836.0) / 1979.0, 5e-4); // 2.564
+}
+
+#[test]
+fn every_format_prints_every_section() {
+    let path = scenario("doubling-since-2023q1.toml");
+    for (format, marker) in [
+        ("text", "claims\n"),
+        ("markdown", "### claims\n"),
+        ("csv", "# claims\n"),
+    ] {
+        let out = fleetbench()
+            .args(["project", &path, "--format", format])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(marker), "{format}: {text}");
+        assert!(text.contains("stock over time"), "{format}: {text}");
+    }
+    let v = project(&[&path]);
+    // Stock over time: 250000 from 2022-10-01, 600000 from 2024-10-01.
+    let stock = v["stock over time"].as_array().unwrap();
+    assert_eq!(stock.len(), 2);
+    assert_eq!(
+        (&stock[0]["date"], &stock[0]["stock"]),
+        (&Value::from("2022-10-01"), &Value::from("250000"))
+    );
+    assert_eq!(
+        (&stock[1]["date"], &stock[1]["stock"]),
+        (&Value::from("2024-10-01"), &Value::from("600000"))
+    );
+}

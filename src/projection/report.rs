@@ -253,7 +253,7 @@ fn ratio_claim(
         push(
             format!("1 {device} = {equals} {of}"),
             basis,
-            num(equals, 2),
+            format!("{equals}"),
             num(check.ratio, 4),
             format!("{:+.1}% from the claim", 100.0 * check.off_by),
         );
