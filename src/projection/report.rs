@@ -44,20 +44,20 @@ impl Inputs<'_> {
         }
     }
 
-    fn holding(&self, entry: &Entry) -> Holding<'_> {
+    fn holding<'s>(&'s self, entry: &'s Entry) -> Holding<'s> {
         match (&entry.device, entry.equivalents) {
             (Some(id), _) => match self.figures.get(id) {
                 Some(figures) => Holding::Devices {
                     figures,
                     count: entry.whole_count(),
                 },
-                None => Holding::Equivalents(0.0),
+                None => Holding::Unknown(id),
             },
             (None, x) => Holding::Equivalents(x.unwrap_or(0.0)),
         }
     }
 
-    fn holdings(&self, fleet: &Fleet) -> Vec<Holding<'_>> {
+    fn holdings<'s>(&'s self, fleet: &'s Fleet) -> Vec<Holding<'s>> {
         fleet.entries.iter().map(|e| self.holding(e)).collect()
     }
 
