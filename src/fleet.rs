@@ -183,6 +183,17 @@ impl FleetFile {
         ids
     }
 
+    /// Whether the file states amounts in reference-equivalents (`equivalents` entries, or
+    /// totals in claims): those only mean something relative to the file's own reference.
+    pub fn states_equivalents(&self) -> bool {
+        self.fleets.iter().any(|f| {
+            f.entries.iter().any(|e| e.equivalents.is_some())
+                || f.claims
+                    .iter()
+                    .any(|c| matches!(c, Claim::Total { .. } | Claim::Multiple { .. }))
+        })
+    }
+
     /// Fails on the first device id not in `known`, suggesting the nearest known ids.
     pub fn check_devices(&self, known: &[&str]) -> Result<()> {
         match self.device_ids().into_iter().find(|id| !known.contains(id)) {

@@ -424,3 +424,29 @@ fn every_format_prints_every_section() {
         (&Value::from("2024-10-01"), &Value::from("600000"))
     );
 }
+
+#[test]
+fn rebasing_stated_equivalents_is_refused_but_plain_fleets_can_be_rebased() {
+    fails(
+        &[
+            &scenario("meta-600k-h100e.toml"),
+            "--reference",
+            "a100-sxm4-80gb",
+        ],
+        "states amounts in h100-sxm-equivalents",
+    );
+    let v = project(&[
+        &scenario("epoch-h100e-int8.toml"),
+        "--reference",
+        "a100-sxm4-80gb",
+    ]);
+    let total = cell(
+        &v,
+        "totals (in a100-sxm4-80gb equivalents)",
+        "basis",
+        "published int8",
+        "equivalents",
+    );
+    // (624 + 2614.9 + 1836) / 624 = 8.133.
+    close(lead(total), (624.0 + 2614.9 + 1836.0) / 624.0, 5e-4);
+}
