@@ -13,6 +13,7 @@ use crate::stats::{
     geomean_of_ratios, mann_whitney_u, ratio_of_medians, BootstrapConfig, Estimate, RankTest,
     Sample,
 };
+use crate::table::Table;
 use crate::workload::Workload;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -287,6 +288,90 @@ fn append_samples(into: &mut Case, from: &Case) {
     to.host_s.extend_from_slice(&src.host_s);
     if let (Some(a), Some(b)) = (to.gpu_s.as_mut(), src.gpu_s.as_ref()) {
         a.extend_from_slice(b);
+    }
+}
+
+/// The tables `fleetbench compare` prints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareTables {
+    /// One row per matched case and file.
+    pub cases: Table,
+    /// One row per compared file.
+    pub geomeans: Table,
+    /// One row per case not compared everywhere, one column per file.
+    pub unmatched: Table,
+}
+
+/// Renders a comparison as tables; "~" marks a difference that is not significant.
+pub fn tables(files: &[LoadedFile], c: &Comparison) -> CompareTables {
+    let name = |i: usize| files[i].path.display().to_string();
+    let mut cases = Table::new(&[
+        "case", "file", "device", "unit", "baseline", "median", "ratio", "95% CI", "p", "verdict",
+        "note",
+    ]);
+    for r in &c.cases {
+        cases.push(vec![
+            r.key.label(),
+            name(r.file),
+            files[r.file].device.id.clone(),
+            r.unit.label().to_string(),
+            format!("{:.4}", r.baseline_median),
+            format!("{:.4}", r.median),
+            format!("{:.3}", r.ratio.value),
+            format!("[{:.3}, {:.3}]", r.ratio.ci_low, r.ratio.ci_high),
+            format!("{:.2e}", r.test.p),
+            verdict(r.significant, r.ratio.value).to_string(),
+            r.mixed
+                .clone()
+                .map_or(String::new(), |m| format!("measured differently: {m}")),
+        ]);
+    }
+    let mut geomeans = Table::new(&[
+        "file",
+        "device",
+        "cases",
+        "geomean ratio",
+        "95% CI",
+        "verdict",
+    ]);
+    for (file, g) in &c.geomeans {
+        let n = c.cases.iter().filter(|r| r.file == *file).count();
+        geomeans.push(vec![
+            name(*file),
+            files[*file].device.id.clone(),
+            n.to_string(),
+            format!("{:.3}", g.value),
+            format!("[{:.3}, {:.3}]", g.ci_low, g.ci_high),
+            verdict(g.excludes(1.0), g.value).to_string(),
+        ]);
+    }
+    let mut headers = vec!["case".to_string()];
+    headers.extend((0..files.len()).map(name));
+    let mut unmatched = Table {
+        headers,
+        rows: Vec::new(),
+    };
+    for u in &c.unmatched {
+        let mut row = vec![u.key.label()];
+        row.extend(
+            u.per_file
+                .iter()
+                .map(|r| r.clone().unwrap_or_else(|| "ok".to_string())),
+        );
+        unmatched.push(row);
+    }
+    CompareTables {
+        cases,
+        geomeans,
+        unmatched,
+    }
+}
+
+fn verdict(significant: bool, ratio: f64) -> &'static str {
+    match (significant, ratio >= 1.0) {
+        (false, _) => "~",
+        (true, true) => "faster",
+        (true, false) => "slower",
     }
 }
 

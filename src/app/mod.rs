@@ -1,6 +1,9 @@
 //! Wiring: each subcommand turns its parsed flags into a validated config, then calls the
 //! library. `anyhow` is used here, at the binary's edge, and nowhere in the library.
 
+mod calibrate;
+mod catalog;
+mod compare;
 mod devices;
 mod project;
 mod run;
@@ -14,5 +17,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Devices(args) => devices::execute(args),
         Command::Run(args) => run::execute(*args),
         Command::Project(args) => project::execute(args),
+        Command::Compare(args) => compare::execute(args),
+        Command::Calibrate(args) => calibrate::execute(args),
+        Command::Catalog(args) => catalog::execute(args),
     }
 }
