@@ -237,10 +237,10 @@ fn calibrated_totals_and_remainders_carry_the_interval() {
         "[1660, 1740]"
     );
     // Published: 1000 + 2000 × 312 / 989.4 = 1630.685; calibrated − published = +69.315 (+4.3%).
-    let diff = cell(&v, totals, "basis", "calibrated bf16", "vs published")
+    let diff = cell(&v, totals, "basis", "calibrated bf16", "difference")
         .as_str()
         .unwrap();
-    assert_eq!(diff, "+69 (+4.3%)");
+    assert_eq!(diff, "+69 (+4.3%) vs published bf16");
     // Every device entry is known, so the remainder is 2000 − 1700 = 300, bounds
     // 2000 − 1740 = 260 and 2000 − 1660 = 340; in A100s 300 / 0.35 = 857.1, bounds paired
     // with the opposite ratio ends: 260 / 0.37 = 702.7 and 340 / 0.33 = 1030.3.

@@ -133,14 +133,21 @@ fn load_ratios(paths: &[PathBuf], reference: &str) -> anyhow::Result<Vec<Measure
     Ok(measured)
 }
 
-/// The bases shown side by side: published first (the baseline), then calibrated, then the
-/// workload's roofline, published and calibrated.
+/// The bases shown side by side: published on the chosen metric first, then for each metric a
+/// ratios file speaks for its published and calibrated bases, then the workload's roofline,
+/// published and (with ratios) calibrated.
 fn bases(config: &Config) -> Vec<Basis> {
-    let calibrated = config.measured.is_some();
     let mut bases = vec![Basis::Published(config.metric)];
-    if calibrated {
-        bases.push(Basis::Calibrated(config.metric));
+    let measured = config.measured.as_deref().unwrap_or_default();
+    let mut metrics: Vec<Metric> = measured.iter().map(|m| m.metric).collect();
+    metrics.dedup();
+    for metric in metrics {
+        if metric != config.metric {
+            bases.push(Basis::Published(metric));
+        }
+        bases.push(Basis::Calibrated(metric));
     }
+    let calibrated = config.measured.is_some();
     if let (Some(w), false) = (config.workload, config.metric == Metric::Bandwidth) {
         let intensity = w.intensity().unwrap_or(f64::INFINITY);
         for use_measured in [false, true].into_iter().filter(|m| !m || calibrated) {

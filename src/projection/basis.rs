@@ -190,6 +190,14 @@ impl Basis {
 }
 
 impl Basis {
+    /// The metric the basis compares on (a roofline's compute metric).
+    pub fn metric(&self) -> Metric {
+        match *self {
+            Basis::Published(m) | Basis::Calibrated(m) => m,
+            Basis::Roofline { metric, .. } => metric,
+        }
+    }
+
     /// What one reference device delivers under this basis, in TFLOP/s (TB/s for bandwidth):
     /// its datasheet figure, or its attainable throughput on the roofline. Multiplying
     /// equivalents by this gives a fleet's throughput.

@@ -88,7 +88,7 @@ pub fn project(inputs: Inputs) -> Vec<Section> {
         "equivalents",
         "interval",
         "PFLOP/s (PB/s for bandwidth)",
-        "vs published",
+        "difference",
         "missing",
     ]);
     let mut claims = Table::new(&["fleet", "claim", "basis", "stated", "computed", "result"]);
@@ -166,15 +166,19 @@ fn throughput(inputs: Inputs, basis: &Basis, equivalents: f64) -> String {
 
 fn total_rows(inputs: Inputs, fleet: &Fleet, table: &mut Table) {
     let holdings = inputs.holdings(fleet);
-    let first = inputs
-        .bases
-        .first()
-        .map(|b| total(&holdings, b, inputs.sources()).equivalents.value);
     for basis in inputs.bases {
         let t = total(&holdings, basis, inputs.sources());
-        let diff = match first {
-            Some(f) if basis != &inputs.bases[0] => signed_with_percent(t.equivalents.value - f, f),
-            _ => "baseline".to_string(),
+        let published = Basis::Published(basis.metric());
+        let diff = if *basis == published {
+            "baseline".to_string()
+        } else {
+            let p = total(&holdings, &published, inputs.sources())
+                .equivalents
+                .value;
+            format!(
+                "{} vs {published}",
+                signed_with_percent(t.equivalents.value - p, p)
+            )
         };
         table.push(vec![
             fleet.name.clone(),
