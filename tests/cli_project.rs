@@ -450,3 +450,69 @@ fn rebasing_stated_equivalents_is_refused_but_plain_fleets_can_be_rebased() {
     // (624 + 2614.9 + 1836) / 624 = 8.133.
     close(lead(total), (624.0 + 2614.9 + 1836.0) / 624.0, 5e-4);
 }
+
+fn run_ok(args: &[&str]) {
+    let out = fleetbench().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Fake result files → `calibrate` → `project`: the remainder under the calibrated basis is
+/// the open 250k divided by the calibrated ratio the ratios file holds, its bounds by the
+/// interval's ends (low count from the high ratio).
+#[test]
+fn calibrate_output_feeds_the_projection() {
+    let dir = tempdir();
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    let (h100, a100, ratios) = (p("h100.json"), p("a100.json"), p("ratios.json"));
+    let fake = ["--sizes", "32,48", "--samples", "6", "--quiet", "-o"];
+    run_ok(&[&["run", "--fake", "h100-sxm:50000"][..], &fake, &[&h100]].concat());
+    run_ok(
+        &[
+            &["run", "--fake", "a100-sxm4-80gb:17000"][..],
+            &fake,
+            &[&a100],
+        ]
+        .concat(),
+    );
+    run_ok(&[
+        "calibrate",
+        &h100,
+        &a100,
+        "--reference",
+        "h100-sxm",
+        "--metric",
+        "matmul-f32",
+        "-o",
+        &ratios,
+    ]);
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&ratios).unwrap()).unwrap();
+    let row = file["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["device"] == "a100-sxm4-80gb")
+        .unwrap();
+    let cal = &row["calibrated"];
+    assert_eq!(cal["provenance"], "measured");
+    let (r, lo, hi) = (
+        cal["ratio"].as_f64().unwrap(),
+        cal["ci_low"].as_f64().unwrap(),
+        cal["ci_high"].as_f64().unwrap(),
+    );
+    let v = project(&[&scenario("meta-600k-h100e.toml"), "--ratios", &ratios]);
+    let row = v["claims"].as_array().unwrap().iter().find(|r| {
+        r["basis"] == "calibrated fp32" && r["claim"].as_str().unwrap().starts_with("remainder")
+    });
+    let text = row.unwrap()["computed"].as_str().unwrap();
+    let expected = format!(
+        "{:.0} [{:.0}, {:.0}]",
+        250_000.0 / r,
+        250_000.0 / hi,
+        250_000.0 / lo
+    );
+    assert_eq!(text, expected);
+}
