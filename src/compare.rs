@@ -342,7 +342,7 @@ pub fn tables(files: &[LoadedFile], c: &Comparison) -> CompareTables {
             n.to_string(),
             format!("{:.3}", g.value),
             format!("[{:.3}, {:.3}]", g.ci_low, g.ci_high),
-            verdict(g.excludes(1.0), g.value).to_string(),
+            verdict(geomean_significant(c, *file, g), g.value).to_string(),
         ]);
     }
     let mut headers = vec!["case".to_string()];
@@ -365,6 +365,12 @@ pub fn tables(files: &[LoadedFile], c: &Comparison) -> CompareTables {
         geomeans,
         unmatched,
     }
+}
+
+/// A geometric mean is significant when its interval leaves out 1 and at least one of its cases
+/// is significant by both tests, so it never claims more than its cases do.
+pub fn geomean_significant(c: &Comparison, file: usize, g: &Estimate) -> bool {
+    g.excludes(1.0) && c.cases.iter().any(|r| r.file == file && r.significant)
 }
 
 fn verdict(significant: bool, ratio: f64) -> &'static str {
