@@ -24,6 +24,9 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Merge result files from many units: spread per device group, and GPUs that fall behind.
     Merge(MergeArgs),
+    /// Project fleets into reference-equivalents: published vs calibrated, workload-aware,
+    /// with claim checks and growth.
+    Project(ProjectArgs),
     /// Compare result files case by case: ratios of medians with intervals and p-values.
     Compare(CompareArgs),
     /// Build the equivalence table (ratios to a reference device) from result files.
@@ -205,6 +208,30 @@ pub struct MergeArgs {
     #[arg(long)]
     pub strict: bool,
     /// Table format.
+    #[arg(long, default_value = "text")]
+    pub format: Format,
+}
+
+/// Flags of `fleetbench project`.
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    /// Fleet file (TOML; see data/scenarios/ and docs/fleet-files.md).
+    pub fleet: PathBuf,
+    /// Ratios file written by `fleetbench calibrate` (measured ratios with intervals); repeat
+    /// for several metrics (e.g. matmul-f16 and bandwidth for a calibrated roofline).
+    #[arg(long)]
+    pub ratios: Vec<PathBuf>,
+    /// Reference device id (default: the fleet file's, else h100-sxm).
+    #[arg(long)]
+    pub reference: Option<String>,
+    /// Metric for totals: fp64, fp32, tf32, bf16, fp8, int8 or bandwidth (default: the fleet
+    /// file's, else bf16).
+    #[arg(long)]
+    pub metric: Option<String>,
+    /// Workload for roofline-aware ratios: training, inference or intensity=N (FLOP/byte).
+    #[arg(long)]
+    pub workload: Option<String>,
+    /// Output format.
     #[arg(long, default_value = "text")]
     pub format: Format,
 }

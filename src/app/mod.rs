@@ -6,6 +6,7 @@ mod catalog;
 mod compare;
 mod devices;
 mod merge;
+mod project;
 mod run;
 
 use crate::cli::{Cli, Command};
@@ -17,6 +18,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Devices(args) => devices::execute(args),
         Command::Run(args) => run::execute(*args),
         Command::Merge(args) => merge::execute(args),
+        Command::Project(args) => project::execute(args),
         Command::Compare(args) => compare::execute(args),
         Command::Calibrate(args) => calibrate::execute(args),
         Command::Catalog(args) => catalog::execute(args),
