@@ -22,6 +22,10 @@ pub enum Command {
     Devices(DevicesArgs),
     /// Run the benchmark suite on one adapter and write a result file.
     Run(Box<RunArgs>),
+    /// Draw SVG charts and one self-contained HTML page from result files.
+    Report(ReportArgs),
+    /// Print a shell completion script generated from this command line's definition.
+    Completions(CompletionsArgs),
 }
 
 /// Flags of `fleetbench devices`.
@@ -92,4 +96,29 @@ pub struct RunArgs {
     /// Use a deterministic fake adapter NAME:GFLOPS instead of a GPU (for tests and demos).
     #[arg(long, hide = true, value_name = "NAME:GFLOPS")]
     pub fake: Option<String>,
+}
+
+/// Flags of `fleetbench report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Result files; the first is the reference the others are compared with.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Directory to write the charts and index.html into (created if missing).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Overwrite report files already in the directory.
+    #[arg(long)]
+    pub force: bool,
+    /// Format of the list of files written.
+    #[arg(long, default_value = "text")]
+    pub format: Format,
+}
+
+/// Flags of `fleetbench completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }

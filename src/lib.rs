@@ -15,6 +15,7 @@ pub mod kernels;
 pub mod machine;
 pub mod progress;
 pub mod render;
+pub mod report;
 pub mod results;
 pub mod stats;
 pub mod table;

@@ -1,7 +1,9 @@
 //! Wiring: each subcommand turns its parsed flags into a validated config, then calls the
 //! library. `anyhow` is used here, at the binary's edge, and nowhere in the library.
 
+mod completions;
 mod devices;
+mod report;
 mod run;
 
 use crate::cli::{Cli, Command};
@@ -12,5 +14,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Devices(args) => devices::execute(args),
         Command::Run(args) => run::execute(*args),
+        Command::Report(args) => report::execute(args),
+        Command::Completions(args) => completions::execute(args),
     }
 }

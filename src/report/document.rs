@@ -1,0 +1,162 @@
+//! Assembles the report from loaded result files: one roofline per file, one comparison of
+//! every file against the first, run tables, and the HTML page that holds them all. Returns
+//! text only; the caller writes it.
+
+use super::html::{self, Figure, Section};
+use super::{Comparison, Roofline};
+use crate::error::Result;
+use crate::render;
+use crate::results::{slug, ResultFile};
+use crate::table::Table;
+
+/// A result file and the name it is shown under (usually its file name).
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// How the page refers to the file.
+    pub label: String,
+    /// Its contents.
+    pub file: ResultFile,
+}
+
+/// One chart, as a stand-alone SVG file and as a figure on the page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    /// File name to write the SVG under.
+    pub file_name: String,
+    /// The figure (id, kind, caption, SVG).
+    pub figure: Figure,
+}
+
+/// Everything `fleetbench report` writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Every chart.
+    pub charts: Vec<Chart>,
+    /// The self-contained page.
+    pub html: String,
+}
+
+/// Builds the report. `inputs` must not be empty; the first is the comparison reference.
+pub fn build(inputs: &[Input]) -> Result<Report> {
+    let rooflines = roofline_section(inputs)?;
+    let comparisons = comparison_section(inputs)?;
+    let runs = runs_section(inputs);
+    let sections = [rooflines, comparisons, runs];
+    let charts = sections
+        .iter()
+        .flat_map(|s| s.figures.iter())
+        .map(|f| Chart {
+            file_name: format!("{}.svg", f.id),
+            figure: f.clone(),
+        })
+        .collect();
+    let labels: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
+    let summary = format!(
+        "Built from {} result file(s): {}.",
+        inputs.len(),
+        labels.join(", ")
+    );
+    let html = html::page("fleetbench report", &summary, &sections);
+    Ok(Report { charts, html })
+}
+
+fn roofline_section(inputs: &[Input]) -> Result<Section> {
+    let mut section = Section {
+        id: "rooflines".into(),
+        heading: "Rooflines".into(),
+        intro: "Verified matmul cases (median GFLOP/s with its 95% interval) against the compute \
+                and bandwidth ceilings measured in the same file, log-log."
+            .into(),
+        ..Section::default()
+    };
+    for (i, input) in inputs.iter().enumerate() {
+        let roofline = Roofline::from_file(&input.file);
+        section.figures.push(Figure {
+            id: format!(
+                "roofline-{}-{}",
+                i + 1,
+                slug(&input.file.machine.adapter.name)
+            ),
+            kind: "roofline".into(),
+            caption: format!("{}: {}", input.label, roofline.device),
+            svg: roofline.to_svg()?,
+        });
+        section.tables.push((
+            format!("Roofline of {}", input.label),
+            roofline_table(&roofline),
+        ));
+    }
+    Ok(section)
+}
+
+fn roofline_table(roofline: &Roofline) -> Table {
+    let mut t = Table::new(&["case", "FLOP/byte", "median GFLOP/s", "95% CI"]);
+    for p in &roofline.points {
+        t.push(vec![
+            p.case_id.clone(),
+            format!("{:.2}", p.intensity),
+            format!("{:.2}", p.gflops),
+            format!("[{:.2}, {:.2}]", p.ci_low, p.ci_high),
+        ]);
+    }
+    let ceilings = [
+        ("compute ceiling", "GFLOP/s", &roofline.compute),
+        ("bandwidth ceiling", "GB/s", &roofline.bandwidth),
+    ];
+    for (name, unit, ceiling) in ceilings {
+        let value = ceiling.as_ref().map_or("not measured".to_string(), |c| {
+            format!("{:.2} {unit} ({})", c.value, c.case_id)
+        });
+        t.push(vec![name.into(), "-".into(), value, "-".into()]);
+    }
+    t
+}
+
+fn comparison_section(inputs: &[Input]) -> Result<Section> {
+    let mut section = Section {
+        id: "comparisons".into(),
+        heading: "Comparisons".into(),
+        intro: match inputs.first() {
+            Some(first) if inputs.len() > 1 => format!(
+                "Throughput of each file relative to {} (ratio of medians; bars show the \
+                 conservative 95% interval; the geometric mean is marked).",
+                first.label
+            ),
+            _ => "Give two or more result files to compare them.".into(),
+        },
+        ..Section::default()
+    };
+    let Some((reference, others)) = inputs.split_first() else {
+        return Ok(section);
+    };
+    for (i, other) in others.iter().enumerate() {
+        let comparison = Comparison::new(&reference.file, &other.file);
+        section.figures.push(Figure {
+            id: format!(
+                "comparison-{}-{}-vs-{}",
+                i + 2,
+                slug(&comparison.other),
+                slug(&comparison.reference)
+            ),
+            kind: "comparison".into(),
+            caption: format!("{} relative to {}", other.label, reference.label),
+            svg: comparison.to_svg()?,
+        });
+        let caption = format!("{} relative to {}", other.label, reference.label);
+        section.tables.push((caption, comparison.table()));
+    }
+    Ok(section)
+}
+
+fn runs_section(inputs: &[Input]) -> Section {
+    Section {
+        id: "runs".into(),
+        heading: "Runs".into(),
+        intro: "Every case of every file, as `fleetbench run` summarised it.".into(),
+        figures: Vec::new(),
+        tables: inputs
+            .iter()
+            .map(|i| (i.label.clone(), render::run_summary(&i.file)))
+            .collect(),
+    }
+}
