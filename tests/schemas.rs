@@ -1,0 +1,126 @@
+//! The committed JSON Schemas match the Rust types, and every committed data file validates
+//! against its schema. Regenerate the schemas after changing a type with
+//! `FLEETBENCH_UPDATE_SCHEMAS=1 cargo test --test schemas`.
+
+mod common;
+use common::repo_path;
+use fleetbench::report::schemas::{self, SchemaDoc};
+use std::path::{Path, PathBuf};
+
+fn validator(doc: &SchemaDoc) -> jsonschema::Validator {
+    jsonschema::validator_for(&doc.schema).expect("the generated schema is a valid JSON Schema")
+}
+
+/// Schema violations of `instance`, one line each.
+fn violations(doc: &SchemaDoc, instance: &serde_json::Value) -> Vec<String> {
+    validator(doc)
+        .iter_errors(instance)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn committed_schemas_match_the_types() {
+    let update = std::env::var("FLEETBENCH_UPDATE_SCHEMAS").as_deref() == Ok("1");
+    for doc in schemas::all() {
+        let path = repo_path(doc.path);
+        let generated = doc.to_pretty_json();
+        if update {
+            std::fs::write(&path, &generated).expect("the schema file can be written");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "{} is missing or out of date with the Rust types; regenerate it with \
+             FLEETBENCH_UPDATE_SCHEMAS=1 cargo test --test schemas",
+            doc.path
+        );
+    }
+}
+
+/// Which schema a committed JSON file must follow, by where it lives.
+fn schema_for(relative: &Path) -> Option<SchemaDoc> {
+    let first = relative.components().next()?.as_os_str().to_str()?;
+    match first {
+        "results" => Some(schemas::result_file()),
+        _ => None,
+    }
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_committed_json_file_under_results_and_data_validates() {
+    let root = repo_path("");
+    let mut files = Vec::new();
+    for dir in ["results", "data"] {
+        files_under(&root.join(dir), &mut files);
+    }
+    let mut checked = 0;
+    for path in files.iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+        let relative = path.strip_prefix(&root).unwrap_or(path);
+        let doc = schema_for(relative)
+            .unwrap_or_else(|| panic!("{}: no schema is known for this file", relative.display()));
+        let text = std::fs::read_to_string(path).expect("the file is readable");
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: invalid JSON: {e}", relative.display()));
+        let errors = violations(&doc, &value);
+        assert!(errors.is_empty(), "{}: {errors:#?}", relative.display());
+        checked += 1;
+    }
+    eprintln!("{checked} committed JSON file(s) validated");
+}
+
+fn fixture(name: &str) -> serde_json::Value {
+    let path = repo_path("tests/fixtures/report").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn result_files_written_by_run_validate() {
+    let doc = schemas::result_file();
+    for name in ["fake-a.json", "fake-b.json"] {
+        assert_eq!(violations(&doc, &fixture(name)), Vec::<String>::new(), "{name}");
+    }
+}
+
+#[test]
+fn the_result_schema_rejects_what_the_loader_rejects() {
+    let doc = schemas::result_file();
+    let good = fixture("fake-a.json");
+
+    let mut unknown_field = good.clone();
+    unknown_field["machine"]["colour"] = "blue".into();
+    let mut bad_status = good.clone();
+    bad_status["cases"][0]["status"] = "maybe".into();
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("run");
+    let mut wrong_type = good;
+    wrong_type["cases"][0]["timing"]["host_s"][0] = "fast".into();
+
+    for (what, value) in [
+        ("unknown field", unknown_field),
+        ("bad status", bad_status),
+        ("missing run", missing),
+        ("string sample", wrong_type),
+    ] {
+        assert!(!violations(&doc, &value).is_empty(), "{what} was accepted");
+        let bytes = serde_json::to_vec(&value).unwrap();
+        assert!(
+            fleetbench::results::store::parse(Path::new("x.json"), &bytes).is_err(),
+            "{what} was loaded"
+        );
+    }
+}
