@@ -69,7 +69,10 @@ fn every_committed_json_file_under_results_and_data_validates() {
         files_under(&root.join(dir), &mut files);
     }
     let mut checked = 0;
-    for path in files.iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+    {
         let relative = path.strip_prefix(&root).unwrap_or(path);
         let doc = schema_for(relative)
             .unwrap_or_else(|| panic!("{}: no schema is known for this file", relative.display()));
@@ -92,7 +95,11 @@ fn fixture(name: &str) -> serde_json::Value {
 fn result_files_written_by_run_validate() {
     let doc = schemas::result_file();
     for name in ["fake-a.json", "fake-b.json"] {
-        assert_eq!(violations(&doc, &fixture(name)), Vec::<String>::new(), "{name}");
+        assert_eq!(
+            violations(&doc, &fixture(name)),
+            Vec::<String>::new(),
+            "{name}"
+        );
     }
 }
 

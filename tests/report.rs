@@ -1,0 +1,312 @@
+//! `fleetbench report` and `fleetbench completions` end to end, and the chart data behind them,
+//! on fake-backend result files (no GPU needed).
+
+mod common;
+use common::{fleetbench, repo_path, tempdir};
+use fleetbench::report::{Comparison, Roofline};
+use fleetbench::results::{self, CaseStatus, RateUnit, ResultFile};
+use fleetbench::workload::Op;
+use std::path::{Path, PathBuf};
+
+fn fixture_path(name: &str) -> PathBuf {
+    repo_path("tests/fixtures/report").join(name)
+}
+
+fn fixture(name: &str) -> ResultFile {
+    results::load(&fixture_path(name)).unwrap()
+}
+
+/// Adds a peak-FMA case at `peak` GFLOP/s and a copy case at `bandwidth` GB/s, scaled from the
+/// first case's samples, as ceiling kernels would write them.
+fn with_ceilings(mut file: ResultFile, peak: f64, bandwidth: f64) -> ResultFile {
+    let template = file.cases[0].clone();
+    for (op, unit, rate) in [
+        (Op::PeakFma, RateUnit::Gflops, peak),
+        (Op::Copy, RateUnit::Gbps, bandwidth),
+    ] {
+        let mut case = template.clone();
+        case.workload.op = op;
+        case.id = format!("{op}/{}", case.workload.key());
+        let timing = case.timing.as_mut().unwrap();
+        timing.unit = unit;
+        let scale = rate / timing.throughput.median;
+        let t = &mut timing.throughput;
+        for v in [
+            &mut t.median,
+            &mut t.min,
+            &mut t.max,
+            &mut t.ci_low,
+            &mut t.ci_high,
+        ] {
+            *v *= scale;
+        }
+        file.cases.push(case);
+    }
+    file
+}
+
+fn save(dir: &Path, name: &str, file: &ResultFile) -> PathBuf {
+    let path = dir.join(name);
+    results::save_atomic(&path, file).unwrap();
+    path
+}
+
+#[test]
+fn roofline_takes_points_and_best_ceilings_from_passed_cases_only() {
+    let mut file = with_ceilings(fixture("fake-a.json"), 480.0, 30.0);
+    let mut failed_peak = with_ceilings(file.clone(), 9999.0, 9999.0)
+        .cases
+        .split_off(file.cases.len());
+    for case in &mut failed_peak {
+        case.status = CaseStatus::Failed;
+    }
+    file.cases.extend(failed_peak);
+    file.cases[0].status = CaseStatus::Failed;
+
+    let r = Roofline::from_file(&file);
+    assert_eq!(r.points.len(), 5, "the failed matmul case is not a point");
+    assert!((r.compute.as_ref().unwrap().value - 480.0).abs() < 1e-9);
+    assert!((r.bandwidth.as_ref().unwrap().value - 30.0).abs() < 1e-9);
+    assert!((r.ridge().unwrap() - 16.0).abs() < 1e-9);
+    assert_eq!(r.missing_note(), None);
+    for p in &r.points {
+        assert!(p.ci_low <= p.gflops && p.gflops <= p.ci_high);
+        assert!(p.intensity > 1.0);
+    }
+}
+
+#[test]
+fn roofline_without_ceilings_says_so_in_the_chart() {
+    let r = Roofline::from_file(&fixture("fake-a.json"));
+    assert!(r.compute.is_none() && r.bandwidth.is_none() && r.ridge().is_none());
+    let svg = r.to_svg().unwrap();
+    assert!(svg.contains("no ceiling measured"));
+    assert!(!svg.contains("compute ceiling"));
+}
+
+#[test]
+fn comparison_ratios_are_ratios_of_medians_with_enclosing_intervals() {
+    let a = fixture("fake-a.json");
+    let b = fixture("fake-b.json");
+    let c = Comparison::new(&a, &b);
+    assert_eq!(c.cases.len(), a.cases.len());
+    assert!(c.not_compared.is_empty());
+    for (r, (ca, cb)) in c.cases.iter().zip(a.cases.iter().zip(&b.cases)) {
+        let (ma, mb) = (
+            ca.passed_throughput().unwrap(),
+            cb.passed_throughput().unwrap(),
+        );
+        assert_eq!(r.ratio, mb.median / ma.median);
+        assert!(r.low < r.ratio && r.ratio < r.high);
+    }
+    let g = c.geomean().unwrap();
+    // The fake devices run at 300 and 120 GFLOP/s with ±2% noise.
+    assert!((g.value - 2.5).abs() < 0.1, "{g:?}");
+    assert!(g.low < g.value && g.value < g.high);
+}
+
+#[test]
+fn comparison_lists_cases_it_cannot_compare() {
+    let a = fixture("fake-a.json");
+    let mut b = fixture("fake-b.json");
+    b.cases[0].status = CaseStatus::Failed;
+    b.cases[1].kernel.source_hash = "different".into();
+    b.cases.pop();
+    let c = Comparison::new(&a, &b);
+    assert_eq!(c.cases.len(), a.cases.len() - 3);
+    let reasons: Vec<&str> = c.not_compared.iter().map(|(_, why)| why.as_str()).collect();
+    assert_eq!(
+        reasons,
+        [
+            "not passed in both files",
+            "different kernel source or workload",
+            "not in the other file"
+        ]
+    );
+    let table = c.table().render(fleetbench::table::Format::Csv);
+    assert!(table.contains("not compared,not in the other file"));
+}
+
+fn run_report(args: &[&Path], dir: &Path, extra: &[&str]) -> std::process::Output {
+    fleetbench()
+        .arg("report")
+        .args(args)
+        .arg("-o")
+        .arg(dir)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn svgs_in(dir: &Path) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "svg"))
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(e.path()).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn report_writes_labelled_charts_and_a_self_contained_page() {
+    let tmp = tempdir();
+    let a = save(
+        tmp.path(),
+        "a.json",
+        &with_ceilings(fixture("fake-a.json"), 480.0, 30.0),
+    );
+    let dir = tmp.path().join("out");
+    let out = run_report(
+        &[&a, &fixture_path("fake-b.json")],
+        &dir,
+        &["--format", "json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 4, "3 charts and the page");
+
+    let svgs = svgs_in(&dir);
+    let names: Vec<&str> = svgs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "comparison-2-fake-gpu-b-vs-fake-gpu-a.svg",
+            "roofline-1-fake-gpu-a.svg",
+            "roofline-2-fake-gpu-b.svg"
+        ]
+    );
+    let expect = |svg: &str, needles: &[&str]| {
+        for n in needles {
+            assert!(svg.contains(n), "missing {n:?}");
+        }
+    };
+    let (comparison, roof_a, roof_b) = (&svgs[0].1, &svgs[1].1, &svgs[2].1);
+    let roof_axes = ["arithmetic intensity (FLOP/byte)", "throughput (GFLOP/s)"];
+    expect(
+        roof_a,
+        &["Roofline: Fake GPU A (fake)", "compute ceiling 480 GFLOP/s"],
+    );
+    expect(
+        roof_a,
+        &[
+            "bandwidth ceiling 30 GB/s",
+            "matmul_blocked (median, 95% CI)",
+        ],
+    );
+    expect(roof_a, &roof_axes);
+    expect(roof_b, &roof_axes);
+    expect(
+        roof_b,
+        &["no ceiling measured", "matmul_naive (median, 95% CI)"],
+    );
+    expect(
+        comparison,
+        &["Throughput ratio: Fake GPU B / Fake GPU A", "(×)", "case"],
+    );
+    expect(
+        comparison,
+        &["geometric mean 2.", "95% interval", "parity (1×)"],
+    );
+
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    for (_, svg) in &svgs {
+        assert!(
+            html.contains(svg.trim()),
+            "every chart is inlined in the page"
+        );
+    }
+    assert_eq!(html.matches("<figure class=\"chart\"").count(), 3);
+    let without_svg_namespace = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    for external in ["http:", "https:", "//", " src=", "<link", "@import", "url("] {
+        assert!(
+            !without_svg_namespace.contains(external),
+            "page refers to {external}"
+        );
+    }
+}
+
+#[test]
+fn report_output_does_not_depend_on_the_locale() {
+    let tmp = tempdir();
+    let inputs = [fixture_path("fake-a.json"), fixture_path("fake-b.json")];
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let mut pages = Vec::new();
+    for locale in ["C", "de_DE.UTF-8"] {
+        let dir = tmp.path().join(locale);
+        let out = fleetbench()
+            .env("LC_ALL", locale)
+            .env("LANG", locale)
+            .arg("report")
+            .args(&inputs)
+            .arg("-o")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        pages.push(std::fs::read_to_string(dir.join("index.html")).unwrap());
+    }
+    assert_eq!(pages[0], pages[1]);
+    assert!(
+        pages[0].contains("<td>120.09</td>"),
+        "decimal point, two places"
+    );
+}
+
+#[test]
+fn report_refuses_bad_input_with_one_line_naming_the_file() {
+    let tmp = tempdir();
+    let missing = tmp.path().join("missing.json");
+    let out = run_report(&[&missing], &tmp.path().join("o"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error: ") && err.contains("missing.json"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        !tmp.path().join("o").exists(),
+        "nothing written for bad input"
+    );
+
+    let not_a_dir = tmp.path().join("file");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    let out = run_report(&[&fixture_path("fake-a.json")], &not_a_dir, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a directory"));
+}
+
+#[test]
+fn report_does_not_overwrite_without_force() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("out");
+    let a = fixture_path("fake-a.json");
+    assert!(run_report(&[&a], &dir, &[]).status.success());
+    let again = run_report(&[&a], &dir, &[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    assert!(run_report(&[&a], &dir, &["--force"]).status.success());
+}
+
+#[test]
+fn completions_come_from_the_command_line_definition() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = fleetbench().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        for word in ["fleetbench", "report", "completions", "max-memory"] {
+            assert!(script.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let out = fleetbench().args(["completions", "tcsh"]).output().unwrap();
+    assert!(!out.status.success());
+}
