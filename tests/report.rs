@@ -2,54 +2,12 @@
 //! on fake-backend result files (no GPU needed).
 
 mod common;
-use common::{fleetbench, repo_path, tempdir};
+mod report_support;
+use common::{fleetbench, tempdir};
 use fleetbench::report::{Comparison, Roofline};
-use fleetbench::results::{self, CaseStatus, RateUnit, ResultFile};
-use fleetbench::workload::Op;
+use fleetbench::results::CaseStatus;
+use report_support::{fixture, fixture_path, save, with_ceilings};
 use std::path::{Path, PathBuf};
-
-fn fixture_path(name: &str) -> PathBuf {
-    repo_path("tests/fixtures/report").join(name)
-}
-
-fn fixture(name: &str) -> ResultFile {
-    results::load(&fixture_path(name)).unwrap()
-}
-
-/// Adds a peak-FMA case at `peak` GFLOP/s and a copy case at `bandwidth` GB/s, scaled from the
-/// first case's samples, as ceiling kernels would write them.
-fn with_ceilings(mut file: ResultFile, peak: f64, bandwidth: f64) -> ResultFile {
-    let template = file.cases[0].clone();
-    for (op, unit, rate) in [
-        (Op::PeakFma, RateUnit::Gflops, peak),
-        (Op::Copy, RateUnit::Gbps, bandwidth),
-    ] {
-        let mut case = template.clone();
-        case.workload.op = op;
-        case.id = format!("{op}/{}", case.workload.key());
-        let timing = case.timing.as_mut().unwrap();
-        timing.unit = unit;
-        let scale = rate / timing.throughput.median;
-        let t = &mut timing.throughput;
-        for v in [
-            &mut t.median,
-            &mut t.min,
-            &mut t.max,
-            &mut t.ci_low,
-            &mut t.ci_high,
-        ] {
-            *v *= scale;
-        }
-        file.cases.push(case);
-    }
-    file
-}
-
-fn save(dir: &Path, name: &str, file: &ResultFile) -> PathBuf {
-    let path = dir.join(name);
-    results::save_atomic(&path, file).unwrap();
-    path
-}
 
 #[test]
 fn roofline_takes_points_and_best_ceilings_from_passed_cases_only() {
