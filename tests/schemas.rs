@@ -38,11 +38,32 @@ fn committed_schemas_match_the_types() {
     }
 }
 
-/// Which schema a committed JSON file must follow, by where it lives.
-fn schema_for(relative: &Path) -> Option<SchemaDoc> {
-    let first = relative.components().next()?.as_os_str().to_str()?;
-    match first {
-        "results" => Some(schemas::result_file()),
+/// Which schema a committed data file must follow, by what it is: result files live under
+/// `results/`; under `data/` a JSON file says its kind in `kind`, and TOML files are fleet
+/// files. `None` for formats no JSON Schema describes (the CSV catalog tables).
+fn schema_for(relative: &Path, value: &serde_json::Value) -> Option<SchemaDoc> {
+    let under_results = relative.starts_with("results");
+    match relative.extension().and_then(|e| e.to_str()) {
+        Some("json") if under_results => Some(schemas::result_file()),
+        Some("json") if value["kind"] == "fleetbench-ratios" => Some(schemas::ratios_file()),
+        Some("toml") => Some(schemas::fleet_file()),
+        _ => None,
+    }
+}
+
+/// A data file as JSON: JSON as is, TOML converted; `None` for other formats.
+fn as_json(path: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(path).expect("the file is readable");
+    let shown = path.display();
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => Some(
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{shown}: invalid JSON: {e}")),
+        ),
+        Some("toml") => {
+            let value: toml::Value =
+                toml::from_str(&text).unwrap_or_else(|e| panic!("{shown}: invalid TOML: {e}"));
+            Some(serde_json::to_value(value).expect("TOML converts to JSON"))
+        }
         _ => None,
     }
 }
@@ -62,28 +83,40 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
-fn every_committed_json_file_under_results_and_data_validates() {
+fn every_committed_file_under_results_and_data_validates() {
     let root = repo_path("");
     let mut files = Vec::new();
     for dir in ["results", "data"] {
         files_under(&root.join(dir), &mut files);
     }
-    let mut checked = 0;
-    for path in files
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-    {
+    let (mut checked, mut not_described) = (0, Vec::new());
+    for path in &files {
         let relative = path.strip_prefix(&root).unwrap_or(path);
-        let doc = schema_for(relative)
+        let Some(value) = as_json(path) else {
+            let is_table = relative.extension().is_some_and(|e| e == "csv");
+            assert!(
+                is_table,
+                "{}: no schema covers this format",
+                relative.display()
+            );
+            not_described.push(relative.display().to_string());
+            continue;
+        };
+        let doc = schema_for(relative, &value)
             .unwrap_or_else(|| panic!("{}: no schema is known for this file", relative.display()));
-        let text = std::fs::read_to_string(path).expect("the file is readable");
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: invalid JSON: {e}", relative.display()));
         let errors = violations(&doc, &value);
-        assert!(errors.is_empty(), "{}: {errors:#?}", relative.display());
+        assert!(
+            errors.is_empty(),
+            "{} ({}): {errors:#?}",
+            relative.display(),
+            doc.name
+        );
         checked += 1;
     }
-    eprintln!("{checked} committed JSON file(s) validated");
+    assert!(checked > 0, "no data file was checked");
+    eprintln!(
+        "{checked} file(s) validated; CSV tables not described by a schema: {not_described:?}"
+    );
 }
 
 fn fixture(name: &str) -> serde_json::Value {
@@ -130,4 +163,25 @@ fn the_result_schema_rejects_what_the_loader_rejects() {
             "{what} was loaded"
         );
     }
+}
+
+#[test]
+fn the_ratios_and_fleet_schemas_reject_what_their_loaders_reject() {
+    let ratios = as_json(&repo_path("data/scenarios/ratios-mamf-bf16.json")).unwrap();
+    let fleet = as_json(&repo_path("data/scenarios/one-h100-four-a100.toml")).unwrap();
+    let mut bad_ratios = ratios.clone();
+    bad_ratios["devices"][0]["calibrated"]["provenance"] = "guessed".into();
+    let mut bad_fleet = fleet.clone();
+    bad_fleet["fleet"][0]["colour"] = "blue".into();
+    assert!(violations(&schemas::ratios_file(), &ratios).is_empty());
+    assert!(!violations(&schemas::ratios_file(), &bad_ratios).is_empty());
+    assert!(fleetbench::equiv::RatiosFile::parse(
+        Path::new("r.json"),
+        &serde_json::to_vec(&bad_ratios).unwrap()
+    )
+    .is_err());
+    assert!(violations(&schemas::fleet_file(), &fleet).is_empty());
+    assert!(!violations(&schemas::fleet_file(), &bad_fleet).is_empty());
+    let bad_toml = toml::to_string(&bad_fleet).unwrap();
+    assert!(fleetbench::fleet::FleetFile::parse(Path::new("f.toml"), &bad_toml).is_err());
 }

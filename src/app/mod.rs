@@ -3,6 +3,7 @@
 
 mod completions;
 mod devices;
+mod project;
 mod report;
 mod run;
 
@@ -16,5 +17,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::execute(*args),
         Command::Report(args) => report::execute(args),
         Command::Completions(args) => completions::execute(args),
+        Command::Project(args) => project::execute(args),
     }
 }

@@ -1,7 +1,10 @@
 //! JSON Schemas of the files fleetbench reads, generated from the Rust types themselves so the
 //! documented format cannot drift from the code: the committed copies under `docs/schemas/`
-//! are checked against these in the tests.
+//! are checked against these in the tests. Regenerate them after changing a type with
+//! `FLEETBENCH_UPDATE_SCHEMAS=1 cargo test --test schemas`.
 
+use crate::equiv::RatiosFile;
+use crate::fleet::FleetFile;
 use crate::results::ResultFile;
 
 /// One schema and where its committed copy lives.
@@ -31,7 +34,26 @@ pub fn result_file() -> SchemaDoc {
     }
 }
 
+/// The schema of a ratios file (`fleetbench calibrate`).
+pub fn ratios_file() -> SchemaDoc {
+    SchemaDoc {
+        name: "ratios-file",
+        path: "docs/schemas/ratios-file.schema.json",
+        schema: schemars::schema_for!(RatiosFile).to_value(),
+    }
+}
+
+/// The schema of a fleet file (`fleetbench project`). Fleet files are TOML; the schema
+/// describes the same data in JSON terms, which is how TOML-aware editors use it.
+pub fn fleet_file() -> SchemaDoc {
+    SchemaDoc {
+        name: "fleet-file",
+        path: "docs/schemas/fleet-file.schema.json",
+        schema: schemars::schema_for!(FleetFile).to_value(),
+    }
+}
+
 /// Every schema fleetbench documents.
 pub fn all() -> Vec<SchemaDoc> {
-    vec![result_file()]
+    vec![result_file(), ratios_file(), fleet_file()]
 }

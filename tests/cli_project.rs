@@ -1,0 +1,307 @@
+//! `fleetbench project` end to end: every scenario's arithmetic against hand-computed values,
+//! the calibrated path with intervals, and bad input (one line on stderr, exit 2).
+//!
+//! Hand computations use the catalog's dense figures: H100 SXM5 BF16 989.4, FP32 66.9, FP64
+//! 33.5, INT8 1979 TOPS, 3.35 TB/s; A100 SXM4 80GB BF16 312, FP32 19.5, FP64 9.7, INT8 624,
+//! 2.039 TB/s. Tolerances: ±1 device for counts printed as whole numbers, ±0.00005 for ratios
+//! printed with four decimals.
+
+mod common;
+use common::{fleetbench, repo_path, tempdir};
+use serde_json::Value;
+use std::path::Path;
+
+fn project(args: &[&str]) -> Value {
+    let out = fleetbench()
+        .arg("project")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn scenario(name: &str) -> String {
+    repo_path(&format!("data/scenarios/{name}"))
+        .display()
+        .to_string()
+}
+
+/// The first number in a cell ("792788 –" → 792788).
+fn lead(cell: &Value) -> f64 {
+    let text = cell.as_str().unwrap();
+    text.split_whitespace()
+        .next()
+        .unwrap()
+        .trim_end_matches('×')
+        .parse()
+        .unwrap()
+}
+
+/// The `column` of the only row of `section` whose `key` column equals `value`.
+fn cell<'a>(v: &'a Value, section: &str, key: &str, value: &str, column: &str) -> &'a Value {
+    let rows: Vec<&Value> = v[section]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r[key] == value)
+        .collect();
+    assert_eq!(
+        rows.len(),
+        1,
+        "{section} rows with {key} = {value}: {rows:?}"
+    );
+    &rows[0][column]
+}
+
+/// The solved count of a remainder claim under `basis`.
+fn solved_under(v: &Value, basis: &str) -> f64 {
+    let rows: Vec<&Value> = v["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["basis"] == basis && r["claim"].as_str().unwrap().starts_with("remainder"))
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    lead(&rows[0]["computed"])
+}
+
+fn close(a: f64, b: f64, tol: f64) {
+    assert!((a - b).abs() <= tol, "{a} vs {b} (tolerance {tol})");
+}
+
+#[test]
+fn meta_remainder_in_a100s_under_each_basis() {
+    let v = project(&[&scenario("meta-600k-h100e.toml")]);
+    let solved = |basis: &str| solved_under(&v, basis);
+    close(solved("published bf16"), 250_000.0 * 989.4 / 312.0, 1.0); // 792788
+    close(solved("published tf32"), 250_000.0 * 494.7 / 156.0, 1.0); // 792788
+    close(solved("published fp32"), 250_000.0 * 66.9 / 19.5, 1.0); // 857692
+    close(solved("published int8"), 250_000.0 * 1979.0 / 624.0, 1.0); // 792869
+    close(solved("published bandwidth"), 250_000.0 * 3.35 / 2.039, 1.0); // 410741
+    close(solved("stated: claimed 4:1"), 1_000_000.0, 1.0);
+    close(
+        solved("stated: MLPerf Training v2.1 BERT 6751/2430"),
+        694_500.0,
+        1.0,
+    );
+    let total = cell(
+        &v,
+        "totals (in h100-sxm equivalents)",
+        "basis",
+        "published bf16",
+        "equivalents",
+    );
+    close(lead(total), 600_000.0, 0.5);
+}
+
+#[test]
+fn meta_with_measured_ratios_changes_only_the_calibrated_rows() {
+    let ratios = scenario("ratios-mamf-bf16.json");
+    let v = project(&[&scenario("meta-600k-h100e.toml"), "--ratios", &ratios]);
+    let solved = |basis: &str| solved_under(&v, basis);
+    // 250000 / (271.2 / 794.5) = 732393; the published answer is unchanged.
+    close(solved("calibrated bf16"), 732_393.0, 1.0);
+    close(solved("published bf16"), 792_788.0, 1.0);
+}
+
+#[test]
+fn one_h100_is_not_four_a100s_on_any_single_metric() {
+    let v = project(&[&scenario("one-h100-four-a100.toml")]);
+    let ratio = |basis: &str| lead(cell(&v, "claims", "basis", basis, "computed"));
+    close(ratio("datasheet bf16"), 989.4 / 312.0, 5e-5); // 3.1712
+    close(ratio("datasheet fp32"), 66.9 / 19.5, 5e-5); // 3.4308
+    close(ratio("datasheet fp64"), 33.5 / 9.7, 5e-5); // 3.4536 (vector FP64)
+    close(ratio("datasheet bandwidth"), 3.35 / 2.039, 5e-5); // 1.6430
+    close(
+        ratio("datasheet fp8 vs bf16 (mixed precision)"),
+        1979.0 / 312.0,
+        5e-5,
+    ); // 6.3429
+    let four = |basis: &str| {
+        let rows = v["totals (in h100-sxm equivalents)"].as_array().unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r["fleet"] == "four A100" && r["basis"] == basis)
+            .unwrap();
+        lead(&row["equivalents"])
+    };
+    close(four("published bf16"), 4.0 * 312.0 / 989.4, 5e-4); // 1.261
+}
+
+#[test]
+fn memory_bound_workload_uses_bandwidth_ratios() {
+    let v = project(&[
+        &scenario("one-h100-four-a100.toml"),
+        "--workload",
+        "inference",
+    ]);
+    let rows = v["totals (in h100-sxm equivalents)"].as_array().unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r["fleet"] == "four A100" && r["basis"] == "roofline bf16 @ 1 FLOP/B (published)")
+        .unwrap();
+    close(lead(&row["equivalents"]), 4.0 * 2.039 / 3.35, 5e-4); // 2.435
+}
+
+#[test]
+fn tesla_multiple_and_growth_base() {
+    let v = project(&[&scenario("tesla-eight-times.toml")]);
+    let rows = v["claims"].as_array().unwrap();
+    close(lead(&rows[0]["computed"]), 75_000.0, 0.5);
+    close(lead(&rows[1]["computed"]), 3_750.0, 0.5);
+    // 18 × ln 2 / ln 20 = 4.16 months.
+    assert!(rows[1]["result"]
+        .as_str()
+        .unwrap()
+        .contains("doubling every 4.16 months"));
+}
+
+#[test]
+fn doubling_since_2023_q1() {
+    let v = project(&[&scenario("doubling-since-2023q1.toml")]);
+    let row = &v["claims"][0];
+    close(lead(&row["computed"]), 2.4, 5e-4);
+    // 2023-01-01 → 2024-12-31 is 1 + 365/366 years; × ln 2 / ln 2.4 × 12 = 18.98 months.
+    let result = row["result"].as_str().unwrap();
+    assert!(
+        result.starts_with("holds; doubling every 19.0 months"),
+        "{result}"
+    );
+}
+
+/// A ratios file in the calibrate schema with an interval on the A100's measured ratio.
+fn write_ratios(dir: &Path, reference: &str, version: u32) -> String {
+    let cell = |r: f64, lo: Option<f64>, hi: Option<f64>, p: &str| serde_json::json!({"ratio": r, "ci_low": lo, "ci_high": hi, "provenance": p, "via": null, "note": "test"});
+    let file = serde_json::json!({
+        "kind": "fleetbench-ratios", "schema_version": version, "metric": "matmul-f16",
+        "reference": reference, "created_at": "2026-01-01T00:00:00Z", "fleetbench_version": "0",
+        "confidence_level": 0.95, "bootstrap_resamples": 1000, "bootstrap_seed": 1, "inputs": [],
+        "devices": [
+            {"device": reference, "name": "ref", "in_catalog": true, "published": null,
+             "measured": null, "efficiency": null, "calibrated": cell(1.0, None, None, "measured")},
+            {"device": "a100-sxm4-80gb", "name": "A100", "in_catalog": true, "published": null,
+             "measured": null, "efficiency": null,
+             "calibrated": cell(0.35, Some(0.33), Some(0.37), "measured")}
+        ]
+    });
+    let path = dir.join(format!("ratios-{reference}-{version}.json"));
+    std::fs::write(&path, file.to_string()).unwrap();
+    path.display().to_string()
+}
+
+fn write_fleet(dir: &Path, entries: &str) -> String {
+    let path = dir.join("fleet.toml");
+    std::fs::write(
+        &path,
+        format!("version = 1\n[[fleet]]\nname = \"t\"\n{entries}"),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+const MIXED: &str = "[[fleet.entry]]\ndevice = \"h100-sxm\"\ncount = 1000\n[[fleet.entry]]\ndevice = \"a100-sxm4-80gb\"\ncount = 2000\n[[fleet.claim]]\nkind = \"total\"\ntotal = 2000\nremainder_in = \"a100-sxm4-80gb\"\n";
+
+#[test]
+fn calibrated_totals_and_remainders_carry_the_interval() {
+    let dir = tempdir();
+    let fleet = write_fleet(dir.path(), MIXED);
+    let ratios = write_ratios(dir.path(), "h100-sxm", 1);
+    let v = project(&[&fleet, "--ratios", &ratios]);
+    let totals = "totals (in h100-sxm equivalents)";
+    // 1000 + 2000 × 0.35 = 1700, interval 1000 + 2000 × [0.33, 0.37] = [1660, 1740].
+    close(
+        lead(cell(&v, totals, "basis", "calibrated bf16", "equivalents")),
+        1700.0,
+        0.0005,
+    );
+    assert_eq!(
+        cell(&v, totals, "basis", "calibrated bf16", "interval"),
+        "[1660, 1740]"
+    );
+    // Published: 1000 + 2000 × 312 / 989.4 = 1630.685; calibrated − published = +69.315 (+4.3%).
+    let diff = cell(&v, totals, "basis", "calibrated bf16", "vs published")
+        .as_str()
+        .unwrap();
+    assert_eq!(diff, "+69 (+4.3%)");
+    // Every device entry is known, so the remainder is 2000 − 1700 = 300, bounds
+    // 2000 − 1740 = 260 and 2000 − 1660 = 340; in A100s 300 / 0.35 = 857.1, bounds paired
+    // with the opposite ratio ends: 260 / 0.37 = 702.7 and 340 / 0.33 = 1030.3.
+    assert_eq!(solved_under(&v, "calibrated bf16"), 857.0);
+    let row = v["claims"].as_array().unwrap().iter().find(|r| {
+        r["basis"] == "calibrated bf16" && r["claim"].as_str().unwrap().starts_with("remainder")
+    });
+    assert_eq!(row.unwrap()["computed"], "857 [703, 1030]");
+}
+
+fn fails(args: &[&str], expected: &str) {
+    let out = fleetbench().arg("project").args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains(expected),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let dir = tempdir();
+    let d = dir.path();
+    let entry = |device: &str, count: &str| {
+        write_fleet(
+            d,
+            &format!("[[fleet.entry]]\ndevice = \"{device}\"\ncount = {count}\n"),
+        )
+    };
+    fails(
+        &[&entry("h100-sxm5", "1")],
+        "unknown device 'h100-sxm5' (nearest catalog ids: h100-sxm",
+    );
+    fails(&[&entry("h100-sxm", "-3")], "count -3 is negative");
+    fails(
+        &[&entry("h100-sxm", "0.5")],
+        "count 0.5 is not a whole number",
+    );
+    fails(&[&entry("h100-sxm", "1e15")], "absurdly large");
+    let fleet = write_fleet(d, MIXED);
+    fails(
+        &[&fleet, "--workload", "intensity=0"],
+        "--workload: workload intensity must be a positive",
+    );
+    fails(
+        &[&fleet, "--workload", "intensity=-2"],
+        "must be a positive",
+    );
+    fails(
+        &[&fleet, "--reference", "h10"],
+        "--reference: unknown device 'h10'",
+    );
+    fails(&[&fleet, "--metric", "fp7"], "--metric: unknown metric");
+    let other_ref = write_ratios(d, "a100-sxm4-80gb", 1);
+    fails(
+        &[&fleet, "--ratios", &other_ref],
+        "ratios are relative to 'a100-sxm4-80gb'",
+    );
+    let other_version = write_ratios(d, "h100-sxm", 99);
+    fails(
+        &[&fleet, "--ratios", &other_version],
+        "schema_version 99 is not supported",
+    );
+    let same = write_ratios(d, "h100-sxm", 1);
+    fails(
+        &[&fleet, "--ratios", &same, "--ratios", &same],
+        "a second ratios file for bf16",
+    );
+    fails(
+        &[&d.join("missing.toml").display().to_string()],
+        "missing.toml",
+    );
+}
