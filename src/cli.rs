@@ -108,6 +108,13 @@ pub struct ReportArgs {
     /// Result files; the first is the reference the others are compared with.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Ratios file from `fleetbench calibrate`: adds an equivalence chart (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub ratios: Vec<PathBuf>,
+    /// Fleet file: adds fleet totals (published, and calibrated with --ratios) and, for dated
+    /// entries, the stock over time.
+    #[arg(long, value_name = "FILE")]
+    pub fleet: Option<PathBuf>,
     /// Directory to write the charts and index.html into (created if missing).
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,

@@ -268,3 +268,156 @@ fn completions_come_from_the_command_line_definition() {
     let out = fleetbench().args(["completions", "tcsh"]).output().unwrap();
     assert!(!out.status.success());
 }
+
+const SMALL_FLEET: &str = r#"
+version = 1
+reference = "h100-sxm"
+metric = "bf16"
+
+[[fleet]]
+name = "Lab"
+
+[[fleet.entry]]
+device = "a100-sxm4-80gb"
+count = 4
+acquired = "2021-Q1"
+
+[[fleet.entry]]
+device = "h100-sxm"
+count = 1
+acquired = "2023-Q1"
+"#;
+
+#[test]
+fn fleet_totals_and_stock_match_hand_computation() {
+    use fleetbench::equiv::RatiosFile;
+    use fleetbench::fleet::FleetFile;
+    use fleetbench::projection::{figures_from_catalog, measured_from_ratios, Metric};
+    use fleetbench::report::fleet::FleetProjection;
+
+    let catalog = fleetbench::catalog::Catalog::builtin().unwrap();
+    let figures = figures_from_catalog(&catalog);
+    let file = FleetFile::parse(Path::new("small.toml"), SMALL_FLEET).unwrap();
+    let ratios =
+        RatiosFile::load(&common::repo_path("data/scenarios/ratios-mamf-bf16.json")).unwrap();
+    let measured = measured_from_ratios(&ratios);
+    let reference = &figures["h100-sxm"];
+    let p = FleetProjection::new(&file, &figures, reference, &measured, Metric::Bf16);
+    let bases = &p.fleets[0].bases;
+    assert_eq!(bases.len(), 2);
+    // Datasheet BF16: A100 312, H100 989.4 TFLOP/s; calibrated A100 ratio 0.341347.
+    let published = 4.0 * 312.0 / 989.4 + 1.0;
+    let calibrated = 4.0 * 0.341347 + 1.0;
+    assert!(
+        (bases[0].total.value - published).abs() < 1e-9,
+        "{:?}",
+        bases[0]
+    );
+    assert!(
+        (bases[1].total.value - calibrated).abs() < 1e-9,
+        "{:?}",
+        bases[1]
+    );
+    let stock: Vec<(f64, f64)> = bases[1].stock.iter().map(|(t, e)| (*t, e.value)).collect();
+    assert_eq!(stock.len(), 2);
+    assert_eq!(stock[0].0, 2021.0);
+    assert!((stock[0].1 - 4.0 * 0.341347).abs() < 1e-9);
+    assert_eq!(stock[1].0, 2023.0);
+    assert!((stock[1].1 - calibrated).abs() < 1e-9);
+    let without = FleetProjection::new(&file, &figures, reference, &[], Metric::Bf16);
+    assert_eq!(
+        without.fleets[0].bases.len(),
+        1,
+        "no calibrated basis without ratios"
+    );
+}
+
+#[test]
+fn report_adds_equivalence_and_fleet_charts() {
+    let tmp = tempdir();
+    let fleet = tmp.path().join("small.toml");
+    std::fs::write(&fleet, SMALL_FLEET).unwrap();
+    let ratios = common::repo_path("data/scenarios/ratios-mamf-bf16.json");
+    let dir = tmp.path().join("out");
+    let out = fleetbench()
+        .arg("report")
+        .arg(fixture_path("fake-a.json"))
+        .arg("--ratios")
+        .arg(&ratios)
+        .arg("--fleet")
+        .arg(&fleet)
+        .arg("-o")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svgs = svgs_in(&dir);
+    let find = |prefix: &str| {
+        let (_, svg) = svgs.iter().find(|(n, _)| n.starts_with(prefix)).unwrap();
+        svg.clone()
+    };
+    let equivalence = find("equivalence-1-");
+    for needle in [
+        "Equivalence to h100-sxm (matmul-f16)",
+        "ratio to h100-sxm (×",
+        "published (datasheet)",
+    ] {
+        assert!(equivalence.contains(needle), "{needle}");
+    }
+    assert!(equivalence.contains("A100 SXM4 80GB (calibrated, measured)"));
+    let totals = find("fleet-1-1-");
+    for needle in [
+        "Fleet totals in h100-sxm equivalents",
+        "total (h100-sxm equivalents)",
+        "calibrated basis",
+    ] {
+        assert!(totals.contains(needle), "{needle}");
+    }
+    let stock = find("fleet-1-2-");
+    for needle in [
+        "Stock over time",
+        "acquisition date (year)",
+        "stock (h100-sxm equivalents)",
+        "Lab (calibrated bf16)",
+    ] {
+        assert!(stock.contains(needle), "{needle}");
+    }
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert_eq!(html.matches("<figure class=\"chart\"").count(), 4);
+    assert!(
+        html.contains("<td>2.4</td>"),
+        "calibrated total 2.365 rounds to 2.4"
+    );
+}
+
+#[test]
+fn report_refuses_a_fleet_whose_reference_no_ratios_file_shares() {
+    let tmp = tempdir();
+    let fleet = tmp.path().join("f.toml");
+    std::fs::write(
+        &fleet,
+        SMALL_FLEET.replace("reference = \"h100-sxm\"", "reference = \"a100-sxm4-80gb\""),
+    )
+    .unwrap();
+    let out = fleetbench()
+        .arg("report")
+        .arg(fixture_path("fake-a.json"))
+        .arg("--ratios")
+        .arg(common::repo_path("data/scenarios/ratios-mamf-bf16.json"))
+        .arg("--fleet")
+        .arg(&fleet)
+        .arg("-o")
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("f.toml") && err.contains("no --ratios file"),
+        "{err}"
+    );
+}

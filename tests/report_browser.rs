@@ -117,6 +117,10 @@ fn build_report(dir: &Path) -> PathBuf {
         .arg("report")
         .arg(&a)
         .arg(fixture_path("fake-b.json"))
+        .arg("--ratios")
+        .arg(common::repo_path("data/scenarios/ratios-mamf-bf16.json"))
+        .arg("--fleet")
+        .arg(common::repo_path("data/scenarios/doubling-since-2023q1.toml"))
         .arg("-o")
         .arg(&out_dir)
         .output()
@@ -157,13 +161,16 @@ fn report_page_renders_every_chart_without_console_messages() {
     assert_eq!(console_messages(&out.stderr), Vec::<String>::new());
     let dom = &out.stdout;
     assert!(
-        dom.contains("3 of 3 charts rendered"),
+        dom.contains("6 of 6 charts rendered"),
         "the in-page check ran: {dom:.400}"
     );
     for id in [
         "roofline-1-fake-gpu-a",
         "roofline-2-fake-gpu-b",
         "comparison-2-fake-gpu-b-vs-fake-gpu-a",
+        "equivalence-1-matmul-f16",
+        "fleet-1-1-fleet-totals",
+        "fleet-1-2-fleet-stock",
     ] {
         let figure = format!("id=\"{id}\" data-chart=");
         let at = dom

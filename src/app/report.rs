@@ -3,7 +3,12 @@
 
 use crate::cli::ReportArgs;
 use anyhow::{bail, Context};
-use fleetbench::report::document::{self, Input};
+use fleetbench::catalog::Catalog;
+use fleetbench::equiv::RatiosFile;
+use fleetbench::fleet::FleetFile;
+use fleetbench::projection::{figures_from_catalog, measured_from_ratios, Metric};
+use fleetbench::report::document::{self, Extras, Input};
+use fleetbench::report::fleet::FleetProjection;
 use fleetbench::results::{self, store::write_atomic};
 use fleetbench::table::{Format, Table};
 use std::path::{Path, PathBuf};
@@ -14,6 +19,7 @@ const PAGE: &str = "index.html";
 
 struct ReportConfig {
     inputs: Vec<Input>,
+    extras: Extras,
     dir: PathBuf,
     force: bool,
     format: Format,
@@ -22,7 +28,7 @@ struct ReportConfig {
 /// Runs `fleetbench report`.
 pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let config = validate(args)?;
-    let report = document::build(&config.inputs)?;
+    let report = document::build(&config.inputs, &config.extras)?;
     let mut outputs: Vec<(String, &str, &str)> = report
         .charts
         .iter()
@@ -67,10 +73,19 @@ fn validate(args: ReportArgs) -> anyhow::Result<ReportConfig> {
             file,
         });
     }
+    let mut extras = Extras::default();
+    for path in &args.ratios {
+        extras.ratios.push((label(path), RatiosFile::load(path)?));
+    }
+    if let Some(path) = &args.fleet {
+        let projection = project_fleet(path, &extras.ratios)?;
+        extras.fleets.push((label(path), projection));
+    }
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("{}: cannot create the directory", args.output.display()))?;
     Ok(ReportConfig {
         inputs,
+        extras,
         dir: args.output,
         force: args.force,
         format: args.format,
@@ -92,4 +107,52 @@ fn refuse_overwrite(path: &Path, force: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Projects a fleet file against the built-in catalog, calibrated with the ratios files whose
+/// reference is the fleet's.
+fn project_fleet(path: &Path, ratios: &[(String, RatiosFile)]) -> anyhow::Result<FleetProjection> {
+    let catalog = Catalog::builtin()?;
+    let file = FleetFile::load(path)?;
+    let known: Vec<&str> = catalog.entries().iter().map(|e| e.id.as_str()).collect();
+    file.check_devices(&known)?;
+    let reference = file
+        .reference
+        .clone()
+        .unwrap_or_else(|| "h100-sxm".to_string());
+    let metric = match file.metric.as_deref() {
+        Some(m) => m
+            .parse::<Metric>()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        None => Metric::Bf16,
+    };
+    let figures = figures_from_catalog(&catalog);
+    let reference_figures = figures.get(&reference).with_context(|| {
+        format!(
+            "{}: reference '{reference}' is not in the catalog",
+            path.display()
+        )
+    })?;
+    let matching: Vec<&RatiosFile> = ratios
+        .iter()
+        .map(|(_, r)| r)
+        .filter(|r| r.reference == reference)
+        .collect();
+    if !ratios.is_empty() && matching.is_empty() {
+        bail!(
+            "{}: reference is '{reference}', but no --ratios file is relative to it",
+            path.display()
+        );
+    }
+    let measured: Vec<_> = matching
+        .into_iter()
+        .flat_map(measured_from_ratios)
+        .collect();
+    Ok(FleetProjection::new(
+        &file,
+        &figures,
+        reference_figures,
+        &measured,
+        metric,
+    ))
 }

@@ -145,14 +145,14 @@ impl Comparison {
 
     fn draw(&self, root: &DrawingArea<SVGBackend, Shift>) -> DrawResult {
         let n = self.cases.len();
-        let top = self.cases.iter().map(|c| c.high).fold(1.0, f64::max) * 1.15;
+        let top = self.cases.iter().map(|c| c.high).fold(1.0, f64::max) * 1.4;
         let title = format!("Throughput ratio: {} / {}", self.other, self.reference);
         let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 20))
             .margin(16)
             .x_label_area_size(48)
             .y_label_area_size(260)
-            .build_cartesian_2d(0.0..top, (0..n.max(1)).into_segmented())?;
+            .build_cartesian_2d(0.0..top, (0..n.max(1) - 1).into_segmented())?;
         let ids: Vec<String> = self.cases.iter().map(|c| c.case_id.clone()).collect();
         chart
             .configure_mesh()

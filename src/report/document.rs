@@ -2,8 +2,10 @@
 //! every file against the first, run tables, and the HTML page that holds them all. Returns
 //! text only; the caller writes it.
 
+use super::fleet::FleetProjection;
 use super::html::{self, Figure, Section};
-use super::{Comparison, Roofline};
+use super::{equivalence, Comparison, Roofline};
+use crate::equiv::RatiosFile;
 use crate::error::Result;
 use crate::render;
 use crate::results::{slug, ResultFile};
@@ -27,6 +29,16 @@ pub struct Chart {
     pub figure: Figure,
 }
 
+/// Files beside the result files: ratios files (equivalence charts) and, already projected,
+/// fleets (fleet charts).
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// Ratios files with the names they are shown under.
+    pub ratios: Vec<(String, RatiosFile)>,
+    /// Projected fleets with the name of the fleet file.
+    pub fleets: Vec<(String, FleetProjection)>,
+}
+
 /// Everything `fleetbench report` writes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -36,12 +48,16 @@ pub struct Report {
     pub html: String,
 }
 
-/// Builds the report. `inputs` must not be empty; the first is the comparison reference.
-pub fn build(inputs: &[Input]) -> Result<Report> {
-    let rooflines = roofline_section(inputs)?;
-    let comparisons = comparison_section(inputs)?;
-    let runs = runs_section(inputs);
-    let sections = [rooflines, comparisons, runs];
+/// Builds the report. The first input is the comparison reference.
+pub fn build(inputs: &[Input], extras: &Extras) -> Result<Report> {
+    let mut sections = vec![roofline_section(inputs)?, comparison_section(inputs)?];
+    if !extras.ratios.is_empty() {
+        sections.push(equivalence_section(&extras.ratios)?);
+    }
+    if !extras.fleets.is_empty() {
+        sections.push(fleet_section(&extras.fleets)?);
+    }
+    sections.push(runs_section(inputs));
     let charts = sections
         .iter()
         .flat_map(|s| s.figures.iter())
@@ -159,4 +175,52 @@ fn runs_section(inputs: &[Input]) -> Section {
             .map(|i| (i.label.clone(), render::run_summary(&i.file)))
             .collect(),
     }
+}
+
+fn equivalence_section(ratios: &[(String, RatiosFile)]) -> Result<Section> {
+    let mut section = Section {
+        id: "equivalence".into(),
+        heading: "Equivalence".into(),
+        intro: "Published (datasheet) vs calibrated ratio of each device to the reference, from \
+                the ratios files; whiskers are 95% intervals where the ratio was measured."
+            .into(),
+        ..Section::default()
+    };
+    for (i, (label, file)) in ratios.iter().enumerate() {
+        section.figures.push(Figure {
+            id: format!("equivalence-{}-{}", i + 1, slug(file.metric.label())),
+            kind: "equivalence".into(),
+            caption: format!(
+                "{label}: {} relative to {}",
+                file.metric.label(),
+                file.reference
+            ),
+            svg: equivalence::to_svg(file)?,
+        });
+        section.tables.push((label.clone(), file.table()));
+    }
+    Ok(section)
+}
+
+fn fleet_section(fleets: &[(String, FleetProjection)]) -> Result<Section> {
+    let mut section = Section {
+        id: "fleets".into(),
+        heading: "Fleets".into(),
+        intro: "Fleet totals in reference-equivalents, published vs calibrated, with intervals; \
+                the stock over time for fleets with dated entries."
+            .into(),
+        ..Section::default()
+    };
+    for (i, (label, projection)) in fleets.iter().enumerate() {
+        for (j, figure) in projection.figures(label)?.into_iter().enumerate() {
+            section.figures.push(Figure {
+                id: format!("fleet-{}-{}-{}", i + 1, j + 1, figure.kind),
+                ..figure
+            });
+        }
+        section
+            .tables
+            .push((label.clone(), projection.totals_table()));
+    }
+    Ok(section)
 }

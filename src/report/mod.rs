@@ -5,6 +5,8 @@
 pub mod chart;
 pub mod comparison;
 pub mod document;
+pub mod equivalence;
+pub mod fleet;
 pub mod html;
 pub mod roofline;
 pub mod schemas;
