@@ -30,6 +30,85 @@ pub enum Command {
     /// Project fleets into reference-equivalents: published vs calibrated, workload-aware,
     /// with claim checks and growth.
     Project(ProjectArgs),
+    /// Compare result files case by case: ratios of medians with intervals and p-values.
+    Compare(CompareArgs),
+    /// Build the equivalence table (ratios to a reference device) from result files.
+    Calibrate(CalibrateArgs),
+    /// Print the published datasheet catalog, or import Epoch AI's ml_hardware.csv.
+    Catalog(CatalogArgs),
+}
+
+/// Flags of `fleetbench compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Result files; join runs of one device with '+' to pool them (a.json+b.json).
+    #[arg(required = true, num_args = 1..)]
+    pub files: Vec<String>,
+    /// The file every other is compared with (default: the first).
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// Exit 1 when a case is significantly slower than the baseline by more than PCT percent.
+    #[arg(long, value_name = "PCT")]
+    pub threshold: Option<f64>,
+    /// Also compare cases measured differently (timing method, bounds checks, kernel source).
+    #[arg(long)]
+    pub allow_mixed: bool,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = fleetbench::stats::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Bootstrap resamples.
+    #[arg(long, default_value_t = fleetbench::stats::DEFAULT_RESAMPLES)]
+    pub resamples: usize,
+    /// Output format.
+    #[arg(long, default_value = "text")]
+    pub format: Format,
+}
+
+/// Flags of `fleetbench calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Result files (several files of one device are pooled).
+    #[arg(required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// The reference device: a catalog id (h100-sxm) or a device name/slug from a file.
+    #[arg(long)]
+    pub reference: String,
+    /// What to compare: matmul-f32, matmul-f16, peak-f32, peak-f16, bandwidth.
+    #[arg(long, default_value = "matmul-f32")]
+    pub metric: String,
+    /// Output file: .json (the ratios file), .csv or .md; default: a table on stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = fleetbench::stats::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Table format on stdout.
+    #[arg(long, default_value = "text")]
+    pub format: Format,
+}
+
+/// Flags of `fleetbench catalog`.
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// Optional action; without one the embedded catalog is printed.
+    #[command(subcommand)]
+    pub action: Option<CatalogAction>,
+    /// Output format.
+    #[arg(long, default_value = "text", global = true)]
+    pub format: Format,
+}
+
+/// Subcommands of `fleetbench catalog`.
+#[derive(Debug, Subcommand)]
+pub enum CatalogAction {
+    /// Read Epoch AI's ml_hardware.csv into the catalog schema and print it.
+    ImportEpoch {
+        /// The CSV file.
+        file: PathBuf,
+    },
 }
 
 /// Flags of `fleetbench devices`.
@@ -137,7 +216,7 @@ pub struct CompletionsArgs {
 /// Flags of `fleetbench project`.
 #[derive(Debug, Args)]
 pub struct ProjectArgs {
-    /// Fleet file (TOML; see data/scenarios/ and the README section "Fleet files").
+    /// Fleet file (TOML; see data/scenarios/ and docs/fleet-files.md).
     pub fleet: PathBuf,
     /// Ratios file written by `fleetbench calibrate` (measured ratios with intervals); repeat
     /// for several metrics (e.g. matmul-f16 and bandwidth for a calibrated roofline).

@@ -1,6 +1,5 @@
 //! The fleet file: one or more fleets, each a list of {device, count, acquired} entries with
-//! optional claims to check. TOML, because people write these by hand; see the README section
-//! "Fleet files" and `data/scenarios/` for examples.
+//! optional claims to check. TOML, because people write these by hand; see `docs/fleet-files.md` and `data/scenarios/` for examples.
 //!
 //! Parsing ([`FleetFile::parse`]) checks shape and ranges; [`FleetFile::check_devices`] checks
 //! device ids against the catalog and suggests the nearest ids for a typo. Both fail with one
@@ -182,6 +181,17 @@ impl FleetFile {
             }
         }
         ids
+    }
+
+    /// Whether the file states amounts in reference-equivalents (`equivalents` entries, or
+    /// totals in claims): those only mean something relative to the file's own reference.
+    pub fn states_equivalents(&self) -> bool {
+        self.fleets.iter().any(|f| {
+            f.entries.iter().any(|e| e.equivalents.is_some())
+                || f.claims
+                    .iter()
+                    .any(|c| matches!(c, Claim::Total { .. } | Claim::Multiple { .. }))
+        })
     }
 
     /// Fails on the first device id not in `known`, suggesting the nearest known ids.

@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod catalog;
+pub mod compare;
 pub mod equiv;
 pub mod error;
 pub mod fake;

@@ -177,20 +177,32 @@ fn doubling_since_2023_q1() {
 
 /// A ratios file in the calibrate schema with an interval on the A100's measured ratio.
 fn write_ratios(dir: &Path, reference: &str, version: u32) -> String {
+    let a100 = ("a100-sxm4-80gb", [0.35, 0.33, 0.37]);
+    write_ratios_for(dir, "matmul-f16", reference, version, a100)
+}
+
+/// A ratios file for `metric` with one measured device besides the reference.
+fn write_ratios_for(
+    dir: &Path,
+    metric: &str,
+    reference: &str,
+    version: u32,
+    (device, [r, lo, hi]): (&str, [f64; 3]),
+) -> String {
     let cell = |r: f64, lo: Option<f64>, hi: Option<f64>, p: &str| serde_json::json!({"ratio": r, "ci_low": lo, "ci_high": hi, "provenance": p, "via": null, "note": "test"});
     let file = serde_json::json!({
-        "kind": "fleetbench-ratios", "schema_version": version, "metric": "matmul-f16",
+        "kind": "fleetbench-ratios", "schema_version": version, "metric": metric,
         "reference": reference, "created_at": "2026-01-01T00:00:00Z", "fleetbench_version": "0",
         "confidence_level": 0.95, "bootstrap_resamples": 1000, "bootstrap_seed": 1, "inputs": [],
         "devices": [
             {"device": reference, "name": "ref", "in_catalog": true, "published": null,
              "measured": null, "efficiency": null, "calibrated": cell(1.0, None, None, "measured")},
-            {"device": "a100-sxm4-80gb", "name": "A100", "in_catalog": true, "published": null,
+            {"device": device, "name": device, "in_catalog": true, "published": null,
              "measured": null, "efficiency": null,
-             "calibrated": cell(0.35, Some(0.33), Some(0.37), "measured")}
+             "calibrated": cell(r, Some(lo), Some(hi), "measured")}
         ]
     });
-    let path = dir.join(format!("ratios-{reference}-{version}.json"));
+    let path = dir.join(format!("ratios-{metric}-{reference}-{version}.json"));
     std::fs::write(&path, file.to_string()).unwrap();
     path.display().to_string()
 }
@@ -225,10 +237,10 @@ fn calibrated_totals_and_remainders_carry_the_interval() {
         "[1660, 1740]"
     );
     // Published: 1000 + 2000 × 312 / 989.4 = 1630.685; calibrated − published = +69.315 (+4.3%).
-    let diff = cell(&v, totals, "basis", "calibrated bf16", "vs published")
+    let diff = cell(&v, totals, "basis", "calibrated bf16", "difference")
         .as_str()
         .unwrap();
-    assert_eq!(diff, "+69 (+4.3%)");
+    assert_eq!(diff, "+69 (+4.3%) vs published bf16");
     // Every device entry is known, so the remainder is 2000 − 1700 = 300, bounds
     // 2000 − 1740 = 260 and 2000 − 1660 = 340; in A100s 300 / 0.35 = 857.1, bounds paired
     // with the opposite ratio ends: 260 / 0.37 = 702.7 and 340 / 0.33 = 1030.3.
@@ -304,4 +316,203 @@ fn bad_input_is_one_line_and_exit_2() {
         &[&d.join("missing.toml").display().to_string()],
         "missing.toml",
     );
+}
+
+#[test]
+fn h200_equals_h100_in_compute_but_not_when_memory_bound() {
+    let dir = tempdir();
+    let fleet = write_fleet(
+        dir.path(),
+        "[[fleet.entry]]\ndevice = \"h200-sxm\"\ncount = 100\n",
+    );
+    let bandwidth = write_ratios_for(
+        dir.path(),
+        "bandwidth",
+        "h100-sxm",
+        1,
+        ("h200-sxm", [1.30, 1.25, 1.35]),
+    );
+    let v = project(&[&fleet, "--workload", "inference", "--ratios", &bandwidth]);
+    let totals = "totals (in h100-sxm equivalents)";
+    let eq = |basis: &str| {
+        cell(&v, totals, "basis", basis, "equivalents")
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // Compute: 100 × 989.5 / 989.4 = 100.010.
+    assert_eq!(eq("published bf16"), "100.010");
+    // 1 FLOP/B, datasheet roofs: 100 × 4.8 / 3.35 = 143.284.
+    assert_eq!(eq("roofline bf16 @ 1 FLOP/B (published)"), "143.284");
+    // Measured bandwidth ratio 1.30 [1.25, 1.35] on the memory-bound roof: 130 [125, 135].
+    let basis = "roofline bf16 @ 1 FLOP/B (calibrated)";
+    assert_eq!(eq(basis), "130.000");
+    assert_eq!(
+        cell(&v, totals, "basis", basis, "interval"),
+        "[125.000, 135.000]"
+    );
+    // Throughput of that basis: 130 × min(989.4, 1 × 3.35) TFLOP/s = 0.4355 PFLOP/s.
+    let pflops = cell(&v, totals, "basis", basis, "PFLOP/s (PB/s for bandwidth)");
+    close(lead(pflops), 0.4355, 0.0006);
+}
+
+#[test]
+fn epoch_int8_factors() {
+    let v = project(&[&scenario("epoch-h100e-int8.toml")]);
+    let ratio = |claim: &str| {
+        let rows = v["claims"].as_array().unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r["claim"] == claim && r["basis"] == "datasheet int8")
+            .unwrap();
+        assert_eq!(
+            row["stated"],
+            claim
+                .split(" = ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+        );
+        lead(&row["computed"])
+    };
+    close(
+        ratio("1 a100-sxm4-80gb = 0.315 h100-sxm"),
+        624.0 / 1979.0,
+        5e-5,
+    ); // 0.3153
+    close(ratio("1 mi300x = 1.32 h100-sxm"), 2614.9 / 1979.0, 5e-5); // 1.3213
+    close(ratio("1 tpu-v6e = 0.93 h100-sxm"), 1836.0 / 1979.0, 5e-5); // 0.9277
+    let total = cell(
+        &v,
+        "totals (in h100-sxm equivalents)",
+        "basis",
+        "published int8",
+        "equivalents",
+    );
+    close(lead(total), (624.0 + 2614.9 + 1836.0) / 1979.0, 5e-4); // 2.564
+}
+
+#[test]
+fn every_format_prints_every_section() {
+    let path = scenario("doubling-since-2023q1.toml");
+    for (format, marker) in [
+        ("text", "claims\n"),
+        ("markdown", "### claims\n"),
+        ("csv", "# claims\n"),
+    ] {
+        let out = fleetbench()
+            .args(["project", &path, "--format", format])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(marker), "{format}: {text}");
+        assert!(text.contains("stock over time"), "{format}: {text}");
+    }
+    let v = project(&[&path]);
+    // Stock over time: 250000 from 2022-10-01, 600000 from 2024-10-01.
+    let stock = v["stock over time"].as_array().unwrap();
+    assert_eq!(stock.len(), 2);
+    assert_eq!(
+        (&stock[0]["date"], &stock[0]["stock"]),
+        (&Value::from("2022-10-01"), &Value::from("250000"))
+    );
+    assert_eq!(
+        (&stock[1]["date"], &stock[1]["stock"]),
+        (&Value::from("2024-10-01"), &Value::from("600000"))
+    );
+}
+
+#[test]
+fn rebasing_stated_equivalents_is_refused_but_plain_fleets_can_be_rebased() {
+    fails(
+        &[
+            &scenario("meta-600k-h100e.toml"),
+            "--reference",
+            "a100-sxm4-80gb",
+        ],
+        "states amounts in h100-sxm-equivalents",
+    );
+    let v = project(&[
+        &scenario("epoch-h100e-int8.toml"),
+        "--reference",
+        "a100-sxm4-80gb",
+    ]);
+    let total = cell(
+        &v,
+        "totals (in a100-sxm4-80gb equivalents)",
+        "basis",
+        "published int8",
+        "equivalents",
+    );
+    // (624 + 2614.9 + 1836) / 624 = 8.133.
+    close(lead(total), (624.0 + 2614.9 + 1836.0) / 624.0, 5e-4);
+}
+
+fn run_ok(args: &[&str]) {
+    let out = fleetbench().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Fake result files → `calibrate` → `project`: the remainder under the calibrated basis is
+/// the open 250k divided by the calibrated ratio the ratios file holds, its bounds by the
+/// interval's ends (low count from the high ratio).
+#[test]
+fn calibrate_output_feeds_the_projection() {
+    let dir = tempdir();
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    let (h100, a100, ratios) = (p("h100.json"), p("a100.json"), p("ratios.json"));
+    let fake = ["--sizes", "32,48", "--samples", "6", "--quiet", "-o"];
+    run_ok(&[&["run", "--fake", "h100-sxm:50000"][..], &fake, &[&h100]].concat());
+    run_ok(
+        &[
+            &["run", "--fake", "a100-sxm4-80gb:17000"][..],
+            &fake,
+            &[&a100],
+        ]
+        .concat(),
+    );
+    run_ok(&[
+        "calibrate",
+        &h100,
+        &a100,
+        "--reference",
+        "h100-sxm",
+        "--metric",
+        "matmul-f32",
+        "-o",
+        &ratios,
+    ]);
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&ratios).unwrap()).unwrap();
+    let row = file["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["device"] == "a100-sxm4-80gb")
+        .unwrap();
+    let cal = &row["calibrated"];
+    assert_eq!(cal["provenance"], "measured");
+    let (r, lo, hi) = (
+        cal["ratio"].as_f64().unwrap(),
+        cal["ci_low"].as_f64().unwrap(),
+        cal["ci_high"].as_f64().unwrap(),
+    );
+    let v = project(&[&scenario("meta-600k-h100e.toml"), "--ratios", &ratios]);
+    let row = v["claims"].as_array().unwrap().iter().find(|r| {
+        r["basis"] == "calibrated fp32" && r["claim"].as_str().unwrap().starts_with("remainder")
+    });
+    let text = row.unwrap()["computed"].as_str().unwrap();
+    let expected = format!(
+        "{:.0} [{:.0}, {:.0}]",
+        250_000.0 / r,
+        250_000.0 / hi,
+        250_000.0 / lo
+    );
+    assert_eq!(text, expected);
 }

@@ -120,7 +120,9 @@ fn build_report(dir: &Path) -> PathBuf {
         .arg("--ratios")
         .arg(common::repo_path("data/scenarios/ratios-mamf-bf16.json"))
         .arg("--fleet")
-        .arg(common::repo_path("data/scenarios/doubling-since-2023q1.toml"))
+        .arg(common::repo_path(
+            "data/scenarios/doubling-since-2023q1.toml",
+        ))
         .arg("-o")
         .arg(&out_dir)
         .output()

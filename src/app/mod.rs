@@ -1,6 +1,9 @@
 //! Wiring: each subcommand turns its parsed flags into a validated config, then calls the
 //! library. `anyhow` is used here, at the binary's edge, and nowhere in the library.
 
+mod calibrate;
+mod catalog;
+mod compare;
 mod completions;
 mod devices;
 mod project;
@@ -18,5 +21,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::execute(args),
         Command::Completions(args) => completions::execute(args),
         Command::Project(args) => project::execute(args),
+        Command::Compare(args) => compare::execute(args),
+        Command::Calibrate(args) => calibrate::execute(args),
+        Command::Catalog(args) => catalog::execute(args),
     }
 }

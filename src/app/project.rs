@@ -48,13 +48,14 @@ fn validate(args: ProjectArgs, catalog: &Catalog) -> anyhow::Result<Config> {
     let file = FleetFile::load(&args.fleet)?;
     let known: Vec<&str> = catalog.entries().iter().map(|e| e.id.as_str()).collect();
     file.check_devices(&known)?;
-    let reference = args
-        .reference
-        .or_else(|| file.reference.clone())
-        .unwrap_or_else(|| "h100-sxm".to_string());
+    if let Some(r) = args.reference.as_deref().filter(|r| !known.contains(r)) {
+        anyhow::bail!("--reference: {}", unknown_device_message(r, &known));
+    }
+    let reference = reference_of(&file, args.reference)?;
     if !known.contains(&reference.as_str()) {
         anyhow::bail!(
-            "--reference: {}",
+            "{}: reference {}",
+            file.path.display(),
             unknown_device_message(&reference, &known)
         );
     }
@@ -83,6 +84,24 @@ fn validate(args: ProjectArgs, catalog: &Catalog) -> anyhow::Result<Config> {
         measured,
         format: args.format,
     })
+}
+
+/// The reference: `--reference`, else the file's, else `h100-sxm`. A file that states amounts
+/// in its own reference's equivalents cannot be re-based by a flag: the amounts would silently
+/// change meaning.
+fn reference_of(file: &FleetFile, flag: Option<String>) -> anyhow::Result<String> {
+    let own = file
+        .reference
+        .clone()
+        .unwrap_or_else(|| "h100-sxm".to_string());
+    match flag {
+        Some(r) if r != own && file.states_equivalents() => anyhow::bail!(
+            "--reference {r}: {} states amounts in {own}-equivalents, which would change meaning; project it with reference {own}",
+            file.path.display()
+        ),
+        Some(r) => Ok(r),
+        None => Ok(own),
+    }
 }
 
 /// Loads every ratios file; each must be relative to the projection's reference, and no two
@@ -114,14 +133,21 @@ fn load_ratios(paths: &[PathBuf], reference: &str) -> anyhow::Result<Vec<Measure
     Ok(measured)
 }
 
-/// The bases shown side by side: published first (the baseline), then calibrated, then the
-/// workload's roofline, published and calibrated.
+/// The bases shown side by side: published on the chosen metric first, then for each metric a
+/// ratios file speaks for its published and calibrated bases, then the workload's roofline,
+/// published and (with ratios) calibrated.
 fn bases(config: &Config) -> Vec<Basis> {
-    let calibrated = config.measured.is_some();
     let mut bases = vec![Basis::Published(config.metric)];
-    if calibrated {
-        bases.push(Basis::Calibrated(config.metric));
+    let measured = config.measured.as_deref().unwrap_or_default();
+    let mut metrics: Vec<Metric> = measured.iter().map(|m| m.metric).collect();
+    metrics.dedup();
+    for metric in metrics {
+        if metric != config.metric {
+            bases.push(Basis::Published(metric));
+        }
+        bases.push(Basis::Calibrated(metric));
     }
+    let calibrated = config.measured.is_some();
     if let (Some(w), false) = (config.workload, config.metric == Metric::Bandwidth) {
         let intensity = w.intensity().unwrap_or(f64::INFINITY);
         for use_measured in [false, true].into_iter().filter(|m| !m || calibrated) {

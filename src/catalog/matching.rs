@@ -86,6 +86,18 @@ impl MatchRules {
     }
 }
 
+impl MatchRules {
+    /// The catalog id of the first rule whose name words all appear in `name`, ignoring vendor
+    /// and device ids (for a device named on the command line, where no ids are known).
+    pub fn catalog_id_by_name(&self, name: &str) -> Option<&str> {
+        let words = name_words(name);
+        self.rules
+            .iter()
+            .find(|r| !r.name_words.is_empty() && r.name_words.iter().all(|w| words.contains(w)))
+            .map(|r| r.catalog_id.as_str())
+    }
+}
+
 fn parse_rule(record: &csv::StringRecord) -> Result<MatchRule, String> {
     let field = |i: usize| record.get(i).unwrap_or("").trim();
     let rule = MatchRule {

@@ -1,1 +1,414 @@
-//! Builds a [`RatiosFile`](super::RatiosFile) from result files and the catalog.
+//! Builds a [`RatiosFile`] from result files and the catalog.
+//!
+//! For every device the calibrated ratio is, in order of preference:
+//! 1. **measured** — the device and the reference ran the same cases: geometric mean of the
+//!    ratios of medians, with a bootstrap interval;
+//! 2. **chained** — the device ran the same cases as another device `via` that has a published
+//!    ratio to the reference: measured(device ÷ via) × published(via ÷ reference);
+//! 3. **published_adjusted** — published ratio × (device efficiency ÷ reference efficiency), when
+//!    both were measured somewhere (efficiency = best measured throughput ÷ datasheet figure);
+//! 4. **published** — the datasheet ratio alone.
+//!
+//! Several result files of one device are pooled first. Every catalog entry with a figure for
+//! the metric gets a row, so a projection can use the table for devices nobody measured.
+
+use super::{DeviceRatios, InputRecord, Metric, Provenance, RatioCell, RatiosFile};
+use super::{RATIOS_KIND, RATIOS_SCHEMA_VERSION};
+use crate::catalog::{Catalog, CatalogEntry};
+use crate::compare::{compare, pool, CompareConfig, LoadedFile};
+use crate::error::{Error, Result};
+use crate::stats::{BootstrapConfig, Estimate};
+use std::collections::BTreeMap;
+
+/// Everything a calibration needs besides the files.
+#[derive(Debug, Clone)]
+pub struct CalibrateOptions<'a> {
+    /// The published table.
+    pub catalog: &'a Catalog,
+    /// What is compared.
+    pub metric: Metric,
+    /// Reference: a device id, name or slug from a file, or a catalog id or name.
+    pub reference: &'a str,
+    /// Bootstrap settings.
+    pub bootstrap: BootstrapConfig,
+    /// Creation time to record (RFC 3339).
+    pub created_at: String,
+}
+
+/// One device's pooled measurements, restricted to the metric's cases.
+struct Measured {
+    file: LoadedFile,
+}
+
+/// The measured devices and the catalog, with the reference resolved.
+struct Context<'a> {
+    options: &'a CalibrateOptions<'a>,
+    measured: BTreeMap<String, Measured>,
+    reference: String,
+}
+
+/// Builds the equivalence table.
+pub fn calibrate(files: Vec<LoadedFile>, options: &CalibrateOptions) -> Result<RatiosFile> {
+    let inputs = files
+        .iter()
+        .map(|f| InputRecord {
+            path: f.path.display().to_string(),
+            device: f.device.id.clone(),
+            run_id: f.file.run.run_id.clone(),
+        })
+        .collect();
+    let measured = pool_by_device(files, options.metric);
+    let reference = resolve_reference(&measured, options)?;
+    let ctx = Context {
+        options,
+        measured,
+        reference,
+    };
+    let devices = ctx.device_ids().iter().map(|id| ctx.row(id)).collect();
+    Ok(RatiosFile {
+        kind: RATIOS_KIND.to_string(),
+        schema_version: RATIOS_SCHEMA_VERSION,
+        metric: options.metric,
+        reference: ctx.reference.clone(),
+        created_at: options.created_at.clone(),
+        fleetbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        confidence_level: options.bootstrap.level,
+        bootstrap_resamples: options.bootstrap.resamples,
+        bootstrap_seed: options.bootstrap.seed,
+        inputs,
+        devices,
+    })
+}
+
+fn pool_by_device(files: Vec<LoadedFile>, metric: Metric) -> BTreeMap<String, Measured> {
+    let mut groups: BTreeMap<String, Vec<LoadedFile>> = BTreeMap::new();
+    for mut f in files {
+        f.file.cases.retain(|c| metric.covers(&c.workload));
+        groups.entry(f.device.id.clone()).or_default().push(f);
+    }
+    groups
+        .into_iter()
+        .filter_map(|(id, group)| pool(group).map(|file| (id, Measured { file })))
+        .collect()
+}
+
+fn resolve_reference(
+    measured: &BTreeMap<String, Measured>,
+    options: &CalibrateOptions,
+) -> Result<String> {
+    let wanted = crate::results::slug(options.reference);
+    let in_files = measured.iter().find(|(id, m)| {
+        **id == options.reference
+            || **id == wanted
+            || crate::results::slug(&m.file.device.name) == wanted
+    });
+    if let Some((id, _)) = in_files {
+        return Ok(id.clone());
+    }
+    if let Some(entry) = options.catalog.resolve(options.reference) {
+        return Ok(entry.id.clone());
+    }
+    let by_rule = crate::catalog::MatchRules::builtin()?
+        .catalog_id_by_name(options.reference)
+        .map(str::to_string);
+    if let Some(id) = by_rule.filter(|id| options.catalog.get(id).is_some()) {
+        return Ok(measured.keys().find(|k| **k == id).cloned().unwrap_or(id));
+    }
+    Err(Error::Config(format!(
+        "--reference '{}': found neither in any result file nor in the catalog",
+        options.reference
+    )))
+}
+
+impl Context<'_> {
+    /// The reference first, then measured devices, then every catalog entry with a figure.
+    fn device_ids(&self) -> Vec<String> {
+        let mut ids = vec![self.reference.clone()];
+        let catalog_ids = self
+            .options
+            .catalog
+            .entries()
+            .iter()
+            .filter(|e| self.options.metric.published(e).is_some())
+            .map(|e| e.id.clone());
+        for id in self.measured.keys().cloned().chain(catalog_ids) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+
+    fn entry(&self, id: &str) -> Option<&CatalogEntry> {
+        self.options.catalog.get(id)
+    }
+
+    fn row(&self, id: &str) -> DeviceRatios {
+        let name = self
+            .entry(id)
+            .map(|e| e.name.clone())
+            .or_else(|| self.measured.get(id).map(|m| m.file.device.name.clone()));
+        let published = self.published(id, &self.reference);
+        let measured = self.measured_cell(id);
+        DeviceRatios {
+            device: id.to_string(),
+            name: name.unwrap_or_else(|| id.to_string()),
+            in_catalog: self.entry(id).is_some(),
+            calibrated: self.calibrated(id, &published, &measured),
+            efficiency: self.efficiency(id),
+            published,
+            measured,
+        }
+    }
+
+    /// Datasheet ratio a ÷ b for the metric.
+    fn published_ratio(&self, a: &str, b: &str) -> Option<(f64, f64, f64)> {
+        let metric = self.options.metric;
+        let fa = metric.published(self.entry(a)?)?;
+        let fb = metric.published(self.entry(b)?)?;
+        Some((fa / fb, fa, fb))
+    }
+
+    fn published(&self, id: &str, reference: &str) -> Option<RatioCell> {
+        let (ratio, fa, fb) = self.published_ratio(id, reference)?;
+        Some(RatioCell {
+            ratio,
+            ci_low: None,
+            ci_high: None,
+            provenance: Provenance::Published,
+            via: None,
+            note: format!("datasheet {fa} / {fb}"),
+        })
+    }
+
+    /// Geometric mean of measured ratios a ÷ b over their common cases, with the case count.
+    fn measured_ratio(&self, a: &str, b: &str) -> Option<(Estimate, usize)> {
+        let (ma, mb) = (self.measured.get(a)?, self.measured.get(b)?);
+        let files = [mb.file.clone(), ma.file.clone()];
+        let config = CompareConfig {
+            bootstrap: self.options.bootstrap,
+            ..CompareConfig::default()
+        };
+        let c = compare(&files, 0, &config);
+        let estimate = *c.geomeans.get(&1)?;
+        Some((estimate, c.cases.len()))
+    }
+
+    fn measured_cell(&self, id: &str) -> Option<RatioCell> {
+        if id == self.reference {
+            return None;
+        }
+        let (e, n) = self.measured_ratio(id, &self.reference)?;
+        Some(RatioCell {
+            ratio: e.value,
+            ci_low: Some(e.ci_low),
+            ci_high: Some(e.ci_high),
+            provenance: Provenance::Measured,
+            via: None,
+            note: format!("geometric mean over {n} common case(s)"),
+        })
+    }
+
+    /// Best measured median throughput ÷ datasheet figure.
+    fn efficiency(&self, id: &str) -> Option<f64> {
+        let published = self.options.metric.published(self.entry(id)?)?;
+        let best = self
+            .measured
+            .get(id)?
+            .file
+            .file
+            .cases
+            .iter()
+            .filter_map(crate::compare::throughput_samples)
+            .filter_map(|(_, values)| crate::stats::Sample::new(&values).ok())
+            .map(|s| s.median())
+            .fold(None, |acc: Option<f64>, v| {
+                Some(acc.map_or(v, |a| a.max(v)))
+            })?;
+        Some(best / published)
+    }
+
+    fn calibrated(
+        &self,
+        id: &str,
+        published: &Option<RatioCell>,
+        measured: &Option<RatioCell>,
+    ) -> Option<RatioCell> {
+        if id == self.reference {
+            return Some(self.reference_cell());
+        }
+        if let Some(m) = measured {
+            return Some(m.clone());
+        }
+        self.chained(id)
+            .or_else(|| self.adjusted(id, published.as_ref()?))
+            .or_else(|| published.clone())
+    }
+
+    fn reference_cell(&self) -> RatioCell {
+        let measured = self.measured.contains_key(&self.reference);
+        RatioCell {
+            ratio: 1.0,
+            ci_low: Some(1.0),
+            ci_high: Some(1.0),
+            provenance: if measured {
+                Provenance::Measured
+            } else {
+                Provenance::Published
+            },
+            via: None,
+            note: "the reference".to_string(),
+        }
+    }
+
+    /// measured(id ÷ via) × published(via ÷ reference), through the measured device sharing
+    /// the most cases with `id`.
+    fn chained(&self, id: &str) -> Option<RatioCell> {
+        let candidates = self
+            .measured
+            .keys()
+            .filter(|v| *v != id && **v != self.reference);
+        let best = candidates
+            .filter_map(|via| {
+                let (pub_ratio, _, _) = self.published_ratio(via, &self.reference)?;
+                let (e, n) = self.measured_ratio(id, via)?;
+                Some((n, via, e, pub_ratio))
+            })
+            .max_by_key(|(n, via, _, _)| (*n, std::cmp::Reverse((*via).clone())))?;
+        let (n, via, e, pub_ratio) = best;
+        Some(RatioCell {
+            ratio: e.value * pub_ratio,
+            ci_low: Some(e.ci_low * pub_ratio),
+            ci_high: Some(e.ci_high * pub_ratio),
+            provenance: Provenance::Chained,
+            via: Some(via.clone()),
+            note: format!(
+                "measured {:.3} × {via} over {n} case(s), × published {via} ratio {pub_ratio:.3}",
+                e.value
+            ),
+        })
+    }
+
+    /// Published ratio × (device efficiency ÷ reference efficiency).
+    fn adjusted(&self, id: &str, published: &RatioCell) -> Option<RatioCell> {
+        let (eff, eff_ref) = (self.efficiency(id)?, self.efficiency(&self.reference)?);
+        Some(RatioCell {
+            ratio: published.ratio * eff / eff_ref,
+            ci_low: None,
+            ci_high: None,
+            provenance: Provenance::PublishedAdjusted,
+            via: None,
+            note: format!(
+                "published {:.3} × efficiency {:.1}% ÷ reference efficiency {:.1}%",
+                published.ratio,
+                eff * 100.0,
+                eff_ref * 100.0
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::tests::fake_file;
+
+    fn device(id: &str, rate: f64, seed: u64, sides: &[u64]) -> LoadedFile {
+        let mut f = fake_file(id, rate, seed, sides);
+        f.device.id = id.to_string();
+        f.device.matched = true;
+        f
+    }
+
+    fn run(files: Vec<LoadedFile>, reference: &str) -> Result<RatiosFile> {
+        let catalog = Catalog::builtin().unwrap();
+        let options = CalibrateOptions {
+            catalog: &catalog,
+            metric: Metric::MatmulF32,
+            reference,
+            bootstrap: BootstrapConfig::default(),
+            created_at: "2026-11-28T00:00:00Z".to_string(),
+        };
+        calibrate(files, &options)
+    }
+
+    fn calibrated(f: &RatiosFile, id: &str) -> RatioCell {
+        f.calibrated_ratio(id).unwrap().clone()
+    }
+
+    #[test]
+    fn measured_ratio_wins_and_files_of_one_device_are_pooled() {
+        let files = vec![
+            device("a100-sxm4-80gb", 100.0, 1, &[64, 128]),
+            device("h100-sxm", 300.0, 2, &[64, 128]),
+            device("h100-sxm", 300.0, 3, &[64, 128]),
+        ];
+        let f = run(files, "a100-sxm4-80gb").unwrap();
+        assert_eq!(f.devices[0].device, "a100-sxm4-80gb");
+        assert_eq!(f.inputs.len(), 3);
+        let h = calibrated(&f, "h100-sxm");
+        assert_eq!(h.provenance, Provenance::Measured);
+        assert!(h.ci_low.unwrap() < 3.0 && 3.0 < h.ci_high.unwrap(), "{h:?}");
+        assert!(h.note.contains("2 common case(s)"), "{}", h.note);
+        let row = f.device("h100-sxm").unwrap();
+        assert!((row.published.as_ref().unwrap().ratio - 66.9 / 19.5).abs() < 1e-9);
+        // 300 GFLOP/s of a 66.9 TFLOP/s datasheet.
+        assert!((row.efficiency.unwrap() - 300.0 / 66900.0).abs() < 2e-4);
+        f.validate().unwrap();
+    }
+
+    #[test]
+    fn unmeasured_reference_is_reached_by_chaining_through_a_published_ratio() {
+        let files = vec![
+            device("h200-sxm", 330.0, 1, &[64, 128]),
+            fake_file("llvmpipe", 33.0, 2, &[64, 128]),
+        ];
+        let f = run(files, "a100-sxm4-80gb").unwrap();
+        let x = calibrated(&f, "llvmpipe");
+        assert_eq!(x.provenance, Provenance::Chained);
+        assert_eq!(x.via.as_deref(), Some("h200-sxm"));
+        let expected = 0.1 * 66.9 / 19.5;
+        assert!((x.ratio - expected).abs() < 0.01 * expected, "{x:?}");
+        assert!(!f.device("llvmpipe").unwrap().in_catalog);
+        // The H200 itself has no measured partner with a datasheet: published only.
+        assert_eq!(calibrated(&f, "h200-sxm").provenance, Provenance::Published);
+        assert_eq!(
+            calibrated(&f, "a100-sxm4-80gb").provenance,
+            Provenance::Published
+        );
+    }
+
+    #[test]
+    fn published_ratio_is_adjusted_by_measured_efficiencies() {
+        // No common cases: each device's efficiency is known, their ratio is not measured.
+        let files = vec![
+            device("a100-sxm4-80gb", 97.5, 1, &[64]),
+            device("h100-sxm", 167.25, 2, &[128]),
+        ];
+        let f = run(files, "a100-sxm4-80gb").unwrap();
+        let h = calibrated(&f, "h100-sxm");
+        assert_eq!(h.provenance, Provenance::PublishedAdjusted);
+        // Efficiencies 0.5% and 0.25%: the published 3.43 is halved.
+        assert!((h.ratio - 66.9 / 19.5 / 2.0).abs() < 0.05, "{h:?}");
+        assert_eq!(calibrated(&f, "mi300x").provenance, Provenance::Published);
+    }
+
+    #[test]
+    fn reference_must_exist_somewhere() {
+        let files = vec![fake_file("llvmpipe", 33.0, 2, &[64])];
+        let e = run(files.clone(), "no-such-gpu").unwrap_err().to_string();
+        assert!(
+            e.contains("found neither in any result file nor in the catalog"),
+            "{e}"
+        );
+        // A measured device can be the reference, and a catalog name reaches its entry.
+        assert_eq!(
+            run(files.clone(), "llvmpipe").unwrap().reference,
+            "llvmpipe"
+        );
+        assert_eq!(
+            run(files, "NVIDIA H100 PCIe").unwrap().reference,
+            "h100-pcie"
+        );
+    }
+}

@@ -189,6 +189,32 @@ impl Basis {
     }
 }
 
+impl Basis {
+    /// The metric the basis compares on (a roofline's compute metric).
+    pub fn metric(&self) -> Metric {
+        match *self {
+            Basis::Published(m) | Basis::Calibrated(m) => m,
+            Basis::Roofline { metric, .. } => metric,
+        }
+    }
+
+    /// What one reference device delivers under this basis, in TFLOP/s (TB/s for bandwidth):
+    /// its datasheet figure, or its attainable throughput on the roofline. Multiplying
+    /// equivalents by this gives a fleet's throughput.
+    pub fn reference_throughput(&self, reference: &DeviceFigures) -> Option<f64> {
+        match *self {
+            Basis::Published(m) | Basis::Calibrated(m) => reference.figure(m),
+            Basis::Roofline {
+                metric, intensity, ..
+            } => Some(attainable(
+                reference.figure(metric)?,
+                reference.bandwidth_tbs?,
+                intensity,
+            )),
+        }
+    }
+}
+
 /// The datasheet ratio of `device` to `reference` for `metric`.
 pub fn published(
     device: &DeviceFigures,

@@ -44,20 +44,20 @@ impl Inputs<'_> {
         }
     }
 
-    fn holding(&self, entry: &Entry) -> Holding<'_> {
+    fn holding<'s>(&'s self, entry: &'s Entry) -> Holding<'s> {
         match (&entry.device, entry.equivalents) {
             (Some(id), _) => match self.figures.get(id) {
                 Some(figures) => Holding::Devices {
                     figures,
                     count: entry.whole_count(),
                 },
-                None => Holding::Equivalents(0.0),
+                None => Holding::Unknown(id),
             },
             (None, x) => Holding::Equivalents(x.unwrap_or(0.0)),
         }
     }
 
-    fn holdings(&self, fleet: &Fleet) -> Vec<Holding<'_>> {
+    fn holdings<'s>(&'s self, fleet: &'s Fleet) -> Vec<Holding<'s>> {
         fleet.entries.iter().map(|e| self.holding(e)).collect()
     }
 
@@ -80,13 +80,15 @@ pub fn project(inputs: Inputs) -> Vec<Section> {
         "provenance",
         "equivalents",
         "interval",
+        "PFLOP/s (PB/s for bandwidth)",
     ]);
     let mut totals = Table::new(&[
         "fleet",
         "basis",
         "equivalents",
         "interval",
-        "vs published",
+        "PFLOP/s (PB/s for bandwidth)",
+        "difference",
         "missing",
     ]);
     let mut claims = Table::new(&["fleet", "claim", "basis", "stated", "computed", "result"]);
@@ -115,72 +117,75 @@ pub fn project(inputs: Inputs) -> Vec<Section> {
 fn entry_rows(inputs: Inputs, fleet: &Fleet, table: &mut Table) {
     for entry in &fleet.entries {
         for basis in inputs.bases {
-            let (ratio, interval, provenance, eq) =
-                match entry_equivalents(inputs.holding(entry), basis, inputs.sources()) {
-                    Ok(r) => match r.ratio {
-                        Some(u) => (
-                            num(u.ratio.value, 4),
-                            interval(u.ratio, 4),
-                            u.provenance,
-                            r.equivalents,
-                        ),
-                        None => (
-                            "–".into(),
-                            "–".into(),
-                            "stated by the source".into(),
-                            r.equivalents,
-                        ),
-                    },
-                    Err(id) => {
-                        let why = format!("no {basis} figure for {id}");
-                        table.push(vec![
-                            fleet.name.clone(),
-                            entry.display_label(),
-                            count_of(entry),
-                            acquired_of(entry),
-                            basis.to_string(),
-                            "–".into(),
-                            "–".into(),
-                            why,
-                            "–".into(),
-                            "–".into(),
-                        ]);
-                        continue;
-                    }
-                };
-            table.push(vec![
+            let mut row = vec![
                 fleet.name.clone(),
                 entry.display_label(),
                 count_of(entry),
                 acquired_of(entry),
                 basis.to_string(),
-                ratio,
-                interval,
-                provenance,
-                amount(eq.value),
-                amount_interval(eq),
-            ]);
+            ];
+            row.extend(entry_cells(inputs, entry, basis));
+            table.push(row);
         }
     }
 }
 
+/// Ratio, its interval, provenance, equivalents, their interval and throughput of one entry.
+fn entry_cells(inputs: Inputs, entry: &Entry, basis: &Basis) -> Vec<String> {
+    let dash = || "–".to_string();
+    let result = match entry_equivalents(inputs.holding(entry), basis, inputs.sources()) {
+        Ok(r) => r,
+        Err(id) => {
+            let why = format!("no {basis} figure for {id}");
+            return vec![dash(), dash(), why, dash(), dash(), dash()];
+        }
+    };
+    let (ratio, ratio_interval, provenance) = match result.ratio {
+        Some(u) => (num(u.ratio.value, 4), interval(u.ratio, 4), u.provenance),
+        None => (dash(), dash(), "stated by the source".to_string()),
+    };
+    vec![
+        ratio,
+        ratio_interval,
+        provenance,
+        amount(result.equivalents.value),
+        amount_interval(result.equivalents),
+        throughput(inputs, basis, result.equivalents.value),
+    ]
+}
+
+/// Equivalents × the reference's throughput under `basis`, in peta-units (PFLOP/s, or PB/s
+/// for bandwidth).
+fn throughput(inputs: Inputs, basis: &Basis, equivalents: f64) -> String {
+    basis
+        .reference_throughput(inputs.reference)
+        .map_or("–".to_string(), |tera| {
+            amount(equivalents * tera / 1000.0)
+        })
+}
+
 fn total_rows(inputs: Inputs, fleet: &Fleet, table: &mut Table) {
     let holdings = inputs.holdings(fleet);
-    let first = inputs
-        .bases
-        .first()
-        .map(|b| total(&holdings, b, inputs.sources()).equivalents.value);
     for basis in inputs.bases {
         let t = total(&holdings, basis, inputs.sources());
-        let diff = match first {
-            Some(f) if basis != &inputs.bases[0] => signed_with_percent(t.equivalents.value - f, f),
-            _ => "baseline".to_string(),
+        let published = Basis::Published(basis.metric());
+        let diff = if *basis == published {
+            "baseline".to_string()
+        } else {
+            let p = total(&holdings, &published, inputs.sources())
+                .equivalents
+                .value;
+            format!(
+                "{} vs {published}",
+                signed_with_percent(t.equivalents.value - p, p)
+            )
         };
         table.push(vec![
             fleet.name.clone(),
             basis.to_string(),
             amount(t.equivalents.value),
             amount_interval(t.equivalents),
+            throughput(inputs, basis, t.equivalents.value),
             diff,
             t.missing.join(", "),
         ]);
@@ -215,58 +220,14 @@ fn claim_rows(inputs: Inputs, fleet: &Fleet, claim: &Claim, table: &mut Table) {
             of,
             equals,
             mixed,
-        } => {
-            let (Some(d), Some(o)) = (inputs.figures_of(device), inputs.figures_of(of)) else {
-                return;
-            };
-            let pairs: Vec<_> = mixed.iter().filter_map(|m| parse_mixed(m).ok()).collect();
-            for check in check_ratio_claim(d, o, *equals, &pairs) {
-                let (a, b) = check.metrics;
-                let basis = if a == b {
-                    format!("datasheet {a}")
-                } else {
-                    format!("datasheet {a} vs {b} (mixed precision)")
-                };
-                push(
-                    format!("1 {device} = {equals} {of}"),
-                    basis,
-                    num(*equals, 2),
-                    num(check.ratio, 4),
-                    format!("{:+.1}% from the claim", 100.0 * check.off_by),
-                );
-            }
-        }
+        } => ratio_claim(inputs, (device, of), *equals, mixed, &mut push),
         Claim::Multiple {
             total,
             factor,
             of,
             growth,
             months,
-        } => {
-            let Some(m) = check_multiple(*total, *factor, growth.zip(*months)) else {
-                return;
-            };
-            let label = format!("{} is {factor}× {of}", num(*total, 0));
-            push(
-                label.clone(),
-                "stated".into(),
-                num(*total, 0),
-                num(m.implied, 0),
-                format!("{of}: {} equivalents", num(m.implied, 0)),
-            );
-            if let (Some(base), Some(g), Some(mo)) = (m.base, growth, months) {
-                let doubling = m
-                    .doubling_months
-                    .map_or("–".into(), |d| format!("doubling every {d:.2} months"));
-                push(
-                    label,
-                    "stated".into(),
-                    format!("{g}× in {mo} months"),
-                    num(base, 0),
-                    format!("{of}'s implied starting base; {doubling}"),
-                );
-            }
-        }
+        } => multiple_claim(*total, *factor, of, growth.zip(*months), &mut push),
         Claim::Growth { from, to, at_least } => {
             growth_claim(inputs, fleet, from, to, *at_least, &mut push)
         }
@@ -274,6 +235,61 @@ fn claim_rows(inputs: Inputs, fleet: &Fleet, claim: &Claim, table: &mut Table) {
 }
 
 type Push<'p> = dyn FnMut(String, String, String, String, String) + 'p;
+
+fn ratio_claim(
+    inputs: Inputs,
+    (device, of): (&str, &str),
+    equals: f64,
+    mixed: &[String],
+    push: &mut Push,
+) {
+    let (Some(d), Some(o)) = (inputs.figures_of(device), inputs.figures_of(of)) else {
+        return;
+    };
+    let pairs: Vec<_> = mixed.iter().filter_map(|m| parse_mixed(m).ok()).collect();
+    for check in check_ratio_claim(d, o, equals, &pairs) {
+        let (a, b) = check.metrics;
+        let basis = if a == b {
+            format!("datasheet {a}")
+        } else {
+            format!("datasheet {a} vs {b} (mixed precision)")
+        };
+        push(
+            format!("1 {device} = {equals} {of}"),
+            basis,
+            format!("{equals}"),
+            num(check.ratio, 4),
+            format!("{:+.1}% from the claim", 100.0 * check.off_by),
+        );
+    }
+}
+
+fn multiple_claim(total: f64, factor: f64, of: &str, growth: Option<(f64, f64)>, push: &mut Push) {
+    let Some(m) = check_multiple(total, factor, growth) else {
+        return;
+    };
+    let label = format!("{} is {factor}× {of}", amount(total));
+    let implied = format!("{of}: {} equivalents", amount(m.implied));
+    push(
+        label.clone(),
+        "stated".into(),
+        amount(total),
+        amount(m.implied),
+        implied,
+    );
+    if let (Some(base), Some((g, months))) = (m.base, growth) {
+        let doubling = m
+            .doubling_months
+            .map_or("–".into(), |d| format!("doubling every {d:.2} months"));
+        push(
+            label,
+            "stated".into(),
+            format!("{g}× in {months} months"),
+            amount(base),
+            format!("{of}'s implied starting base; {doubling}"),
+        );
+    }
+}
 
 fn total_claim(inputs: Inputs, fleet: &Fleet, stated: f64, push: &mut Push) {
     let holdings = inputs.holdings(fleet);
@@ -292,7 +308,7 @@ fn total_claim(inputs: Inputs, fleet: &Fleet, stated: f64, push: &mut Push) {
             format!("total {}", amount(stated)),
             basis.to_string(),
             amount(stated),
-            format!("{} {}", amount(t.value), amount_interval(t)),
+            with_interval(t, amount_decimals(t.hi)),
             verdict,
         );
     }
@@ -314,7 +330,7 @@ fn remainder_claim(
         .into_iter()
         .filter(|h| matches!(h, Holding::Devices { .. }))
         .collect();
-    let label = format!("remainder of {} in {device}", num(stated, 0));
+    let label = format!("remainder of {} in {device}", amount(stated));
     let mut bases: Vec<Basis> = super::Metric::ALL
         .iter()
         .map(|m| Basis::Published(*m))
@@ -327,35 +343,38 @@ fn remainder_claim(
             .cloned(),
     );
     for basis in &bases {
-        let (Some(used), t) = (
-            basis.ratio(figures, inputs.sources()),
-            total(&known, basis, inputs.sources()),
-        ) else {
+        let t = total(&known, basis, inputs.sources());
+        let Some(used) = basis
+            .ratio(figures, inputs.sources())
+            .filter(|_| t.missing.is_empty())
+        else {
+            let mut lacking = t.missing.clone();
+            lacking.push(device.to_string());
+            let why = format!("no {basis} figure for {}", lacking.join(", "));
+            push(
+                label.clone(),
+                basis.to_string(),
+                "–".into(),
+                "–".into(),
+                why,
+            );
             continue;
         };
-        if !t.missing.is_empty() {
-            continue;
-        }
         let s = solve_remainder(stated, t.equivalents, used.ratio);
-        let per = format!(
-            "1 {} = {} {device}",
-            inputs.reference.id,
-            num(1.0 / used.ratio.value, 4)
-        );
         push(
             label.clone(),
             basis.to_string(),
-            num(s.remainder.value, 0),
-            format!("{} {}", num(s.count.value, 0), interval(s.count, 0)),
-            per,
+            amount(s.remainder.value),
+            with_interval(s.count, 0),
+            remainder_note(&s, &inputs.reference.id, used.ratio.value, device),
         );
     }
-    let known_total = total(
-        &known,
-        &Basis::Published(super::Metric::Bf16),
-        inputs.sources(),
-    )
-    .equivalents;
+    let primary = inputs
+        .bases
+        .first()
+        .cloned()
+        .unwrap_or(Basis::Published(super::Metric::Bf16));
+    let known_total = total(&known, &primary, inputs.sources()).equivalents;
     for (name, per_reference) in ratios {
         let s = solve_remainder(stated, known_total, Estimate::exact(1.0 / per_reference));
         push(
@@ -365,6 +384,17 @@ fn remainder_claim(
             num(s.count.value, 0),
             format!("1 {} = {per_reference} {device}", inputs.reference.id),
         );
+    }
+}
+
+fn remainder_note(s: &super::Solved, reference: &str, ratio: f64, device: &str) -> String {
+    if s.remainder.value < 0.0 {
+        format!(
+            "the known entries alone exceed the stated total by {}",
+            amount(-s.remainder.value)
+        )
+    } else {
+        format!("1 {reference} = {} {device}", num(1.0 / ratio, 4))
     }
 }
 
@@ -498,6 +528,15 @@ pub fn num(x: f64, decimals: usize) -> String {
 
 fn amount_interval(e: Estimate) -> String {
     interval(e, amount_decimals(e.hi))
+}
+
+/// "value [lo, hi]", or only the value when it is exact.
+fn with_interval(e: Estimate, decimals: usize) -> String {
+    if e.has_width() {
+        format!("{} {}", num(e.value, decimals), interval(e, decimals))
+    } else {
+        num(e.value, decimals)
+    }
 }
 
 /// "[lo, hi]", or "–" for an exact value.

@@ -82,3 +82,54 @@ pub fn measured_from_ratios(file: &RatiosFile) -> Vec<MeasuredRatio> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_figures_map_every_precision_and_bandwidth() {
+        let catalog = Catalog::builtin().unwrap();
+        let figures = figures_from_catalog(&catalog);
+        let h100 = &figures["h100-sxm"];
+        assert_eq!(h100.figure(Metric::Bf16), Some(989.4));
+        assert_eq!(h100.figure(Metric::Int8), Some(1979.0));
+        assert_eq!(h100.figure(Metric::Bandwidth), Some(3.35));
+        assert_eq!(figures["a100-sxm4-80gb"].figure(Metric::Fp8), None);
+    }
+
+    #[test]
+    fn ratios_file_cells_become_measured_ratios() {
+        let cell = |r: f64, ci: Option<(f64, f64)>| {
+            serde_json::json!({"ratio": r, "ci_low": ci.map(|c| c.0), "ci_high": ci.map(|c| c.1),
+                "provenance": "chained", "via": "x", "note": "n"})
+        };
+        let row = |d: &str, c: serde_json::Value| {
+            serde_json::json!({"device": d, "name": d, "in_catalog": true, "published": null,
+                "measured": null, "efficiency": null, "calibrated": c})
+        };
+        let json = serde_json::json!({
+            "kind": "fleetbench-ratios", "schema_version": 1, "metric": "peak-f32",
+            "reference": "h100-sxm", "created_at": "t", "fleetbench_version": "0",
+            "confidence_level": 0.95, "bootstrap_resamples": 10, "bootstrap_seed": 1,
+            "inputs": [],
+            "devices": [row("h100-sxm", cell(1.0, None)), row("a", cell(0.5, Some((0.4, 0.6)))),
+                        row("b", cell(2.0, None))]
+        });
+        let file =
+            RatiosFile::parse(std::path::Path::new("r.json"), json.to_string().as_bytes()).unwrap();
+        let measured = measured_from_ratios(&file);
+        assert_eq!(measured.len(), 2);
+        assert_eq!(measured[0].metric, Metric::Fp32);
+        assert_eq!(
+            measured[0].ratio,
+            Estimate {
+                value: 0.5,
+                lo: 0.4,
+                hi: 0.6
+            }
+        );
+        assert_eq!(measured[1].ratio, Estimate::exact(2.0));
+        assert!(measured[0].provenance.starts_with("chained peak-f32"));
+    }
+}

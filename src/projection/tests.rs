@@ -149,3 +149,24 @@ fn workloads_parse_and_reject_non_positive_intensity() {
     assert!("batch".parse::<Workload>().is_err());
     assert_eq!("bf16_fp16_tensor".parse::<Metric>(), Ok(Metric::Bf16));
 }
+
+#[test]
+fn report_lists_an_unchecked_unknown_device_as_missing_not_zero() {
+    let text = "version = 1\n[[fleet]]\nname = \"f\"\n[[fleet.entry]]\ndevice = \"h100-sxm\"\ncount = 10\n[[fleet.entry]]\ndevice = \"nope\"\ncount = 5\n";
+    let file = crate::fleet::FleetFile::parse(std::path::Path::new("f.toml"), text).unwrap();
+    let h = h100();
+    let figures = [(h.id.clone(), h.clone())].into_iter().collect();
+    let sections = report::project(report::Inputs {
+        file: &file,
+        figures: &figures,
+        reference: &h,
+        measured: &[],
+        bases: &[Basis::Published(Metric::Bf16)],
+    });
+    let totals = &sections[1].table;
+    assert_eq!(totals.headers[2], "equivalents");
+    assert_eq!(totals.rows[0][2], "10.000");
+    assert_eq!(totals.rows[0].last().unwrap(), "nope");
+    let entries = &sections[0].table;
+    assert_eq!(entries.rows[1][7], "no published bf16 figure for nope");
+}

@@ -16,6 +16,8 @@ pub enum Holding<'a> {
     /// An amount already stated in reference-equivalents ("other GPUs worth 250k H100e");
     /// it is the same under every basis.
     Equivalents(f64),
+    /// A device with no figures at all (not in the catalog): reported, never counted as zero.
+    Unknown(&'a str),
 }
 
 /// One entry's result under one basis.
@@ -44,6 +46,7 @@ pub fn entry_equivalents(
     src: RatioSources,
 ) -> Result<EntryResult, String> {
     match holding {
+        Holding::Unknown(id) => Err(id.to_string()),
         Holding::Equivalents(x) => Ok(EntryResult {
             ratio: None,
             equivalents: Estimate::exact(x),

@@ -1,14 +1,14 @@
 //! Throughput ratios of one result file against a reference file, case by case, with an
-//! interval, and their geometric mean. Only cases that ran the same kernel source on the same
-//! workload are compared; the rest are listed, not guessed at.
-//!
-//! The interval of a ratio of medians is taken conservatively from the two medians' 95%
-//! intervals: [low_other / high_ref, high_other / low_ref]. It is wider than a bootstrap
-//! interval but needs no assumption about the samples beyond what the files store.
+//! interval, and their geometric mean, for the comparison chart. The numbers come from
+//! [`crate::compare`] — the same matching, ratio of medians and seeded bootstrap intervals as
+//! `fleetbench compare` — so the chart and the command never disagree. Cases that cannot be
+//! compared are listed with the reason, not guessed at.
 
 use super::chart::{axis_number, colour, draw_svg, DrawResult};
+use crate::catalog::DeviceIdentity;
+use crate::compare::{compare, CompareConfig, LoadedFile};
 use crate::error::Result;
-use crate::results::{Case, ResultFile};
+use crate::results::{slug, ResultFile};
 use crate::table::Table;
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::coord::Shift;
@@ -51,58 +51,69 @@ pub struct Comparison {
     pub reference: String,
     /// Device name of the compared file.
     pub other: String,
-    /// Matched cases, in the reference file's order.
+    /// Matched cases, ordered by what was computed.
     pub cases: Vec<CaseRatio>,
+    /// Geometric mean of the ratios, with its interval.
+    pub geomean: Option<Ratio>,
     /// Case ids present in one file but not comparable (missing, not passed, or different
     /// kernel source), with the reason.
     pub not_compared: Vec<(String, String)>,
 }
 
 impl Comparison {
-    /// Matches the cases of `other` to those of `reference` by id.
+    /// Compares `other` with `reference` as `fleetbench compare` does (default settings).
     pub fn new(reference: &ResultFile, other: &ResultFile) -> Self {
-        let mut comparison = Comparison {
-            reference: device_label(reference),
-            other: device_label(other),
-            cases: Vec::new(),
-            not_compared: Vec::new(),
-        };
-        for base in &reference.cases {
-            let matched = other.cases.iter().find(|c| c.id == base.id);
-            match matched
-                .ok_or("not in the other file")
-                .and_then(|o| ratio(base, o))
-            {
-                Ok(r) => comparison.cases.push(r),
-                Err(why) => comparison
-                    .not_compared
-                    .push((base.id.clone(), why.to_string())),
-            }
+        let loaded = [reference, other].map(|f| LoadedFile {
+            path: f.machine.adapter.name.clone().into(),
+            file: f.clone(),
+            device: DeviceIdentity {
+                id: slug(&f.machine.adapter.name),
+                name: f.machine.adapter.name.clone(),
+                matched: false,
+            },
+        });
+        let found = compare(&loaded, 0, &CompareConfig::default());
+        let cases = found
+            .cases
+            .iter()
+            .map(|c| CaseRatio {
+                case_id: c.key.label(),
+                unit: c.unit.label().to_string(),
+                reference: c.baseline_median,
+                other: c.median,
+                ratio: c.ratio.value,
+                low: c.ratio.ci_low,
+                high: c.ratio.ci_high,
+            })
+            .collect();
+        let not_compared = found
+            .unmatched
+            .iter()
+            .map(|u| {
+                let why = match (&u.per_file[0], &u.per_file[1]) {
+                    (Some(r), _) => format!("reference: {r}"),
+                    (None, Some(o)) => format!("other: {o}"),
+                    (None, None) => "not compared".to_string(),
+                };
+                (u.key.label(), why)
+            })
+            .collect();
+        Comparison {
+            reference: reference.machine.adapter.name.clone(),
+            other: other.machine.adapter.name.clone(),
+            cases,
+            geomean: found.geomeans.get(&1).map(|g| Ratio {
+                value: g.value,
+                low: g.ci_low,
+                high: g.ci_high,
+            }),
+            not_compared,
         }
-        for extra in &other.cases {
-            if !reference.cases.iter().any(|c| c.id == extra.id) {
-                let why = "not in the reference file".to_string();
-                comparison.not_compared.push((extra.id.clone(), why));
-            }
-        }
-        comparison
     }
 
-    /// Geometric mean of the ratios, its interval the geometric means of the ends; `None`
-    /// when no case matched.
+    /// Geometric mean of the ratios with its bootstrap interval; `None` when no case matched.
     pub fn geomean(&self) -> Option<Ratio> {
-        if self.cases.is_empty() {
-            return None;
-        }
-        let n = self.cases.len() as f64;
-        let mean = |f: fn(&CaseRatio) -> f64| {
-            (self.cases.iter().map(|c| f(c).ln()).sum::<f64>() / n).exp()
-        };
-        Some(Ratio {
-            value: mean(|c| c.ratio),
-            low: mean(|c| c.low),
-            high: mean(|c| c.high),
-        })
+        self.geomean
     }
 
     /// One row per case, then the geometric mean, then what could not be compared.
@@ -241,34 +252,4 @@ impl Comparison {
         }
         Ok(())
     }
-}
-
-fn device_label(file: &ResultFile) -> String {
-    file.machine.adapter.name.clone()
-}
-
-fn ratio(reference: &Case, other: &Case) -> std::result::Result<CaseRatio, &'static str> {
-    let (Some(r), Some(o)) = (reference.passed_throughput(), other.passed_throughput()) else {
-        return Err("not passed in both files");
-    };
-    if reference.workload != other.workload
-        || reference.kernel.source_hash != other.kernel.source_hash
-    {
-        return Err("different kernel source or workload");
-    }
-    let (Some(rt), Some(ot)) = (&reference.timing, &other.timing) else {
-        return Err("no timing");
-    };
-    if rt.unit != ot.unit {
-        return Err("different units");
-    }
-    Ok(CaseRatio {
-        case_id: reference.id.clone(),
-        unit: rt.unit.label().to_string(),
-        reference: r.median,
-        other: o.median,
-        ratio: o.median / r.median,
-        low: o.ci_low / r.ci_high,
-        high: o.ci_high / r.ci_low,
-    })
 }

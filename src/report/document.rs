@@ -134,8 +134,8 @@ fn comparison_section(inputs: &[Input]) -> Result<Section> {
         heading: "Comparisons".into(),
         intro: match inputs.first() {
             Some(first) if inputs.len() > 1 => format!(
-                "Throughput of each file relative to {} (ratio of medians; bars show the \
-                 conservative 95% interval; the geometric mean is marked).",
+                "Throughput of each file relative to {} (ratio of medians with its seeded bootstrap 95% interval, as `fleetbench compare` reports it; \
+                 the geometric mean is marked).",
                 first.label
             ),
             _ => "Give two or more result files to compare them.".into(),
