@@ -426,3 +426,28 @@ fn report_refuses_a_fleet_whose_reference_no_ratios_file_shares() {
         "{err}"
     );
 }
+
+#[test]
+fn roofline_of_a_catalog_device_adds_its_published_ceilings() {
+    let tmp = tempdir();
+    let mut file = fixture("fake-a.json");
+    let adapter = &mut file.machine.adapter;
+    adapter.name = "NVIDIA H100 80GB HBM3".into();
+    adapter.vendor_id = 0x10de;
+    adapter.device_id = 0x2330;
+    let h100 = save(tmp.path(), "h100.json", &file);
+    let dir = tmp.path().join("out");
+    let out = run_report(&[&h100, &fixture_path("fake-a.json")], &dir, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svgs = svgs_in(&dir);
+    let roofline = |prefix: &str| &svgs.iter().find(|(n, _)| n.starts_with(prefix)).unwrap().1;
+    // Catalog: H100 SXM5 FP32 66.9 TFLOP/s, 3.35 TB/s.
+    let h100_svg = roofline("roofline-1-");
+    assert!(h100_svg.contains("published FP32 peak 66900 GFLOP/s (h100-sxm)"));
+    assert!(h100_svg.contains("published bandwidth 3350 GB/s"));
+    assert!(!roofline("roofline-2-").contains("published"));
+}

@@ -3,12 +3,13 @@
 
 use crate::cli::ReportArgs;
 use anyhow::{bail, Context};
-use fleetbench::catalog::Catalog;
+use fleetbench::catalog::{identify, Catalog, MatchRules};
 use fleetbench::equiv::RatiosFile;
 use fleetbench::fleet::FleetFile;
 use fleetbench::projection::{figures_from_catalog, measured_from_ratios, Metric};
 use fleetbench::report::document::{self, Extras, Input};
 use fleetbench::report::fleet::FleetProjection;
+use fleetbench::report::roofline::PublishedCeilings;
 use fleetbench::results::{self, store::write_atomic};
 use fleetbench::table::{Format, Table};
 use std::path::{Path, PathBuf};
@@ -65,12 +66,16 @@ fn validate(args: ReportArgs) -> anyhow::Result<ReportConfig> {
     if args.output.exists() && !args.output.is_dir() {
         bail!("{}: is not a directory", args.output.display());
     }
+    let catalog = Catalog::builtin()?;
+    let rules = MatchRules::builtin()?;
     let mut inputs = Vec::with_capacity(args.files.len());
     for path in &args.files {
         let file = results::load(path)?;
+        let published = published_ceilings(&file, &rules, &catalog);
         inputs.push(Input {
             label: label(path),
             file,
+            published,
         });
     }
     let mut extras = Extras::default();
@@ -155,4 +160,19 @@ fn project_fleet(path: &Path, ratios: &[(String, RatiosFile)]) -> anyhow::Result
         &measured,
         metric,
     ))
+}
+
+/// The catalog's FP32 peak and bandwidth for the file's adapter, when it is a catalog device.
+fn published_ceilings(
+    file: &results::ResultFile,
+    rules: &MatchRules,
+    catalog: &Catalog,
+) -> Option<PublishedCeilings> {
+    let identity = identify(&file.machine.adapter, rules, catalog);
+    let entry = catalog.get(&identity.id).filter(|_| identity.matched)?;
+    Some(PublishedCeilings {
+        catalog_id: entry.id.clone(),
+        compute: entry.fp32_tflops.map(|t| t * 1000.0),
+        bandwidth: entry.bandwidth_tbs.map(|t| t * 1000.0),
+    })
 }

@@ -4,6 +4,7 @@
 
 use super::fleet::FleetProjection;
 use super::html::{self, Figure, Section};
+use super::roofline::PublishedCeilings;
 use super::{equivalence, Comparison, Roofline};
 use crate::equiv::RatiosFile;
 use crate::error::Result;
@@ -18,6 +19,8 @@ pub struct Input {
     pub label: String,
     /// Its contents.
     pub file: ResultFile,
+    /// Datasheet ceilings of its device, when the catalog knows it.
+    pub published: Option<PublishedCeilings>,
 }
 
 /// One chart, as a stand-alone SVG file and as a figure on the page.
@@ -86,7 +89,8 @@ fn roofline_section(inputs: &[Input]) -> Result<Section> {
         ..Section::default()
     };
     for (i, input) in inputs.iter().enumerate() {
-        let roofline = Roofline::from_file(&input.file);
+        let mut roofline = Roofline::from_file(&input.file);
+        roofline.published = input.published.clone();
         section.figures.push(Figure {
             id: format!(
                 "roofline-{}-{}",

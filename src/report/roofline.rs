@@ -37,6 +37,18 @@ pub struct RooflinePoint {
     pub ci_high: f64,
 }
 
+/// Datasheet ceilings of the device, when the catalog knows it: drawn dashed beside the
+/// measured ones, so the gap between promise and measurement is visible.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedCeilings {
+    /// Catalog id the adapter was matched to.
+    pub catalog_id: String,
+    /// Dense FP32 peak, GFLOP/s.
+    pub compute: Option<f64>,
+    /// Memory bandwidth, GB/s.
+    pub bandwidth: Option<f64>,
+}
+
 /// Everything one roofline chart shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Roofline {
@@ -48,6 +60,8 @@ pub struct Roofline {
     pub compute: Option<Ceiling>,
     /// Best verified copy case, if the file has one.
     pub bandwidth: Option<Ceiling>,
+    /// Datasheet ceilings, when known.
+    pub published: Option<PublishedCeilings>,
 }
 
 impl Roofline {
@@ -60,6 +74,7 @@ impl Roofline {
             points: Vec::new(),
             compute: None,
             bandwidth: None,
+            published: None,
         };
         for case in &file.cases {
             let (Some(summary), Some(timing)) = (case.passed_throughput(), &case.timing) else {
@@ -120,6 +135,10 @@ impl Roofline {
             .collect();
         ys.extend(self.compute.as_ref().map(|c| c.value));
         ys.extend(self.bandwidth.as_ref().map(|b| b.value * x.0));
+        if let Some(p) = &self.published {
+            ys.extend(p.compute);
+            ys.extend(p.bandwidth.map(|b| b * x.0));
+        }
         let y = log_range(ys, 2.0, (0.1, 1000.0));
         (x, y)
     }
@@ -141,17 +160,18 @@ impl Roofline {
             .y_label_formatter(&|v| axis_number(*v))
             .draw()?;
         self.draw_ceilings(&mut chart, (x0, x1))?;
+        self.draw_published(&mut chart, (x0, x1))?;
         self.draw_points(&mut chart)?;
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(SeriesLabelPosition::UpperLeft)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .draw()?;
         if let Some(note) = self.missing_note() {
             root.draw(&Text::new(
                 note,
-                (100, 60),
+                (420, 470),
                 ("sans-serif", 15).into_font().color(&RED),
             ))?;
         }
@@ -186,6 +206,35 @@ impl Roofline {
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 20, y)], grey.stroke_width(2))
                 });
+        }
+        Ok(())
+    }
+
+    fn draw_published(&self, chart: &mut LogChart, (x0, x1): (f64, f64)) -> DrawResult {
+        let Some(p) = &self.published else {
+            return Ok(());
+        };
+        let style = colour(3).stroke_width(2);
+        let ridge = p.compute.zip(p.bandwidth).map(|(c, b)| c / b);
+        if let Some(c) = p.compute {
+            let start = ridge.unwrap_or(x0).max(x0);
+            let line = DashedLineSeries::new([(start, c), (x1, c)], 8, 5, style);
+            chart
+                .draw_series(line)?
+                .label(format!(
+                    "published FP32 peak {} GFLOP/s ({})",
+                    axis_number(c),
+                    p.catalog_id
+                ))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+        }
+        if let Some(b) = p.bandwidth {
+            let end = ridge.unwrap_or(x1).min(x1);
+            let line = DashedLineSeries::new([(x0, b * x0), (end, b * end)], 8, 5, style);
+            chart
+                .draw_series(line)?
+                .label(format!("published bandwidth {} GB/s", axis_number(b)))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
         }
         Ok(())
     }
