@@ -6,6 +6,13 @@
 //! device. Two cases that computed the same thing but were measured differently (timing method,
 //! bounds checks, kernel source) are only compared when the caller allows it, and are then
 //! labelled. A case missing from some files, or not passed there, is listed, never dropped.
+//!
+//! # API summary (kept stable; new items are added, none renamed)
+//! - [`LoadedFile`] (path, parsed file, [`DeviceIdentity`]); [`pool`] merges runs of one device.
+//! - [`compare`]`(files, baseline, &CompareConfig)` → [`Comparison`]: `cases`
+//!   ([`CaseComparison`]: ratio [`Estimate`], [`RankTest`], `significant`, `mixed`), `geomeans`
+//!   per file, `unmatched`; [`Comparison::regressions`] for `--threshold`.
+//! - [`tables`] renders it; [`throughput_samples`] gives a case's per-sample throughput.
 
 use crate::catalog::DeviceIdentity;
 use crate::results::{Case, RateUnit, ResultFile, TimingMethod};
@@ -305,6 +312,14 @@ pub struct CompareTables {
 /// Renders a comparison as tables; "~" marks a difference that is not significant.
 pub fn tables(files: &[LoadedFile], c: &Comparison) -> CompareTables {
     let name = |i: usize| files[i].path.display().to_string();
+    let device = |i: usize| {
+        let d = &files[i].device;
+        if d.matched {
+            d.id.clone()
+        } else {
+            format!("{} (not in catalog)", d.id)
+        }
+    };
     let mut cases = Table::new(&[
         "case", "file", "device", "unit", "baseline", "median", "ratio", "95% CI", "p", "verdict",
         "note",
@@ -313,7 +328,7 @@ pub fn tables(files: &[LoadedFile], c: &Comparison) -> CompareTables {
         cases.push(vec![
             r.key.label(),
             name(r.file),
-            files[r.file].device.id.clone(),
+            device(r.file),
             r.unit.label().to_string(),
             format!("{:.4}", r.baseline_median),
             format!("{:.4}", r.median),
@@ -338,11 +353,11 @@ pub fn tables(files: &[LoadedFile], c: &Comparison) -> CompareTables {
         let n = c.cases.iter().filter(|r| r.file == *file).count();
         geomeans.push(vec![
             name(*file),
-            files[*file].device.id.clone(),
+            device(*file),
             n.to_string(),
             format!("{:.3}", g.value),
             format!("[{:.3}, {:.3}]", g.ci_low, g.ci_high),
-            verdict(g.excludes(1.0), g.value).to_string(),
+            verdict(geomean_significant(c, *file, g), g.value).to_string(),
         ]);
     }
     let mut headers = vec!["case".to_string()];
@@ -365,6 +380,12 @@ pub fn tables(files: &[LoadedFile], c: &Comparison) -> CompareTables {
         geomeans,
         unmatched,
     }
+}
+
+/// A geometric mean is significant when its interval leaves out 1 and at least one of its cases
+/// is significant by both tests, so it never claims more than its cases do.
+pub fn geomean_significant(c: &Comparison, file: usize, g: &Estimate) -> bool {
+    g.excludes(1.0) && c.cases.iter().any(|r| r.file == file && r.significant)
 }
 
 fn verdict(significant: bool, ratio: f64) -> &'static str {
@@ -495,5 +516,30 @@ pub(crate) mod tests {
         );
         assert_eq!(pooled.path, PathBuf::from("a-1.json+a-2.json"));
         assert!(pool(Vec::new()).is_none());
+    }
+
+    #[test]
+    fn tables_mark_not_significant_differences_with_a_tilde() {
+        let files = [
+            fake_file("a", 100.0, 1, &[64]),
+            fake_file("a", 100.0, 2, &[64]),
+            fake_file("b", 50.0, 3, &[64, 128]),
+        ];
+        let c = compare(&files, 0, &CompareConfig::default());
+        let t = tables(&files, &c);
+        let verdicts: Vec<&str> = t.cases.rows.iter().map(|r| r[9].as_str()).collect();
+        assert_eq!(verdicts, ["~", "slower"]);
+        let geo: Vec<&str> = t.geomeans.rows.iter().map(|r| r[5].as_str()).collect();
+        assert_eq!(geo, ["~", "slower"]);
+        assert_eq!(
+            t.unmatched.rows,
+            [[
+                "matmul_naive/matmul/f32/128x128x128",
+                "absent",
+                "absent",
+                "ok"
+            ]]
+        );
+        assert!(t.cases.rows[0][2].ends_with("(not in catalog)"));
     }
 }

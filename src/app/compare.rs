@@ -8,7 +8,7 @@ use fleetbench::compare::{self, CompareConfig, Comparison, LoadedFile};
 use fleetbench::results;
 use fleetbench::stats::BootstrapConfig;
 use fleetbench::table::{Format, Table};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// A validated `compare`.
@@ -91,50 +91,50 @@ fn split_group(arg: &str) -> Vec<PathBuf> {
     arg.split('+').map(PathBuf::from).collect()
 }
 
-/// Loads every file, refusing one given twice, and pools each group.
+/// Loads every file, refusing one given twice (the same path, or a copy with identical
+/// contents), and pools each group.
 pub fn load_groups(groups: &[Vec<PathBuf>]) -> anyhow::Result<Vec<LoadedFile>> {
     let catalog = Catalog::builtin()?;
     let rules = MatchRules::builtin()?;
-    let mut seen: Vec<(PathBuf, String, PathBuf)> = Vec::new();
+    let mut seen: Vec<(PathBuf, LoadedFile)> = Vec::new();
     let mut out = Vec::new();
     for group in groups {
         let mut loaded = Vec::new();
         for path in group {
             let file = results::load(path)?;
-            check_not_seen(path, &file.run.run_id, &mut seen)?;
             let device = identify(&file.machine.adapter, &rules, &catalog);
-            loaded.push(LoadedFile {
+            let this = LoadedFile {
                 path: path.clone(),
                 file,
                 device,
-            });
+            };
+            check_not_seen(&this, &mut seen)?;
+            loaded.push(this);
         }
         out.extend(compare::pool(loaded));
     }
     Ok(out)
 }
 
-fn check_not_seen(
-    path: &Path,
-    run_id: &str,
-    seen: &mut Vec<(PathBuf, String, PathBuf)>,
-) -> anyhow::Result<()> {
+fn check_not_seen(this: &LoadedFile, seen: &mut Vec<(PathBuf, LoadedFile)>) -> anyhow::Result<()> {
+    let path = &this.path;
     let canonical = path
         .canonicalize()
         .with_context(|| format!("{}", path.display()))?;
-    for (other_canonical, other_run, other) in seen.iter() {
+    for (other_canonical, other) in seen.iter() {
         if *other_canonical == canonical {
             bail!("{}: the same file is given twice", path.display());
         }
-        if other_run == run_id {
+        if other.file == this.file {
             bail!(
-                "{}: same run (run_id {run_id}) as {}; the same file is given twice",
+                "{}: identical to {} (run_id {}); the same file is given twice",
                 path.display(),
-                other.display()
+                other.path.display(),
+                this.file.run.run_id
             );
         }
     }
-    seen.push((canonical, run_id.to_string(), path.to_path_buf()));
+    seen.push((canonical, this.clone()));
     Ok(())
 }
 
@@ -159,6 +159,8 @@ fn render(files: &[LoadedFile], c: &Comparison, format: Format) -> anyhow::Resul
     ];
     if format == Format::Json {
         let mut object = serde_json::Map::new();
+        let baseline = files[c.baseline].path.display().to_string();
+        object.insert("baseline".to_string(), baseline.into());
         for (key, _, table) in sections {
             let value: serde_json::Value = serde_json::from_str(&table.render(Format::Json))?;
             object.insert(key.to_string(), value);
