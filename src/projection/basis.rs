@@ -158,7 +158,11 @@ impl fmt::Display for Basis {
                 } else {
                     "published"
                 };
-                write!(f, "roofline {metric} @ {intensity} FLOP/B ({kind})")
+                if intensity.is_finite() {
+                    write!(f, "roofline {metric} @ {intensity} FLOP/B ({kind})")
+                } else {
+                    write!(f, "roofline {metric}, compute-bound ({kind})")
+                }
             }
         }
     }

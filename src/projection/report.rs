@@ -445,9 +445,8 @@ fn growth_claim(
             }
         });
         let computed = format!(
-            "{}× {} ({} → {})",
-            num(f.value, 3),
-            interval(f, 3),
+            "{} ({} → {})",
+            with_interval(f, 3),
             num(g.from.value, 0),
             num(g.to.value, 0)
         );

@@ -170,3 +170,27 @@ fn report_lists_an_unchecked_unknown_device_as_missing_not_zero() {
     let entries = &sections[0].table;
     assert_eq!(entries.rows[1][7], "no published bf16 figure for nope");
 }
+
+#[test]
+fn training_roofline_is_the_compute_ratio() {
+    let (h, a) = (h100(), a100());
+    let src = RatioSources {
+        reference: &h,
+        measured: &[],
+    };
+    let basis = Basis::Roofline {
+        metric: Metric::Bf16,
+        intensity: Workload::Training.intensity().unwrap_or(f64::INFINITY),
+        calibrated: false,
+    };
+    assert_eq!(
+        basis.to_string(),
+        "roofline bf16, compute-bound (published)"
+    );
+    close(
+        basis.ratio(&a, src).unwrap().ratio.value,
+        312.0 / 989.4,
+        1e-15,
+    );
+    assert_eq!(basis.reference_throughput(&h), Some(989.4));
+}
