@@ -33,7 +33,8 @@ fn subcommands_with_format() -> Vec<String> {
 fn json_rows(text: &str) -> usize {
     let value: serde_json::Value = serde_json::from_str(text).expect("JSON output parses");
     let tables: Vec<&serde_json::Value> = match &value {
-        serde_json::Value::Object(sections) => sections.values().collect(),
+        // Sections keyed by title; scalar members (e.g. compare's `baseline`) are metadata.
+        serde_json::Value::Object(sections) => sections.values().filter(|v| v.is_array()).collect(),
         other => vec![other],
     };
     let mut rows = 0;
