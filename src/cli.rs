@@ -24,6 +24,11 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Merge result files from many units: spread per device group, and GPUs that fall behind.
     Merge(MergeArgs),
+    /// Draw SVG charts and one self-contained HTML page from result files.
+    Report(ReportArgs),
+    /// Print a shell completion script generated from this command line's definition.
+    Completions(CompletionsArgs),
+
     /// Project fleets into reference-equivalents: published vs calibrated, workload-aware,
     /// with claim checks and growth.
     Project(ProjectArgs),
@@ -184,6 +189,38 @@ pub struct RunArgs {
     /// Use a deterministic fake adapter NAME:GFLOPS instead of a GPU (for tests and demos).
     #[arg(long, hide = true, value_name = "NAME:GFLOPS")]
     pub fake: Option<String>,
+}
+
+/// Flags of `fleetbench report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Result files; the first is the reference the others are compared with.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Ratios file from `fleetbench calibrate`: adds an equivalence chart (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub ratios: Vec<PathBuf>,
+    /// Fleet file: adds fleet totals (published, and calibrated with --ratios) and, for dated
+    /// entries, the stock over time.
+    #[arg(long, value_name = "FILE")]
+    pub fleet: Option<PathBuf>,
+    /// Directory to write the charts and index.html into (created if missing).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Overwrite report files already in the directory.
+    #[arg(long)]
+    pub force: bool,
+    /// Format of the list of files written.
+    #[arg(long, default_value = "text")]
+    pub format: Format,
+}
+
+/// Flags of `fleetbench completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Flags of `fleetbench merge`.

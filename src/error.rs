@@ -46,6 +46,9 @@ pub enum Error {
     /// Too few usable values to compute a statistic.
     #[error("not enough samples: {0}")]
     Samples(String),
+    /// A chart or page could not be drawn.
+    #[error("cannot draw {0}")]
+    Render(String),
 }
 
 /// The library's result type.

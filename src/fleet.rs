@@ -20,7 +20,7 @@ pub const MAX_COUNT: f64 = 10_000_000.0;
 pub const MAX_EQUIVALENTS: f64 = 100_000_000.0;
 
 /// A parsed, range-checked fleet file.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FleetFile {
     /// Must be [`FLEET_VERSION`].
@@ -41,7 +41,7 @@ pub struct FleetFile {
 }
 
 /// One fleet: entries plus claims to check against them.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fleet {
     /// Name shown in every table row.
@@ -59,7 +59,7 @@ pub struct Fleet {
 
 /// One line of a fleet: `count` devices of a catalog id, or an amount already stated in
 /// reference-equivalents (`equivalents`), optionally dated.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     /// Catalog id (e.g. `a100-sxm4-80gb`).
@@ -75,7 +75,7 @@ pub struct Entry {
 }
 
 /// A claim to check, selected by `kind`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Claim {
     /// "The fleet is worth `total` reference-equivalents." With `remainder_in`, entries whose

@@ -21,6 +21,7 @@ pub mod merge;
 pub mod progress;
 pub mod projection;
 pub mod render;
+pub mod report;
 pub mod results;
 pub mod stats;
 pub mod table;

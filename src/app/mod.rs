@@ -4,9 +4,11 @@
 mod calibrate;
 mod catalog;
 mod compare;
+mod completions;
 mod devices;
 mod merge;
 mod project;
+mod report;
 mod run;
 
 use crate::cli::{Cli, Command};
@@ -18,6 +20,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Devices(args) => devices::execute(args),
         Command::Run(args) => run::execute(*args),
         Command::Merge(args) => merge::execute(args),
+        Command::Report(args) => report::execute(args),
+        Command::Completions(args) => completions::execute(args),
         Command::Project(args) => project::execute(args),
         Command::Compare(args) => compare::execute(args),
         Command::Calibrate(args) => calibrate::execute(args),

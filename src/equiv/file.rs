@@ -16,7 +16,7 @@ pub const RATIOS_SCHEMA_VERSION: u32 = 1;
 pub const RATIOS_KIND: &str = "fleetbench-ratios";
 
 /// Where a ratio came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Provenance {
     /// Datasheet figures of both devices.
@@ -43,7 +43,7 @@ impl Provenance {
 }
 
 /// One ratio to the reference, with its interval when it has one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatioCell {
     /// Device ÷ reference.
@@ -61,7 +61,7 @@ pub struct RatioCell {
 }
 
 /// Every ratio known for one device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceRatios {
     /// Catalog id, or the adapter-name slug of a device the catalog lacks.
@@ -81,7 +81,7 @@ pub struct DeviceRatios {
 }
 
 /// A result file that went into the table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InputRecord {
     /// The path as given.
@@ -93,7 +93,7 @@ pub struct InputRecord {
 }
 
 /// The equivalence table for one metric and one reference.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatiosFile {
     /// Always [`RATIOS_KIND`].

@@ -8,7 +8,19 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The quantity devices are compared on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub enum Metric {
     /// f32 matrix multiply; published figure: FP32 (non-tensor).
     #[serde(rename = "matmul-f32")]

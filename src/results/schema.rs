@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// One run of `fleetbench run` on one adapter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResultFile {
     /// Always [`SCHEMA_VERSION`] for files this build writes.
@@ -25,7 +25,7 @@ pub struct ResultFile {
 }
 
 /// Facts about the machine that change what a measurement means.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Machine {
     /// The adapter the cases ran on.
@@ -53,7 +53,7 @@ pub struct Machine {
 }
 
 /// What wgpu reported about the adapter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdapterRecord {
     /// Position in the enumeration order of `fleetbench devices`.
@@ -91,7 +91,7 @@ impl AdapterRecord {
 }
 
 /// Adapter limits relevant to compute benchmarks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsRecord {
     /// Largest storage-buffer binding, bytes.
@@ -113,7 +113,7 @@ pub struct LimitsRecord {
 }
 
 /// How the run was configured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunInfo {
     /// Unique id of this run (also used in default file names).
@@ -135,7 +135,7 @@ pub struct RunInfo {
 }
 
 /// Outcome of one case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
     /// Output verified; timings are a result.
@@ -149,7 +149,7 @@ pub enum CaseStatus {
 }
 
 /// One kernel on one workload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
     /// `<kernel id>/<workload key>`, unique within a file.
@@ -182,7 +182,7 @@ impl Case {
 }
 
 /// How a kernel was configured: enough to tell whether two cases ran the same code.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KernelRecord {
     /// Kernel id, e.g. `matmul_blocked`.
@@ -205,7 +205,7 @@ pub struct KernelRecord {
 }
 
 /// The output checked against a CPU reference in f64.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Verification {
     /// ‖C_gpu − C_ref‖_F / ‖C_ref‖_F (or the analogous checksum error for ceiling kernels).
@@ -221,7 +221,7 @@ pub struct Verification {
 }
 
 /// Which clock a throughput was derived from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimingMethod {
     /// GPU timestamp queries at compute-pass boundaries.
@@ -231,7 +231,7 @@ pub enum TimingMethod {
 }
 
 /// The unit a case's throughput is expressed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum RateUnit {
     /// 10^9 floating-point operations per second.
     #[serde(rename = "GFLOP/s")]
@@ -261,7 +261,7 @@ impl RateUnit {
 
 /// Raw samples and their statistics. Every sample is seconds per dispatch: one submission of
 /// `dispatches_per_sample` dispatches, divided by that count.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Timing {
     /// Which method the throughput comes from.

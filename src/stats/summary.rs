@@ -103,7 +103,7 @@ fn median_of(mut values: Vec<f64>) -> f64 {
 
 /// Median, extremes, spread and the median's confidence interval of one sample, in the sample's
 /// own unit.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Summary {
     /// Number of values.

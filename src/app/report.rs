@@ -1,0 +1,178 @@
+//! `fleetbench report FILE… -o DIR`: load and check every input before writing anything, then
+//! write the charts and the page, and list what was written.
+
+use crate::cli::ReportArgs;
+use anyhow::{bail, Context};
+use fleetbench::catalog::{identify, Catalog, MatchRules};
+use fleetbench::equiv::RatiosFile;
+use fleetbench::fleet::FleetFile;
+use fleetbench::projection::{figures_from_catalog, measured_from_ratios, Metric};
+use fleetbench::report::document::{self, Extras, Input};
+use fleetbench::report::fleet::FleetProjection;
+use fleetbench::report::roofline::PublishedCeilings;
+use fleetbench::results::{self, store::write_atomic};
+use fleetbench::table::{Format, Table};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The page's file name inside the output directory.
+const PAGE: &str = "index.html";
+
+struct ReportConfig {
+    inputs: Vec<Input>,
+    extras: Extras,
+    dir: PathBuf,
+    force: bool,
+    format: Format,
+}
+
+/// Runs `fleetbench report`.
+pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let config = validate(args)?;
+    let report = document::build(&config.inputs, &config.extras)?;
+    let mut outputs: Vec<(String, &str, &str)> = report
+        .charts
+        .iter()
+        .map(|c| {
+            let kind = c.figure.kind.as_str();
+            (c.file_name.clone(), kind, c.figure.caption.as_str())
+        })
+        .collect();
+    outputs.push((
+        PAGE.to_string(),
+        "page",
+        "charts and tables, self-contained",
+    ));
+    for (name, _, _) in &outputs {
+        refuse_overwrite(&config.dir.join(name), config.force)?;
+    }
+    for chart in &report.charts {
+        write_atomic(
+            &config.dir.join(&chart.file_name),
+            chart.figure.svg.as_bytes(),
+        )?;
+    }
+    write_atomic(&config.dir.join(PAGE), report.html.as_bytes())?;
+    let mut table = Table::new(&["file", "kind", "shows"]);
+    for (name, kind, caption) in outputs {
+        let path = config.dir.join(name).display().to_string();
+        table.push(vec![path, kind.to_string(), caption.to_string()]);
+    }
+    print!("{}", table.render(config.format));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate(args: ReportArgs) -> anyhow::Result<ReportConfig> {
+    if args.output.exists() && !args.output.is_dir() {
+        bail!("{}: is not a directory", args.output.display());
+    }
+    let catalog = Catalog::builtin()?;
+    let rules = MatchRules::builtin()?;
+    let mut inputs = Vec::with_capacity(args.files.len());
+    for path in &args.files {
+        let file = results::load(path)?;
+        let published = published_ceilings(&file, &rules, &catalog);
+        inputs.push(Input {
+            label: label(path),
+            file,
+            published,
+        });
+    }
+    let mut extras = Extras::default();
+    for path in &args.ratios {
+        extras.ratios.push((label(path), RatiosFile::load(path)?));
+    }
+    if let Some(path) = &args.fleet {
+        let projection = project_fleet(path, &extras.ratios)?;
+        extras.fleets.push((label(path), projection));
+    }
+    std::fs::create_dir_all(&args.output)
+        .with_context(|| format!("{}: cannot create the directory", args.output.display()))?;
+    Ok(ReportConfig {
+        inputs,
+        extras,
+        dir: args.output,
+        force: args.force,
+        format: args.format,
+    })
+}
+
+fn label(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+fn refuse_overwrite(path: &Path, force: bool) -> anyhow::Result<()> {
+    if path.exists() && !force {
+        bail!(
+            "{}: already exists (use --force to overwrite)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Projects a fleet file against the built-in catalog, calibrated with the ratios files whose
+/// reference is the fleet's.
+fn project_fleet(path: &Path, ratios: &[(String, RatiosFile)]) -> anyhow::Result<FleetProjection> {
+    let catalog = Catalog::builtin()?;
+    let file = FleetFile::load(path)?;
+    let known: Vec<&str> = catalog.entries().iter().map(|e| e.id.as_str()).collect();
+    file.check_devices(&known)?;
+    let reference = file
+        .reference
+        .clone()
+        .unwrap_or_else(|| "h100-sxm".to_string());
+    let metric = match file.metric.as_deref() {
+        Some(m) => m
+            .parse::<Metric>()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        None => Metric::Bf16,
+    };
+    let figures = figures_from_catalog(&catalog);
+    let reference_figures = figures.get(&reference).with_context(|| {
+        format!(
+            "{}: reference '{reference}' is not in the catalog",
+            path.display()
+        )
+    })?;
+    let matching: Vec<&RatiosFile> = ratios
+        .iter()
+        .map(|(_, r)| r)
+        .filter(|r| r.reference == reference)
+        .collect();
+    if !ratios.is_empty() && matching.is_empty() {
+        bail!(
+            "{}: reference is '{reference}', but no --ratios file is relative to it",
+            path.display()
+        );
+    }
+    let measured: Vec<_> = matching
+        .into_iter()
+        .flat_map(measured_from_ratios)
+        .collect();
+    Ok(FleetProjection::new(
+        &file,
+        &figures,
+        reference_figures,
+        &measured,
+        metric,
+    ))
+}
+
+/// The catalog's FP32 peak and bandwidth for the file's adapter, when it is a catalog device.
+fn published_ceilings(
+    file: &results::ResultFile,
+    rules: &MatchRules,
+    catalog: &Catalog,
+) -> Option<PublishedCeilings> {
+    let identity = identify(&file.machine.adapter, rules, catalog);
+    let entry = catalog.get(&identity.id).filter(|_| identity.matched)?;
+    Some(PublishedCeilings {
+        catalog_id: entry.id.clone(),
+        compute: entry.fp32_tflops.map(|t| t * 1000.0),
+        bandwidth: entry.bandwidth_tbs.map(|t| t * 1000.0),
+    })
+}

@@ -1,0 +1,230 @@
+//! Assembles the report from loaded result files: one roofline per file, one comparison of
+//! every file against the first, run tables, and the HTML page that holds them all. Returns
+//! text only; the caller writes it.
+
+use super::fleet::FleetProjection;
+use super::html::{self, Figure, Section};
+use super::roofline::PublishedCeilings;
+use super::{equivalence, Comparison, Roofline};
+use crate::equiv::RatiosFile;
+use crate::error::Result;
+use crate::render;
+use crate::results::{slug, ResultFile};
+use crate::table::Table;
+
+/// A result file and the name it is shown under (usually its file name).
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// How the page refers to the file.
+    pub label: String,
+    /// Its contents.
+    pub file: ResultFile,
+    /// Datasheet ceilings of its device, when the catalog knows it.
+    pub published: Option<PublishedCeilings>,
+}
+
+/// One chart, as a stand-alone SVG file and as a figure on the page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    /// File name to write the SVG under.
+    pub file_name: String,
+    /// The figure (id, kind, caption, SVG).
+    pub figure: Figure,
+}
+
+/// Files beside the result files: ratios files (equivalence charts) and, already projected,
+/// fleets (fleet charts).
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// Ratios files with the names they are shown under.
+    pub ratios: Vec<(String, RatiosFile)>,
+    /// Projected fleets with the name of the fleet file.
+    pub fleets: Vec<(String, FleetProjection)>,
+}
+
+/// Everything `fleetbench report` writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Every chart.
+    pub charts: Vec<Chart>,
+    /// The self-contained page.
+    pub html: String,
+}
+
+/// Builds the report. The first input is the comparison reference.
+pub fn build(inputs: &[Input], extras: &Extras) -> Result<Report> {
+    let mut sections = vec![roofline_section(inputs)?, comparison_section(inputs)?];
+    if !extras.ratios.is_empty() {
+        sections.push(equivalence_section(&extras.ratios)?);
+    }
+    if !extras.fleets.is_empty() {
+        sections.push(fleet_section(&extras.fleets)?);
+    }
+    sections.push(runs_section(inputs));
+    let charts = sections
+        .iter()
+        .flat_map(|s| s.figures.iter())
+        .map(|f| Chart {
+            file_name: format!("{}.svg", f.id),
+            figure: f.clone(),
+        })
+        .collect();
+    let labels: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
+    let summary = format!(
+        "Built from {} result file(s): {}.",
+        inputs.len(),
+        labels.join(", ")
+    );
+    let html = html::page("fleetbench report", &summary, &sections);
+    Ok(Report { charts, html })
+}
+
+fn roofline_section(inputs: &[Input]) -> Result<Section> {
+    let mut section = Section {
+        id: "rooflines".into(),
+        heading: "Rooflines".into(),
+        intro: "Verified matmul cases (median GFLOP/s with its 95% interval) against the compute \
+                and bandwidth ceilings measured in the same file, log-log."
+            .into(),
+        ..Section::default()
+    };
+    for (i, input) in inputs.iter().enumerate() {
+        let mut roofline = Roofline::from_file(&input.file);
+        roofline.published = input.published.clone();
+        section.figures.push(Figure {
+            id: format!(
+                "roofline-{}-{}",
+                i + 1,
+                slug(&input.file.machine.adapter.name)
+            ),
+            kind: "roofline".into(),
+            caption: format!("{}: {}", input.label, roofline.device),
+            svg: roofline.to_svg()?,
+        });
+        section.tables.push((
+            format!("Roofline of {}", input.label),
+            roofline_table(&roofline),
+        ));
+    }
+    Ok(section)
+}
+
+fn roofline_table(roofline: &Roofline) -> Table {
+    let mut t = Table::new(&["case", "FLOP/byte", "median GFLOP/s", "95% CI"]);
+    for p in &roofline.points {
+        t.push(vec![
+            p.case_id.clone(),
+            format!("{:.2}", p.intensity),
+            format!("{:.2}", p.gflops),
+            format!("[{:.2}, {:.2}]", p.ci_low, p.ci_high),
+        ]);
+    }
+    let ceilings = [
+        ("compute ceiling", "GFLOP/s", &roofline.compute),
+        ("bandwidth ceiling", "GB/s", &roofline.bandwidth),
+    ];
+    for (name, unit, ceiling) in ceilings {
+        let value = ceiling.as_ref().map_or("not measured".to_string(), |c| {
+            format!("{:.2} {unit} ({})", c.value, c.case_id)
+        });
+        t.push(vec![name.into(), "-".into(), value, "-".into()]);
+    }
+    t
+}
+
+fn comparison_section(inputs: &[Input]) -> Result<Section> {
+    let mut section = Section {
+        id: "comparisons".into(),
+        heading: "Comparisons".into(),
+        intro: match inputs.first() {
+            Some(first) if inputs.len() > 1 => format!(
+                "Throughput of each file relative to {} (ratio of medians with its seeded bootstrap 95% interval, as `fleetbench compare` reports it; \
+                 the geometric mean is marked).",
+                first.label
+            ),
+            _ => "Give two or more result files to compare them.".into(),
+        },
+        ..Section::default()
+    };
+    let Some((reference, others)) = inputs.split_first() else {
+        return Ok(section);
+    };
+    for (i, other) in others.iter().enumerate() {
+        let comparison = Comparison::new(&reference.file, &other.file);
+        section.figures.push(Figure {
+            id: format!(
+                "comparison-{}-{}-vs-{}",
+                i + 2,
+                slug(&comparison.other),
+                slug(&comparison.reference)
+            ),
+            kind: "comparison".into(),
+            caption: format!("{} relative to {}", other.label, reference.label),
+            svg: comparison.to_svg()?,
+        });
+        let caption = format!("{} relative to {}", other.label, reference.label);
+        section.tables.push((caption, comparison.table()));
+    }
+    Ok(section)
+}
+
+fn runs_section(inputs: &[Input]) -> Section {
+    Section {
+        id: "runs".into(),
+        heading: "Runs".into(),
+        intro: "Every case of every file, as `fleetbench run` summarised it.".into(),
+        figures: Vec::new(),
+        tables: inputs
+            .iter()
+            .map(|i| (i.label.clone(), render::run_summary(&i.file)))
+            .collect(),
+    }
+}
+
+fn equivalence_section(ratios: &[(String, RatiosFile)]) -> Result<Section> {
+    let mut section = Section {
+        id: "equivalence".into(),
+        heading: "Equivalence".into(),
+        intro: "Published (datasheet) vs calibrated ratio of each device to the reference, from \
+                the ratios files; whiskers are 95% intervals where the ratio was measured."
+            .into(),
+        ..Section::default()
+    };
+    for (i, (label, file)) in ratios.iter().enumerate() {
+        section.figures.push(Figure {
+            id: format!("equivalence-{}-{}", i + 1, slug(file.metric.label())),
+            kind: "equivalence".into(),
+            caption: format!(
+                "{label}: {} relative to {}",
+                file.metric.label(),
+                file.reference
+            ),
+            svg: equivalence::to_svg(file)?,
+        });
+        section.tables.push((label.clone(), file.table()));
+    }
+    Ok(section)
+}
+
+fn fleet_section(fleets: &[(String, FleetProjection)]) -> Result<Section> {
+    let mut section = Section {
+        id: "fleets".into(),
+        heading: "Fleets".into(),
+        intro: "Fleet totals in reference-equivalents, published vs calibrated, with intervals; \
+                the stock over time for fleets with dated entries."
+            .into(),
+        ..Section::default()
+    };
+    for (i, (label, projection)) in fleets.iter().enumerate() {
+        for (j, figure) in projection.figures(label)?.into_iter().enumerate() {
+            section.figures.push(Figure {
+                id: format!("fleet-{}-{}-{}", i + 1, j + 1, figure.kind),
+                ..figure
+            });
+        }
+        section
+            .tables
+            .push((label.clone(), projection.totals_table()));
+    }
+    Ok(section)
+}

@@ -1,0 +1,176 @@
+//! `--format text|json|csv|markdown` behaves the same on every subcommand that prints a table:
+//! the JSON, CSV and Markdown renderings of one invocation hold the same number of rows, JSON
+//! rows are objects, CSV blocks are rectangular, and it all runs under a comma-decimal locale.
+//! Every
+//! subcommand whose help offers `--format` must be exercised here.
+
+mod common;
+use common::{fleetbench, gpu_available, repo_path, tempdir};
+
+const FORMATS: [&str; 4] = ["text", "json", "csv", "markdown"];
+
+/// Every subcommand whose `--help` lists a `--format` flag.
+fn subcommands_with_format() -> Vec<String> {
+    let help = fleetbench().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    let commands = help
+        .split("Commands:")
+        .nth(1)
+        .and_then(|rest| rest.split("Options:").next())
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_string);
+    commands
+        .filter(|c| {
+            let out = fleetbench().args([c.as_str(), "--help"]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).contains("--format <FORMAT>")
+        })
+        .collect()
+}
+
+fn json_rows(text: &str) -> usize {
+    let value: serde_json::Value = serde_json::from_str(text).expect("JSON output parses");
+    let tables: Vec<&serde_json::Value> = match &value {
+        // Sections keyed by title; scalar members (e.g. compare's `baseline`) are metadata.
+        serde_json::Value::Object(sections) => sections.values().filter(|v| v.is_array()).collect(),
+        other => vec![other],
+    };
+    let mut rows = 0;
+    for table in tables {
+        for row in table.as_array().expect("a table is an array of rows") {
+            // Cells are strings for tables built with `Table`; `catalog` writes typed records.
+            assert!(row.is_object(), "a row is an object: {row}");
+            rows += 1;
+        }
+    }
+    rows
+}
+
+/// Data rows of CSV output: blocks are separated by blank lines or `# title` lines, each starts
+/// with its header row and every record of a block has the header's width.
+fn csv_rows(text: &str) -> usize {
+    let mut rows = 0;
+    let blocks = text
+        .split("\n\n")
+        .flat_map(|b| b.split("# ").map(str::to_string));
+    for block in blocks {
+        let body: String = block
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .skip_while(|l| !l.contains(','))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        if body.is_empty() {
+            continue;
+        }
+        let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
+        for record in reader.records() {
+            record.expect("CSV blocks are rectangular");
+            rows += 1;
+        }
+    }
+    rows
+}
+
+fn markdown_rows(text: &str) -> usize {
+    let table_lines: Vec<&str> = text.lines().filter(|l| l.starts_with('|')).collect();
+    let separators = table_lines.iter().filter(|l| l.starts_with("|---")).count();
+    table_lines.len() - 2 * separators
+}
+
+/// Runs `args` in every format and checks the renderings against one another.
+fn check(name: &str, args: &[String]) {
+    let mut outputs = Vec::new();
+    for format in FORMATS {
+        let out = fleetbench()
+            .env("LC_ALL", "de_DE.UTF-8")
+            .args(args)
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name} --format {format}: {stderr}");
+        outputs.push(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    assert!(!outputs[0].trim().is_empty(), "{name}: empty text output");
+    let rows = [
+        json_rows(&outputs[1]),
+        csv_rows(&outputs[2]),
+        markdown_rows(&outputs[3]),
+    ];
+    assert!(rows[0] > 0, "{name}: no rows");
+    assert_eq!(
+        rows, [rows[0]; 3],
+        "{name}: json, csv and markdown rows differ"
+    );
+}
+
+#[test]
+fn every_table_format_agrees_on_every_subcommand() {
+    let tmp = tempdir();
+    let fixture = |n: &str| {
+        repo_path("tests/fixtures/report")
+            .join(n)
+            .display()
+            .to_string()
+    };
+    let path = |n: &str| tmp.path().join(n).display().to_string();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    let (a, b) = (fixture("fake-a.json"), fixture("fake-b.json"));
+    let fleet = repo_path("data/scenarios/one-h100-four-a100.toml")
+        .display()
+        .to_string();
+    let mut cases: Vec<(&str, Vec<String>)> = vec![
+        ("catalog", s(&["catalog"])),
+        ("compare", s(&["compare", &a, &b])),
+        (
+            "calibrate",
+            s(&[
+                "calibrate",
+                "--reference",
+                "fake-gpu-a",
+                "--seed",
+                "1",
+                &a,
+                &b,
+            ]),
+        ),
+        ("project", s(&["project", &fleet])),
+        (
+            "report",
+            s(&["report", &a, "--force", "-o", &path("report")]),
+        ),
+        (
+            "run",
+            s(&[
+                "run",
+                "--fake",
+                "gpu:50",
+                "--sizes",
+                "32",
+                "--samples",
+                "3",
+                "--seed",
+                "1",
+            ])
+            .into_iter()
+            .chain(s(&["--quiet", "--force", "-o", &path("run.json")]))
+            .collect(),
+        ),
+    ];
+    if gpu_available() {
+        cases.push(("devices", s(&["devices"])));
+    }
+    for command in subcommands_with_format() {
+        let covered = cases.iter().any(|(name, _)| *name == command);
+        assert!(
+            covered || command == "devices",
+            "{command} has --format but no check here"
+        );
+    }
+    for (name, args) in &cases {
+        check(name, args);
+    }
+}

@@ -1,0 +1,190 @@
+//! The committed JSON Schemas match the Rust types, and every committed data file validates
+//! against its schema. Regenerate the schemas after changing a type with
+//! `FLEETBENCH_UPDATE_SCHEMAS=1 cargo test --test schemas`.
+
+mod common;
+use common::repo_path;
+use fleetbench::report::schemas::{self, SchemaDoc};
+use std::path::{Path, PathBuf};
+
+fn validator(doc: &SchemaDoc) -> jsonschema::Validator {
+    jsonschema::validator_for(&doc.schema).expect("the generated schema is a valid JSON Schema")
+}
+
+/// Schema violations of `instance`, one line each.
+fn violations(doc: &SchemaDoc, instance: &serde_json::Value) -> Vec<String> {
+    validator(doc)
+        .iter_errors(instance)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn committed_schemas_match_the_types() {
+    let update = std::env::var("FLEETBENCH_UPDATE_SCHEMAS").as_deref() == Ok("1");
+    for doc in schemas::all() {
+        let path = repo_path(doc.path);
+        let generated = doc.to_pretty_json();
+        if update {
+            std::fs::write(&path, &generated).expect("the schema file can be written");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "{} is missing or out of date with the Rust types; regenerate it with \
+             FLEETBENCH_UPDATE_SCHEMAS=1 cargo test --test schemas",
+            doc.path
+        );
+    }
+}
+
+/// Which schema a committed data file must follow, by what it is: result files live under
+/// `results/`; under `data/` a JSON file says its kind in `kind`, and TOML files are fleet
+/// files. `None` for formats no JSON Schema describes (CSV tables, Markdown notes).
+fn schema_for(relative: &Path, value: &serde_json::Value) -> Option<SchemaDoc> {
+    let under_results = relative.starts_with("results");
+    match relative.extension().and_then(|e| e.to_str()) {
+        Some("json") if under_results => Some(schemas::result_file()),
+        Some("json") if value["kind"] == "fleetbench-ratios" => Some(schemas::ratios_file()),
+        Some("toml") => Some(schemas::fleet_file()),
+        _ => None,
+    }
+}
+
+/// A data file as JSON: JSON as is, TOML converted; `None` for other formats.
+fn as_json(path: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(path).expect("the file is readable");
+    let shown = path.display();
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => Some(
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{shown}: invalid JSON: {e}")),
+        ),
+        Some("toml") => {
+            let value: toml::Value =
+                toml::from_str(&text).unwrap_or_else(|e| panic!("{shown}: invalid TOML: {e}"));
+            Some(serde_json::to_value(value).expect("TOML converts to JSON"))
+        }
+        _ => None,
+    }
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_committed_file_under_results_and_data_validates() {
+    let root = repo_path("");
+    let mut files = Vec::new();
+    for dir in ["results", "data"] {
+        files_under(&root.join(dir), &mut files);
+    }
+    let (mut checked, mut not_described) = (0, Vec::new());
+    for path in &files {
+        let relative = path.strip_prefix(&root).unwrap_or(path);
+        let Some(value) = as_json(path) else {
+            // CSV tables and Markdown notes are not data a schema describes.
+            let is_table_or_note = relative
+                .extension()
+                .is_some_and(|e| e == "csv" || e == "md");
+            assert!(
+                is_table_or_note,
+                "{}: no schema covers this format",
+                relative.display()
+            );
+            not_described.push(relative.display().to_string());
+            continue;
+        };
+        let doc = schema_for(relative, &value)
+            .unwrap_or_else(|| panic!("{}: no schema is known for this file", relative.display()));
+        let errors = violations(&doc, &value);
+        assert!(
+            errors.is_empty(),
+            "{} ({}): {errors:#?}",
+            relative.display(),
+            doc.name
+        );
+        checked += 1;
+    }
+    assert!(checked > 0, "no data file was checked");
+    eprintln!(
+        "{checked} file(s) validated; CSV tables and notes not described by a schema: {not_described:?}"
+    );
+}
+
+fn fixture(name: &str) -> serde_json::Value {
+    let path = repo_path("tests/fixtures/report").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn result_files_written_by_run_validate() {
+    let doc = schemas::result_file();
+    for name in ["fake-a.json", "fake-b.json"] {
+        assert_eq!(
+            violations(&doc, &fixture(name)),
+            Vec::<String>::new(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_result_schema_rejects_what_the_loader_rejects() {
+    let doc = schemas::result_file();
+    let good = fixture("fake-a.json");
+
+    let mut unknown_field = good.clone();
+    unknown_field["machine"]["colour"] = "blue".into();
+    let mut bad_status = good.clone();
+    bad_status["cases"][0]["status"] = "maybe".into();
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("run");
+    let mut wrong_type = good;
+    wrong_type["cases"][0]["timing"]["host_s"][0] = "fast".into();
+
+    for (what, value) in [
+        ("unknown field", unknown_field),
+        ("bad status", bad_status),
+        ("missing run", missing),
+        ("string sample", wrong_type),
+    ] {
+        assert!(!violations(&doc, &value).is_empty(), "{what} was accepted");
+        let bytes = serde_json::to_vec(&value).unwrap();
+        assert!(
+            fleetbench::results::store::parse(Path::new("x.json"), &bytes).is_err(),
+            "{what} was loaded"
+        );
+    }
+}
+
+#[test]
+fn the_ratios_and_fleet_schemas_reject_what_their_loaders_reject() {
+    let ratios = as_json(&repo_path("data/scenarios/ratios-mamf-bf16.json")).unwrap();
+    let fleet = as_json(&repo_path("data/scenarios/one-h100-four-a100.toml")).unwrap();
+    let mut bad_ratios = ratios.clone();
+    bad_ratios["devices"][0]["calibrated"]["provenance"] = "guessed".into();
+    let mut bad_fleet = fleet.clone();
+    bad_fleet["fleet"][0]["colour"] = "blue".into();
+    assert!(violations(&schemas::ratios_file(), &ratios).is_empty());
+    assert!(!violations(&schemas::ratios_file(), &bad_ratios).is_empty());
+    assert!(fleetbench::equiv::RatiosFile::parse(
+        Path::new("r.json"),
+        &serde_json::to_vec(&bad_ratios).unwrap()
+    )
+    .is_err());
+    assert!(violations(&schemas::fleet_file(), &fleet).is_empty());
+    assert!(!violations(&schemas::fleet_file(), &bad_fleet).is_empty());
+    let bad_toml = toml::to_string(&bad_fleet).unwrap();
+    assert!(fleetbench::fleet::FleetFile::parse(Path::new("f.toml"), &bad_toml).is_err());
+}
