@@ -138,6 +138,7 @@ fn every_table_format_agrees_on_every_subcommand() {
             ]),
         ),
         ("project", s(&["project", &fleet])),
+        ("merge", s(&["merge", &a, &b])),
         (
             "report",
             s(&["report", &a, "--force", "-o", &path("report")]),
