@@ -22,6 +22,20 @@ pub enum Command {
     Devices(DevicesArgs),
     /// Run the benchmark suite on one adapter and write a result file.
     Run(Box<RunArgs>),
+    /// Re-check result files: re-derive every statistic from the raw samples and report
+    /// inconsistencies (exit 0 clean, 1 inconsistent, 2 unreadable).
+    Validate(ValidateArgs),
+}
+
+/// Flags of `fleetbench validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Result files to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output format of the findings table.
+    #[arg(long, default_value = "text")]
+    pub format: Format,
 }
 
 /// Flags of `fleetbench devices`.

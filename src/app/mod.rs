@@ -3,6 +3,7 @@
 
 mod devices;
 mod run;
+mod validate;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;
@@ -12,5 +13,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Devices(args) => devices::execute(args),
         Command::Run(args) => run::execute(*args),
+        Command::Validate(args) => validate::execute(args),
     }
 }
