@@ -247,10 +247,8 @@ impl WgpuBackend {
             submission_index: index,
             timeout: Some(timeout),
         };
-        self.ctx
-            .device
-            .poll(poll)
-            .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
+        // A lost device or a validation error explains a failed wait better than the wait does.
+        let polled = self.ctx.device.poll(poll);
         if let Some(lost) = self.lost() {
             return Err(Error::Gpu(lost));
         }
@@ -262,6 +260,7 @@ impl WgpuBackend {
         if let Some(err) = first_error {
             return Err(Error::Gpu(err));
         }
+        polled.map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
         self.faults.timeout(timeout)
     }
 
