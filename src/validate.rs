@@ -218,6 +218,11 @@ fn check_identity(case: &Case) -> Option<String> {
             "id does not match kernel and shape (expected {expected})"
         ));
     }
+    if let Some((name, value)) = case.kernel.overrides.iter().find(|(_, v)| !plausible(**v)) {
+        return Some(format!(
+            "override {name} = {value} is not a whole number from 1 to {MAX_OVERRIDE}"
+        ));
+    }
     let spec = ALL_KERNELS.iter().find(|k| k.id == case.kernel.id)?;
     let config = KernelConfig {
         spec,
@@ -230,6 +235,15 @@ fn check_identity(case: &Case) -> Option<String> {
             case.kernel.dispatch
         )
     })
+}
+
+/// Tile and workgroup overrides larger than this are corrupt, not configurations.
+const MAX_OVERRIDE: f64 = 65536.0;
+
+/// Whether an override value can size a workgroup or a tile: a zero would divide by zero when
+/// the dispatch is recomputed.
+fn plausible(value: f64) -> bool {
+    value.fract() == 0.0 && (1.0..=MAX_OVERRIDE).contains(&value)
 }
 
 fn check_status(case: &Case) -> Option<String> {

@@ -221,3 +221,14 @@ fn skip_policy_drops_only_inconsistent_cases() {
     file.run.samples = 1;
     assert!(apply_policy(Path::new("a"), file, LoadPolicy::SkipInconsistent, &NoPeaks).is_err());
 }
+
+#[test]
+fn zero_or_fractional_overrides_are_findings_not_a_division_by_zero() {
+    for bad in [0.0, 0.5, f64::NAN, 1e12] {
+        let mut file = clean_file();
+        file.cases[0].kernel.overrides.insert("WG_X".into(), bad);
+        let found = check_file(&file, &NoPeaks);
+        assert_eq!(found.len(), 1, "{bad}");
+        assert!(found[0].message.contains("override WG_X"), "{}", found[0]);
+    }
+}
