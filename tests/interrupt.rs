@@ -85,11 +85,10 @@ fn sigint_finishes_the_case_in_flight_and_exits_non_zero() {
     let path = dir.path().join("r.json");
     let mut child = start_run(&path);
     let before = wait_for_cases(&path, 2, &mut child);
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) with a live child's pid and a valid signal number has no memory effects.
+    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+    assert_eq!(sent, 0, "kill failed");
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
