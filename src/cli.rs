@@ -25,6 +25,9 @@ pub enum Command {
     /// Re-check result files: re-derive every statistic from the raw samples and report
     /// inconsistencies (exit 0 clean, 1 inconsistent, 2 unreadable).
     Validate(ValidateArgs),
+    /// Project fleets into reference-equivalents: published vs calibrated, workload-aware,
+    /// with claim checks and growth.
+    Project(ProjectArgs),
 }
 
 /// Flags of `fleetbench validate`.
@@ -106,4 +109,28 @@ pub struct RunArgs {
     /// Use a deterministic fake adapter NAME:GFLOPS instead of a GPU (for tests and demos).
     #[arg(long, hide = true, value_name = "NAME:GFLOPS")]
     pub fake: Option<String>,
+}
+
+/// Flags of `fleetbench project`.
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    /// Fleet file (TOML; see data/scenarios/ and the README section "Fleet files").
+    pub fleet: PathBuf,
+    /// Ratios file written by `fleetbench calibrate` (measured ratios with intervals); repeat
+    /// for several metrics (e.g. matmul-f16 and bandwidth for a calibrated roofline).
+    #[arg(long)]
+    pub ratios: Vec<PathBuf>,
+    /// Reference device id (default: the fleet file's, else h100-sxm).
+    #[arg(long)]
+    pub reference: Option<String>,
+    /// Metric for totals: fp64, fp32, tf32, bf16, fp8, int8 or bandwidth (default: the fleet
+    /// file's, else bf16).
+    #[arg(long)]
+    pub metric: Option<String>,
+    /// Workload for roofline-aware ratios: training, inference or intensity=N (FLOP/byte).
+    #[arg(long)]
+    pub workload: Option<String>,
+    /// Output format.
+    #[arg(long, default_value = "text")]
+    pub format: Format,
 }

@@ -8,12 +8,16 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+pub mod catalog;
+pub mod equiv;
 pub mod error;
 pub mod fake;
+pub mod fleet;
 pub mod gpu;
 pub mod kernels;
 pub mod machine;
 pub mod progress;
+pub mod projection;
 pub mod render;
 pub mod results;
 pub mod stats;

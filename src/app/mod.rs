@@ -2,6 +2,7 @@
 //! library. `anyhow` is used here, at the binary's edge, and nowhere in the library.
 
 mod devices;
+mod project;
 mod run;
 mod validate;
 
@@ -14,5 +15,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Devices(args) => devices::execute(args),
         Command::Run(args) => run::execute(*args),
         Command::Validate(args) => validate::execute(args),
+        Command::Project(args) => project::execute(args),
     }
 }

@@ -2,8 +2,16 @@
 //!
 //! Benchmarks report the median with a distribution-free confidence interval rather than a mean
 //! or a maximum: GPU timings have long right tails (preemption, clock changes) and a single best
-//! run says more about luck than about the device.
+//! run says more about luck than about the device. Comparisons between machines use a seeded
+//! bootstrap of the ratio of medians and a rank test, both robust to such tails.
 
+mod bootstrap;
+mod rank;
 mod summary;
 
+pub use bootstrap::{
+    geomean_of_ratios, geometric_mean, ratio_of_medians, BootstrapConfig, Estimate,
+    DEFAULT_RESAMPLES, DEFAULT_SEED,
+};
+pub use rank::{mann_whitney_u, normal_sf, RankTest};
 pub use summary::{median_ci, Sample, Summary};

@@ -29,6 +29,12 @@ impl Sample {
         Ok(Sample { sorted })
     }
 
+    /// Wraps values already sorted and checked by the caller (bootstrap draws, which may be any
+    /// finite number such as a log ratio).
+    pub(crate) fn from_sorted_unchecked(sorted: Vec<f64>) -> Self {
+        Sample { sorted }
+    }
+
     /// The values in ascending order.
     pub fn sorted(&self) -> &[f64] {
         &self.sorted

@@ -1,0 +1,161 @@
+//! `fleetbench project`: validate every input (fleet file, reference, metric, workload,
+//! ratios file) before computing anything, then print the projection's tables.
+
+use crate::cli::ProjectArgs;
+use anyhow::Context;
+use fleetbench::catalog::Catalog;
+use fleetbench::equiv::RatiosFile;
+use fleetbench::fleet::{unknown_device_message, FleetFile};
+use fleetbench::projection::report::{project, Inputs, Section};
+use fleetbench::projection::{
+    figures_from_catalog, measured_from_ratios, metric_of, Basis, MeasuredRatio, Metric, Workload,
+};
+use fleetbench::table::Format;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The validated command.
+struct Config {
+    file: FleetFile,
+    reference: String,
+    metric: Metric,
+    workload: Option<Workload>,
+    measured: Option<Vec<MeasuredRatio>>,
+    format: Format,
+}
+
+pub fn execute(args: ProjectArgs) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::builtin()?;
+    let config = validate(args, &catalog)?;
+    let figures = figures_from_catalog(&catalog);
+    let reference = figures
+        .get(&config.reference)
+        .context("the reference has no catalog figures")?;
+    let measured = config.measured.clone().unwrap_or_default();
+    let bases = bases(&config);
+    let sections = project(Inputs {
+        file: &config.file,
+        figures: &figures,
+        reference,
+        measured: &measured,
+        bases: &bases,
+    });
+    print!("{}", render(&sections, config.format)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate(args: ProjectArgs, catalog: &Catalog) -> anyhow::Result<Config> {
+    let file = FleetFile::load(&args.fleet)?;
+    let known: Vec<&str> = catalog.entries().iter().map(|e| e.id.as_str()).collect();
+    file.check_devices(&known)?;
+    let reference = args
+        .reference
+        .or_else(|| file.reference.clone())
+        .unwrap_or_else(|| "h100-sxm".to_string());
+    if !known.contains(&reference.as_str()) {
+        anyhow::bail!(
+            "--reference: {}",
+            unknown_device_message(&reference, &known)
+        );
+    }
+    let metric = match args.metric.as_deref().or(file.metric.as_deref()) {
+        Some(m) => m
+            .parse::<Metric>()
+            .map_err(|e| anyhow::anyhow!("--metric: {e}"))?,
+        None => Metric::Bf16,
+    };
+    let workload = args
+        .workload
+        .as_deref()
+        .map(str::parse::<Workload>)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--workload: {e}"))?;
+    let measured = if args.ratios.is_empty() {
+        None
+    } else {
+        Some(load_ratios(&args.ratios, &reference)?)
+    };
+    Ok(Config {
+        file,
+        reference,
+        metric,
+        workload,
+        measured,
+        format: args.format,
+    })
+}
+
+/// Loads every ratios file; each must be relative to the projection's reference, and no two
+/// may speak for the same metric.
+fn load_ratios(paths: &[PathBuf], reference: &str) -> anyhow::Result<Vec<MeasuredRatio>> {
+    let mut measured = Vec::new();
+    let mut seen: Vec<(Metric, &Path)> = Vec::new();
+    for path in paths {
+        let file = RatiosFile::load(path)?;
+        if file.reference != reference {
+            anyhow::bail!(
+                "{}: ratios are relative to '{}', but this projection's reference is '{reference}' (use --reference {} or a ratios file for {reference})",
+                path.display(),
+                file.reference,
+                file.reference
+            );
+        }
+        let metric = metric_of(file.metric);
+        if let Some((_, other)) = seen.iter().find(|(m, _)| *m == metric) {
+            anyhow::bail!(
+                "{}: a second ratios file for {metric} (already given: {})",
+                path.display(),
+                other.display()
+            );
+        }
+        seen.push((metric, path));
+        measured.extend(measured_from_ratios(&file));
+    }
+    Ok(measured)
+}
+
+/// The bases shown side by side: published first (the baseline), then calibrated, then the
+/// workload's roofline, published and calibrated.
+fn bases(config: &Config) -> Vec<Basis> {
+    let calibrated = config.measured.is_some();
+    let mut bases = vec![Basis::Published(config.metric)];
+    if calibrated {
+        bases.push(Basis::Calibrated(config.metric));
+    }
+    if let (Some(w), false) = (config.workload, config.metric == Metric::Bandwidth) {
+        let intensity = w.intensity().unwrap_or(f64::INFINITY);
+        for use_measured in [false, true].into_iter().filter(|m| !m || calibrated) {
+            bases.push(Basis::Roofline {
+                metric: config.metric,
+                intensity,
+                calibrated: use_measured,
+            });
+        }
+    }
+    bases
+}
+
+/// Sections one after another; JSON is one object keyed by section title.
+fn render(sections: &[Section], format: Format) -> anyhow::Result<String> {
+    if format == Format::Json {
+        let mut object = serde_json::Map::new();
+        for s in sections {
+            let rows: serde_json::Value = serde_json::from_str(&s.table.render(Format::Json))?;
+            object.insert(s.title.clone(), rows);
+        }
+        return Ok(serde_json::to_string_pretty(&object)? + "\n");
+    }
+    let mut out = String::new();
+    for (i, s) in sections.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out += &match format {
+            Format::Markdown => format!("### {}\n\n", s.title),
+            Format::Csv => format!("# {}\n", s.title),
+            _ => format!("{}\n", s.title),
+        };
+        out += &s.table.render(format);
+    }
+    Ok(out)
+}

@@ -1,0 +1,1 @@
+//! Builds a [`RatiosFile`](super::RatiosFile) from result files and the catalog.

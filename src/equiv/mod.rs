@@ -1,0 +1,29 @@
+//! The equivalence ("ratios") file: for one metric and one reference device, every device's
+//! ratio to the reference — published, measured with its interval, and the calibrated value a
+//! projection should use — each cell saying where it came from.
+//!
+//! # API summary (kept stable; new items are added, none renamed)
+//! - [`RatiosFile`] (versioned by [`RATIOS_SCHEMA_VERSION`], tagged `"kind":
+//!   "fleetbench-ratios"`): `metric`, `reference`, `devices: Vec<DeviceRatios>`, provenance of
+//!   the inputs. [`RatiosFile::load`] validates; [`RatiosFile::to_json`]; [`RatiosFile::table`]
+//!   renders CSV/Markdown for people; [`RatiosFile::device`] and
+//!   [`RatiosFile::calibrated_ratio`] look a device up by id.
+//! - [`DeviceRatios`]: `device` (catalog id or slug), `published`, `measured`, `efficiency`,
+//!   `calibrated`, each an optional [`RatioCell`] (`ratio`, `ci_low`, `ci_high`, `provenance`,
+//!   `via`, `note`).
+//! - [`Provenance`]: `published`, `measured`, `chained` (measured against `via`, times `via`'s
+//!   published ratio), `published_adjusted` (published × measured efficiency).
+//! - [`Metric`]: `matmul-f32`, `matmul-f16`, `peak-f32`, `peak-f16`, `bandwidth`.
+//! - [`calibrate`](calibrate::calibrate) builds a file from result files and the catalog.
+//!
+//! A ratio r for device X means "one X does the work of r reference devices" on this metric.
+
+pub mod calibrate;
+mod file;
+mod metric;
+
+pub use file::{
+    DeviceRatios, InputRecord, Provenance, RatioCell, RatiosFile, RATIOS_KIND,
+    RATIOS_SCHEMA_VERSION,
+};
+pub use metric::Metric;

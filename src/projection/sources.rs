@@ -1,0 +1,84 @@
+//! The catalog and the ratios file, turned into projection inputs: the one place projection
+//! reads their types ([`DeviceFigures`] from catalog entries, [`MeasuredRatio`]s from a
+//! ratios file).
+
+use super::{DeviceFigures, Estimate, MeasuredRatio, Metric};
+use crate::catalog::{Catalog, CatalogEntry, Precision};
+use crate::equiv::{self, RatiosFile};
+
+/// The catalog precision behind a compute metric (`None` for bandwidth).
+pub fn precision_of(metric: Metric) -> Option<Precision> {
+    match metric {
+        Metric::Fp64 => Some(Precision::Fp64),
+        Metric::Fp32 => Some(Precision::Fp32),
+        Metric::Tf32 => Some(Precision::Tf32),
+        Metric::Bf16 => Some(Precision::Bf16Fp16Tensor),
+        Metric::Fp8 => Some(Precision::Fp8),
+        Metric::Int8 => Some(Precision::Int8),
+        Metric::Bandwidth => None,
+    }
+}
+
+/// One catalog entry's dense peaks and bandwidth.
+pub fn figures_from_entry(entry: &CatalogEntry) -> DeviceFigures {
+    let peaks = Metric::ALL
+        .iter()
+        .filter_map(|m| Some((*m, entry.dense(precision_of(*m)?)?)))
+        .collect();
+    DeviceFigures {
+        id: entry.id.clone(),
+        peaks,
+        bandwidth_tbs: entry.bandwidth_tbs,
+    }
+}
+
+/// Every catalog entry's figures, by id.
+pub fn figures_from_catalog(
+    catalog: &Catalog,
+) -> std::collections::BTreeMap<String, DeviceFigures> {
+    catalog
+        .entries()
+        .iter()
+        .map(|e| (e.id.clone(), figures_from_entry(e)))
+        .collect()
+}
+
+/// The projection metric a ratios-file metric speaks for: matmul and FMA-peak ratios stand for
+/// the datasheet figure they are compared with.
+pub fn metric_of(metric: equiv::Metric) -> Metric {
+    match metric {
+        equiv::Metric::MatmulF32 | equiv::Metric::PeakF32 => Metric::Fp32,
+        equiv::Metric::MatmulF16 | equiv::Metric::PeakF16 => Metric::Bf16,
+        equiv::Metric::Bandwidth => Metric::Bandwidth,
+    }
+}
+
+/// Every calibrated ratio in a ratios file (intervals where the file has them; a cell without
+/// one is exact). The reference's own row is left out: its ratio is 1 by definition.
+pub fn measured_from_ratios(file: &RatiosFile) -> Vec<MeasuredRatio> {
+    let metric = metric_of(file.metric);
+    file.devices
+        .iter()
+        .filter(|d| d.device != file.reference)
+        .filter_map(|d| {
+            let cell = d.calibrated.as_ref()?;
+            let ratio = Estimate {
+                value: cell.ratio,
+                lo: cell.ci_low.unwrap_or(cell.ratio),
+                hi: cell.ci_high.unwrap_or(cell.ratio),
+            };
+            let provenance = format!(
+                "{} {} ({})",
+                cell.provenance.label(),
+                file.metric,
+                cell.note
+            );
+            Some(MeasuredRatio {
+                device: d.device.clone(),
+                metric,
+                ratio,
+                provenance,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,151 @@
+//! Hand-computed checks of bases and totals, on figures from the published datasheets
+//! (H100 SXM5, A100 SXM4 80GB, H200 SXM; dense).
+
+use super::*;
+
+fn device(id: &str, fp32: f64, bf16: f64, bw: f64) -> DeviceFigures {
+    DeviceFigures {
+        id: id.to_string(),
+        peaks: [(Metric::Fp32, fp32), (Metric::Bf16, bf16)]
+            .into_iter()
+            .collect(),
+        bandwidth_tbs: Some(bw),
+    }
+}
+
+fn h100() -> DeviceFigures {
+    device("h100-sxm", 66.9, 989.4, 3.35)
+}
+fn a100() -> DeviceFigures {
+    device("a100-sxm4-80gb", 19.5, 312.0, 2.039)
+}
+fn h200() -> DeviceFigures {
+    device("h200-sxm", 66.9, 989.5, 4.8)
+}
+
+fn close(a: f64, b: f64, tol: f64) {
+    assert!((a - b).abs() <= tol, "{a} vs {b} (tolerance {tol})");
+}
+
+#[test]
+fn published_ratios_by_metric() {
+    let (h, a) = (h100(), a100());
+    let src = RatioSources {
+        reference: &h,
+        measured: &[],
+    };
+    let r = |m| Basis::Published(m).ratio(&a, src).unwrap().ratio.value;
+    close(r(Metric::Bf16), 312.0 / 989.4, 1e-15); // 0.315343
+    close(r(Metric::Fp32), 19.5 / 66.9, 1e-15); // 0.291480
+    close(r(Metric::Bandwidth), 2.039 / 3.35, 1e-15); // 0.608657
+    assert!(Basis::Published(Metric::Fp8).ratio(&a, src).is_none());
+}
+
+#[test]
+fn roofline_separates_h200_from_h100_only_when_memory_bound() {
+    let (h, h2) = (h100(), h200());
+    let src = RatioSources {
+        reference: &h,
+        measured: &[],
+    };
+    let at = |i| {
+        Basis::Roofline {
+            metric: Metric::Bf16,
+            intensity: i,
+            calibrated: false,
+        }
+        .ratio(&h2, src)
+        .unwrap()
+        .ratio
+        .value
+    };
+    // Compute-bound (1000 FLOP/B > ridge 989.4 / 3.35 = 295): 989.5 / 989.4.
+    close(at(1000.0), 989.5 / 989.4, 1e-12);
+    // Decoding at 1 FLOP/B: 4.8 / 3.35 = 1.432836.
+    close(at(1.0), 4.8 / 3.35, 1e-12);
+    // Between the ridges (H200's is 206): H200 at its peak 989.5, H100 at 250 × 3.35 = 837.5.
+    close(at(250.0), 989.5 / 837.5, 1e-12);
+}
+
+#[test]
+fn calibrated_uses_measured_with_interval_and_falls_back_to_published() {
+    let (h, a, h2) = (h100(), a100(), h200());
+    let measured = [MeasuredRatio {
+        device: a.id.clone(),
+        metric: Metric::Bf16,
+        ratio: Estimate {
+            value: 0.35,
+            lo: 0.33,
+            hi: 0.37,
+        },
+        provenance: "test".into(),
+    }];
+    let src = RatioSources {
+        reference: &h,
+        measured: &measured,
+    };
+    let used = Basis::Calibrated(Metric::Bf16).ratio(&a, src).unwrap();
+    assert_eq!(used.ratio, measured[0].ratio);
+    assert!(used.provenance.starts_with("measured"));
+    let fallback = Basis::Calibrated(Metric::Bf16).ratio(&h2, src).unwrap();
+    close(fallback.ratio.value, 989.5 / 989.4, 1e-15);
+    assert!(fallback.provenance.starts_with("not measured"));
+    let own = Basis::Calibrated(Metric::Bf16).ratio(&h, src).unwrap();
+    assert_eq!(own.ratio, Estimate::exact(1.0));
+}
+
+#[test]
+fn totals_carry_intervals_and_report_missing_figures() {
+    let (h, a) = (h100(), a100());
+    let measured = [MeasuredRatio {
+        device: a.id.clone(),
+        metric: Metric::Bf16,
+        ratio: Estimate {
+            value: 0.35,
+            lo: 0.33,
+            hi: 0.37,
+        },
+        provenance: "test".into(),
+    }];
+    let src = RatioSources {
+        reference: &h,
+        measured: &measured,
+    };
+    let fleet = [
+        Holding::Devices {
+            figures: &h,
+            count: 1000,
+        },
+        Holding::Devices {
+            figures: &a,
+            count: 2000,
+        },
+        Holding::Equivalents(500.0),
+    ];
+    let t = total(&fleet, &Basis::Calibrated(Metric::Bf16), src);
+    // 1000 + 2000 × 0.35 + 500 = 2200; bounds 1000 + 660 + 500, 1000 + 740 + 500.
+    close(t.equivalents.value, 2200.0, 1e-9);
+    close(t.equivalents.lo, 2160.0, 1e-9);
+    close(t.equivalents.hi, 2240.0, 1e-9);
+    let p = total(&fleet, &Basis::Published(Metric::Bf16), src);
+    // 1000 + 2000 × 312 / 989.4 + 500 = 2130.685264.
+    close(p.equivalents.value, 2_130.685_264, 1e-6);
+    assert!(!p.equivalents.has_width());
+    let fp8 = total(&fleet, &Basis::Published(Metric::Fp8), src);
+    assert_eq!(fp8.missing, vec![h.id.clone(), a.id.clone()]);
+    close(fp8.equivalents.value, 500.0, 0.0);
+}
+
+#[test]
+fn workloads_parse_and_reject_non_positive_intensity() {
+    assert_eq!("training".parse::<Workload>(), Ok(Workload::Training));
+    assert_eq!(
+        "intensity=2.5".parse::<Workload>(),
+        Ok(Workload::Intensity(2.5))
+    );
+    assert!("intensity=0".parse::<Workload>().is_err());
+    assert!("intensity=-3".parse::<Workload>().is_err());
+    assert!("intensity=inf".parse::<Workload>().is_err());
+    assert!("batch".parse::<Workload>().is_err());
+    assert_eq!("bf16_fp16_tensor".parse::<Metric>(), Ok(Metric::Bf16));
+}

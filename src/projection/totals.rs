@@ -1,0 +1,79 @@
+//! Per-entry equivalents and fleet totals under one basis.
+
+use super::basis::RatioSources;
+use super::{Basis, DeviceFigures, Estimate, RatioUsed};
+
+/// One fleet entry as the projection sees it.
+#[derive(Debug, Clone, Copy)]
+pub enum Holding<'a> {
+    /// `count` devices of a catalog model.
+    Devices {
+        /// The device's figures.
+        figures: &'a DeviceFigures,
+        /// How many.
+        count: u64,
+    },
+    /// An amount already stated in reference-equivalents ("other GPUs worth 250k H100e");
+    /// it is the same under every basis.
+    Equivalents(f64),
+}
+
+/// One entry's result under one basis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryResult {
+    /// The ratio used, `None` for a stated amount of equivalents.
+    pub ratio: Option<RatioUsed>,
+    /// Reference-equivalents, with interval.
+    pub equivalents: Estimate,
+}
+
+/// A fleet total under one basis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Total {
+    /// Reference-equivalents, with interval.
+    pub equivalents: Estimate,
+    /// Device ids left out because the basis has no figure for them.
+    pub missing: Vec<String>,
+}
+
+/// An entry in reference-equivalents: `count × ratio` (bounds scale with the ratio's). `Err`
+/// carries the device id when the basis has no figure for it.
+pub fn entry_equivalents(
+    holding: Holding,
+    basis: &Basis,
+    src: RatioSources,
+) -> Result<EntryResult, String> {
+    match holding {
+        Holding::Equivalents(x) => Ok(EntryResult {
+            ratio: None,
+            equivalents: Estimate::exact(x),
+        }),
+        Holding::Devices { figures, count } => {
+            let used = basis
+                .ratio(figures, src)
+                .ok_or_else(|| figures.id.clone())?;
+            let equivalents = used.ratio.scale(count as f64);
+            Ok(EntryResult {
+                ratio: Some(used),
+                equivalents,
+            })
+        }
+    }
+}
+
+/// The fleet total under `basis`: the sum of every entry that has a figure, and the ids of
+/// those that do not (so a missing figure is reported, never counted as zero silently).
+pub fn total(holdings: &[Holding], basis: &Basis, src: RatioSources) -> Total {
+    let mut sum = Estimate::exact(0.0);
+    let mut missing = Vec::new();
+    for h in holdings {
+        match entry_equivalents(*h, basis, src) {
+            Ok(r) => sum = sum.plus(r.equivalents),
+            Err(id) => missing.push(id),
+        }
+    }
+    Total {
+        equivalents: sum,
+        missing,
+    }
+}
