@@ -4,8 +4,10 @@
 //! throughput or a corrupted sample shows up as a [`Finding`] instead of flowing silently into a
 //! comparison. Pure: data in, findings out; [`policy`] wraps it for loaders.
 
+pub mod peaks;
 pub mod policy;
 
+pub use peaks::CatalogPeaks;
 pub use policy::{load_checked, Checked, LoadPolicy};
 
 use crate::kernels::{KernelConfig, ALL_KERNELS};

@@ -6,7 +6,7 @@
 use crate::cli::ValidateArgs;
 use fleetbench::results;
 use fleetbench::table::Table;
-use fleetbench::validate::{check_file, Finding, NoPeaks, PeakLookup};
+use fleetbench::validate::{check_file, CatalogPeaks, Finding, PeakLookup};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -21,7 +21,7 @@ pub fn execute(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     if args.files.is_empty() {
         anyhow::bail!("validate: give at least one result file");
     }
-    let peaks = NoPeaks;
+    let peaks = CatalogPeaks::builtin()?;
     let mut table = Table::new(&["file", "case", "check", "problem"]);
     let mut worst = 0u8;
     for path in &args.files {

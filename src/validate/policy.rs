@@ -4,10 +4,11 @@
 //! How to wire it into a subcommand (`compare`, `calibrate`, `project`):
 //!
 //! ```no_run
-//! use fleetbench::validate::{load_checked, LoadPolicy, NoPeaks};
+//! use fleetbench::validate::{load_checked, CatalogPeaks, LoadPolicy};
 //! # fn main() -> fleetbench::Result<()> {
+//! let peaks = CatalogPeaks::builtin()?; // once per command, not per file
 //! let policy = LoadPolicy::from_skip_flag(false); // e.g. `--skip-inconsistent`
-//! let checked = load_checked("results/a.json".as_ref(), policy, &NoPeaks)?;
+//! let checked = load_checked("results/a.json".as_ref(), policy, &peaks)?;
 //! for warning in &checked.warnings {
 //!     eprintln!("warning: {warning}");
 //! }
@@ -15,8 +16,8 @@
 //! # let _ = file; Ok(()) }
 //! ```
 //!
-//! Pass the catalog as the [`PeakLookup`] once it exists so throughputs beyond a datasheet peak
-//! are caught too.
+//! [`CatalogPeaks`](super::CatalogPeaks) catches throughputs beyond the datasheet peak of the
+//! matched device; [`NoPeaks`](super::NoPeaks) skips that check.
 
 use super::{check_file, Finding, PeakLookup};
 use crate::error::{Error, Result};
