@@ -160,6 +160,63 @@ def absurd_shape(d):
     c["id"] = "matmul_naive/matmul/f32/18446744073709551615x16x16"
 
 
+GOOD_FLEET = """version = 1
+reference = "h100-sxm"
+metric = "bf16"
+
+[[fleet]]
+name = "cluster"
+
+[[fleet.entry]]
+device = "a100-sxm4-80gb"
+count = 4
+acquired = "2023-Q1"
+"""
+
+
+def fleet_corpus():
+    """Malformed fleet files for `fleetbench project`: name -> (text bytes, phrase)."""
+    g = GOOD_FLEET
+    entry = "device = \"a100-sxm4-80gb\"\ncount = 4\n"
+    with_count = lambda c: g.replace("count = 4", f"count = {c}").encode()
+    return {
+        "empty.toml": (b"", "missing field"),
+        "absurd-count.toml": (with_count("1e15"), "absurdly large"),
+        "negative-count.toml": (with_count("-4"), "count -4 is negative"),
+        "fractional-count.toml": (with_count("2.5"), "not a whole number"),
+        "nan-count.toml": (with_count("nan"), "count NaN"),
+        "infinite-count.toml": (with_count("inf"), "count inf"),
+        "count-as-string.toml": (with_count('"four"'), "invalid type"),
+        "version-2.toml": (g.replace("version = 1", "version = 2").encode(), "version 2"),
+        "unknown-field.toml": (g.replace('name = "cluster"', 'name = "cluster"\nspeed = 9').encode(),
+                               "unknown field"),
+        "unknown-device.toml": (g.replace("a100-sxm4-80gb", "a1000").encode(), "a1000"),
+        "no-fleets.toml": (b"version = 1\n", "missing field `fleet`"),
+        "truncated.toml": (g.encode()[: len(g) // 2], "line 6"),
+        "invalid-utf8.toml": (g.encode()[:10] + b"\xff\xfe" + g.encode()[10:], "UTF-8"),
+        "binary-garbage.toml": (bytes(range(256)), "UTF-8"),
+        "bad-date.toml": (g.replace("2023-Q1", "2023-Q7").encode(), "2023-Q7"),
+        "deep-nesting.toml": (g.encode() + b"x = " + b"[" * 3000 + b"]" * 3000 + b"\n", "recursion"),
+        "huge-array.toml": (g.replace(entry, entry + "label = \"x\"\n").encode() +
+                            b"[[fleet.claim]]\nkind = \"ratio\"\ndevice = \"h100-sxm\"\n"
+                            b"of = \"a100-sxm4-80gb\"\nequals = 4\nmixed = [" +
+                            b"\"fp8/bogus\"," * 20000 + b"]\n", "bogus"),
+    }
+
+
+def write_fleet_corpus():
+    out = os.path.join(ROOT, "tests", "hostile-fleet")
+    os.makedirs(out, exist_ok=True)
+    lines = ["# file\tphrase the one-line message of `fleetbench project FILE` contains (exit 2)"]
+    for name, (data, phrase) in sorted(fleet_corpus().items()):
+        open(os.path.join(out, name), "wb").write(data)
+        lines.append(f"{name}\t{phrase}")
+    os.makedirs(os.path.join(out, "a-directory.toml"), exist_ok=True)
+    open(os.path.join(out, "a-directory.toml", ".keep"), "w").write("")
+    lines.append("a-directory.toml\tIs a directory")
+    open(os.path.join(out, "EXPECTED.tsv"), "w").write("\n".join(lines) + "\n")
+
+
 def main():
     base = json.load(open(sys.argv[1]))
     clean = sanitized(base)
@@ -183,6 +240,7 @@ def main():
     lines.append("a-directory.json\t2\tis a directory")
     open(manifest, "w").write("\n".join(lines + kept) + "\n")
     print(f"{len(files) + 1} generated files, {len(kept)} kept from before")
+    write_fleet_corpus()
 
 
 if __name__ == "__main__":

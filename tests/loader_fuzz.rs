@@ -1,12 +1,13 @@
-//! A seeded mutation fuzzer for the result-file loader and the validator that runs on stable Rust
-//! (cargo-fuzz needs nightly; its target is in fuzz/). Inputs are the clean fixture and the
-//! hostile corpus, mutated by truncation, byte edits, splices and swapping numbers for extreme
-//! values; every mutant must load to a value or an error, and every loaded file must validate,
+//! A seeded mutation fuzzer for the result-file loader and validator, and for the fleet-file
+//! loader, that runs on stable Rust (cargo-fuzz needs nightly; its targets are in fuzz/). Inputs
+//! are the clean fixture, the example fleets and the hostile corpora, mutated by truncation, byte edits, splices and swapping numbers for extreme
+//! values; every mutant must load to a value or an error, and every loaded result file must validate,
 //! without a panic. A few hundred iterations run in `cargo test`; `scripts/fuzz.sh` runs it for
 //! longer (FLEETBENCH_FUZZ_ITERS, FLEETBENCH_FUZZ_SECONDS, FLEETBENCH_FUZZ_SEED).
 
 mod common;
 use common::repo_path;
+use fleetbench::fleet::FleetFile;
 use fleetbench::results::store::parse;
 use fleetbench::validate::{check_file, NoPeaks};
 use rand::{Rng, SeedableRng};
@@ -34,14 +35,18 @@ const EXTREMES: &[&str] = &[
     "true",
 ];
 
-fn seeds() -> Vec<Vec<u8>> {
-    let mut out = vec![std::fs::read(repo_path("tests/fixtures/validate/clean.json")).unwrap()];
-    for entry in std::fs::read_dir(repo_path("tests/hostile")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() && path.extension().is_some_and(|e| e == "json") {
-            out.push(std::fs::read(&path).unwrap());
+/// Every file with extension `ext` in the given repository folders.
+fn seeds(dirs: &[&str], ext: &str) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for dir in dirs {
+        for entry in std::fs::read_dir(repo_path(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() && path.extension().is_some_and(|e| e == ext) {
+                out.push(std::fs::read(&path).unwrap());
+            }
         }
     }
+    assert!(!out.is_empty(), "no seeds in {dirs:?}");
     out
 }
 
@@ -99,35 +104,59 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-#[test]
-fn mutated_files_never_panic_the_loader_or_the_validator() {
+/// Feeds mutants of `seeds` to `load` (true when it accepted the input) until the iteration or
+/// time budget is spent; a panic saves the input and fails. Returns (mutants, accepted).
+fn fuzz(name: &str, seeds: &[Vec<u8>], load: impl Fn(&[u8]) -> bool) -> (u64, u64) {
     let iterations = env_number("FLEETBENCH_FUZZ_ITERS", 400);
     let budget = Duration::from_secs(env_number("FLEETBENCH_FUZZ_SECONDS", 3600));
     let mut rng = ChaCha8Rng::seed_from_u64(env_number("FLEETBENCH_FUZZ_SEED", 7));
-    let seeds = seeds();
     let start = Instant::now();
     let (mut loaded, mut done) = (0u64, 0u64);
     while done < iterations && start.elapsed() < budget {
         let input = mutate(&seeds[rng.random_range(0..seeds.len())], &mut rng);
-        let outcome = std::panic::catch_unwind(|| {
-            parse(Path::new("fuzz.json"), &input).map(|file| check_file(&file, &NoPeaks))
-        });
-        match outcome {
-            Ok(result) => loaded += u64::from(result.is_ok()),
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load(&input))) {
+            Ok(accepted) => loaded += u64::from(accepted),
             Err(_) => {
-                let keep = std::env::temp_dir().join(format!("fleetbench-fuzz-crash-{done}.json"));
+                let keep = std::env::temp_dir().join(format!("fleetbench-fuzz-{name}-{done}"));
                 let _ = std::fs::write(&keep, &input);
-                panic!("panic on mutant {done}; input saved to {}", keep.display());
+                panic!(
+                    "{name}: panic on mutant {done}; input saved to {}",
+                    keep.display()
+                );
             }
         }
         done += 1;
     }
     eprintln!(
-        "{done} mutants in {:.1?}, {loaded} of them loaded",
+        "{name}: {done} mutants in {:.1?}, {loaded} accepted",
         start.elapsed()
     );
+    (done, loaded)
+}
+
+#[test]
+fn mutated_result_files_never_panic_the_loader_or_the_validator() {
+    let seeds = seeds(&["tests/fixtures/validate", "tests/hostile"], "json");
+    let (_, loaded) = fuzz("result", &seeds, |input| {
+        parse(Path::new("fuzz.json"), input)
+            .map(|file| check_file(&file, &NoPeaks))
+            .is_ok()
+    });
     assert!(
         loaded > 0,
         "no mutant loaded: the mutations never reach the validator"
+    );
+}
+
+#[test]
+fn mutated_fleet_files_never_panic_the_loader() {
+    let seeds = seeds(&["data/scenarios", "tests/hostile-fleet"], "toml");
+    let (_, loaded) = fuzz("fleet", &seeds, |input| {
+        std::str::from_utf8(input)
+            .is_ok_and(|text| FleetFile::parse(Path::new("fuzz.toml"), text).is_ok())
+    });
+    assert!(
+        loaded > 0,
+        "no mutant loaded: the mutations never get past the parser"
     );
 }
