@@ -87,3 +87,18 @@ fn the_clean_fixture_validates_and_many_files_give_the_worst_code() {
     assert_eq!(rows.as_array().unwrap().len(), 3);
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 2);
 }
+
+#[test]
+fn an_oversized_file_is_refused_before_it_is_read() {
+    let dir = common::tempdir();
+    let path = dir.path().join("huge.json");
+    let file = std::fs::File::create(&path).unwrap();
+    // Sparse: no disk space is used, and the size check must refuse it without reading it.
+    file.set_len(fleetbench::results::store::MAX_FILE_BYTES + 1)
+        .unwrap();
+    let out = fleetbench().arg("validate").arg(&path).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("huge.json") && err.contains("limit"), "{err}");
+}
