@@ -29,6 +29,9 @@ pub enum Command {
     /// Print a shell completion script generated from this command line's definition.
     Completions(CompletionsArgs),
 
+    /// Re-check result files: re-derive every statistic from the raw samples and report
+    /// inconsistencies (exit 0 clean, 1 inconsistent, 2 unreadable).
+    Validate(ValidateArgs),
     /// Project fleets into reference-equivalents: published vs calibrated, workload-aware,
     /// with claim checks and growth.
     Project(ProjectArgs),
@@ -111,6 +114,17 @@ pub enum CatalogAction {
         /// The CSV file.
         file: PathBuf,
     },
+}
+
+/// Flags of `fleetbench validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Result files to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output format of the findings table.
+    #[arg(long, default_value = "text")]
+    pub format: Format,
 }
 
 /// Flags of `fleetbench devices`.

@@ -26,6 +26,7 @@ pub mod results;
 pub mod stats;
 pub mod table;
 pub mod units;
+pub mod validate;
 pub mod workload;
 
 pub use error::{Error, Result};

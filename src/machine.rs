@@ -27,6 +27,7 @@ pub const DRIVER_ENV_PREFIXES: &[&str] = &[
     "SLURM_JOB_ID",
     "SLURM_ARRAY",
     "JOB_COMPLETION_INDEX",
+    "FLEETBENCH_INJECT_FAULTS",
 ];
 
 /// The driver-relevant subset of `vars`.

@@ -10,6 +10,7 @@ mod merge;
 mod project;
 mod report;
 mod run;
+mod validate;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Merge(args) => merge::execute(args),
         Command::Report(args) => report::execute(args),
         Command::Completions(args) => completions::execute(args),
+        Command::Validate(args) => validate::execute(args),
         Command::Project(args) => project::execute(args),
         Command::Compare(args) => compare::execute(args),
         Command::Calibrate(args) => calibrate::execute(args),

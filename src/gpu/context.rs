@@ -210,6 +210,7 @@ pub struct GpuContext {
 
 /// Opens the selected adapter with its own limits and every optional feature fleetbench uses.
 pub fn open_device(selector: &AdapterSelector, backend: Option<&str>) -> Result<GpuContext> {
+    super::faults::check_adapter()?;
     let (index, adapter) = select(enumerate(backend)?, selector)?;
     let mut record = record(index, &adapter);
     let wanted =

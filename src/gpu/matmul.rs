@@ -2,6 +2,7 @@
 //! time, then timed samples with pass timestamps and the host clock.
 
 use super::context::{one_line, GpuContext};
+use super::faults::Injector;
 use super::timestamps::PassTimer;
 use crate::bench::{Backend, CaseSpec, TimingConfig};
 use crate::error::{Error, Result};
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 pub struct WgpuBackend {
     ctx: GpuContext,
     timer: Option<PassTimer>,
+    faults: Injector,
 }
 
 impl WgpuBackend {
@@ -24,7 +26,11 @@ impl WgpuBackend {
             .timestamp_period_ns
             .filter(|_| ctx.timestamps)
             .map(|p| PassTimer::new(&ctx.device, p));
-        WgpuBackend { ctx, timer }
+        WgpuBackend {
+            ctx,
+            timer,
+            faults: Injector::from_env(),
+        }
     }
 
     fn lost(&self) -> Option<String> {
@@ -39,6 +45,11 @@ impl Backend for WgpuBackend {
 
     fn run_case(&mut self, spec: &CaseSpec, timing: &TimingConfig) -> Case {
         let checks = timing.bounds_checks;
+        self.faults.start_case(&self.ctx.device);
+        // Errors left over from an earlier case must not fail this one.
+        if let Ok(mut stale) = self.ctx.uncaptured.lock() {
+            stale.clear();
+        }
         if let Some(reason) = self.lost() {
             return spec.not_run(CaseStatus::Failed, reason, checks);
         }
@@ -134,6 +145,7 @@ impl WgpuBackend {
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(Error::Gpu(format!("out of memory: {e}")));
         }
+        self.faults.out_of_memory()?;
         // Poison C: 0xFF bytes are NaN as f32, so an output the kernel never wrote fails the check.
         self.ctx
             .queue
@@ -215,7 +227,8 @@ impl WgpuBackend {
             });
             pass.set_pipeline(&p.pipeline);
             pass.set_bind_group(0, &p.bind_group, &[]);
-            let [x, y, z] = p.dispatch;
+            let limit = self.ctx.record.limits.max_compute_workgroups_per_dimension;
+            let [x, y, z] = self.faults.dispatch(p.dispatch, limit);
             for _ in 0..count {
                 pass.dispatch_workgroups(x, y, z);
             }
@@ -234,17 +247,21 @@ impl WgpuBackend {
             submission_index: index,
             timeout: Some(timeout),
         };
-        self.ctx
-            .device
-            .poll(poll)
-            .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
+        // A lost device or a validation error explains a failed wait better than the wait does.
+        let polled = self.ctx.device.poll(poll);
         if let Some(lost) = self.lost() {
             return Err(Error::Gpu(lost));
         }
-        if let Some(err) = self.ctx.uncaptured.lock().ok().and_then(|mut v| v.pop()) {
+        let first_error = self.ctx.uncaptured.lock().ok().and_then(|mut v| {
+            let first = v.first().cloned();
+            v.clear();
+            first
+        });
+        if let Some(err) = first_error {
             return Err(Error::Gpu(err));
         }
-        Ok(())
+        polled.map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
+        self.faults.timeout(timeout)
     }
 
     fn read_output(&self, p: &Prepared) -> Result<Vec<f32>> {

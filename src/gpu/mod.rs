@@ -4,10 +4,12 @@
 //! [`AdapterRecord`]: crate::results::AdapterRecord
 
 mod context;
+mod faults;
 mod matmul;
 mod timestamps;
 
 pub use context::{list_adapters, no_adapter_message, open_device, AdapterSelector, GpuContext};
+pub use faults::{parse_faults, FaultKind};
 pub use matmul::WgpuBackend;
 pub use timestamps::ticks_to_seconds;
 

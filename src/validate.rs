@@ -1,0 +1,483 @@
+//! Re-checking a result file against itself: every statistic is re-derived from the raw samples
+//! with the same [`derive_timing`] the runner used, work is recounted from the shape, and status,
+//! verification, clocks and published peaks are cross-checked. A hand-edited number, a faked
+//! throughput or a corrupted sample shows up as a [`Finding`] instead of flowing silently into a
+//! comparison. Pure: data in, findings out; [`policy`] wraps it for loaders.
+
+pub mod peaks;
+pub mod policy;
+
+pub use peaks::CatalogPeaks;
+pub use policy::{load_checked, Checked, LoadPolicy};
+
+use crate::kernels::{KernelConfig, ALL_KERNELS};
+use crate::results::{
+    derive_timing, AdapterRecord, Case, CaseStatus, RateUnit, RawTiming, ResultFile, Timing,
+};
+use crate::stats::Summary;
+use crate::workload::{Dtype, Op, Workload};
+use std::collections::BTreeMap;
+
+/// Sides larger than this are not a benchmark shape but a corrupted or hostile file (the runner
+/// refuses sides above 2^17).
+pub const MAX_PLAUSIBLE_SIDE: u64 = 1 << 20;
+
+/// More samples than this per case are refused before re-deriving: no run takes that many, and
+/// the statistics are quadratic in the count.
+pub const MAX_SAMPLES: usize = 10_000;
+
+/// A GPU may not take longer than the host waited for it; this fraction of slack covers clock
+/// granularity.
+pub const GPU_OVER_HOST_SLACK: f64 = 0.10;
+
+/// Environment variable that switches on fault injection; files written with it are tests, not
+/// measurements.
+pub const FAULT_ENV: &str = "FLEETBENCH_INJECT_FAULTS";
+
+/// Which check a finding comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Check {
+    /// The run section contradicts itself or the cases.
+    Run,
+    /// Two cases share an id.
+    Duplicate,
+    /// The id, shape or kernel configuration do not agree.
+    Identity,
+    /// Status, reason, verification and timing do not agree.
+    Status,
+    /// The output check is missing, failed or was edited.
+    Verification,
+    /// A raw sample is NaN, infinite, zero or negative, or the counts are wrong.
+    Samples,
+    /// A stored statistic differs from the one re-derived from the samples.
+    Statistics,
+    /// GPU time exceeds host time, or timestamps without the feature.
+    Clocks,
+    /// Throughput beyond the published peak of the matched device.
+    Peak,
+    /// Fault injection was on when the file was written.
+    Injected,
+}
+
+impl Check {
+    /// The check's name as printed.
+    pub fn label(self) -> &'static str {
+        match self {
+            Check::Run => "run",
+            Check::Duplicate => "duplicate",
+            Check::Identity => "identity",
+            Check::Status => "status",
+            Check::Verification => "verification",
+            Check::Samples => "samples",
+            Check::Statistics => "statistics",
+            Check::Clocks => "clocks",
+            Check::Peak => "peak",
+            Check::Injected => "injected",
+        }
+    }
+}
+
+/// One inconsistency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The case it concerns; `None` for the file as a whole.
+    pub case: Option<String>,
+    /// Which check found it.
+    pub check: Check,
+    /// What is wrong, in one line.
+    pub message: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.case {
+            Some(case) => write!(f, "case {case}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Published peak throughput of an adapter, in the unit's ×10^9 (GFLOP/s or GB/s). The catalog
+/// of datasheet figures implements it; tests pass closures.
+pub trait PeakLookup {
+    /// The datasheet peak for `unit` and `dtype` on `adapter`, or `None` when unknown.
+    fn peak(&self, adapter: &AdapterRecord, unit: RateUnit, dtype: Dtype) -> Option<f64>;
+}
+
+impl<F> PeakLookup for F
+where
+    F: Fn(&AdapterRecord, RateUnit, Dtype) -> Option<f64>,
+{
+    fn peak(&self, adapter: &AdapterRecord, unit: RateUnit, dtype: Dtype) -> Option<f64> {
+        self(adapter, unit, dtype)
+    }
+}
+
+/// A lookup that knows no device: the peak check is then skipped.
+pub struct NoPeaks;
+
+impl PeakLookup for NoPeaks {
+    fn peak(&self, _: &AdapterRecord, _: RateUnit, _: Dtype) -> Option<f64> {
+        None
+    }
+}
+
+/// Every inconsistency in `file`, file-level findings first, then cases in file order.
+pub fn check_file(file: &ResultFile, peaks: &dyn PeakLookup) -> Vec<Finding> {
+    let mut out = check_run(file);
+    out.extend(check_duplicates(&file.cases));
+    for case in &file.cases {
+        out.extend(check_case(case, file, peaks));
+    }
+    out
+}
+
+/// Every inconsistency of one case (duplicates are a file-level matter).
+pub fn check_case(case: &Case, file: &ResultFile, peaks: &dyn PeakLookup) -> Vec<Finding> {
+    let mut problems = Vec::new();
+    problems.extend(check_identity(case).map(|m| (Check::Identity, m)));
+    problems.extend(check_status(case).map(|m| (Check::Status, m)));
+    problems.extend(check_verification(case).map(|m| (Check::Verification, m)));
+    if let Some(timing) = &case.timing {
+        problems.extend(check_timing(case, timing, file, peaks));
+    }
+    problems
+        .into_iter()
+        .map(|(check, message)| Finding {
+            case: Some(case.id.clone()),
+            check,
+            message,
+        })
+        .collect()
+}
+
+fn file_finding(check: Check, message: String) -> Finding {
+    Finding {
+        case: None,
+        check,
+        message,
+    }
+}
+
+fn check_run(file: &ResultFile) -> Vec<Finding> {
+    let run = &file.run;
+    let mut out = Vec::new();
+    if run.samples < 2 {
+        out.push(format!(
+            "run.samples is {}; at least 2 are needed",
+            run.samples
+        ));
+    }
+    if run.complete && run.finished_at.is_none() {
+        out.push("run is marked complete but has no finished_at".to_string());
+    }
+    if !(run.warmup_s.is_finite() && run.warmup_s >= 0.0) {
+        out.push(format!("run.warmup_s {} is not a duration", run.warmup_s));
+    }
+    let mut found: Vec<Finding> = out
+        .into_iter()
+        .map(|m| file_finding(Check::Run, m))
+        .collect();
+    if let Some(value) = file.machine.env.get(FAULT_ENV) {
+        found.push(file_finding(
+            Check::Injected,
+            format!("written with {FAULT_ENV}={value}: injected faults, not measurements"),
+        ));
+    }
+    found
+}
+
+fn check_duplicates(cases: &[Case]) -> Vec<Finding> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for case in cases {
+        *counts.entry(case.id.as_str()).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(id, n)| Finding {
+            case: Some(id.to_string()),
+            check: Check::Duplicate,
+            message: format!("case id appears {n} times; ids must be unique"),
+        })
+        .collect()
+}
+
+fn check_identity(case: &Case) -> Option<String> {
+    let w = &case.workload;
+    if [w.m, w.n, w.k]
+        .iter()
+        .any(|s| *s == 0 || *s > MAX_PLAUSIBLE_SIDE)
+    {
+        return Some(format!(
+            "absurd shape {}x{}x{} (every side must be 1..={MAX_PLAUSIBLE_SIDE})",
+            w.m, w.n, w.k
+        ));
+    }
+    let expected = format!("{}/{}", case.kernel.id, w.key());
+    if case.id != expected {
+        return Some(format!(
+            "id does not match kernel and shape (expected {expected})"
+        ));
+    }
+    if let Some((name, value)) = case.kernel.overrides.iter().find(|(_, v)| !plausible(**v)) {
+        return Some(format!(
+            "override {name} = {value} is not a whole number from 1 to {MAX_OVERRIDE}"
+        ));
+    }
+    let spec = ALL_KERNELS.iter().find(|k| k.id == case.kernel.id)?;
+    let config = KernelConfig {
+        spec,
+        overrides: case.kernel.overrides.clone(),
+    };
+    let dispatch = config.dispatch(w);
+    (dispatch != case.kernel.dispatch).then(|| {
+        format!(
+            "dispatch {:?} does not cover the shape ({dispatch:?} expected)",
+            case.kernel.dispatch
+        )
+    })
+}
+
+/// Tile and workgroup overrides larger than this are corrupt, not configurations.
+const MAX_OVERRIDE: f64 = 65536.0;
+
+/// Whether an override value can size a workgroup or a tile: a zero would divide by zero when
+/// the dispatch is recomputed.
+fn plausible(value: f64) -> bool {
+    value.fract() == 0.0 && (1.0..=MAX_OVERRIDE).contains(&value)
+}
+
+fn check_status(case: &Case) -> Option<String> {
+    let has_reason = case.reason.as_deref().is_some_and(|r| !r.trim().is_empty());
+    match case.status {
+        CaseStatus::Passed if case.timing.is_none() => Some("passed but has no timing".to_string()),
+        CaseStatus::Passed if case.verification.is_none() => {
+            Some("passed but its output was never verified".to_string())
+        }
+        CaseStatus::Passed => None,
+        _ if !has_reason => Some(format!("{:?} without a reason", case.status)),
+        CaseStatus::Skipped | CaseStatus::Unsupported if case.timing.is_some() => {
+            Some(format!("{:?} but carries timings", case.status))
+        }
+        _ => None,
+    }
+}
+
+fn check_verification(case: &Case) -> Option<String> {
+    let v = case.verification.as_ref()?;
+    let w = &case.workload;
+    if !(v.rel_error.is_finite() && v.rel_error >= 0.0) && case.status == CaseStatus::Passed {
+        return Some(format!("passed with relative error {}", v.rel_error));
+    }
+    if v.tolerance != w.dtype.tolerance() {
+        return Some(format!(
+            "tolerance {:e} is not the {} tolerance {:e}",
+            v.tolerance,
+            w.dtype,
+            w.dtype.tolerance()
+        ));
+    }
+    if case.status == CaseStatus::Passed && v.rel_error > v.tolerance {
+        return Some(format!(
+            "passed with relative error {:e} above the tolerance {:e}",
+            v.rel_error, v.tolerance
+        ));
+    }
+    // Ceiling kernels verify a checksum, so only a matmul's element count follows from its shape.
+    let outputs = w.m.checked_mul(w.n);
+    let count_wrong = w.op == Op::Matmul && outputs != Some(v.total_elements);
+    if count_wrong || v.checked_elements > v.total_elements {
+        return Some(format!(
+            "checked {} of {} output elements, but the shape has {}",
+            v.checked_elements,
+            v.total_elements,
+            outputs.map_or_else(|| "too many".to_string(), |n| n.to_string())
+        ));
+    }
+    None
+}
+
+type Problem = (Check, String);
+
+fn check_timing(
+    case: &Case,
+    timing: &Timing,
+    file: &ResultFile,
+    peaks: &dyn PeakLookup,
+) -> Vec<Problem> {
+    if let Some(problem) = check_samples(timing, file.run.samples) {
+        return vec![(Check::Samples, problem)];
+    }
+    let mut out = Vec::new();
+    out.extend(rederive(&case.workload, timing).map(|m| (Check::Statistics, m)));
+    out.extend(check_clocks(timing, &file.machine.adapter).map(|m| (Check::Clocks, m)));
+    let peak = peaks.peak(&file.machine.adapter, timing.unit, case.workload.dtype);
+    out.extend(check_peak(timing, peak).map(|m| (Check::Peak, m)));
+    out
+}
+
+fn check_samples(timing: &Timing, planned: usize) -> Option<String> {
+    let host = &timing.host_s;
+    if host.len() > MAX_SAMPLES {
+        return Some(format!(
+            "{} samples; more than {MAX_SAMPLES} is not a real run",
+            host.len()
+        ));
+    }
+    if host.len() != planned {
+        return Some(format!(
+            "{} host samples but the run took {planned} per case",
+            host.len()
+        ));
+    }
+    if let Some(gpu) = &timing.gpu_s {
+        if gpu.len() != host.len() {
+            return Some(format!(
+                "{} GPU samples but {} host samples",
+                gpu.len(),
+                host.len()
+            ));
+        }
+    }
+    if timing.dispatches_per_sample == 0 {
+        return Some("zero dispatches per sample".to_string());
+    }
+    bad_sample("host_s", host).or_else(|| bad_sample("gpu_s", timing.gpu_s.as_deref()?))
+}
+
+fn bad_sample(name: &str, values: &[f64]) -> Option<String> {
+    let (index, value) = values
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(v.is_finite() && **v > 0.0))?;
+    Some(format!(
+        "{name}[{index}] is {value}; a duration must be finite and positive"
+    ))
+}
+
+/// Recomputes the statistics and names the first stored figure that differs.
+fn rederive(workload: &Workload, stored: &Timing) -> Option<String> {
+    let raw = RawTiming {
+        host_s: stored.host_s.clone(),
+        gpu_s: stored.gpu_s.clone(),
+        dispatches_per_sample: stored.dispatches_per_sample,
+        warmup_dispatches: stored.warmup_dispatches,
+    };
+    let fresh = match derive_timing(workload, raw) {
+        Ok(t) => t,
+        Err(e) => return Some(format!("samples cannot be summarised: {e}")),
+    };
+    if fresh.unit != stored.unit {
+        return Some(format!(
+            "unit {} does not fit a {} workload ({} expected)",
+            stored.unit.label(),
+            workload.op,
+            fresh.unit.label()
+        ));
+    }
+    if fresh.headline != stored.headline {
+        return Some(format!(
+            "headline {:?} but the samples make it {:?}",
+            stored.headline, fresh.headline
+        ));
+    }
+    let pairs = [
+        (
+            "throughput",
+            Some(&stored.throughput),
+            Some(&fresh.throughput),
+        ),
+        ("host", Some(&stored.host), Some(&fresh.host)),
+        ("gpu", stored.gpu.as_ref(), fresh.gpu.as_ref()),
+    ];
+    for (name, s, f) in pairs {
+        if let Some(m) = summary_mismatch(name, s, f) {
+            return Some(m);
+        }
+    }
+    disagreement_mismatch(stored, &fresh)
+}
+
+fn summary_mismatch(
+    name: &str,
+    stored: Option<&Summary>,
+    fresh: Option<&Summary>,
+) -> Option<String> {
+    let (s, f) = match (stored, fresh) {
+        (None, None) => return None,
+        (Some(s), Some(f)) => (s, f),
+        (s, _) => {
+            let has = if s.is_some() { "has" } else { "lacks" };
+            return Some(format!(
+                "{name} summary: the file {has} one, the samples disagree"
+            ));
+        }
+    };
+    if s.n != f.n {
+        return Some(format!("{name}.n is {} but there are {} samples", s.n, f.n));
+    }
+    let fields = [
+        ("median", s.median, f.median),
+        ("min", s.min, f.min),
+        ("max", s.max, f.max),
+        ("mad", s.mad, f.mad),
+        ("ci_low", s.ci_low, f.ci_low),
+        ("ci_high", s.ci_high, f.ci_high),
+    ];
+    let (field, stored, derived) = fields.into_iter().find(|(_, a, b)| !close(*a, *b))?;
+    Some(format!(
+        "stored {name}.{field} {stored} but the samples and shape give {derived}"
+    ))
+}
+
+fn disagreement_mismatch(stored: &Timing, fresh: &Timing) -> Option<String> {
+    let same = match (stored.clock_disagreement, fresh.clock_disagreement) {
+        (None, None) => true,
+        (Some(a), Some(b)) => close(a, b),
+        _ => false,
+    };
+    if !same || stored.clocks_disagree != fresh.clocks_disagree {
+        return Some(format!(
+            "stored clock disagreement {:?}/{} but the samples give {:?}/{}",
+            stored.clock_disagreement,
+            stored.clocks_disagree,
+            fresh.clock_disagreement,
+            fresh.clocks_disagree
+        ));
+    }
+    None
+}
+
+/// Equal up to rounding in the last bits (JSON round-trips are exact; this allows for other
+/// writers).
+fn close(a: f64, b: f64) -> bool {
+    a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
+}
+
+fn check_clocks(timing: &Timing, adapter: &AdapterRecord) -> Option<String> {
+    let gpu = timing.gpu.as_ref()?;
+    if !adapter.has_feature("timestamp_query") {
+        return Some("GPU timestamps from an adapter without timestamp_query".to_string());
+    }
+    (gpu.median > timing.host.median * (1.0 + GPU_OVER_HOST_SLACK)).then(|| {
+        format!(
+            "GPU median {:e} s exceeds the host median {:e} s it was waited for",
+            gpu.median, timing.host.median
+        )
+    })
+}
+
+fn check_peak(timing: &Timing, peak: Option<f64>) -> Option<String> {
+    let peak = peak?;
+    let best = timing.throughput.max;
+    (best > peak).then(|| {
+        format!(
+            "throughput {best:.1} {} exceeds the published peak {peak:.1}",
+            timing.unit.label()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests;

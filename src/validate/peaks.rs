@@ -1,0 +1,90 @@
+//! The published catalog as a [`PeakLookup`]: the adapter is matched to a catalog entry with the
+//! same rules `compare` uses, and the check takes the largest dense figure the dtype could reach
+//! on that device, so only a throughput no datasheet allows is flagged.
+
+use super::PeakLookup;
+use crate::catalog::{identify, Catalog, CatalogEntry, MatchRules, Precision};
+use crate::error::Result;
+use crate::results::{AdapterRecord, RateUnit};
+use crate::workload::Dtype;
+
+/// Peaks from the embedded datasheet catalog.
+pub struct CatalogPeaks {
+    catalog: Catalog,
+    rules: MatchRules,
+}
+
+impl CatalogPeaks {
+    /// The catalog and matching rules embedded in the binary.
+    pub fn builtin() -> Result<Self> {
+        Ok(CatalogPeaks {
+            catalog: Catalog::builtin()?,
+            rules: MatchRules::builtin()?,
+        })
+    }
+
+    fn entry(&self, adapter: &AdapterRecord) -> Option<&CatalogEntry> {
+        let identity = identify(adapter, &self.rules, &self.catalog);
+        identity
+            .matched
+            .then(|| self.catalog.get(&identity.id))
+            .flatten()
+    }
+}
+
+/// The precisions whose figures bound a dtype: f32 may run on vector units or, through
+/// cooperative matrices, as TF32; f16 on vector units or matrix units.
+fn precisions(dtype: Dtype) -> &'static [Precision] {
+    match dtype {
+        Dtype::F32 => &[Precision::Fp32, Precision::Tf32],
+        Dtype::F16 => &[Precision::Fp32, Precision::Bf16Fp16Tensor],
+    }
+}
+
+/// The largest figure in GFLOP/s (or GB/s) `entry` publishes for `unit` and `dtype`.
+pub fn entry_peak(entry: &CatalogEntry, unit: RateUnit, dtype: Dtype) -> Option<f64> {
+    match unit {
+        RateUnit::Gbps => entry.bandwidth_tbs.map(|tbs| tbs * 1000.0),
+        RateUnit::Gflops => precisions(dtype)
+            .iter()
+            .filter_map(|p| entry.dense(*p))
+            .reduce(f64::max)
+            .map(|tflops| tflops * 1000.0),
+    }
+}
+
+impl PeakLookup for CatalogPeaks {
+    fn peak(&self, adapter: &AdapterRecord, unit: RateUnit, dtype: Dtype) -> Option<f64> {
+        entry_peak(self.entry(adapter)?, unit, dtype)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake::fake_adapter;
+
+    fn h100() -> AdapterRecord {
+        let mut a = fake_adapter("NVIDIA H100 80GB HBM3");
+        a.vendor_id = 0x10de;
+        a
+    }
+
+    #[test]
+    fn a_matched_adapter_gets_its_largest_dense_figure() {
+        let peaks = CatalogPeaks::builtin().unwrap();
+        let f32_peak = peaks.peak(&h100(), RateUnit::Gflops, Dtype::F32).unwrap();
+        assert!((f32_peak - 494_700.0).abs() < 1.0, "{f32_peak}"); // TF32 494.7 TFLOP/s
+        let f16_peak = peaks.peak(&h100(), RateUnit::Gflops, Dtype::F16).unwrap();
+        assert!((f16_peak - 989_400.0).abs() < 1.0, "{f16_peak}");
+        let bw = peaks.peak(&h100(), RateUnit::Gbps, Dtype::F32).unwrap();
+        assert!((bw - 3350.0).abs() < 1.0, "{bw}");
+    }
+
+    #[test]
+    fn unknown_adapters_have_no_peak() {
+        let peaks = CatalogPeaks::builtin().unwrap();
+        let lavapipe = fake_adapter("llvmpipe (LLVM 15.0.6, 256 bits)");
+        assert_eq!(peaks.peak(&lavapipe, RateUnit::Gflops, Dtype::F32), None);
+    }
+}
