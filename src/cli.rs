@@ -86,6 +86,9 @@ pub struct RunArgs {
     /// Seconds to wait for the GPU before a case is declared hung.
     #[arg(long, default_value_t = 120.0)]
     pub gpu_timeout: f64,
+    /// Search the matmul kernel configurations again instead of reusing the tuning cache.
+    #[arg(long)]
+    pub retune: bool,
     /// Summary table format.
     #[arg(long, default_value = "text")]
     pub format: Format,

@@ -18,6 +18,7 @@ pub mod render;
 pub mod results;
 pub mod stats;
 pub mod table;
+pub mod tune;
 pub mod units;
 pub mod workload;
 

@@ -3,6 +3,7 @@
 
 mod devices;
 mod run;
+mod tuning;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;

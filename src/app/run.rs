@@ -1,11 +1,12 @@
 //! `fleetbench run`: validate flags into a [`RunConfig`], open the adapter, run the plan, print
 //! the summary. Everything a user can get wrong is caught here, before the GPU is touched.
 
+use super::tuning::{self, TuneOptions, Tuned};
 use crate::cli::RunArgs;
 use anyhow::{bail, Context};
 use fleetbench::bench::{self, Backend, CaseSpec, SuiteEnd, TimingConfig};
 use fleetbench::gpu::{self, AdapterSelector};
-use fleetbench::kernels::{default_matmul_configs, KernelConfig};
+use fleetbench::kernels::{ceiling_cases, default_matmul_configs, KernelConfig, MATMUL_COOP_F16};
 use fleetbench::results::{self, CaseStatus, ResultFile, RunInfo, SCHEMA_VERSION};
 use fleetbench::table::Format;
 use fleetbench::workload::{Dtype, Workload};
@@ -31,6 +32,10 @@ struct RunConfig {
     backend: Option<String>,
     plan_shapes: Vec<Workload>,
     kernels: Vec<KernelConfig>,
+    ceilings: Vec<(Workload, KernelConfig)>,
+    tune: bool,
+    retune: bool,
+    quick: bool,
     timing: TimingConfig,
     seed: u64,
     output: Option<PathBuf>,
@@ -45,7 +50,18 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     let command: Vec<String> = std::env::args().collect();
     let config = validate(args)?;
     let mut backend = open_backend(&config)?;
-    let plan = plan(&config);
+    let tuned = if config.tune {
+        let opts = TuneOptions {
+            size: if config.quick { 512 } else { 1024 },
+            retune: config.retune,
+            seed: config.seed,
+            quiet: config.quiet,
+        };
+        tuning::tune_all(backend.as_mut(), &config.timing, &opts)?
+    } else {
+        Vec::new()
+    };
+    let plan = plan(&config, &tuned);
     let path = output_path(&config, backend.adapter())?;
     let mut file = new_file(&config, backend.adapter().clone(), command);
     let interrupted = install_interrupt_handler()?;
@@ -61,6 +77,11 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     )
     .with_context(|| format!("writing {}", path.display()))?;
     progress.finish();
+    if !tuned.is_empty() {
+        tuning::attach_records(&mut file, &tuned);
+        results::save_atomic(&path, &file)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     print!("{}", render::run_summary(&file).render(config.format));
     eprintln!("wrote {} ({} cases)", path.display(), file.cases.len());
     finish(end, &file)
@@ -117,6 +138,10 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
         backend: args.backend.clone(),
         plan_shapes,
         kernels: select_kernels(&args.kernels)?,
+        ceilings: select_ceilings(&args.kernels, args.quick),
+        tune: args.kernels.is_empty() || args.kernels.iter().any(|k| k.trim() == "tuned"),
+        retune: args.retune,
+        quick: args.quick,
         timing: TimingConfig {
             warmup: Duration::from_secs_f64(warmup),
             samples: args.samples,
@@ -207,24 +232,63 @@ fn parse_bytes(text: &str) -> anyhow::Result<u64> {
         .ok_or_else(|| anyhow::anyhow!("--max-memory '{text}': must be positive and below 16 EiB"))
 }
 
+/// Matmul kernels runnable by id: the defaults plus every other matmul kernel's default
+/// configuration.
+fn known_matmul_configs() -> Vec<KernelConfig> {
+    let mut all = default_matmul_configs();
+    all.push(KernelConfig::new(
+        &fleetbench::kernels::MATMUL_TEX,
+        &[("WG_X", 8), ("WG_Y", 8), ("RA", 4), ("CB", 4)],
+    ));
+    all.push(KernelConfig::new(
+        &fleetbench::kernels::MATMUL_F16,
+        &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 4)],
+    ));
+    all.push(KernelConfig::new(&MATMUL_COOP_F16, &[("WG_X", 32)]));
+    all
+}
+
+/// Ids `--kernels` accepts besides the matmul kernels: the ceilings and `tuned`.
+fn is_special_kernel(id: &str) -> bool {
+    id == "tuned" || ceiling_cases(true).iter().any(|(_, k)| k.spec.id == id)
+}
+
 fn select_kernels(ids: &[String]) -> anyhow::Result<Vec<KernelConfig>> {
-    let all = default_matmul_configs();
+    let all = known_matmul_configs();
     if ids.is_empty() {
-        return Ok(all);
+        let mut defaults = default_matmul_configs();
+        defaults.push(KernelConfig::new(&MATMUL_COOP_F16, &[("WG_X", 32)]));
+        return Ok(defaults);
     }
-    ids.iter()
-        .map(|id| {
-            all.iter()
-                .find(|k| k.spec.id == id.trim())
-                .cloned()
-                .ok_or_else(|| {
-                    let known: Vec<&str> = all.iter().map(|k| k.spec.id).collect();
-                    anyhow::anyhow!(
-                        "--kernels: unknown kernel '{id}' (known: {})",
-                        known.join(", ")
-                    )
-                })
-        })
+    let mut chosen = Vec::new();
+    for id in ids {
+        let id = id.trim();
+        if is_special_kernel(id) {
+            continue;
+        }
+        let found = all
+            .iter()
+            .find(|k| k.spec.id == id)
+            .cloned()
+            .ok_or_else(|| {
+                let mut known: Vec<&str> = all.iter().map(|k| k.spec.id).collect();
+                known.extend(ceiling_cases(true).iter().map(|(_, k)| k.spec.id));
+                known.push("tuned");
+                anyhow::anyhow!(
+                    "--kernels: unknown kernel '{id}' (known: {})",
+                    known.join(", ")
+                )
+            })?;
+        chosen.push(found);
+    }
+    Ok(chosen)
+}
+
+/// The ceiling cases to run: all of them by default, else those named in `--kernels`.
+fn select_ceilings(ids: &[String], quick: bool) -> Vec<(Workload, KernelConfig)> {
+    ceiling_cases(quick)
+        .into_iter()
+        .filter(|(_, k)| ids.is_empty() || ids.iter().any(|id| id.trim() == k.spec.id))
         .collect()
 }
 
@@ -248,21 +312,37 @@ fn open_backend(config: &RunConfig) -> anyhow::Result<Box<dyn Backend>> {
     Ok(Box::new(gpu::WgpuBackend::new(ctx)))
 }
 
-fn plan(config: &RunConfig) -> Vec<CaseSpec> {
-    let mut plan = Vec::new();
-    for workload in &config.plan_shapes {
+fn plan(config: &RunConfig, tuned: &[Tuned]) -> Vec<CaseSpec> {
+    let mut pairs: Vec<(Workload, KernelConfig)> = config.ceilings.clone();
+    for shape in &config.plan_shapes {
         for kernel in &config.kernels {
-            let index = plan.len() as u64;
-            plan.push(CaseSpec {
-                workload: *workload,
-                kernel: kernel.clone(),
-                seed: config
-                    .seed
-                    .wrapping_add(index.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-            });
+            let workload = Workload {
+                dtype: kernel.spec.dtype,
+                ..*shape
+            };
+            pairs.push((workload, kernel.clone()));
+        }
+        for t in tuned {
+            let workload = Workload {
+                dtype: t.dtype,
+                ..*shape
+            };
+            if let Some(kernel) = tuning::config_for(t, &workload) {
+                pairs.push((workload, kernel));
+            }
         }
     }
-    plan
+    pairs
+        .into_iter()
+        .enumerate()
+        .map(|(index, (workload, kernel))| CaseSpec {
+            workload,
+            kernel,
+            seed: config
+                .seed
+                .wrapping_add((index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        })
+        .collect()
 }
 
 fn output_path(

@@ -3,12 +3,16 @@
 //!
 //! [`AdapterRecord`]: crate::results::AdapterRecord
 
+mod ceiling;
 mod context;
 mod matmul;
+mod texture;
 mod timestamps;
 
+pub use ceiling::peak_expected;
 pub use context::{list_adapters, no_adapter_message, open_device, AdapterSelector, GpuContext};
 pub use matmul::WgpuBackend;
+pub use texture::transpose;
 pub use timestamps::ticks_to_seconds;
 
 /// The wgpu version fleetbench is built against, for result files.
