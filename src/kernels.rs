@@ -138,8 +138,8 @@ pub static ALL_KERNELS: &[&KernelSpec] = &[
     &TRIAD,
 ];
 
-/// FMAs one invocation of a peak kernel does per loop iteration (8 chains × vec4).
-pub const PEAK_FMAS_PER_ITER: u64 = 32;
+/// FMAs one invocation of a peak kernel does per loop iteration (8 steps × 4 chains × vec4).
+pub const PEAK_FMAS_PER_ITER: u64 = 128;
 
 impl KernelSpec {
     /// Why the adapter cannot run this kernel, if it lacks a feature it needs.
@@ -327,15 +327,15 @@ impl KernelConfig {
     }
 }
 
-/// Peak kernels run `k / 32` iterations of 8 vec4 chains; f16 chains stay exact only up to 1024
-/// iterations, f32 chains far beyond any useful count.
+/// Peak kernels run `k / 128` iterations of 8 steps on 4 vec4 chains; f16 chains stay exact
+/// only up to 1024 steps, f32 chains far beyond any useful count.
 fn peak_shape_problem(id: &str, w: &Workload) -> Option<String> {
     if !w.k.is_multiple_of(PEAK_FMAS_PER_ITER) {
         return Some(format!(
-            "{id} needs FMAs per invocation to be a multiple of 32"
+            "{id} needs FMAs per invocation to be a multiple of {PEAK_FMAS_PER_ITER}"
         ));
     }
-    let max_iters: u64 = if w.dtype == Dtype::F16 { 1024 } else { 1 << 22 };
+    let max_iters: u64 = if w.dtype == Dtype::F16 { 128 } else { 1 << 19 };
     if w.k / PEAK_FMAS_PER_ITER > max_iters {
         return Some(format!(
             "{id} stays exact only up to {} FMAs per invocation",
@@ -503,9 +503,9 @@ pub fn default_matmul_configs() -> Vec<KernelConfig> {
 /// 64 MiB (quick) or 128 MiB each, several times any CPU or GPU last-level cache.
 pub fn ceiling_cases(quick: bool) -> Vec<(Workload, KernelConfig)> {
     let (invocations, elements) = if quick {
-        (16_384, 16 << 20)
+        (32_768, 16 << 20)
     } else {
-        (65_536, 32 << 20)
+        (131_072, 32 << 20)
     };
     let peak = |dtype, iters: u64| Workload {
         op: Op::PeakFma,
@@ -523,11 +523,11 @@ pub fn ceiling_cases(quick: bool) -> Vec<(Workload, KernelConfig)> {
     };
     vec![
         (
-            peak(Dtype::F32, 2048),
+            peak(Dtype::F32, 256),
             KernelConfig::new(&PEAK_FMA_F32, &[("WG_X", 64)]),
         ),
         (
-            peak(Dtype::F16, 1024),
+            peak(Dtype::F16, 128),
             KernelConfig::new(&PEAK_FMA_F16, &[("WG_X", 64)]),
         ),
         (stream(Op::Copy), KernelConfig::new(&COPY, &[("WG_X", 256)])),

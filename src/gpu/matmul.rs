@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 /// Runs cases on a real adapter through wgpu.
 pub struct WgpuBackend {
     pub(crate) ctx: GpuContext,
-    timer: Option<PassTimer>,
+    pub(crate) timer: Option<PassTimer>,
 }
 
 impl WgpuBackend {
@@ -266,7 +266,7 @@ impl WgpuBackend {
 
     /// Submits `count` dispatches in one pass and waits; returns host seconds for the whole
     /// submission. With `timed`, the pass carries timestamps and they are resolved.
-    fn submit_batch(
+    pub(crate) fn submit_batch(
         &self,
         p: &Prepared,
         count: u32,
@@ -314,7 +314,7 @@ impl WgpuBackend {
         Ok(())
     }
 
-    fn read_output(&self, p: &Prepared) -> Result<Vec<u8>> {
+    pub(crate) fn read_output(&self, p: &Prepared) -> Result<Vec<u8>> {
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(&p.output, 0, &p.readback, 0, p.out_bytes);
         self.ctx.queue.submit([encoder.finish()]);

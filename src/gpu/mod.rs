@@ -3,12 +3,14 @@
 //!
 //! [`AdapterRecord`]: crate::results::AdapterRecord
 
+mod bench_api;
 mod ceiling;
 mod context;
 mod matmul;
 mod texture;
 mod timestamps;
 
+pub use bench_api::PreparedCase;
 pub use ceiling::peak_expected;
 pub use context::{list_adapters, no_adapter_message, open_device, AdapterSelector, GpuContext};
 pub use matmul::WgpuBackend;
