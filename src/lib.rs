@@ -16,6 +16,7 @@ pub mod machine;
 pub mod progress;
 pub mod render;
 pub mod results;
+pub mod roofline;
 pub mod stats;
 pub mod table;
 pub mod tune;

@@ -23,6 +23,20 @@ const MAX_SIDE: u64 = 1 << 17;
 
 /// Square sides of the quick suite, plus one non-square shape.
 const QUICK_SIZES: &[&str] = &["128", "256", "512", "320x192x256"];
+/// The shape sweep: squares up to the largest binding any adapter allows, and the projections of
+/// a 7B-class transformer layer (hidden 4096, MLP 11008).
+const SWEEP_SIZES: &[&str] = &[
+    "256",
+    "512",
+    "1024",
+    "2048",
+    "4096",
+    "8192",
+    "16384",
+    "4096x4096x4096",
+    "4096x11008x4096",
+    "4096x4096x11008",
+];
 /// The default suite.
 const DEFAULT_SIZES: &[&str] = &["256", "512", "1024", "2048", "768x1536x512"];
 
@@ -83,6 +97,14 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     print!("{}", render::run_summary(&file).render(config.format));
+    for dtype in [Dtype::F32, Dtype::F16] {
+        if let Some(s) = fleetbench::roofline::sweep_summary(&file, "matmul_tuned/", dtype) {
+            eprintln!(
+                "tuned {dtype} matmul over {} shapes: best {:.2} GFLOP/s ({}), geometric mean {:.2}",
+                s.count, s.best, s.best_case, s.geomean
+            );
+        }
+    }
     eprintln!("wrote {} ({} cases)", path.display(), file.cases.len());
     finish(end, &file)
 }
@@ -122,7 +144,9 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
         );
     }
     let max_memory = args.max_memory.as_deref().map(parse_bytes).transpose()?;
-    let sizes: Vec<String> = if !args.sizes.is_empty() {
+    let sizes: Vec<String> = if args.sweep {
+        SWEEP_SIZES.iter().map(|s| s.to_string()).collect()
+    } else if !args.sizes.is_empty() {
         args.sizes.clone()
     } else if args.quick {
         QUICK_SIZES.iter().map(|s| s.to_string()).collect()
@@ -137,7 +161,11 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
         selector: selector(&args)?,
         backend: args.backend.clone(),
         plan_shapes,
-        kernels: select_kernels(&args.kernels)?,
+        kernels: if args.sweep {
+            Vec::new()
+        } else {
+            select_kernels(&args.kernels)?
+        },
         ceilings: select_ceilings(&args.kernels, args.quick),
         tune: args.kernels.is_empty() || args.kernels.iter().any(|k| k.trim() == "tuned"),
         retune: args.retune,
