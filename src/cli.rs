@@ -91,6 +91,9 @@ pub struct RunArgs {
     /// Prints the best and the geometric mean.
     #[arg(long, conflicts_with_all = ["sizes", "quick"])]
     pub sweep: bool,
+    /// Square side of the autotuning workload (default 512 with --quick, else 1024).
+    #[arg(long, hide = true, value_name = "N")]
+    pub tune_size: Option<u64>,
     /// Search the matmul kernel configurations again instead of reusing the tuning cache.
     #[arg(long)]
     pub retune: bool,

@@ -27,6 +27,8 @@ fn every_kernel_family_verifies_or_says_why_not() {
             "0",
             "--quiet",
             "--quick",
+            "--tune-size",
+            "64",
             "-o",
         ])
         .arg(&path)
@@ -91,6 +93,8 @@ fn every_kernel_family_verifies_or_says_why_not() {
             "0",
             "--quiet",
             "--quick",
+            "--tune-size",
+            "64",
             "-o",
         ])
         .arg(&again)

@@ -48,8 +48,8 @@ struct RunConfig {
     kernels: Vec<KernelConfig>,
     ceilings: Vec<(Workload, KernelConfig)>,
     tune: bool,
+    tune_size: u64,
     retune: bool,
-    quick: bool,
     timing: TimingConfig,
     seed: u64,
     output: Option<PathBuf>,
@@ -66,7 +66,7 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut backend = open_backend(&config)?;
     let tuned = if config.tune {
         let opts = TuneOptions {
-            size: if config.quick { 512 } else { 1024 },
+            size: config.tune_size,
             retune: config.retune,
             seed: config.seed,
             quiet: config.quiet,
@@ -168,8 +168,15 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
         },
         ceilings: select_ceilings(&args.kernels, args.quick),
         tune: args.kernels.is_empty() || args.kernels.iter().any(|k| k.trim() == "tuned"),
+        tune_size: match args.tune_size {
+            Some(n) if (16..=MAX_SIDE).contains(&n) && n.is_multiple_of(16) => n,
+            Some(n) => {
+                bail!("--tune-size {n}: expected a multiple of 16 between 16 and {MAX_SIDE}")
+            }
+            None if args.quick => 512,
+            None => 1024,
+        },
         retune: args.retune,
-        quick: args.quick,
         timing: TimingConfig {
             warmup: Duration::from_secs_f64(warmup),
             samples: args.samples,
