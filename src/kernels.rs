@@ -138,8 +138,8 @@ pub static ALL_KERNELS: &[&KernelSpec] = &[
     &TRIAD,
 ];
 
-/// FMAs one invocation of a peak kernel does per loop iteration (8 steps × 4 chains × vec4).
-pub const PEAK_FMAS_PER_ITER: u64 = 128;
+/// FMAs one invocation of a peak kernel does per loop iteration (8 steps × 3 chains × vec4).
+pub const PEAK_FMAS_PER_ITER: u64 = 96;
 
 impl KernelSpec {
     /// Why the adapter cannot run this kernel, if it lacks a feature it needs.
@@ -327,7 +327,7 @@ impl KernelConfig {
     }
 }
 
-/// Peak kernels run `k / 128` iterations of 8 steps on 4 vec4 chains; f16 chains stay exact
+/// Peak kernels run `k / 128` iterations of 8 steps on 3 vec4 chains; f16 chains stay exact
 /// only up to 1024 steps, f32 chains far beyond any useful count.
 fn peak_shape_problem(id: &str, w: &Workload) -> Option<String> {
     if !w.k.is_multiple_of(PEAK_FMAS_PER_ITER) {
