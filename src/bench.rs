@@ -22,9 +22,14 @@ pub struct CaseSpec {
 }
 
 impl CaseSpec {
-    /// `<kernel id>/<workload key>`.
+    /// `<kernel id>/<workload key>`; `matmul_tuned/<workload key>` for the autotuner's choice.
     pub fn id(&self) -> String {
-        format!("{}/{}", self.kernel.spec.id, self.workload.key())
+        let kernel = if self.kernel.tuned {
+            "matmul_tuned"
+        } else {
+            self.kernel.spec.id
+        };
+        format!("{kernel}/{}", self.workload.key())
     }
 
     /// A case that did not run, with its reason.
@@ -38,6 +43,7 @@ impl CaseSpec {
             seed: self.seed,
             verification: None,
             timing: None,
+            tuning: None,
         }
     }
 }

@@ -197,6 +197,17 @@ pub struct RunArgs {
     /// Seconds to wait for the GPU before a case is declared hung.
     #[arg(long, default_value_t = 120.0)]
     pub gpu_timeout: f64,
+    /// Shape sweep: square sizes up to 16384 and transformer shapes (4096x4096x11008, …), with
+    /// the autotuned kernels only; sizes beyond the adapter's limits are recorded as skipped.
+    /// Prints the best and the geometric mean.
+    #[arg(long, conflicts_with_all = ["sizes", "quick"])]
+    pub sweep: bool,
+    /// Square side of the autotuning workload (default 512 with --quick, else 1024).
+    #[arg(long, hide = true, value_name = "N")]
+    pub tune_size: Option<u64>,
+    /// Search the matmul kernel configurations again instead of reusing the tuning cache.
+    #[arg(long)]
+    pub retune: bool,
     /// Summary table format.
     #[arg(long, default_value = "text")]
     pub format: Format,

@@ -14,8 +14,11 @@ pub fn run_summary(file: &ResultFile) -> Table {
         "unit",
         "rel. error",
         "note",
+        "of ALU peak",
     ]);
     for case in &file.cases {
+        let of_peak = crate::roofline::efficiency(file, case)
+            .map_or("-".to_string(), |e| format!("{:.0}%", e * 100.0));
         let error = case
             .verification
             .as_ref()
@@ -53,6 +56,7 @@ pub fn run_summary(file: &ResultFile) -> Table {
             unit,
             error,
             note,
+            of_peak,
         ]);
     }
     t

@@ -29,6 +29,8 @@ fn quick_run_writes_a_verified_result_file() {
         .args([
             "run",
             "--quick",
+            "--kernels",
+            "matmul_naive,matmul_blocked",
             "--sizes",
             "64,48x80x32",
             "--samples",

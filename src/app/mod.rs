@@ -11,6 +11,7 @@ mod project;
 mod report;
 mod run;
 mod validate;
+mod tuning;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;

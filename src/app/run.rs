@@ -1,11 +1,12 @@
 //! `fleetbench run`: validate flags into a [`RunConfig`], open the adapter, run the plan, print
 //! the summary. Everything a user can get wrong is caught here, before the GPU is touched.
 
+use super::tuning::{self, TuneOptions, Tuned};
 use crate::cli::RunArgs;
 use anyhow::{bail, Context};
 use fleetbench::bench::{self, Backend, CaseSpec, SuiteEnd, TimingConfig};
 use fleetbench::gpu::{self, AdapterSelector};
-use fleetbench::kernels::{default_matmul_configs, KernelConfig};
+use fleetbench::kernels::{ceiling_cases, default_matmul_configs, KernelConfig, MATMUL_COOP_F16};
 use fleetbench::results::{self, CaseStatus, ResultFile, RunInfo, SCHEMA_VERSION};
 use fleetbench::table::Format;
 use fleetbench::workload::{Dtype, Workload};
@@ -22,6 +23,20 @@ const MAX_SIDE: u64 = 1 << 17;
 
 /// Square sides of the quick suite, plus one non-square shape.
 const QUICK_SIZES: &[&str] = &["128", "256", "512", "320x192x256"];
+/// The shape sweep: squares up to the largest binding any adapter allows, and the projections of
+/// a 7B-class transformer layer (hidden 4096, MLP 11008).
+const SWEEP_SIZES: &[&str] = &[
+    "256",
+    "512",
+    "1024",
+    "2048",
+    "4096",
+    "8192",
+    "16384",
+    "4096x4096x4096",
+    "4096x11008x4096",
+    "4096x4096x11008",
+];
 /// The default suite.
 const DEFAULT_SIZES: &[&str] = &["256", "512", "1024", "2048", "768x1536x512"];
 
@@ -31,6 +46,10 @@ struct RunConfig {
     backend: Option<String>,
     plan_shapes: Vec<Workload>,
     kernels: Vec<KernelConfig>,
+    ceilings: Vec<(Workload, KernelConfig)>,
+    tune: bool,
+    tune_size: u64,
+    retune: bool,
     timing: TimingConfig,
     seed: u64,
     output: Option<PathBuf>,
@@ -48,9 +67,21 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     let command: Vec<String> = std::env::args().collect();
     let config = validate(args)?;
     let mut backend = open_backend(&config)?;
-    let plan = plan(&config);
+    // The output is checked before tuning, which can take a while: a bad path fails at once.
     let mut file = new_file(&config, backend.adapter().clone(), command);
     let path = output_path(&config, &file)?;
+    let tuned = if config.tune {
+        let opts = TuneOptions {
+            size: config.tune_size,
+            retune: config.retune,
+            seed: config.seed,
+            quiet: config.quiet,
+        };
+        tuning::tune_all(backend.as_mut(), &config.timing, &opts)?
+    } else {
+        Vec::new()
+    };
+    let plan = plan(&config, &tuned);
     let interrupted = install_interrupt_handler()?;
     let mut progress = ProgressObserver::new(config.quiet);
     let end = bench::run_suite(
@@ -64,7 +95,20 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     )
     .with_context(|| format!("writing {}", path.display()))?;
     progress.finish();
+    if !tuned.is_empty() {
+        tuning::attach_records(&mut file, &tuned);
+        results::save_atomic(&path, &file)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     print!("{}", render::run_summary(&file).render(config.format));
+    for dtype in [Dtype::F32, Dtype::F16] {
+        if let Some(s) = fleetbench::roofline::sweep_summary(&file, "matmul_tuned/", dtype) {
+            eprintln!(
+                "tuned {dtype} matmul over {} shapes: best {:.2} GFLOP/s ({}), geometric mean {:.2}",
+                s.count, s.best, s.best_case, s.geomean
+            );
+        }
+    }
     eprintln!("wrote {} ({} cases)", path.display(), file.cases.len());
     finish(end, &file)
 }
@@ -104,7 +148,9 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
         );
     }
     let max_memory = args.max_memory.as_deref().map(parse_bytes).transpose()?;
-    let sizes: Vec<String> = if !args.sizes.is_empty() {
+    let sizes: Vec<String> = if args.sweep {
+        SWEEP_SIZES.iter().map(|s| s.to_string()).collect()
+    } else if !args.sizes.is_empty() {
         args.sizes.clone()
     } else if args.quick {
         QUICK_SIZES.iter().map(|s| s.to_string()).collect()
@@ -119,7 +165,22 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
         selector: selector(&args)?,
         backend: args.backend.clone(),
         plan_shapes,
-        kernels: select_kernels(&args.kernels)?,
+        kernels: if args.sweep {
+            Vec::new()
+        } else {
+            select_kernels(&args.kernels)?
+        },
+        ceilings: select_ceilings(&args.kernels, args.quick),
+        tune: args.kernels.is_empty() || args.kernels.iter().any(|k| k.trim() == "tuned"),
+        tune_size: match args.tune_size {
+            Some(n) if (16..=MAX_SIDE).contains(&n) && n.is_multiple_of(16) => n,
+            Some(n) => {
+                bail!("--tune-size {n}: expected a multiple of 16 between 16 and {MAX_SIDE}")
+            }
+            None if args.quick => 512,
+            None => 1024,
+        },
+        retune: args.retune,
         timing: TimingConfig {
             warmup: Duration::from_secs_f64(warmup),
             samples: args.samples,
@@ -235,24 +296,63 @@ fn parse_bytes(text: &str) -> anyhow::Result<u64> {
         .ok_or_else(|| anyhow::anyhow!("--max-memory '{text}': must be positive and below 16 EiB"))
 }
 
+/// Matmul kernels runnable by id: the defaults plus every other matmul kernel's default
+/// configuration.
+fn known_matmul_configs() -> Vec<KernelConfig> {
+    let mut all = default_matmul_configs();
+    all.push(KernelConfig::new(
+        &fleetbench::kernels::MATMUL_TEX,
+        &[("WG_X", 8), ("WG_Y", 8), ("RA", 4), ("CB", 4)],
+    ));
+    all.push(KernelConfig::new(
+        &fleetbench::kernels::MATMUL_F16,
+        &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 4)],
+    ));
+    all.push(KernelConfig::new(&MATMUL_COOP_F16, &[("WG_X", 32)]));
+    all
+}
+
+/// Ids `--kernels` accepts besides the matmul kernels: the ceilings and `tuned`.
+fn is_special_kernel(id: &str) -> bool {
+    id == "tuned" || ceiling_cases(true).iter().any(|(_, k)| k.spec.id == id)
+}
+
 fn select_kernels(ids: &[String]) -> anyhow::Result<Vec<KernelConfig>> {
-    let all = default_matmul_configs();
+    let all = known_matmul_configs();
     if ids.is_empty() {
-        return Ok(all);
+        let mut defaults = default_matmul_configs();
+        defaults.push(KernelConfig::new(&MATMUL_COOP_F16, &[("WG_X", 32)]));
+        return Ok(defaults);
     }
-    ids.iter()
-        .map(|id| {
-            all.iter()
-                .find(|k| k.spec.id == id.trim())
-                .cloned()
-                .ok_or_else(|| {
-                    let known: Vec<&str> = all.iter().map(|k| k.spec.id).collect();
-                    anyhow::anyhow!(
-                        "--kernels: unknown kernel '{id}' (known: {})",
-                        known.join(", ")
-                    )
-                })
-        })
+    let mut chosen = Vec::new();
+    for id in ids {
+        let id = id.trim();
+        if is_special_kernel(id) {
+            continue;
+        }
+        let found = all
+            .iter()
+            .find(|k| k.spec.id == id)
+            .cloned()
+            .ok_or_else(|| {
+                let mut known: Vec<&str> = all.iter().map(|k| k.spec.id).collect();
+                known.extend(ceiling_cases(true).iter().map(|(_, k)| k.spec.id));
+                known.push("tuned");
+                anyhow::anyhow!(
+                    "--kernels: unknown kernel '{id}' (known: {})",
+                    known.join(", ")
+                )
+            })?;
+        chosen.push(found);
+    }
+    Ok(chosen)
+}
+
+/// The ceiling cases to run: all of them by default, else those named in `--kernels`.
+fn select_ceilings(ids: &[String], quick: bool) -> Vec<(Workload, KernelConfig)> {
+    ceiling_cases(quick)
+        .into_iter()
+        .filter(|(_, k)| ids.is_empty() || ids.iter().any(|id| id.trim() == k.spec.id))
         .collect()
 }
 
@@ -284,21 +384,37 @@ fn open_backend(config: &RunConfig) -> anyhow::Result<Box<dyn Backend>> {
     Ok(Box::new(gpu::WgpuBackend::new(ctx)))
 }
 
-fn plan(config: &RunConfig) -> Vec<CaseSpec> {
-    let mut plan = Vec::new();
-    for workload in &config.plan_shapes {
+fn plan(config: &RunConfig, tuned: &[Tuned]) -> Vec<CaseSpec> {
+    let mut pairs: Vec<(Workload, KernelConfig)> = config.ceilings.clone();
+    for shape in &config.plan_shapes {
         for kernel in &config.kernels {
-            let index = plan.len() as u64;
-            plan.push(CaseSpec {
-                workload: *workload,
-                kernel: kernel.clone(),
-                seed: config
-                    .seed
-                    .wrapping_add(index.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-            });
+            let workload = Workload {
+                dtype: kernel.spec.dtype,
+                ..*shape
+            };
+            pairs.push((workload, kernel.clone()));
+        }
+        for t in tuned {
+            let workload = Workload {
+                dtype: t.dtype,
+                ..*shape
+            };
+            if let Some(kernel) = tuning::config_for(t, &workload) {
+                pairs.push((workload, kernel));
+            }
         }
     }
-    plan
+    pairs
+        .into_iter()
+        .enumerate()
+        .map(|(index, (workload, kernel))| CaseSpec {
+            workload,
+            kernel,
+            seed: config
+                .seed
+                .wrapping_add((index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        })
+        .collect()
 }
 
 fn output_path(config: &RunConfig, file: &ResultFile) -> anyhow::Result<PathBuf> {

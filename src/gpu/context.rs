@@ -213,13 +213,16 @@ pub fn open_device(selector: &AdapterSelector, backend: Option<&str>) -> Result<
     super::faults::check_adapter()?;
     let (index, adapter) = select(enumerate(backend)?, selector)?;
     let mut record = record(index, &adapter);
-    let wanted =
-        wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SHADER_F16 | wgpu::Features::SUBGROUP;
+    let wanted = wgpu::Features::TIMESTAMP_QUERY
+        | wgpu::Features::SHADER_F16
+        | wgpu::Features::SUBGROUP
+        | wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX;
     let features = adapter.features() & wanted;
     let desc = wgpu::DeviceDescriptor {
         label: Some("fleetbench"),
         required_features: features,
         required_limits: adapter.limits(),
+        experimental_features: experimental_features(features),
         ..Default::default()
     };
     let (device, queue) = pollster::block_on(adapter.request_device(&desc))
@@ -250,6 +253,18 @@ pub fn open_device(selector: &AdapterSelector, backend: Option<&str>) -> Result<
         uncaptured,
         lost,
     })
+}
+
+/// The cooperative-matrix kernel needs wgpu's experimental-features token; it is granted only
+/// when the adapter has that feature, so no other device runs with experimental paths on.
+fn experimental_features(features: wgpu::Features) -> wgpu::ExperimentalFeatures {
+    if features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
+        // SAFETY: only the cooperative-matrix kernel uses an experimental feature, and its
+        // output is verified against a CPU reference like every other case.
+        unsafe { wgpu::ExperimentalFeatures::enabled() }
+    } else {
+        wgpu::ExperimentalFeatures::disabled()
+    }
 }
 
 /// Folds a multi-line driver or validation message into one line.

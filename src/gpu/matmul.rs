@@ -1,20 +1,23 @@
-//! The wgpu backend: runs a matmul case — buffers, pipeline, one verified dispatch, warm-up by
-//! time, then timed samples with pass timestamps and the host clock.
+//! The wgpu backend: runs a case — buffers, pipeline, one verified dispatch, warm-up by time,
+//! then timed samples with pass timestamps and the host clock. Matmul inputs on storage buffers
+//! are prepared here; texture-fed matmuls and ceiling kernels in their own modules.
 
 use super::context::{one_line, GpuContext};
 use super::faults::Injector;
 use super::timestamps::PassTimer;
 use crate::bench::{Backend, CaseSpec, TimingConfig};
 use crate::error::{Error, Result};
-use crate::kernels::{matmul_buffer_bytes, resource_problem};
+use crate::kernels::{matmul_buffer_bytes, resource_problem, round_to_f16};
 use crate::results::{derive_timing, AdapterRecord, Case, CaseStatus, RawTiming, Verification};
-use crate::workload::{matmul_inputs, matmul_reference, relative_frobenius_error, Workload};
+use crate::workload::{
+    matmul_inputs, matmul_reference, relative_frobenius_error, Dtype, Op, Workload,
+};
 use std::time::{Duration, Instant};
 
 /// Runs cases on a real adapter through wgpu.
 pub struct WgpuBackend {
-    ctx: GpuContext,
-    timer: Option<PassTimer>,
+    pub(crate) ctx: GpuContext,
+    pub(crate) timer: Option<PassTimer>,
     faults: Injector,
 }
 
@@ -53,6 +56,13 @@ impl Backend for WgpuBackend {
         if let Some(reason) = self.lost() {
             return spec.not_run(CaseStatus::Failed, reason, checks);
         }
+        if let Some(reason) = spec.kernel.spec.unsupported_reason(&self.ctx.record) {
+            return spec.not_run(
+                CaseStatus::Unsupported,
+                format!("unsupported: {reason}"),
+                checks,
+            );
+        }
         if let Some(reason) = spec.kernel.shape_problem(&spec.workload) {
             return spec.not_run(CaseStatus::Skipped, reason, checks);
         }
@@ -69,25 +79,25 @@ impl Backend for WgpuBackend {
     }
 }
 
-/// Buffers and pipeline of one prepared matmul.
-struct Prepared {
-    pipeline: wgpu::ComputePipeline,
-    bind_group: wgpu::BindGroup,
-    c: wgpu::Buffer,
-    readback: wgpu::Buffer,
-    c_bytes: u64,
-    dispatch: [u32; 3],
+/// Pipeline and bindings of one prepared case, and the output buffer its check reads.
+pub(crate) struct Prepared {
+    pub(crate) pipeline: wgpu::ComputePipeline,
+    pub(crate) bind_group: wgpu::BindGroup,
+    pub(crate) output: wgpu::Buffer,
+    pub(crate) readback: wgpu::Buffer,
+    pub(crate) out_bytes: u64,
+    pub(crate) dispatch: [u32; 3],
 }
+
+/// Checks the bytes of a prepared case's output against its reference.
+pub(crate) type Checker = Box<dyn FnOnce(&[u8]) -> Verification>;
 
 impl WgpuBackend {
     fn measure(&self, spec: &CaseSpec, timing: &TimingConfig) -> Result<Case> {
-        let w = spec.workload;
-        let (a, b) = matmul_inputs(w.m, w.n, w.k, spec.seed);
-        let prepared = self.prepare(spec, &a, &b, timing.bounds_checks)?;
+        let (prepared, check) = self.prepare_case(spec, timing.bounds_checks)?;
         let first = self.submit_batch(&prepared, 1, false, timing.gpu_timeout)?;
-        let got = self.read_output(&prepared)?;
-        let want = matmul_reference(&a, &b, w.m as usize, w.n as usize, w.k as usize);
-        let verification = verify(&got, &want, &w);
+        let bytes = self.read_output(&prepared)?;
+        let verification = check(&bytes);
         let mut case = spec.not_run(CaseStatus::Passed, String::new(), timing.bounds_checks);
         case.reason = None;
         if verification.rel_error.is_nan() || verification.rel_error > verification.tolerance {
@@ -102,65 +112,117 @@ impl WgpuBackend {
         case.verification = Some(verification);
         let (per_sample, warmup_dispatches) = self.warm_up(&prepared, first, timing)?;
         let raw = self.sample(&prepared, per_sample, warmup_dispatches, timing)?;
-        case.timing = Some(derive_timing(&w, raw)?);
+        case.timing = Some(derive_timing(&spec.workload, raw)?);
         Ok(case)
     }
 
-    fn prepare(&self, spec: &CaseSpec, a: &[f32], b: &[f32], checks: bool) -> Result<Prepared> {
+    /// Builds buffers and pipeline for any case, with validation and out-of-memory errors
+    /// captured as errors of this case.
+    pub(crate) fn prepare_case(
+        &self,
+        spec: &CaseSpec,
+        checks: bool,
+    ) -> Result<(Prepared, Checker)> {
         let device = &self.ctx.device;
-        let w = spec.workload;
         let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let [_, _, c_bytes] = matmul_buffer_bytes(&w);
-        let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
-        let a_buf = self.upload("A", bytemuck::cast_slice(a), storage);
-        let b_buf = self.upload("B", bytemuck::cast_slice(b), storage);
-        let c = self.buffer("C", c_bytes, storage | wgpu::BufferUsages::COPY_SRC);
-        let readback = self.buffer(
-            "C readback",
-            c_bytes,
-            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        );
-        let dims: [u32; 4] = [w.m as u32, w.n as u32, w.k as u32, 0];
-        let dims_buf = self.upload(
-            "dims",
-            bytemuck::cast_slice(&dims),
-            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        );
-        let pipeline = self.pipeline(spec, checks);
-        let layout = pipeline.get_bind_group_layout(0);
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("matmul"),
-            layout: &layout,
-            entries: &[
-                entry(0, &a_buf),
-                entry(1, &b_buf),
-                entry(2, &c),
-                entry(3, &dims_buf),
-            ],
-        });
-        if let Some(e) = pollster::block_on(validation.pop()) {
+        let prepared = match (spec.workload.op, spec.kernel.spec.family) {
+            (Op::Matmul, "storage_texture") => self.prepare_texture_matmul(spec, checks),
+            (Op::Matmul, _) => self.prepare_matmul(spec, checks),
+            _ => self.prepare_ceiling(spec, checks),
+        };
+        let validation = pollster::block_on(validation.pop());
+        let oom = pollster::block_on(scope.pop());
+        let prepared = prepared?;
+        if let Some(e) = validation {
             return Err(Error::Gpu(format!("validation error: {e}")));
         }
-        if let Some(e) = pollster::block_on(scope.pop()) {
+        if let Some(e) = oom {
             return Err(Error::Gpu(format!("out of memory: {e}")));
         }
         self.faults.out_of_memory()?;
-        // Poison C: 0xFF bytes are NaN as f32, so an output the kernel never wrote fails the check.
-        self.ctx
-            .queue
-            .write_buffer(&c, 0, &vec![0xFFu8; c_bytes as usize]);
+        Ok(prepared)
+    }
+
+    /// Matmul with both inputs in storage buffers (f32, or f16 rounded on the host).
+    fn prepare_matmul(&self, spec: &CaseSpec, checks: bool) -> Result<(Prepared, Checker)> {
+        let w = spec.workload;
+        let (mut a, mut b) = matmul_inputs(w.m, w.n, w.k, spec.seed);
+        let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        let (a_buf, b_buf) = if w.dtype == Dtype::F16 {
+            let (ha, hb) = (round_to_f16(&mut a), round_to_f16(&mut b));
+            (
+                self.upload("A", bytemuck::cast_slice(&ha), storage),
+                self.upload("B", bytemuck::cast_slice(&hb), storage),
+            )
+        } else {
+            (
+                self.upload("A", bytemuck::cast_slice(&a), storage),
+                self.upload("B", bytemuck::cast_slice(&b), storage),
+            )
+        };
+        let prepared = self.matmul_bindings(spec, checks, &a_buf, &b_buf)?;
+        let check: Checker = Box::new(move |bytes: &[u8]| {
+            let got: Vec<f32> = bytemuck::pod_collect_to_vec(bytes);
+            let want = matmul_reference(&a, &b, w.m as usize, w.n as usize, w.k as usize);
+            verify(&got, &want, &w)
+        });
+        Ok((prepared, check))
+    }
+
+    /// The output, dims uniform, pipeline and bind group shared by every matmul family:
+    /// bindings 0 and 1 are the inputs, 2 the output C, 3 the dims.
+    pub(crate) fn matmul_bindings(
+        &self,
+        spec: &CaseSpec,
+        checks: bool,
+        a: &dyn AsBinding,
+        b: &dyn AsBinding,
+    ) -> Result<Prepared> {
+        let w = spec.workload;
+        let [_, _, c_bytes] = matmul_buffer_bytes(&w);
+        let dims: [u32; 4] = [w.m as u32, w.n as u32, w.k as u32, 0];
+        let uniform = wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST;
+        let dims_buf = self.upload("dims", bytemuck::cast_slice(&dims), uniform);
+        let (c, readback) = self.output_buffers("C", c_bytes);
+        let pipeline = self.pipeline(spec, checks);
+        let bind_group = self
+            .ctx
+            .device
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("matmul"),
+                layout: &pipeline.get_bind_group_layout(0),
+                entries: &[a.entry(0), b.entry(1), entry(2, &c), entry(3, &dims_buf)],
+            });
         Ok(Prepared {
             pipeline,
             bind_group,
-            c,
+            output: c,
             readback,
-            c_bytes,
+            out_bytes: c_bytes,
             dispatch: spec.kernel.dispatch(&w),
         })
     }
 
-    fn buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    /// An output buffer poisoned with 0xFF bytes (NaN as f32, so an output the kernel never
+    /// wrote fails the check) and its read-back twin.
+    pub(crate) fn output_buffers(&self, label: &str, bytes: u64) -> (wgpu::Buffer, wgpu::Buffer) {
+        let usage = wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_DST
+            | wgpu::BufferUsages::COPY_SRC;
+        let out = self.buffer(label, bytes, usage);
+        self.ctx
+            .queue
+            .write_buffer(&out, 0, &vec![0xFFu8; bytes as usize]);
+        let readback = self.buffer(
+            "readback",
+            bytes,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        );
+        (out, readback)
+    }
+
+    pub(crate) fn buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
         self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
             size,
@@ -169,17 +231,22 @@ impl WgpuBackend {
         })
     }
 
-    fn upload(&self, label: &str, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    pub(crate) fn upload(
+        &self,
+        label: &str,
+        bytes: &[u8],
+        usage: wgpu::BufferUsages,
+    ) -> wgpu::Buffer {
         let buf = self.buffer(label, bytes.len() as u64, usage);
         self.ctx.queue.write_buffer(&buf, 0, bytes);
         buf
     }
 
-    fn pipeline(&self, spec: &CaseSpec, checks: bool) -> wgpu::ComputePipeline {
+    pub(crate) fn pipeline(&self, spec: &CaseSpec, checks: bool) -> wgpu::ComputePipeline {
         let device = &self.ctx.device;
         let desc = wgpu::ShaderModuleDescriptor {
             label: Some(spec.kernel.spec.id),
-            source: wgpu::ShaderSource::Wgsl(spec.kernel.spec.source.into()),
+            source: wgpu::ShaderSource::Wgsl(spec.kernel.source().into()),
         };
         let module = if checks {
             device.create_shader_module(desc)
@@ -211,7 +278,7 @@ impl WgpuBackend {
 
     /// Submits `count` dispatches in one pass and waits; returns host seconds for the whole
     /// submission. With `timed`, the pass carries timestamps and they are resolved.
-    fn submit_batch(
+    pub(crate) fn submit_batch(
         &self,
         p: &Prepared,
         count: u32,
@@ -264,12 +331,11 @@ impl WgpuBackend {
         self.faults.timeout(timeout)
     }
 
-    fn read_output(&self, p: &Prepared) -> Result<Vec<f32>> {
+    pub(crate) fn read_output(&self, p: &Prepared) -> Result<Vec<u8>> {
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-        encoder.copy_buffer_to_buffer(&p.c, 0, &p.readback, 0, p.c_bytes);
+        encoder.copy_buffer_to_buffer(&p.output, 0, &p.readback, 0, p.out_bytes);
         self.ctx.queue.submit([encoder.finish()]);
-        let bytes = read_buffer(&self.ctx.device, &p.readback, p.c_bytes)?;
-        Ok(bytemuck::pod_collect_to_vec(&bytes))
+        read_buffer(&self.ctx.device, &p.readback, p.out_bytes)
     }
 
     /// Runs dispatches until the warm-up time has passed, then picks how many dispatches one
@@ -316,14 +382,35 @@ impl WgpuBackend {
     }
 }
 
-fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+pub(crate) fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
     wgpu::BindGroupEntry {
         binding,
         resource: buffer.as_entire_binding(),
     }
 }
 
-fn verify(got: &[f32], want: &[f64], w: &Workload) -> Verification {
+/// A buffer or texture view that can fill a bind-group slot.
+pub(crate) trait AsBinding {
+    /// The bind-group entry at `binding`.
+    fn entry(&self, binding: u32) -> wgpu::BindGroupEntry<'_>;
+}
+
+impl AsBinding for wgpu::Buffer {
+    fn entry(&self, binding: u32) -> wgpu::BindGroupEntry<'_> {
+        entry(binding, self)
+    }
+}
+
+impl AsBinding for wgpu::TextureView {
+    fn entry(&self, binding: u32) -> wgpu::BindGroupEntry<'_> {
+        wgpu::BindGroupEntry {
+            binding,
+            resource: wgpu::BindingResource::TextureView(self),
+        }
+    }
+}
+
+pub(crate) fn verify(got: &[f32], want: &[f64], w: &Workload) -> Verification {
     Verification {
         rel_error: relative_frobenius_error(got, want),
         tolerance: w.dtype.tolerance(),

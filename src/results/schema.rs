@@ -168,6 +168,46 @@ pub struct Case {
     pub verification: Option<Verification>,
     /// Raw samples and their statistics; present only when the case ran.
     pub timing: Option<Timing>,
+    /// When the kernel configuration was chosen by the autotuner: the search that chose it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuning: Option<TuningRecord>,
+}
+
+/// An autotuning search: which candidates were tried on which workload, how each did, and
+/// which one won (the best median throughput among verified candidates).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TuningRecord {
+    /// The adapter, driver and settings the search is valid for (the cache key).
+    pub key: String,
+    /// The workload candidates were measured on.
+    pub workload: Workload,
+    /// Kernel id of the winner.
+    pub chosen_kernel: String,
+    /// Override values of the winner.
+    pub chosen_overrides: BTreeMap<String, f64>,
+    /// True when this record was read from the tuning cache instead of searched in this run.
+    pub from_cache: bool,
+    /// When the search ran (RFC 3339, UTC).
+    pub searched_at: String,
+    /// Every candidate tried, in order.
+    pub trials: Vec<TuningTrial>,
+}
+
+/// One candidate of a tuning search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TuningTrial {
+    /// Kernel id.
+    pub kernel: String,
+    /// Override values.
+    pub overrides: BTreeMap<String, f64>,
+    /// Outcome (only passed candidates can win).
+    pub status: CaseStatus,
+    /// Median throughput in the workload's unit, when it passed.
+    pub median: Option<f64>,
+    /// Why it did not pass.
+    pub reason: Option<String>,
 }
 
 impl Case {

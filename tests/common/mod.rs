@@ -8,6 +8,11 @@ use std::process::Command;
 pub fn fleetbench() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleetbench"));
     cmd.env("NODEVICE_SELECT", "1");
+    // Never let a test read or write the user's tuning cache.
+    cmd.env(
+        "FLEETBENCH_TUNE_CACHE",
+        std::env::temp_dir().join("fleetbench-test-tune-cache.json"),
+    );
     cmd
 }
 

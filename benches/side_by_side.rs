@@ -1,0 +1,224 @@
+//! Side by side, in one process on the same cores: the best autotuned WGSL f32 matmul on the
+//! (software) adapter against a tuned CPU SGEMM (the `gemm` crate), and the WGSL FMA-peak kernel
+//! against a native 256-bit FMA loop on every core. Prints the ratios.
+//!
+//! `cargo bench --bench side_by_side` (sizes: `FLEETBENCH_SIDE_SIZES=1024,2048`). On a machine
+//! whose adapter is a real GPU the ratios compare different hardware and mean little.
+
+use fleetbench::bench::{Backend, CaseSpec, TimingConfig};
+use fleetbench::gpu::{open_device, AdapterSelector, WgpuBackend};
+use fleetbench::kernels::ceiling_cases;
+use fleetbench::stats::Sample;
+use fleetbench::tune;
+use fleetbench::workload::{matmul_inputs, Dtype, Op, Workload};
+use std::time::{Duration, Instant};
+
+fn sizes() -> Vec<u64> {
+    std::env::var("FLEETBENCH_SIDE_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|v| v.trim().parse().ok()).collect())
+        .filter(|v: &Vec<u64>| !v.is_empty())
+        .unwrap_or_else(|| vec![1024, 2048])
+}
+
+fn timing() -> TimingConfig {
+    TimingConfig {
+        warmup: Duration::from_millis(300),
+        samples: 7,
+        target_sample: Duration::from_millis(50),
+        ..TimingConfig::default()
+    }
+}
+
+/// Median GFLOP/s of the `gemm` crate's SGEMM on all cores, C = A·B row-major.
+fn cpu_sgemm_gflops(n: u64, samples: usize) -> f64 {
+    let (a, b) = matmul_inputs(n, n, n, 5);
+    let mut c = vec![0.0f32; (n * n) as usize];
+    let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
+    let nu = n as usize;
+    let mut run = || {
+        let start = Instant::now();
+        // SAFETY: all three buffers are n×n row-major and live for the call.
+        unsafe {
+            gemm::gemm(
+                nu,
+                nu,
+                nu,
+                c.as_mut_ptr(),
+                1,
+                n as isize,
+                false,
+                a.as_ptr(),
+                1,
+                n as isize,
+                b.as_ptr(),
+                1,
+                n as isize,
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                gemm::Parallelism::Rayon(threads),
+            );
+        }
+        start.elapsed().as_secs_f64()
+    };
+    run();
+    let times: Vec<f64> = (0..samples).map(|_| run()).collect();
+    2.0 * (n as f64).powi(3) / median(&times) / 1e9
+}
+
+fn median(v: &[f64]) -> f64 {
+    Sample::new(v).map(|s| s.median()).unwrap_or(f64::NAN)
+}
+
+/// Median GFLOP/s of a native FMA loop on every core: 12 independent 256-bit FMA chains per
+/// thread (x86-64 with AVX2+FMA; elsewhere a scalar mul_add loop the compiler vectorises).
+fn native_fma_gflops() -> f64 {
+    let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
+    let iters: u64 = 20_000_000;
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let start = Instant::now();
+        let sums: Vec<f32> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| s.spawn(move || fma_loop(iters, t as f32)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(f32::NAN))
+                .collect()
+        });
+        times.push(start.elapsed().as_secs_f64());
+        assert!(
+            sums.iter().all(|v| v.is_finite()),
+            "the FMA loop's checksum is not finite"
+        );
+    }
+    let flops = threads as f64 * iters as f64 * 12.0 * 8.0 * 2.0;
+    flops / median(&times) / 1e9
+}
+
+#[cfg(target_arch = "x86_64")]
+fn fma_loop(iters: u64, seed: f32) -> f32 {
+    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        // SAFETY: the features were detected at run time.
+        unsafe { fma_loop_avx2(iters, seed) }
+    } else {
+        f32::NAN
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn fma_loop(_iters: u64, _seed: f32) -> f32 {
+    f32::NAN
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fma_loop_avx2(iters: u64, seed: f32) -> f32 {
+    use std::arch::x86_64::*;
+    let m = _mm256_set1_ps(std::hint::black_box(1.0));
+    let d = _mm256_set1_ps(std::hint::black_box(1e-7));
+    let mut acc = [_mm256_set1_ps(seed); 12];
+    for (i, a) in acc.iter_mut().enumerate() {
+        *a = _mm256_add_ps(*a, _mm256_set1_ps(i as f32));
+    }
+    for _ in 0..iters {
+        for a in acc.iter_mut() {
+            *a = _mm256_fmadd_ps(*a, m, d);
+        }
+    }
+    let mut total = _mm256_setzero_ps();
+    for a in acc {
+        total = _mm256_add_ps(total, a);
+    }
+    let mut out = [0.0f32; 8];
+    _mm256_storeu_ps(out.as_mut_ptr(), total);
+    out.iter().sum()
+}
+
+fn wgsl_median(backend: &mut WgpuBackend, spec: &CaseSpec) -> Option<f64> {
+    let case = backend.run_case(spec, &timing());
+    match case.passed_throughput() {
+        Some(s) => Some(s.median),
+        None => {
+            eprintln!(
+                "{}: {:?} {}",
+                spec.id(),
+                case.status,
+                case.reason.unwrap_or_default()
+            );
+            None
+        }
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let ctx = match open_device(&AdapterSelector::Best, None) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("side_by_side: skipped: {e}");
+            return;
+        }
+    };
+    let mut backend = WgpuBackend::new(ctx);
+    println!("adapter: {}", backend.adapter().name);
+    let peak = ceiling_cases(false)
+        .into_iter()
+        .find(|(w, _)| w.op == Op::PeakFma && w.dtype == Dtype::F32);
+    if let Some((workload, kernel)) = peak {
+        let spec = CaseSpec {
+            workload,
+            kernel,
+            seed: 1,
+        };
+        let wgsl = wgsl_median(&mut backend, &spec);
+        let native = native_fma_gflops();
+        print_ratio("FMA peak f32", wgsl, native, "native 256-bit FMA loop");
+    }
+    // Search once at the smallest size (the verification of every candidate dominates at
+    // large sizes), then time the winner at every size.
+    let candidates = tune::candidates(Dtype::F32);
+    let sizes = sizes();
+    let n0 = sizes.iter().copied().min().unwrap_or(1024);
+    let w0 = Workload::matmul(Dtype::F32, n0, n0, n0);
+    let trial = tune::trial_timing(&timing());
+    let best = tune::search(&mut backend, &candidates, w0, &trial, 2, String::new())
+        .and_then(|r| tune::chosen_config(&r, &candidates));
+    let Some(best) = best else {
+        println!("matmul: no candidate verified");
+        return;
+    };
+    println!(
+        "matmul: best of {} candidates at {n0}^3: {} {:?}",
+        candidates.len(),
+        best.spec.id,
+        best.overrides
+    );
+    for n in sizes {
+        let w = Workload::matmul(Dtype::F32, n, n, n);
+        let spec = CaseSpec {
+            workload: w,
+            kernel: best.clone(),
+            seed: 3,
+        };
+        let wgsl = wgsl_median(&mut backend, &spec);
+        let cpu = cpu_sgemm_gflops(n, 5);
+        print_ratio(&format!("matmul f32 {n}^3"), wgsl, cpu, "gemm crate SGEMM");
+    }
+}
+
+fn print_ratio(what: &str, wgsl: Option<f64>, native: f64, against: &str) {
+    match wgsl {
+        Some(g) => println!(
+            "{what}: WGSL {g:.1} GFLOP/s, {against} {native:.1} GFLOP/s, ratio {:.1}%",
+            100.0 * g / native
+        ),
+        None => println!("{what}: WGSL case did not pass; {against} {native:.1} GFLOP/s"),
+    }
+}

@@ -1,0 +1,23 @@
+// Bandwidth ceiling: dst = src, one vec4 per invocation. Counted as bytes read plus written.
+
+override WG_X: u32 = 256u;
+
+struct Params {
+    count4: u32,
+    _pad: u32,
+    scale: f32,
+    _pad2: f32,
+}
+
+@group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4<f32>>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+@compute @workgroup_size(WG_X, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= params.count4) {
+        return;
+    }
+    dst[i] = src[i];
+}

@@ -1,0 +1,184 @@
+//! Ceiling kernels: ALU peak (independent FMA chains) and memory bandwidth (copy, triad). Each is
+//! verified like a matmul: the peak kernels against a closed-form checksum that every iteration
+//! changes, the bandwidth kernels element by element.
+
+use super::matmul::{entry, Checker, Prepared, WgpuBackend};
+use crate::bench::CaseSpec;
+use crate::error::{Error, Result};
+use crate::kernels::PEAK_FMAS_PER_ITER;
+use crate::results::Verification;
+use crate::workload::{relative_frobenius_error, Dtype, Op, Workload};
+
+/// The addend of each peak FMA: a power of two so every chain value is exact (see the shaders).
+fn peak_addend(dtype: Dtype) -> f32 {
+    match dtype {
+        Dtype::F32 => 1.0 / 1024.0,
+        Dtype::F16 => 1.0 / 256.0,
+    }
+}
+
+/// What invocation `i` of a peak kernel writes: the sum of its 12 chain lanes after `steps`
+/// steps of `x ← x·1 + addend` (8 per loop trip), from the start values the shader gives them.
+pub fn peak_expected(dtype: Dtype, i: u64, steps: u64) -> f64 {
+    let (s, starts) = match dtype {
+        Dtype::F32 => ((i & 255) as f64 / 256.0, 16.5),
+        Dtype::F16 => ((i & 3) as f64 / 256.0, 8.25),
+    };
+    12.0 * s + starts + 12.0 * steps as f64 * f64::from(peak_addend(dtype))
+}
+
+/// Seeded stream inputs, cheap to make for hundreds of MiB: a multiplicative hash scaled into
+/// [0, 1) with 24 significant bits, so every value is exact in f32.
+fn stream_values(len: u64, seed: u64) -> Vec<f32> {
+    (0..len)
+        .map(|i| {
+            let h = (i ^ seed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            (h >> 40) as f32 / (1u64 << 24) as f32
+        })
+        .collect()
+}
+
+/// Triad's scale factor, passed through the uniform.
+const TRIAD_SCALE: f32 = 3.0;
+
+impl WgpuBackend {
+    /// Buffers, pipeline and check of a ceiling case.
+    pub(crate) fn prepare_ceiling(
+        &self,
+        spec: &CaseSpec,
+        checks: bool,
+    ) -> Result<(Prepared, Checker)> {
+        let w = spec.workload;
+        let count = u32::try_from(w.m)
+            .map_err(|_| Error::Gpu(format!("{}: too many elements for one dispatch", w.key())))?;
+        let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        let uniform = wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST;
+        let (inputs, out_bytes, check): (Vec<wgpu::Buffer>, u64, Checker) = match w.op {
+            Op::PeakFma => (Vec::new(), 4 * w.m, peak_checker(w)),
+            Op::Copy => {
+                let src = stream_values(w.m, spec.seed);
+                let buf = self.upload("src", bytemuck::cast_slice(&src), storage);
+                (vec![buf], 4 * w.m, stream_checker(w, src, None))
+            }
+            Op::Triad | Op::Matmul => {
+                let b = stream_values(w.m, spec.seed);
+                let c = stream_values(w.m, spec.seed.wrapping_add(1));
+                let bb = self.upload("b", bytemuck::cast_slice(&b), storage);
+                let cb = self.upload("c", bytemuck::cast_slice(&c), storage);
+                (vec![bb, cb], 4 * w.m, stream_checker(w, b, Some(c)))
+            }
+        };
+        let params: [u32; 4] = match w.op {
+            Op::PeakFma => [
+                count,
+                (w.k / PEAK_FMAS_PER_ITER) as u32,
+                1.0f32.to_bits(),
+                peak_addend(w.dtype).to_bits(),
+            ],
+            _ => [count / 4, 0, TRIAD_SCALE.to_bits(), 0],
+        };
+        let params_buf = self.upload("params", bytemuck::cast_slice(&params), uniform);
+        let (output, readback) = self.output_buffers("out", out_bytes);
+        let pipeline = self.pipeline(spec, checks);
+        let mut entries: Vec<wgpu::BindGroupEntry<'_>> = Vec::new();
+        for (i, buf) in inputs.iter().enumerate() {
+            entries.push(entry(i as u32, buf));
+        }
+        entries.push(entry(inputs.len() as u32, &output));
+        entries.push(entry(inputs.len() as u32 + 1, &params_buf));
+        let bind_group = self
+            .ctx
+            .device
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(spec.kernel.spec.id),
+                layout: &pipeline.get_bind_group_layout(0),
+                entries: &entries,
+            });
+        let prepared = Prepared {
+            pipeline,
+            bind_group,
+            output,
+            readback,
+            out_bytes,
+            dispatch: spec.kernel.dispatch(&w),
+        };
+        Ok((prepared, check))
+    }
+}
+
+fn peak_checker(w: Workload) -> Checker {
+    Box::new(move |bytes: &[u8]| {
+        let got: Vec<f32> = bytemuck::pod_collect_to_vec(bytes);
+        let steps = w.k / 12; // 3 chains × 4 lanes per step
+        let want: Vec<f64> = (0..w.m).map(|i| peak_expected(w.dtype, i, steps)).collect();
+        Verification {
+            rel_error: relative_frobenius_error(&got, &want),
+            tolerance: 1e-5,
+            reference: "closed_form_checksum".to_string(),
+            checked_elements: w.m,
+            total_elements: w.m,
+        }
+    })
+}
+
+/// Copy (`c` absent: out = b) or triad (out = b + scale·c), checked element by element.
+fn stream_checker(w: Workload, b: Vec<f32>, c: Option<Vec<f32>>) -> Checker {
+    Box::new(move |bytes: &[u8]| {
+        let got: Vec<f32> = bytemuck::pod_collect_to_vec(bytes);
+        let want: Vec<f64> = match &c {
+            None => b.iter().map(|v| f64::from(*v)).collect(),
+            Some(c) => b
+                .iter()
+                .zip(c)
+                .map(|(b, c)| f64::from(*b) + f64::from(TRIAD_SCALE) * f64::from(*c))
+                .collect(),
+        };
+        Verification {
+            rel_error: relative_frobenius_error(&got, &want),
+            tolerance: if c.is_none() { 0.0 } else { 1e-6 },
+            reference: "cpu_f64".to_string(),
+            checked_elements: w.m,
+            total_elements: w.m,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Replays the f32 shader's chains on the CPU for a few invocations: the closed form must
+    /// equal the step-by-step f32 result exactly.
+    #[test]
+    fn peak_checksum_matches_a_step_by_step_replay() {
+        for dtype in [Dtype::F32, Dtype::F16] {
+            for i in [0u64, 1, 3, 255, 1000] {
+                let iters = 300;
+                let add = peak_addend(dtype);
+                let (s, step_c, step_j) = match dtype {
+                    Dtype::F32 => ((i & 255) as f32 / 256.0, 1.0f32, 0.25f32),
+                    Dtype::F16 => ((i & 3) as f32 / 256.0, 0.5, 0.125),
+                };
+                let mut sum = 0.0f64;
+                for c in 0..3 {
+                    for j in 0..4 {
+                        let mut x = s + step_j * j as f32 + step_c * c as f32;
+                        for _ in 0..iters {
+                            x = x.mul_add(1.0, add);
+                        }
+                        sum += f64::from(x);
+                    }
+                }
+                assert_eq!(sum, peak_expected(dtype, i, iters), "{dtype} {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn stream_values_are_seeded_and_exact() {
+        let a = stream_values(1000, 7);
+        assert_eq!(a, stream_values(1000, 7));
+        assert_ne!(a, stream_values(1000, 8));
+        assert!(a.iter().all(|v| (0.0..1.0).contains(v)));
+    }
+}

@@ -1,0 +1,115 @@
+//! The ceiling kernels, the texture-fed and f16 matmuls and the autotuner on a real adapter
+//! (lavapipe on CI), at tiny sizes.
+
+mod common;
+use common::{fleetbench, gpu_available, tempdir};
+use fleetbench::results::{self, CaseStatus};
+
+#[test]
+fn every_kernel_family_verifies_or_says_why_not() {
+    if !gpu_available() {
+        return;
+    }
+    let dir = tempdir();
+    let path = dir.path().join("r.json");
+    let cache = dir.path().join("tune.json");
+    let out = fleetbench()
+        .env("FLEETBENCH_TUNE_CACHE", &cache)
+        .args([
+            "run",
+            "--kernels",
+            "matmul_tex,matmul_f16,matmul_coop_f16,tuned,peak_fma_f32,peak_fma_f16,copy,triad",
+            "--sizes",
+            "64,32x48x16",
+            "--samples",
+            "2",
+            "--warmup",
+            "0",
+            "--quiet",
+            "--quick",
+            "--tune-size",
+            "64",
+            "-o",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = results::load(&path).unwrap();
+    let adapter = &file.machine.adapter;
+    for case in &file.cases {
+        let needs_coop = case.kernel.family == "cooperative_matrix";
+        let needs_f16 = case.workload.dtype == fleetbench::workload::Dtype::F16;
+        let unsupported = (needs_coop && !adapter.has_feature("cooperative_matrix"))
+            || (needs_f16 && !adapter.has_feature("shader_f16"));
+        if unsupported {
+            assert_eq!(case.status, CaseStatus::Unsupported, "{case:?}");
+            assert!(case.reason.as_deref().unwrap().starts_with("unsupported: "));
+            assert!(case.timing.is_none());
+        } else {
+            assert_eq!(case.status, CaseStatus::Passed, "{case:?}");
+            let v = case.verification.as_ref().unwrap();
+            assert!(v.rel_error <= v.tolerance, "{case:?}");
+        }
+    }
+    for id in [
+        "peak_fma_f32/",
+        "copy/",
+        "triad/",
+        "matmul_tex/",
+        "matmul_tuned/matmul/f32/64x64x64",
+    ] {
+        assert!(
+            file.cases.iter().any(|c| c.id.starts_with(id)),
+            "{id} missing"
+        );
+    }
+    let tuned = file
+        .cases
+        .iter()
+        .find(|c| c.id.starts_with("matmul_tuned/matmul/f32"))
+        .unwrap();
+    let record = tuned.tuning.as_ref().unwrap();
+    assert!(!record.from_cache);
+    assert_eq!(record.chosen_kernel, tuned.kernel.id);
+    assert!(cache.exists(), "the tuning cache was not written");
+    // A second run reuses the cache instead of searching.
+    let again = dir.path().join("again.json");
+    let out = fleetbench()
+        .env("FLEETBENCH_TUNE_CACHE", &cache)
+        .args([
+            "run",
+            "--kernels",
+            "tuned",
+            "--sizes",
+            "64",
+            "--samples",
+            "2",
+            "--warmup",
+            "0",
+            "--quiet",
+            "--quick",
+            "--tune-size",
+            "64",
+            "-o",
+        ])
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = results::load(&again).unwrap();
+    let tuned = file
+        .cases
+        .iter()
+        .find(|c| c.id.starts_with("matmul_tuned/"))
+        .unwrap();
+    assert!(tuned.tuning.as_ref().unwrap().from_cache);
+}
