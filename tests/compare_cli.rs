@@ -17,6 +17,8 @@ fn fake(dir: &Path, file: &str, name: &str, gflops: f64, seed: u64, sizes: &str)
             &format!("{name}:{gflops}"),
             "--sizes",
             sizes,
+            "--kernels",
+            "matmul_naive,matmul_blocked",
         ])
         .args([
             "--samples",

@@ -70,9 +70,13 @@ fn every_file_in_shaders_validates() {
 fn catalogue_kernels_are_the_shipped_files() {
     for kernel in fleetbench::kernels::ALL_KERNELS {
         let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(kernel.file);
-        let on_disk = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(on_disk, kernel.source, "{} differs from its embedded copy", kernel.file);
+        let on_disk =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(
+            on_disk, kernel.source,
+            "{} differs from its embedded copy",
+            kernel.file
+        );
     }
 }
 

@@ -10,8 +10,8 @@ mod merge;
 mod project;
 mod report;
 mod run;
-mod validate;
 mod tuning;
+mod validate;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;
