@@ -46,6 +46,10 @@ pub enum Command {
 /// Flags of `fleetbench compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
+    /// Drop cases that fail `validate`'s consistency checks (with a warning) instead of refusing
+    /// the whole file.
+    #[arg(long)]
+    pub skip_inconsistent: bool,
     /// Result files; join runs of one device with '+' to pool them (a.json+b.json).
     #[arg(required = true, num_args = 1..)]
     pub files: Vec<String>,
@@ -72,6 +76,10 @@ pub struct CompareArgs {
 /// Flags of `fleetbench calibrate`.
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
+    /// Drop cases that fail `validate`'s consistency checks (with a warning) instead of refusing
+    /// the whole file.
+    #[arg(long)]
+    pub skip_inconsistent: bool,
     /// Result files (several files of one device are pooled).
     #[arg(required = true, num_args = 1..)]
     pub files: Vec<PathBuf>,

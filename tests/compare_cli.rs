@@ -339,3 +339,35 @@ fn differently_measured_cases_are_compared_only_when_asked_and_labelled() {
         .iter()
         .all(|c| c["note"].as_str().unwrap().contains("bounds checks")));
 }
+
+/// A hand-edited median no longer matches its raw samples: compare and calibrate refuse the
+/// file, and with --skip-inconsistent drop only that case, saying so.
+#[test]
+fn inconsistent_files_are_refused_or_their_bad_cases_skipped() {
+    let dir = common::tempdir();
+    let a = fake(dir.path(), "a.json", "gpu-a", 100.0, 1, "32,64");
+    let b = fake(dir.path(), "b.json", "gpu-b", 200.0, 2, "32,64");
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&b).unwrap()).unwrap();
+    let median = &mut value["cases"][0]["timing"]["throughput"]["median"];
+    *median = serde_json::json!(median.as_f64().unwrap() * 3.0);
+    std::fs::write(&b, value.to_string()).unwrap();
+
+    let refused = run(&["compare"], &[&a, &b]);
+    assert_one_line_error(&refused, &["b.json", "inconsistent"]);
+    let refused = run(&["calibrate", "--reference", "gpu-a"], &[&a, &b]);
+    assert_one_line_error(&refused, &["b.json", "inconsistent"]);
+
+    let skipped = run(
+        &["compare", "--skip-inconsistent", "--format", "json"],
+        &[&a, &b],
+    );
+    assert_eq!(skipped.status.code(), Some(0), "{}", stderr(&skipped));
+    assert!(
+        stderr(&skipped).contains("warning: "),
+        "{}",
+        stderr(&skipped)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&skipped.stdout).unwrap();
+    assert_eq!(v["cases"].as_array().unwrap().len(), 3, "{v}");
+}

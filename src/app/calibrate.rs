@@ -22,7 +22,8 @@ pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     let metric: Metric = args.metric.parse().map_err(anyhow::Error::msg)?;
     let output = output(&args)?;
     let groups: Vec<Vec<PathBuf>> = args.files.iter().map(|f| vec![f.clone()]).collect();
-    let files = super::compare::load_groups(&groups)?;
+    let policy = fleetbench::validate::LoadPolicy::from_skip_flag(args.skip_inconsistent);
+    let files = super::compare::load_groups(&groups, policy)?;
     for f in files.iter().filter(|f| !f.device.matched) {
         eprintln!(
             "note: {}: device '{}' is not in the catalog (unmatched); kept as '{}'",

@@ -5,9 +5,9 @@ use crate::cli::CompareArgs;
 use anyhow::{bail, Context};
 use fleetbench::catalog::{identify, Catalog, MatchRules};
 use fleetbench::compare::{self, CompareConfig, Comparison, LoadedFile};
-use fleetbench::results;
 use fleetbench::stats::BootstrapConfig;
 use fleetbench::table::{Format, Table};
+use fleetbench::validate::{CatalogPeaks, LoadPolicy};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -18,11 +18,12 @@ struct CompareRun {
     threshold: Option<f64>,
     format: Format,
     config: CompareConfig,
+    policy: LoadPolicy,
 }
 
 pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let run = validate(args)?;
-    let files = load_groups(&run.groups)?;
+    let files = load_groups(&run.groups, run.policy)?;
     let comparison = compare::compare(&files, run.baseline, &run.config);
     print!("{}", render(&files, &comparison, run.format)?);
     let Some(threshold) = run.threshold else {
@@ -83,6 +84,7 @@ fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
             bootstrap,
             ..CompareConfig::default()
         },
+        policy: LoadPolicy::from_skip_flag(args.skip_inconsistent),
     })
 }
 
@@ -92,16 +94,23 @@ fn split_group(arg: &str) -> Vec<PathBuf> {
 }
 
 /// Loads every file, refusing one given twice (the same path, or a copy with identical
-/// contents), and pools each group.
-pub fn load_groups(groups: &[Vec<PathBuf>]) -> anyhow::Result<Vec<LoadedFile>> {
+/// contents), and pools each group. Every file goes through `validate`'s checks first: an
+/// inconsistent file is refused, or with `--skip-inconsistent` its bad cases are dropped with a
+/// warning on stderr, so a hand-edited number never reaches a ratio.
+pub fn load_groups(groups: &[Vec<PathBuf>], policy: LoadPolicy) -> anyhow::Result<Vec<LoadedFile>> {
     let catalog = Catalog::builtin()?;
     let rules = MatchRules::builtin()?;
+    let peaks = CatalogPeaks::builtin()?;
     let mut seen: Vec<(PathBuf, LoadedFile)> = Vec::new();
     let mut out = Vec::new();
     for group in groups {
         let mut loaded = Vec::new();
         for path in group {
-            let file = results::load(path)?;
+            let checked = fleetbench::validate::load_checked(path, policy, &peaks)?;
+            for warning in &checked.warnings {
+                eprintln!("warning: {warning}");
+            }
+            let file = checked.file;
             let device = identify(&file.machine.adapter, &rules, &catalog);
             let this = LoadedFile {
                 path: path.clone(),
