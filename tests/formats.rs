@@ -139,6 +139,7 @@ fn every_table_format_agrees_on_every_subcommand() {
         ),
         ("project", s(&["project", &fleet])),
         ("merge", s(&["merge", &a, &b])),
+        ("validate", s(&["validate", &a, &b])),
         (
             "report",
             s(&["report", &a, "--force", "-o", &path("report")]),
