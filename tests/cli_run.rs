@@ -156,3 +156,18 @@ fn an_io_error_names_the_file_once() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("file"), "{err}");
 }
+
+#[test]
+fn no_adapter_at_all_says_how_to_get_a_software_driver() {
+    // Point the Vulkan loader at a driver list that does not exist: no Vulkan adapter remains.
+    let out = fleetbench()
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
+        .args(["devices", "--backend", "vulkan"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("mesa-vulkan-drivers"), "{err}");
+}
