@@ -149,7 +149,7 @@ fn host_parallelism() -> f64 {
     spin_work(2) as f64 / spin_work(1) as f64
 }
 
-/// This machine's two vCPUs are lent by a shared host whose capacity swings from second to
+/// On shared virtual machines (CI runners among them) the CPU capacity swings from second to
 /// second (a plain two-process CPU spin measured 1.44× to 2.50× one process within a minute),
 /// and lavapipe splits each dispatch across its threads, so one starved vCPU can make two
 /// threads slower than one for a while. The ground truth only holds while the host gives both
