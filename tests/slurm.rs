@@ -85,12 +85,15 @@ fn submit(dir: &Path, results: &Path) {
         .arg(repo_path("scripts/slurm/fleetbench.sbatch"))
         .arg(results)
         .args([
+            // Three compute-bound cases with 20 samples each: the outlier rule needs the slowed
+            // unit's 95% interval below the group median on most cases, and with 10 samples that
+            // interval (ranks 2 to 9) is too wide for a unit competing with busy loops.
             "--sizes",
-            "256,320",
+            "256,320,384",
             "--kernels",
             "matmul_blocked",
             "--samples",
-            "10",
+            "20",
         ])
         .env("SLURM_CONF", dir.join("slurm.conf"))
         .env("NODEVICE_SELECT", "1")
