@@ -1,8 +1,8 @@
 //! End-to-end tests of `devices` and `run` on a real adapter (lavapipe on CI).
 
 mod common;
-use common::{fleetbench, gpu_available, tempdir};
-use fleetbench::results::{self, CaseStatus};
+use common::{fleetbench, gpu_available, run_into, tempdir};
+use fleetbench::results::CaseStatus;
 
 #[test]
 fn devices_lists_an_adapter() {
@@ -25,30 +25,19 @@ fn quick_run_writes_a_verified_result_file() {
     }
     let dir = tempdir();
     let path = dir.path().join("r.json");
-    let out = fleetbench()
-        .args([
-            "run",
-            "--quick",
-            "--kernels",
-            "matmul_naive,matmul_blocked",
-            "--sizes",
-            "64,48x80x32",
-            "--samples",
-            "5",
-            "--warmup",
-            "0.05",
-            "--quiet",
-            "-o",
-        ])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let file = results::load(&path).unwrap();
+    let args = [
+        "--quick",
+        "--kernels",
+        "matmul_naive,matmul_blocked",
+        "--sizes",
+        "64,48x80x32",
+        "--samples",
+        "5",
+        "--warmup",
+        "0.05",
+        "--quiet",
+    ];
+    let file = run_into(&args, &[], &path);
     assert!(file.run.complete);
     assert_eq!(file.cases.len(), 4);
     for case in &file.cases {

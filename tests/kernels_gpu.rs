@@ -2,8 +2,8 @@
 //! (lavapipe on CI), at tiny sizes.
 
 mod common;
-use common::{fleetbench, gpu_available, tempdir};
-use fleetbench::results::{self, CaseStatus};
+use common::{gpu_available, run_into, tempdir};
+use fleetbench::results::CaseStatus;
 
 #[test]
 fn every_kernel_family_verifies_or_says_why_not() {
@@ -13,10 +13,8 @@ fn every_kernel_family_verifies_or_says_why_not() {
     let dir = tempdir();
     let path = dir.path().join("r.json");
     let cache = dir.path().join("tune.json");
-    let out = fleetbench()
-        .env("FLEETBENCH_TUNE_CACHE", &cache)
-        .args([
-            "run",
+    let file = run_into(
+        &[
             "--kernels",
             "matmul_tex,matmul_f16,matmul_coop_f16,tuned,peak_fma_f32,peak_fma_f16,copy,triad",
             "--sizes",
@@ -29,17 +27,10 @@ fn every_kernel_family_verifies_or_says_why_not() {
             "--quick",
             "--tune-size",
             "64",
-            "-o",
-        ])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        &[("FLEETBENCH_TUNE_CACHE", &cache)],
+        &path,
     );
-    let file = results::load(&path).unwrap();
     let adapter = &file.machine.adapter;
     for case in &file.cases {
         let needs_coop = case.kernel.family == "cooperative_matrix";
@@ -79,10 +70,8 @@ fn every_kernel_family_verifies_or_says_why_not() {
     assert!(cache.exists(), "the tuning cache was not written");
     // A second run reuses the cache instead of searching.
     let again = dir.path().join("again.json");
-    let out = fleetbench()
-        .env("FLEETBENCH_TUNE_CACHE", &cache)
-        .args([
-            "run",
+    let file = run_into(
+        &[
             "--kernels",
             "tuned",
             "--sizes",
@@ -95,17 +84,10 @@ fn every_kernel_family_verifies_or_says_why_not() {
             "--quick",
             "--tune-size",
             "64",
-            "-o",
-        ])
-        .arg(&again)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        &[("FLEETBENCH_TUNE_CACHE", &cache)],
+        &again,
     );
-    let file = results::load(&again).unwrap();
     let tuned = file
         .cases
         .iter()

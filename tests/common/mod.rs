@@ -50,3 +50,29 @@ pub fn tempdir() -> tempfile::TempDir {
 pub fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
+
+/// Runs `fleetbench run ARGS -o PATH` with `envs`, insists it succeeded (showing its stderr
+/// when not), and loads the result file it wrote.
+pub fn run_into(
+    args: &[&str],
+    envs: &[(&str, &std::path::Path)],
+    path: &std::path::Path,
+) -> fleetbench::results::ResultFile {
+    let mut cmd = fleetbench();
+    for (key, value) in envs {
+        cmd.env(key, value);
+    }
+    let out = cmd
+        .arg("run")
+        .args(args)
+        .arg("-o")
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fleetbench::results::load(path).unwrap()
+}
