@@ -142,7 +142,7 @@ unsafe fn fma_loop_avx2(iters: u64, seed: f32) -> f32 {
 fn wgsl_median(backend: &mut WgpuBackend, spec: &CaseSpec) -> Option<f64> {
     let case = backend.run_case(spec, &timing());
     match case.passed_throughput() {
-        Some(s) => Some(s.median),
+        Some(s) => Some(s.median.value),
         None => {
             eprintln!(
                 "{}: {:?} {}",

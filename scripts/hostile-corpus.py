@@ -48,7 +48,7 @@ def t(d, i=0):
 
 def corpus(clean):
     text = dump(clean)
-    deep = b'{"schema_version":1,"machine":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    deep = b'{"schema_version":2,"machine":' + b"[" * 5000 + b"]" * 5000 + b"}"
     files = {
         # name: (bytes, exit code, phrase)
         "empty.json": (b"", 2, "empty file"),
@@ -60,8 +60,8 @@ def corpus(clean):
         "top-level-array.json": (b"[1, 2, 3]", 2, "not an object"),
         "top-level-string.json": (b'"fleetbench"', 2, "not an object"),
         "no-schema-version.json": (b'{"cases": []}', 2, "no schema_version"),
-        "schema-version-2.json": (edited(clean, lambda d: d.update(schema_version=2)), 2,
-                                  "schema_version 2 is not supported"),
+        "schema-version-3.json": (edited(clean, lambda d: d.update(schema_version=3)), 2,
+                                  "schema_version 3 is not supported"),
         "schema-version-string.json": (edited(clean, lambda d: d.update(schema_version="1")), 2,
                                        "is not supported"),
         "schema-version-negative.json": (edited(clean, lambda d: d.update(schema_version=-1)),
@@ -107,8 +107,8 @@ def corpus(clean):
                              "gpu_s[2] is 0"),
         "huge-sample.json": (edited(clean, lambda d: t(d)["gpu_s"].__setitem__(1, 1.7e308)), 1,
                              "stored throughput"),
-        "edited-median.json": (edited(clean, lambda d: t(d)["throughput"].update(median=1e6)), 1,
-                               "throughput.median"),
+        "edited-median.json": (edited(clean, lambda d: t(d)["throughput"]["median"].update(
+            value=1e6)), 1, "throughput.median.value"),
         "edited-sample.json": (edited(clean, lambda d: t(d)["gpu_s"].__setitem__(0, 1e-9)), 1,
                                "but the samples and shape give"),
         "duplicate-case.json": (edited(clean, lambda d: d["cases"].append(d["cases"][0])), 1,
@@ -150,8 +150,14 @@ def beyond_peak(d):
         t["host_s"] = [x * c for x in t["host_s"]]
         t["gpu_s"] = [x * c for x in t["gpu_s"]]
         for key in ("host", "gpu"):
-            t[key].update({k: v * c for k, v in t[key].items() if k != "n"})
-        t["throughput"].update({k: v / c for k, v in t["throughput"].items() if k != "n"})
+            scale_summary(t[key], c)
+        scale_summary(t["throughput"], 1 / c)
+
+
+def scale_summary(s, c):
+    """Multiplies every figure of a summary, its median interval's ends too, by `c`."""
+    s.update({k: v * c for k, v in s.items() if k not in ("n", "median")})
+    s["median"].update({k: v * c for k, v in s["median"].items() if k != "level"})
 
 
 def absurd_shape(d):

@@ -2,7 +2,7 @@
 //! config before anything runs.
 
 use clap::{Args, Parser, Subcommand};
-use fleetbench::table::Format;
+use fleetbench::output::Format;
 use std::path::PathBuf;
 
 /// Measured GPU equivalence: benchmark adapters with WGSL kernels, compare machines, calibrate

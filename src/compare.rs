@@ -10,17 +10,17 @@
 //! # API summary (kept stable; new items are added, none renamed)
 //! - [`LoadedFile`] (path, parsed file, [`DeviceIdentity`]); [`pool`] merges runs of one device.
 //! - [`compare`]`(files, baseline, &CompareConfig)` → [`Comparison`]: `cases`
-//!   ([`CaseComparison`]: ratio [`Estimate`], [`RankTest`], `significant`, `mixed`), `geomeans`
+//!   ([`CaseComparison`]: ratio [`Interval`], [`RankTest`], `significant`, `mixed`), `geomeans`
 //!   per file, `unmatched`; [`Comparison::regressions`] for `--threshold`.
 //! - [`tables`] renders it; [`throughput_samples`] gives a case's per-sample throughput.
 
 use crate::catalog::DeviceIdentity;
+use crate::output::Table;
 use crate::results::{Case, RateUnit, ResultFile, TimingMethod};
 use crate::stats::{
-    geomean_of_ratios, mann_whitney_u, ratio_of_medians, BootstrapConfig, Estimate, RankTest,
+    geomean_of_ratios, mann_whitney_u, ratio_of_medians, BootstrapConfig, Interval, RankTest,
     Sample,
 };
-use crate::table::Table;
 use crate::workload::Workload;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -98,7 +98,7 @@ pub struct CaseComparison {
     /// Median throughput on the compared file.
     pub median: f64,
     /// Compared ÷ baseline throughput (above 1: faster than the baseline).
-    pub ratio: Estimate,
+    pub ratio: Interval,
     /// Rank test of the two throughput samples.
     pub test: RankTest,
     /// p below alpha and the interval leaves out 1.
@@ -124,7 +124,7 @@ pub struct Comparison {
     /// Matched cases, by file then key.
     pub cases: Vec<CaseComparison>,
     /// Per file (baseline excluded): geometric mean of the ratios over its matched cases.
-    pub geomeans: BTreeMap<usize, Estimate>,
+    pub geomeans: BTreeMap<usize, Interval>,
     /// Cases not comparable in every file, with the reason per file.
     pub unmatched: Vec<Unmatched>,
 }
@@ -333,7 +333,7 @@ pub fn tables(files: &[LoadedFile], c: &Comparison) -> CompareTables {
             format!("{:.4}", r.baseline_median),
             format!("{:.4}", r.median),
             format!("{:.3}", r.ratio.value),
-            format!("[{:.3}, {:.3}]", r.ratio.ci_low, r.ratio.ci_high),
+            format!("[{:.3}, {:.3}]", r.ratio.low, r.ratio.high),
             format!("{:.2e}", r.test.p),
             verdict(r.significant, r.ratio.value).to_string(),
             r.mixed
@@ -356,7 +356,7 @@ pub fn tables(files: &[LoadedFile], c: &Comparison) -> CompareTables {
             device(*file),
             n.to_string(),
             format!("{:.3}", g.value),
-            format!("[{:.3}, {:.3}]", g.ci_low, g.ci_high),
+            format!("[{:.3}, {:.3}]", g.low, g.high),
             verdict(geomean_significant(c, *file, g), g.value).to_string(),
         ]);
     }
@@ -384,7 +384,7 @@ pub fn tables(files: &[LoadedFile], c: &Comparison) -> CompareTables {
 
 /// A geometric mean is significant when its interval leaves out 1 and at least one of its cases
 /// is significant by both tests, so it never claims more than its cases do.
-pub fn geomean_significant(c: &Comparison, file: usize, g: &Estimate) -> bool {
+pub fn geomean_significant(c: &Comparison, file: usize, g: &Interval) -> bool {
     g.excludes(1.0) && c.cases.iter().any(|r| r.file == file && r.significant)
 }
 
@@ -460,7 +460,7 @@ pub(crate) mod tests {
         assert_eq!(c.cases.len(), 4);
         assert!(c.unmatched.is_empty());
         for case in c.cases.iter().filter(|c| c.file == 1) {
-            assert!(case.significant && case.ratio.ci_low < 2.0 && 2.0 < case.ratio.ci_high);
+            assert!(case.significant && case.ratio.low < 2.0 && 2.0 < case.ratio.high);
         }
         for case in c.cases.iter().filter(|c| c.file == 2) {
             assert!(!case.significant, "{case:?}");

@@ -46,6 +46,9 @@ pub enum Error {
     /// Too few usable values to compute a statistic.
     #[error("not enough samples: {0}")]
     Samples(String),
+    /// Writing a command's output to stdout failed (a full disk behind a redirection).
+    #[error("writing to stdout: {0}")]
+    Output(String),
     /// A chart or page could not be drawn.
     #[error("cannot draw {0}")]
     Render(String),

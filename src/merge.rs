@@ -4,9 +4,9 @@
 //! are named. Pure: parsed files in, a [`MergeReport`] out.
 
 use crate::error::{Error, Result};
+use crate::output::Table;
 use crate::results::{Case, ResultFile, TimingMethod};
 use crate::stats::{Sample, Summary};
-use crate::table::Table;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -319,17 +319,18 @@ fn case_spread(
 ) -> Result<(CaseSpread, Vec<(usize, Summary)>)> {
     let pooled_samples: Vec<f64> = measured.iter().flat_map(|m| m.samples.clone()).collect();
     let pooled = Sample::new(&pooled_samples)?.summary();
-    let medians: Vec<f64> = measured.iter().map(|m| m.summary.median).collect();
+    let medians: Vec<f64> = measured.iter().map(|m| m.summary.median.value).collect();
     let (median, q1, q3) = quartiles(&medians);
-    let by_median = |a: &&UnitCase, b: &&UnitCase| a.summary.median.total_cmp(&b.summary.median);
+    let by_median =
+        |a: &&UnitCase, b: &&UnitCase| a.summary.median.value.total_cmp(&b.summary.median.value);
     let slowest = measured
         .iter()
         .min_by(by_median)
-        .map(|m| (m.unit, m.summary.median));
+        .map(|m| (m.unit, m.summary.median.value));
     let fastest = measured
         .iter()
         .max_by(by_median)
-        .map(|m| (m.unit, m.summary.median));
+        .map(|m| (m.unit, m.summary.median.value));
     let (Some(slowest), Some(fastest)) = (slowest, fastest) else {
         return Err(Error::Samples(format!(
             "case {case_id}: no unit measured it"
@@ -359,11 +360,7 @@ fn quartiles(values: &[f64]) -> (f64, f64, f64) {
     }
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        let pos = q * (sorted.len().saturating_sub(1)) as f64;
-        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-        sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-    };
+    let at = |q: f64| crate::stats::quantile(&sorted, q);
     (at(0.5), at(0.25), at(0.75))
 }
 
@@ -382,8 +379,8 @@ fn score_units(
             let mut below = 0;
             for (group_median, measured) in cases {
                 for (_, summary) in measured.iter().filter(|(u, _)| *u == unit) {
-                    ratios.push(summary.median / group_median);
-                    below += usize::from(summary.ci_high < *group_median);
+                    ratios.push(summary.median.value / group_median);
+                    below += usize::from(summary.median.high < *group_median);
                 }
             }
             let relative = quartiles(&ratios).0;
@@ -445,7 +442,7 @@ pub fn spread_table(report: &MergeReport) -> Table {
                 c.case_id.clone(),
                 c.unit.clone(),
                 c.units.to_string(),
-                format!("{:.2}", c.pooled.median),
+                format!("{:.2}", c.pooled.median.value),
                 format!("{:.2}", c.median),
                 format!("{:.2}", c.iqr),
                 name(c.slowest),

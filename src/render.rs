@@ -1,7 +1,7 @@
 //! Tables people read after a run or a device listing. Pure: data in, [`Table`] out.
 
+use crate::output::Table;
 use crate::results::{AdapterRecord, CaseStatus, ResultFile};
-use crate::table::Table;
 
 /// One row per case: status, median throughput with its 95% interval, verification error and
 /// whether the two clocks disagreed. Failed cases show no throughput: a wrong answer has none.
@@ -35,8 +35,8 @@ pub fn run_summary(file: &ResultFile) -> Table {
                     String::new()
                 };
                 (
-                    format!("{:.2}", s.median),
-                    format!("[{:.2}, {:.2}]", s.ci_low, s.ci_high),
+                    format!("{:.2}", s.median.value),
+                    format!("[{:.2}, {:.2}]", s.median.low, s.median.high),
                     timing.unit.label().to_string(),
                     note,
                 )

@@ -10,7 +10,7 @@ pub fn ceiling(file: &ResultFile, op: Op, dtype: Dtype) -> Option<f64> {
     file.cases
         .iter()
         .filter(|c| c.workload.op == op && c.workload.dtype == dtype)
-        .filter_map(|c| c.passed_throughput().map(|s| s.median))
+        .filter_map(|c| c.passed_throughput().map(|s| s.median.value))
         .reduce(f64::max)
 }
 
@@ -20,7 +20,7 @@ pub fn efficiency(file: &ResultFile, case: &Case) -> Option<f64> {
     if case.workload.op != Op::Matmul {
         return None;
     }
-    let median = case.passed_throughput()?.median;
+    let median = case.passed_throughput()?.median.value;
     let peak = ceiling(file, Op::PeakFma, case.workload.dtype)
         .or_else(|| ceiling(file, Op::PeakFma, Dtype::F32))?;
     (peak > 0.0).then(|| median / peak)
@@ -47,7 +47,10 @@ pub fn sweep_summary(file: &ResultFile, prefix: &str, dtype: Dtype) -> Option<Sw
         .iter()
         .filter(|c| c.id.starts_with(prefix) && c.workload.op == Op::Matmul)
         .filter(|c| c.workload.dtype == dtype)
-        .filter_map(|c| c.passed_throughput().map(|s| (c.id.as_str(), s.median)))
+        .filter_map(|c| {
+            c.passed_throughput()
+                .map(|s| (c.id.as_str(), s.median.value))
+        })
         .filter(|(_, m)| *m > 0.0)
         .collect();
     let (best_case, best) = medians.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1))?;
@@ -131,7 +134,7 @@ mod tests {
             .find(|c| c.id.starts_with("matmul_tuned/"))
             .unwrap();
         let e = efficiency(&file, mm).unwrap();
-        assert!((e - mm.passed_throughput().unwrap().median / peak).abs() < 1e-12);
+        assert!((e - mm.passed_throughput().unwrap().median.value / peak).abs() < 1e-12);
         let copy = file
             .cases
             .iter()
@@ -149,7 +152,7 @@ mod tests {
             .cases
             .iter()
             .filter(|c| c.id.starts_with("matmul_tuned/"))
-            .map(|c| c.passed_throughput().unwrap().median)
+            .map(|c| c.passed_throughput().unwrap().median.value)
             .collect();
         assert!((s.geomean - (medians[0] * medians[1]).sqrt()).abs() < 1e-9);
         assert_eq!(s.best, medians[0].max(medians[1]));

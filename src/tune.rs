@@ -110,7 +110,7 @@ pub fn search(
             kernel: kernel.spec.id.to_string(),
             overrides: kernel.overrides.clone(),
             status: case.status,
-            median: case.passed_throughput().map(|s| s.median),
+            median: case.passed_throughput().map(|s| s.median.value),
             reason: case.reason.clone(),
         });
     }

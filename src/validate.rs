@@ -437,12 +437,13 @@ fn summary_mismatch(
         return Some(format!("{name}.n is {} but there are {} samples", s.n, f.n));
     }
     let fields = [
-        ("median", s.median, f.median),
+        ("median.value", s.median.value, f.median.value),
         ("min", s.min, f.min),
         ("max", s.max, f.max),
         ("mad", s.mad, f.mad),
-        ("ci_low", s.ci_low, f.ci_low),
-        ("ci_high", s.ci_high, f.ci_high),
+        ("median.low", s.median.low, f.median.low),
+        ("median.high", s.median.high, f.median.high),
+        ("median.level", s.median.level, f.median.level),
     ];
     let (field, stored, derived) = fields.into_iter().find(|(_, a, b)| !close(*a, *b))?;
     Some(format!(
@@ -479,10 +480,10 @@ fn check_clocks(timing: &Timing, adapter: &AdapterRecord) -> Option<String> {
     if !adapter.has_feature("timestamp_query") {
         return Some("GPU timestamps from an adapter without timestamp_query".to_string());
     }
-    (gpu.median > timing.host.median * (1.0 + GPU_OVER_HOST_SLACK)).then(|| {
+    (gpu.median.value > timing.host.median.value * (1.0 + GPU_OVER_HOST_SLACK)).then(|| {
         format!(
             "GPU median {:e} s exceeds the host median {:e} s it was waited for",
-            gpu.median, timing.host.median
+            gpu.median.value, timing.host.median.value
         )
     })
 }

@@ -51,7 +51,7 @@ fn quick_run_writes_a_verified_result_file() {
         let mut sorted = times.clone();
         sorted.sort_by(f64::total_cmp);
         let gflop = case.workload.flops() / 1e9;
-        assert!(t.throughput.median > 0.0);
+        assert!(t.throughput.median.value > 0.0);
         assert!((t.throughput.max - gflop / sorted[0]).abs() <= 1e-9 * t.throughput.max);
     }
 }

@@ -52,7 +52,7 @@ fn comparison_ratios_are_ratios_of_medians_with_enclosing_intervals() {
     for r in &c.cases {
         let median = |f: &fleetbench::results::ResultFile| {
             let case = f.cases.iter().find(|x| x.id == r.case_id).unwrap();
-            case.passed_throughput().unwrap().median
+            case.passed_throughput().unwrap().median.value
         };
         assert!(
             (r.ratio - median(&b) / median(&a)).abs() < 1e-9 * r.ratio,
@@ -86,7 +86,7 @@ fn comparison_lists_cases_it_cannot_compare() {
             "other: measured differently (differs in kernel source)"
         ]
     );
-    let table = c.table().render(fleetbench::table::Format::Csv);
+    let table = c.table().render(fleetbench::output::Format::Csv, None);
     assert!(table.contains("not compared,other: absent"));
 }
 

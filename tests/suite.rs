@@ -71,7 +71,7 @@ fn a_complete_suite_saves_every_case_and_round_trips() {
     assert_eq!(loaded.cases.len(), 4);
     for case in &loaded.cases {
         assert_eq!(case.status, CaseStatus::Passed);
-        let median = case.timing.as_ref().unwrap().throughput.median;
+        let median = case.timing.as_ref().unwrap().throughput.median.value;
         assert!((median - 100.0).abs() < 3.0, "{median}");
     }
 }

@@ -6,8 +6,8 @@ use anyhow::bail;
 use fleetbench::catalog::Catalog;
 use fleetbench::equiv::calibrate::{calibrate, CalibrateOptions};
 use fleetbench::equiv::Metric;
+use fleetbench::output::Format;
 use fleetbench::stats::BootstrapConfig;
-use fleetbench::table::Format;
 use fleetbench::{machine, results};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,11 +45,18 @@ pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     };
     let ratios = calibrate(files, &options)?;
     match output {
-        Output::Stdout(format) => print!("{}", ratios.table().render(format)),
+        Output::Stdout(format) => print!(
+            "{}",
+            ratios
+                .table()
+                .render(format, fleetbench::output::terminal_width())
+        ),
         Output::File(path, format) => {
             let text = match format {
                 Format::Json => ratios.to_json()?,
-                format => ratios.table().render(format),
+                format => ratios
+                    .table()
+                    .render(format, fleetbench::output::terminal_width()),
             };
             results::store::write_atomic(&path, text.as_bytes())?;
             eprintln!(

@@ -2,7 +2,7 @@
 
 use crate::cli::{CatalogAction, CatalogArgs};
 use fleetbench::catalog::{import_epoch, Catalog, CatalogEntry, Precision};
-use fleetbench::table::{Format, Table};
+use fleetbench::output::{Format, Table};
 use std::process::ExitCode;
 
 pub fn execute(args: CatalogArgs) -> anyhow::Result<ExitCode> {
@@ -12,7 +12,7 @@ pub fn execute(args: CatalogArgs) -> anyhow::Result<ExitCode> {
     };
     let out = match args.format {
         Format::Json => serde_json::to_string_pretty(&entries)? + "\n",
-        format => table(&entries).render(format),
+        format => table(&entries).render(format, fleetbench::output::terminal_width()),
     };
     print!("{out}");
     Ok(ExitCode::SUCCESS)

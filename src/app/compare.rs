@@ -5,8 +5,8 @@ use crate::cli::CompareArgs;
 use anyhow::{bail, Context};
 use fleetbench::catalog::{identify, Catalog, MatchRules};
 use fleetbench::compare::{self, CompareConfig, Comparison, LoadedFile};
+use fleetbench::output::{Format, Table};
 use fleetbench::stats::BootstrapConfig;
-use fleetbench::table::{Format, Table};
 use fleetbench::validate::{CatalogPeaks, LoadPolicy};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -171,7 +171,9 @@ fn render(files: &[LoadedFile], c: &Comparison, format: Format) -> anyhow::Resul
         let baseline = files[c.baseline].path.display().to_string();
         object.insert("baseline".to_string(), baseline.into());
         for (key, _, table) in sections {
-            let value: serde_json::Value = serde_json::from_str(&table.render(Format::Json))?;
+            let value: serde_json::Value = serde_json::from_str(
+                &table.render(Format::Json, fleetbench::output::terminal_width()),
+            )?;
             object.insert(key.to_string(), value);
         }
         return Ok(serde_json::to_string_pretty(&object)? + "\n");
@@ -188,8 +190,17 @@ fn render(files: &[LoadedFile], c: &Comparison, format: Format) -> anyhow::Resul
 
 fn section(title: &str, table: &Table, format: Format) -> String {
     match format {
-        Format::Markdown => format!("\n### {title}\n\n{}", table.render(format)),
-        Format::Csv => format!("\n# {title}\n{}", table.render(format)),
-        _ => format!("\n{title}\n{}", table.render(format)),
+        Format::Markdown => format!(
+            "\n### {title}\n\n{}",
+            table.render(format, fleetbench::output::terminal_width())
+        ),
+        Format::Csv => format!(
+            "\n# {title}\n{}",
+            table.render(format, fleetbench::output::terminal_width())
+        ),
+        _ => format!(
+            "\n{title}\n{}",
+            table.render(format, fleetbench::output::terminal_width())
+        ),
     }
 }

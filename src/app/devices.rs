@@ -1,7 +1,7 @@
 //! `fleetbench devices`.
 
 use crate::cli::DevicesArgs;
-use fleetbench::table::Format;
+use fleetbench::output::Format;
 use fleetbench::{gpu, render};
 use std::process::ExitCode;
 
@@ -12,7 +12,7 @@ pub fn execute(args: DevicesArgs) -> anyhow::Result<ExitCode> {
     }
     let out = match args.format {
         Format::Json => serde_json::to_string_pretty(&adapters)? + "\n",
-        format => render::devices(&adapters).render(format),
+        format => render::devices(&adapters).render(format, fleetbench::output::terminal_width()),
     };
     print!("{out}");
     Ok(ExitCode::SUCCESS)

@@ -5,8 +5,8 @@
 use crate::cli::MergeArgs;
 use anyhow::{bail, Context};
 use fleetbench::merge::{self, MergeReport, Skipped};
+use fleetbench::output::Format;
 use fleetbench::results::{self, ResultFile};
-use fleetbench::table::Format;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -140,15 +140,23 @@ fn render(report: &MergeReport, format: Format) -> String {
     match format {
         Format::Json => format!(
             "{{\"spread\": {}, \"outliers\": {}}}\n",
-            spread.render(format).trim_end(),
-            units.render(format).trim_end()
+            spread
+                .render(format, fleetbench::output::terminal_width())
+                .trim_end(),
+            units
+                .render(format, fleetbench::output::terminal_width())
+                .trim_end()
         ),
         Format::Text | Format::Markdown if units.rows.is_empty() => format!(
             "{}\nno outlier units ({}% below the group median)\n",
-            spread.render(format),
+            spread.render(format, fleetbench::output::terminal_width()),
             report.threshold * 100.0
         ),
-        _ => format!("{}\n{}", spread.render(format), units.render(format)),
+        _ => format!(
+            "{}\n{}",
+            spread.render(format, fleetbench::output::terminal_width()),
+            units.render(format, fleetbench::output::terminal_width())
+        ),
     }
 }
 

@@ -6,11 +6,11 @@ use anyhow::Context;
 use fleetbench::catalog::Catalog;
 use fleetbench::equiv::RatiosFile;
 use fleetbench::fleet::{unknown_device_message, FleetFile};
+use fleetbench::output::Format;
 use fleetbench::projection::report::{project, Inputs, Section};
 use fleetbench::projection::{
     figures_from_catalog, measured_from_ratios, metric_of, Basis, MeasuredRatio, Metric, Workload,
 };
-use fleetbench::table::Format;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -166,7 +166,10 @@ fn render(sections: &[Section], format: Format) -> anyhow::Result<String> {
     if format == Format::Json {
         let mut object = serde_json::Map::new();
         for s in sections {
-            let rows: serde_json::Value = serde_json::from_str(&s.table.render(Format::Json))?;
+            let rows: serde_json::Value = serde_json::from_str(
+                &s.table
+                    .render(Format::Json, fleetbench::output::terminal_width()),
+            )?;
             object.insert(s.title.clone(), rows);
         }
         return Ok(serde_json::to_string_pretty(&object)? + "\n");
@@ -181,7 +184,7 @@ fn render(sections: &[Section], format: Format) -> anyhow::Result<String> {
             Format::Csv => format!("# {}\n", s.title),
             _ => format!("{}\n", s.title),
         };
-        out += &s.table.render(format);
+        out += &s.table.render(format, fleetbench::output::terminal_width());
     }
     Ok(out)
 }

@@ -6,12 +6,12 @@ use anyhow::{bail, Context};
 use fleetbench::catalog::{identify, Catalog, MatchRules};
 use fleetbench::equiv::RatiosFile;
 use fleetbench::fleet::FleetFile;
+use fleetbench::output::{Format, Table};
 use fleetbench::projection::{figures_from_catalog, measured_from_ratios, Metric};
 use fleetbench::report::document::{self, Extras, Input};
 use fleetbench::report::fleet::FleetProjection;
 use fleetbench::report::roofline::PublishedCeilings;
 use fleetbench::results::{self, store::write_atomic};
-use fleetbench::table::{Format, Table};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -58,7 +58,10 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
         let path = config.dir.join(name).display().to_string();
         table.push(vec![path, kind.to_string(), caption.to_string()]);
     }
-    print!("{}", table.render(config.format));
+    print!(
+        "{}",
+        table.render(config.format, fleetbench::output::terminal_width())
+    );
     Ok(ExitCode::SUCCESS)
 }
 

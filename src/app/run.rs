@@ -7,8 +7,8 @@ use anyhow::{bail, Context};
 use fleetbench::bench::{self, Backend, CaseSpec, SuiteEnd, TimingConfig};
 use fleetbench::gpu::{self, AdapterSelector};
 use fleetbench::kernels::{ceiling_cases, default_matmul_configs, KernelConfig, MATMUL_COOP_F16};
+use fleetbench::output::Format;
 use fleetbench::results::{self, CaseStatus, ResultFile, RunInfo, SCHEMA_VERSION};
-use fleetbench::table::Format;
 use fleetbench::workload::{Dtype, Workload};
 use fleetbench::{fake::FakeBackend, machine, progress::ProgressObserver, render};
 use std::path::PathBuf;
@@ -100,7 +100,10 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         results::save_atomic(&path, &file)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    print!("{}", render::run_summary(&file).render(config.format));
+    print!(
+        "{}",
+        render::run_summary(&file).render(config.format, fleetbench::output::terminal_width())
+    );
     for dtype in [Dtype::F32, Dtype::F16] {
         if let Some(s) = fleetbench::roofline::sweep_summary(&file, "matmul_tuned/", dtype) {
             eprintln!(

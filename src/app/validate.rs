@@ -4,8 +4,8 @@
 //! the verdict without parsing the table.
 
 use crate::cli::ValidateArgs;
+use fleetbench::output::Table;
 use fleetbench::results;
-use fleetbench::table::Table;
 use fleetbench::validate::{check_file, CatalogPeaks, Finding, PeakLookup};
 use std::path::Path;
 use std::process::ExitCode;
@@ -28,7 +28,10 @@ pub fn execute(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         let verdict = judge(path, &peaks);
         worst = worst.max(report(path, &verdict, &mut table));
     }
-    print!("{}", table.render(args.format));
+    print!(
+        "{}",
+        table.render(args.format, fleetbench::output::terminal_width())
+    );
     Ok(ExitCode::from(worst))
 }
 

@@ -17,7 +17,7 @@ use super::{RATIOS_KIND, RATIOS_SCHEMA_VERSION};
 use crate::catalog::{Catalog, CatalogEntry};
 use crate::compare::{compare, pool, CompareConfig, LoadedFile};
 use crate::error::{Error, Result};
-use crate::stats::{BootstrapConfig, Estimate};
+use crate::stats::{BootstrapConfig, Interval};
 use std::collections::BTreeMap;
 
 /// Everything a calibration needs besides the files.
@@ -182,7 +182,7 @@ impl Context<'_> {
     }
 
     /// Geometric mean of measured ratios a ÷ b over their common cases, with the case count.
-    fn measured_ratio(&self, a: &str, b: &str) -> Option<(Estimate, usize)> {
+    fn measured_ratio(&self, a: &str, b: &str) -> Option<(Interval, usize)> {
         let (ma, mb) = (self.measured.get(a)?, self.measured.get(b)?);
         let files = [mb.file.clone(), ma.file.clone()];
         let config = CompareConfig {
@@ -201,8 +201,8 @@ impl Context<'_> {
         let (e, n) = self.measured_ratio(id, &self.reference)?;
         Some(RatioCell {
             ratio: e.value,
-            ci_low: Some(e.ci_low),
-            ci_high: Some(e.ci_high),
+            ci_low: Some(e.low),
+            ci_high: Some(e.high),
             provenance: Provenance::Measured,
             via: None,
             note: format!("geometric mean over {n} common case(s)"),
@@ -278,8 +278,8 @@ impl Context<'_> {
         let (n, via, e, pub_ratio) = best;
         Some(RatioCell {
             ratio: e.value * pub_ratio,
-            ci_low: Some(e.ci_low * pub_ratio),
-            ci_high: Some(e.ci_high * pub_ratio),
+            ci_low: Some(e.low * pub_ratio),
+            ci_high: Some(e.high * pub_ratio),
             provenance: Provenance::Chained,
             via: Some(via.clone()),
             note: format!(

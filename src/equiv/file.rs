@@ -6,7 +6,7 @@
 
 use super::Metric;
 use crate::error::{Error, Result};
-use crate::table::Table;
+use crate::output::Table;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -338,7 +338,9 @@ pub(crate) mod tests {
 
     #[test]
     fn table_says_provenance_per_row() {
-        let md = example().table().render(crate::table::Format::Markdown);
+        let md = example()
+            .table()
+            .render(crate::output::Format::Markdown, None);
         assert!(md.contains("chained via h200-sxm"), "{md}");
         assert!(md.contains("[2.700, 3.300]"), "{md}");
     }

@@ -4,7 +4,7 @@
 //! datasheet vs measured, compute-bound vs memory-bound), and showing them side by side is
 //! the point of a projection.
 
-use super::{DeviceFigures, Estimate, MeasuredRatio, RatioUsed};
+use super::{DeviceFigures, Interval, MeasuredRatio, RatioUsed};
 use std::fmt;
 use std::str::FromStr;
 
@@ -227,7 +227,7 @@ pub fn published(
 ) -> Option<RatioUsed> {
     let (d, r) = (device.figure(metric)?, reference.figure(metric)?);
     Some(RatioUsed {
-        ratio: Estimate::exact(d / r),
+        ratio: Interval::exact(d / r),
         provenance: format!("datasheet {metric}: {d} / {r}"),
     })
 }
@@ -235,7 +235,7 @@ pub fn published(
 fn calibrated(device: &DeviceFigures, src: RatioSources, metric: Metric) -> Option<RatioUsed> {
     if device.id == src.reference.id {
         return Some(RatioUsed {
-            ratio: Estimate::exact(1.0),
+            ratio: Interval::exact(1.0),
             provenance: "reference".to_string(),
         });
     }
@@ -280,11 +280,12 @@ fn roofline(
     let ref_bw = src.reference.bandwidth_tbs?;
     let ref_attainable = attainable(ref_peak, ref_bw, intensity);
     let at = |c: f64, b: f64| attainable(c * ref_peak, b * ref_bw, intensity) / ref_attainable;
-    let ratio = Estimate {
-        value: at(compute.ratio.value, memory.ratio.value),
-        lo: at(compute.ratio.lo, memory.ratio.lo),
-        hi: at(compute.ratio.hi, memory.ratio.hi),
-    };
+    let ratio = Interval::new(
+        at(compute.ratio.value, memory.ratio.value),
+        at(compute.ratio.low, memory.ratio.low),
+        at(compute.ratio.high, memory.ratio.high),
+        compute.ratio.level.min(memory.ratio.level),
+    );
     let bound = if intensity * memory.ratio.value * ref_bw < compute.ratio.value * ref_peak {
         "memory-bound"
     } else {

@@ -2,31 +2,33 @@
 //! metric, and "A is F times B" with an implied growth base.
 
 use super::growth::doubling_time;
-use super::{DeviceFigures, Estimate, Metric};
+use super::{DeviceFigures, Interval, Metric};
 
 /// An open remainder of a stated total, expressed as a count of one device.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Solved {
     /// Stated total minus the computed known part, in reference-equivalents.
-    pub remainder: Estimate,
+    pub remainder: Interval,
     /// How many of the chosen device make up the remainder.
-    pub count: Estimate,
+    pub count: Interval,
 }
 
 /// Solves `stated_total = known + n × ratio` for `n`. The remainder's bounds come from the
 /// known part's (`T − hi`, `T − lo`); the count's pair the low remainder with the high ratio.
 /// A negative remainder means the known part alone exceeds the stated total.
-pub fn solve_remainder(stated_total: f64, known: Estimate, ratio: Estimate) -> Solved {
-    let remainder = Estimate {
-        value: stated_total - known.value,
-        lo: stated_total - known.hi,
-        hi: stated_total - known.lo,
-    };
-    let count = Estimate {
-        value: remainder.value / ratio.value,
-        lo: remainder.lo / ratio.hi,
-        hi: remainder.hi / ratio.lo,
-    };
+pub fn solve_remainder(stated_total: f64, known: Interval, ratio: Interval) -> Solved {
+    let remainder = Interval::new(
+        stated_total - known.value,
+        stated_total - known.high,
+        stated_total - known.low,
+        known.level,
+    );
+    let count = Interval::new(
+        remainder.value / ratio.value,
+        remainder.low / ratio.high,
+        remainder.high / ratio.low,
+        remainder.level.min(ratio.level),
+    );
     Solved { remainder, count }
 }
 
@@ -98,8 +100,8 @@ mod tests {
         // 250000 × 989.4 / 312 = 792788.46.
         let s = solve_remainder(
             600_000.0,
-            Estimate::exact(350_000.0),
-            Estimate::exact(312.0 / 989.4),
+            Interval::exact(350_000.0),
+            Interval::exact(312.0 / 989.4),
         );
         assert_eq!(s.remainder.value, 250_000.0);
         assert!((s.count.value - 792_788.461_5).abs() < 0.01, "{:?}", s);
@@ -107,22 +109,14 @@ mod tests {
 
     #[test]
     fn remainder_bounds_pair_extremes() {
-        let known = Estimate {
-            value: 100.0,
-            lo: 90.0,
-            hi: 110.0,
-        };
-        let ratio = Estimate {
-            value: 0.5,
-            lo: 0.4,
-            hi: 0.625,
-        };
+        let known = Interval::new(100.0, 90.0, 110.0, 0.95);
+        let ratio = Interval::new(0.5, 0.4, 0.625, 0.95);
         let s = solve_remainder(300.0, known, ratio);
-        assert_eq!((s.remainder.lo, s.remainder.hi), (190.0, 210.0));
+        assert_eq!((s.remainder.low, s.remainder.high), (190.0, 210.0));
         // value 200 / 0.5 = 400; lo 190 / 0.625 = 304; hi 210 / 0.4 = 525.
         assert!((s.count.value - 400.0).abs() < 1e-9);
-        assert!((s.count.lo - 304.0).abs() < 1e-9);
-        assert!((s.count.hi - 525.0).abs() < 1e-9);
+        assert!((s.count.low - 304.0).abs() < 1e-9);
+        assert!((s.count.high - 525.0).abs() < 1e-9);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Compute stock over time: dated entries, the growth factor between two dates and the
 //! doubling time it implies.
 
-use super::Estimate;
+use super::Interval;
 use std::fmt;
 use std::str::FromStr;
 
@@ -67,41 +67,42 @@ pub struct Dated {
     /// When it was acquired.
     pub acquired: YearFraction,
     /// Reference-equivalents, with interval.
-    pub equivalents: Estimate,
+    pub equivalents: Interval,
 }
 
 /// Growth between two dates.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Growth {
     /// Stock at the first date.
-    pub from: Estimate,
+    pub from: Interval,
     /// Stock at the second date.
-    pub to: Estimate,
+    pub to: Interval,
     /// `to / from`, bounds from the extreme combinations.
-    pub factor: Option<Estimate>,
+    pub factor: Option<Interval>,
     /// Years for the stock to double at that constant rate (`None` if it did not grow).
     pub doubling_years: Option<f64>,
 }
 
 /// The stock at `t`: everything acquired on or before `t`.
-pub fn stock_at(entries: &[Dated], t: YearFraction) -> Estimate {
+pub fn stock_at(entries: &[Dated], t: YearFraction) -> Interval {
     entries
         .iter()
         .filter(|e| e.acquired.years <= t.years)
-        .fold(Estimate::exact(0.0), |acc, e| acc.plus(e.equivalents))
+        .fold(Interval::exact(0.0), |acc, e| acc.plus(e.equivalents))
 }
 
 /// Growth factor `to / from`; `None` when the starting stock is zero. The bounds pair the low
 /// end with the high start and vice versa, so they never understate the spread.
-pub fn growth_factor(from: Estimate, to: Estimate) -> Option<Estimate> {
-    if from.lo <= 0.0 || from.value <= 0.0 {
+pub fn growth_factor(from: Interval, to: Interval) -> Option<Interval> {
+    if from.low <= 0.0 || from.value <= 0.0 {
         return None;
     }
-    Some(Estimate {
-        value: to.value / from.value,
-        lo: to.lo / from.hi,
-        hi: to.hi / from.lo,
-    })
+    Some(Interval::new(
+        to.value / from.value,
+        to.low / from.high,
+        to.high / from.low,
+        to.level.min(from.level),
+    ))
 }
 
 /// Doubling time of steady exponential growth by `factor` over `years`:
@@ -156,15 +157,11 @@ mod tests {
         let entries = [
             Dated {
                 acquired: at("2022-Q4"),
-                equivalents: Estimate::exact(250_000.0),
+                equivalents: Interval::exact(250_000.0),
             },
             Dated {
                 acquired: at("2024-07-01"),
-                equivalents: Estimate {
-                    value: 350_000.0,
-                    lo: 300_000.0,
-                    hi: 400_000.0,
-                },
+                equivalents: Interval::new(350_000.0, 300_000.0, 400_000.0, 0.95),
             },
         ];
         let g = growth_between(&entries, at("2023-Q1"), at("2025-Q1"));
@@ -172,7 +169,7 @@ mod tests {
         assert_eq!(g.to.value, 600_000.0);
         let f = g.factor.unwrap();
         assert!((f.value - 2.4).abs() < 1e-12);
-        assert!((f.lo - 2.2).abs() < 1e-12 && (f.hi - 2.6).abs() < 1e-12);
+        assert!((f.low - 2.2).abs() < 1e-12 && (f.high - 2.6).abs() < 1e-12);
         // 2 years × ln 2 / ln 2.4 = 1.583488 years.
         assert!((g.doubling_years.unwrap() - 1.583_488).abs() < 1e-6);
         assert_eq!(stock_at(&entries, at("2020-Q1")).value, 0.0);

@@ -27,52 +27,8 @@ pub use sources::{
 };
 pub use totals::{entry_equivalents, total, EntryResult, Holding, Total};
 
+pub use crate::stats::Interval;
 use std::collections::BTreeMap;
-
-/// A closed interval `[lo, hi]` with a point estimate inside it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Estimate {
-    /// The point estimate.
-    pub value: f64,
-    /// Lower bound.
-    pub lo: f64,
-    /// Upper bound.
-    pub hi: f64,
-}
-
-impl Estimate {
-    /// A value known exactly (a datasheet figure or a stated number).
-    pub fn exact(value: f64) -> Self {
-        Estimate {
-            value,
-            lo: value,
-            hi: value,
-        }
-    }
-
-    /// This estimate scaled by a non-negative factor.
-    pub fn scale(self, k: f64) -> Self {
-        Estimate {
-            value: self.value * k,
-            lo: self.lo * k,
-            hi: self.hi * k,
-        }
-    }
-
-    /// The sum of two estimates (bounds add).
-    pub fn plus(self, other: Estimate) -> Self {
-        Estimate {
-            value: self.value + other.value,
-            lo: self.lo + other.lo,
-            hi: self.hi + other.hi,
-        }
-    }
-
-    /// Whether the bounds are wider than rounding noise.
-    pub fn has_width(&self) -> bool {
-        (self.hi - self.lo).abs() > 1e-12 * self.value.abs().max(1.0)
-    }
-}
 
 /// The published figures of one device that a projection needs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -103,7 +59,7 @@ pub struct MeasuredRatio {
     /// Metric the ratio was measured for.
     pub metric: Metric,
     /// Ratio with its interval (device / reference).
-    pub ratio: Estimate,
+    pub ratio: Interval,
     /// Where it came from (files, kernel, dtype), shown next to every use.
     pub provenance: String,
 }
@@ -112,7 +68,7 @@ pub struct MeasuredRatio {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RatioUsed {
     /// Device / reference, with interval.
-    pub ratio: Estimate,
+    pub ratio: Interval,
     /// Where the ratio came from.
     pub provenance: String,
 }

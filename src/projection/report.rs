@@ -5,11 +5,11 @@ use super::basis::RatioSources;
 use super::growth::growth_between;
 use super::totals::{entry_equivalents, total, Holding};
 use super::{
-    check_multiple, check_ratio_claim, solve_remainder, Basis, Dated, DeviceFigures, Estimate,
+    check_multiple, check_ratio_claim, solve_remainder, Basis, Dated, DeviceFigures, Interval,
     MeasuredRatio, YearFraction,
 };
 use crate::fleet::{parse_mixed, Claim, Entry, Fleet, FleetFile};
-use crate::table::Table;
+use crate::output::Table;
 use std::collections::BTreeMap;
 
 /// A titled table.
@@ -295,7 +295,7 @@ fn total_claim(inputs: Inputs, fleet: &Fleet, stated: f64, push: &mut Push) {
     let holdings = inputs.holdings(fleet);
     for basis in inputs.bases {
         let t = total(&holdings, basis, inputs.sources()).equivalents;
-        let inside = t.lo <= stated && stated <= t.hi;
+        let inside = t.low <= stated && stated <= t.high;
         let verdict = if inside && t.has_width() {
             "stated total inside the interval".to_string()
         } else {
@@ -308,7 +308,7 @@ fn total_claim(inputs: Inputs, fleet: &Fleet, stated: f64, push: &mut Push) {
             format!("total {}", amount(stated)),
             basis.to_string(),
             amount(stated),
-            with_interval(t, amount_decimals(t.hi)),
+            with_interval(t, amount_decimals(t.high)),
             verdict,
         );
     }
@@ -376,7 +376,7 @@ fn remainder_claim(
         .unwrap_or(Basis::Published(super::Metric::Bf16));
     let known_total = total(&known, &primary, inputs.sources()).equivalents;
     for (name, per_reference) in ratios {
-        let s = solve_remainder(stated, known_total, Estimate::exact(1.0 / per_reference));
+        let s = solve_remainder(stated, known_total, Interval::exact(1.0 / per_reference));
         push(
             label.clone(),
             format!("stated: {name}"),
@@ -436,9 +436,9 @@ fn growth_claim(
             format!("doubling every {:.1} months", 12.0 * y)
         });
         let verdict = at_least.map_or(String::new(), |x| {
-            if f.lo >= x {
+            if f.low >= x {
                 "holds; ".into()
-            } else if f.hi < x {
+            } else if f.high < x {
                 "fails; ".into()
             } else {
                 "undecided within the interval; ".into()
@@ -525,12 +525,12 @@ pub fn num(x: f64, decimals: usize) -> String {
     format!("{x:.decimals$}")
 }
 
-fn amount_interval(e: Estimate) -> String {
-    interval(e, amount_decimals(e.hi))
+fn amount_interval(e: Interval) -> String {
+    interval(e, amount_decimals(e.high))
 }
 
 /// "value [lo, hi]", or only the value when it is exact.
-fn with_interval(e: Estimate, decimals: usize) -> String {
+fn with_interval(e: Interval, decimals: usize) -> String {
     if e.has_width() {
         format!("{} {}", num(e.value, decimals), interval(e, decimals))
     } else {
@@ -539,9 +539,9 @@ fn with_interval(e: Estimate, decimals: usize) -> String {
 }
 
 /// "[lo, hi]", or "–" for an exact value.
-pub fn interval(e: Estimate, decimals: usize) -> String {
+pub fn interval(e: Interval, decimals: usize) -> String {
     if e.has_width() {
-        format!("[{}, {}]", num(e.lo, decimals), num(e.hi, decimals))
+        format!("[{}, {}]", num(e.low, decimals), num(e.high, decimals))
     } else {
         "–".to_string()
     }

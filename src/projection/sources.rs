@@ -2,7 +2,7 @@
 //! reads their types ([`DeviceFigures`] from catalog entries, [`MeasuredRatio`]s from a
 //! ratios file).
 
-use super::{DeviceFigures, Estimate, MeasuredRatio, Metric};
+use super::{DeviceFigures, Interval, MeasuredRatio, Metric};
 use crate::catalog::{Catalog, CatalogEntry, Precision};
 use crate::equiv::{self, RatiosFile};
 
@@ -62,10 +62,11 @@ pub fn measured_from_ratios(file: &RatiosFile) -> Vec<MeasuredRatio> {
         .filter(|d| d.device != file.reference)
         .filter_map(|d| {
             let cell = d.calibrated.as_ref()?;
-            let ratio = Estimate {
-                value: cell.ratio,
-                lo: cell.ci_low.unwrap_or(cell.ratio),
-                hi: cell.ci_high.unwrap_or(cell.ratio),
+            let ratio = match (cell.ci_low, cell.ci_high) {
+                (Some(low), Some(high)) => {
+                    Interval::new(cell.ratio, low, high, file.confidence_level)
+                }
+                _ => Interval::exact(cell.ratio),
             };
             let provenance = format!(
                 "{} {} ({})",
@@ -121,15 +122,8 @@ mod tests {
         let measured = measured_from_ratios(&file);
         assert_eq!(measured.len(), 2);
         assert_eq!(measured[0].metric, Metric::Fp32);
-        assert_eq!(
-            measured[0].ratio,
-            Estimate {
-                value: 0.5,
-                lo: 0.4,
-                hi: 0.6
-            }
-        );
-        assert_eq!(measured[1].ratio, Estimate::exact(2.0));
+        assert_eq!(measured[0].ratio, Interval::new(0.5, 0.4, 0.6, 0.95));
+        assert_eq!(measured[1].ratio, Interval::exact(2.0));
         assert!(measured[0].provenance.starts_with("chained peak-f32"));
     }
 }

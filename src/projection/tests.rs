@@ -73,11 +73,7 @@ fn calibrated_uses_measured_with_interval_and_falls_back_to_published() {
     let measured = [MeasuredRatio {
         device: a.id.clone(),
         metric: Metric::Bf16,
-        ratio: Estimate {
-            value: 0.35,
-            lo: 0.33,
-            hi: 0.37,
-        },
+        ratio: Interval::new(0.35, 0.33, 0.37, 0.95),
         provenance: "test".into(),
     }];
     let src = RatioSources {
@@ -91,7 +87,7 @@ fn calibrated_uses_measured_with_interval_and_falls_back_to_published() {
     close(fallback.ratio.value, 989.5 / 989.4, 1e-15);
     assert!(fallback.provenance.starts_with("not measured"));
     let own = Basis::Calibrated(Metric::Bf16).ratio(&h, src).unwrap();
-    assert_eq!(own.ratio, Estimate::exact(1.0));
+    assert_eq!(own.ratio, Interval::exact(1.0));
 }
 
 #[test]
@@ -100,11 +96,7 @@ fn totals_carry_intervals_and_report_missing_figures() {
     let measured = [MeasuredRatio {
         device: a.id.clone(),
         metric: Metric::Bf16,
-        ratio: Estimate {
-            value: 0.35,
-            lo: 0.33,
-            hi: 0.37,
-        },
+        ratio: Interval::new(0.35, 0.33, 0.37, 0.95),
         provenance: "test".into(),
     }];
     let src = RatioSources {
@@ -125,8 +117,8 @@ fn totals_carry_intervals_and_report_missing_figures() {
     let t = total(&fleet, &Basis::Calibrated(Metric::Bf16), src);
     // 1000 + 2000 × 0.35 + 500 = 2200; bounds 1000 + 660 + 500, 1000 + 740 + 500.
     close(t.equivalents.value, 2200.0, 1e-9);
-    close(t.equivalents.lo, 2160.0, 1e-9);
-    close(t.equivalents.hi, 2240.0, 1e-9);
+    close(t.equivalents.low, 2160.0, 1e-9);
+    close(t.equivalents.high, 2240.0, 1e-9);
     let p = total(&fleet, &Basis::Published(Metric::Bf16), src);
     // 1000 + 2000 × 312 / 989.4 + 500 = 2130.685264.
     close(p.equivalents.value, 2_130.685_264, 1e-6);

@@ -1,7 +1,7 @@
 //! Per-entry equivalents and fleet totals under one basis.
 
 use super::basis::RatioSources;
-use super::{Basis, DeviceFigures, Estimate, RatioUsed};
+use super::{Basis, DeviceFigures, Interval, RatioUsed};
 
 /// One fleet entry as the projection sees it.
 #[derive(Debug, Clone, Copy)]
@@ -26,14 +26,14 @@ pub struct EntryResult {
     /// The ratio used, `None` for a stated amount of equivalents.
     pub ratio: Option<RatioUsed>,
     /// Reference-equivalents, with interval.
-    pub equivalents: Estimate,
+    pub equivalents: Interval,
 }
 
 /// A fleet total under one basis.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Total {
     /// Reference-equivalents, with interval.
-    pub equivalents: Estimate,
+    pub equivalents: Interval,
     /// Device ids left out because the basis has no figure for them.
     pub missing: Vec<String>,
 }
@@ -49,13 +49,13 @@ pub fn entry_equivalents(
         Holding::Unknown(id) => Err(id.to_string()),
         Holding::Equivalents(x) => Ok(EntryResult {
             ratio: None,
-            equivalents: Estimate::exact(x),
+            equivalents: Interval::exact(x),
         }),
         Holding::Devices { figures, count } => {
             let used = basis
                 .ratio(figures, src)
                 .ok_or_else(|| figures.id.clone())?;
-            let equivalents = used.ratio.scale(count as f64);
+            let equivalents = used.ratio.scaled(count as f64);
             Ok(EntryResult {
                 ratio: Some(used),
                 equivalents,
@@ -67,7 +67,7 @@ pub fn entry_equivalents(
 /// The fleet total under `basis`: the sum of every entry that has a figure, and the ids of
 /// those that do not (so a missing figure is reported, never counted as zero silently).
 pub fn total(holdings: &[Holding], basis: &Basis, src: RatioSources) -> Total {
-    let mut sum = Estimate::exact(0.0);
+    let mut sum = Interval::exact(0.0);
     let mut missing = Vec::new();
     for h in holdings {
         match entry_equivalents(*h, basis, src) {

@@ -8,8 +8,8 @@ use super::chart::{axis_number, colour, draw_svg, DrawResult};
 use crate::catalog::DeviceIdentity;
 use crate::compare::{compare, CompareConfig, LoadedFile};
 use crate::error::Result;
+use crate::output::Table;
 use crate::results::{slug, ResultFile};
-use crate::table::Table;
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -82,8 +82,8 @@ impl Comparison {
                 reference: c.baseline_median,
                 other: c.median,
                 ratio: c.ratio.value,
-                low: c.ratio.ci_low,
-                high: c.ratio.ci_high,
+                low: c.ratio.low,
+                high: c.ratio.high,
             })
             .collect();
         let not_compared = found
@@ -104,8 +104,8 @@ impl Comparison {
             cases,
             geomean: found.geomeans.get(&1).map(|g| Ratio {
                 value: g.value,
-                low: g.ci_low,
-                high: g.ci_high,
+                low: g.low,
+                high: g.high,
             }),
             not_compared,
         }

@@ -8,9 +8,9 @@ use super::roofline::PublishedCeilings;
 use super::{equivalence, Comparison, Roofline};
 use crate::equiv::RatiosFile;
 use crate::error::Result;
+use crate::output::Table;
 use crate::render;
 use crate::results::{slug, ResultFile};
-use crate::table::Table;
 
 /// A result file and the name it is shown under (usually its file name).
 #[derive(Debug, Clone)]

@@ -6,11 +6,11 @@ use super::chart::{axis_number, colour, draw_svg, DrawResult, HEIGHT};
 use super::html::Figure;
 use crate::error::Result;
 use crate::fleet::{Fleet, FleetFile};
+use crate::output::Table;
 use crate::projection::{
-    entry_equivalents, stock_at, total, Basis, Dated, DeviceFigures, Estimate, Holding,
+    entry_equivalents, stock_at, total, Basis, Dated, DeviceFigures, Holding, Interval,
     MeasuredRatio, Metric, RatioSources,
 };
-use crate::table::Table;
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -21,11 +21,11 @@ pub struct BasisTotal {
     /// The basis, as the projection names it ("published bf16", "calibrated bf16").
     pub basis: String,
     /// Reference-equivalents with interval.
-    pub total: Estimate,
+    pub total: Interval,
     /// Devices left out for want of a figure.
     pub missing: Vec<String>,
     /// Stock at each acquisition date (fractional year), for dated entries only.
-    pub stock: Vec<(f64, Estimate)>,
+    pub stock: Vec<(f64, Interval)>,
 }
 
 /// One fleet under every basis.
@@ -91,7 +91,7 @@ impl FleetProjection {
                     f.name.clone(),
                     b.basis.clone(),
                     format!("{:.1}", b.total.value),
-                    format!("[{:.1}, {:.1}]", b.total.lo, b.total.hi),
+                    format!("[{:.1}, {:.1}]", b.total.low, b.total.high),
                     b.missing.join(", "),
                 ]);
             }
@@ -122,7 +122,7 @@ impl FleetProjection {
         Ok(figures)
     }
 
-    fn bars(&self) -> Vec<(String, usize, Estimate)> {
+    fn bars(&self) -> Vec<(String, usize, Interval)> {
         let mut bars = Vec::new();
         for f in self.fleets.iter().rev() {
             for (i, b) in f.bases.iter().enumerate().rev() {
@@ -139,7 +139,7 @@ impl FleetProjection {
             let n = bars.len();
             let top = bars
                 .iter()
-                .map(|b| b.2.hi.max(b.2.value))
+                .map(|b| b.2.high.max(b.2.value))
                 .fold(1.0, f64::max)
                 * 1.5;
             let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
@@ -180,7 +180,7 @@ impl FleetProjection {
     }
 
     fn draw_stock(&self, root: &DrawingArea<SVGBackend, plotters::coord::Shift>) -> DrawResult {
-        let series: Vec<(String, &[(f64, Estimate)])> = self
+        let series: Vec<(String, &[(f64, Interval)])> = self
             .fleets
             .iter()
             .flat_map(|f| {
@@ -195,7 +195,7 @@ impl FleetProjection {
         for (x, e) in points {
             x0 = x0.min(*x);
             x1 = x1.max(*x);
-            y1 = y1.max(e.hi).max(e.value);
+            y1 = y1.max(e.high).max(e.value);
         }
         let pad = ((x1 - x0) * 0.05).max(0.1);
         let mut chart = ChartBuilder::on(root)
@@ -224,7 +224,7 @@ impl FleetProjection {
                 .label(format!("{name}, interval as whiskers"))
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
             chart.draw_series(stock.iter().map(|(x, e)| {
-                PathElement::new([(*x, e.lo), (*x, e.hi)], colour(i).stroke_width(1))
+                PathElement::new([(*x, e.low), (*x, e.high)], colour(i).stroke_width(1))
             }))?;
         }
         chart
@@ -243,7 +243,7 @@ type BarChart<'a, 'b> = ChartContext<
     Cartesian2d<RangedCoordf64, plotters::coord::ranged1d::SegmentedCoord<RangedCoordusize>>,
 >;
 
-fn draw_total_bars(chart: &mut BarChart, bars: &[(String, usize, Estimate)]) -> DrawResult {
+fn draw_total_bars(chart: &mut BarChart, bars: &[(String, usize, Interval)]) -> DrawResult {
     for (basis_index, name) in [(0, "published basis"), (1, "calibrated basis")] {
         let style = if basis_index == 0 {
             RGBColor(160, 160, 160).filled()
@@ -274,7 +274,7 @@ fn draw_total_bars(chart: &mut BarChart, bars: &[(String, usize, Estimate)]) -> 
     chart
         .draw_series(bars.iter().enumerate().map(|(i, b)| {
             let y = SegmentValue::CenterOf(i);
-            PathElement::new([(b.2.lo, y.clone()), (b.2.hi, y)], BLACK.stroke_width(2))
+            PathElement::new([(b.2.low, y.clone()), (b.2.high, y)], BLACK.stroke_width(2))
         }))?
         .label("interval")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));

@@ -2,7 +2,7 @@
 //! script is a few inline lines that confirm every chart rendered. Nothing is fetched, so the
 //! page opens offline, from an e-mail attachment or a CI artifact alike.
 
-use crate::table::Table;
+use crate::output::Table;
 
 /// A chart on the page.
 #[derive(Debug, Clone, PartialEq)]

@@ -81,7 +81,7 @@ impl Roofline {
                 continue;
             };
             let ceiling = Ceiling {
-                value: summary.median,
+                value: summary.median.value,
                 case_id: case.id.clone(),
             };
             match (case.workload.op, timing.unit) {
@@ -89,9 +89,9 @@ impl Roofline {
                     case_id: case.id.clone(),
                     kernel: case.kernel.id.clone(),
                     intensity: case.workload.intensity(),
-                    gflops: summary.median,
-                    ci_low: summary.ci_low,
-                    ci_high: summary.ci_high,
+                    gflops: summary.median.value,
+                    ci_low: summary.median.low,
+                    ci_high: summary.median.high,
                 }),
                 (Op::PeakFma, RateUnit::Gflops) => keep_best(&mut roofline.compute, ceiling),
                 (Op::Copy, RateUnit::Gbps) => keep_best(&mut roofline.bandwidth, ceiling),

@@ -72,12 +72,17 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<ResultFile> {
         .map_err(|e| Error::parse(path, format!("not UTF-8 text ({e})")))?;
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| Error::parse(path, format!("invalid JSON: {e}")))?;
-    check_version(path, &value)?;
+    let value = match check_version(path, &value)? {
+        SCHEMA_VERSION => value,
+        _ => super::migrate::from_v1(value),
+    };
     serde_json::from_value(value)
         .map_err(|e| Error::parse(path, format!("not a valid result file: {e}")))
 }
 
-fn check_version(path: &Path, value: &serde_json::Value) -> Result<()> {
+/// The file's schema version when this build reads it (the current one, or version 1, which
+/// is migrated on load).
+fn check_version(path: &Path, value: &serde_json::Value) -> Result<u32> {
     let Some(object) = value.as_object() else {
         return Err(Error::parse(
             path,
@@ -89,10 +94,11 @@ fn check_version(path: &Path, value: &serde_json::Value) -> Result<()> {
             path,
             "not a fleetbench result file (no schema_version field)",
         )),
-        Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => Ok(()),
+        Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => Ok(SCHEMA_VERSION),
+        Some(v) if v.as_u64() == Some(1) => Ok(1),
         Some(v) => Err(Error::parse(
             path,
-            format!("schema_version {v} is not supported (this build reads {SCHEMA_VERSION})"),
+            format!("schema_version {v} is not supported (this build reads 1 to {SCHEMA_VERSION})"),
         )),
     }
 }

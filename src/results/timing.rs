@@ -68,7 +68,7 @@ mod tests {
         let w = Workload::matmul(Dtype::F32, 1000, 1000, 1000); // 2 GFLOP
         let t = derive_timing(&w, raw(&[0.2, 0.2, 0.2], Some(&[0.1, 0.1, 0.1]))).unwrap();
         assert_eq!(t.headline, TimingMethod::GpuTimestamps);
-        assert!((t.throughput.median - 20.0).abs() < 1e-9);
+        assert!((t.throughput.median.value - 20.0).abs() < 1e-9);
         assert_eq!(t.clock_disagreement, Some(1.0));
         assert!(t.clocks_disagree);
     }
@@ -78,7 +78,7 @@ mod tests {
         let w = Workload::matmul(Dtype::F32, 1000, 1000, 1000);
         let t = derive_timing(&w, raw(&[0.1, 0.2, 0.4], None)).unwrap();
         assert_eq!(t.headline, TimingMethod::HostClock);
-        assert!((t.throughput.median - 10.0).abs() < 1e-9);
+        assert!((t.throughput.median.value - 10.0).abs() < 1e-9);
         assert!((t.throughput.max - 20.0).abs() < 1e-9);
         assert!(!t.clocks_disagree);
     }

@@ -2,10 +2,10 @@
 //! on the same samples prints the same interval (criterion's clock-seeded bootstrap cannot be
 //! reproduced; this one can).
 
+use super::interval::{median_of_sorted, quantile, Interval};
 use super::Sample;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
 /// Default number of bootstrap resamples: enough for stable 2.5% / 97.5% percentiles.
 pub const DEFAULT_RESAMPLES: usize = 2000;
@@ -33,33 +33,15 @@ impl Default for BootstrapConfig {
     }
 }
 
-/// A point estimate with its confidence interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Estimate {
-    /// The estimate from the full samples.
-    pub value: f64,
-    /// Lower end of the interval.
-    pub ci_low: f64,
-    /// Upper end of the interval.
-    pub ci_high: f64,
-}
-
-impl Estimate {
-    /// Whether the interval leaves out `x`.
-    pub fn excludes(&self, x: f64) -> bool {
-        x < self.ci_low || x > self.ci_high
-    }
-}
-
 /// median(a) ÷ median(b) with a percentile-bootstrap interval: both samples are resampled with
 /// replacement, independently, `resamples` times.
-pub fn ratio_of_medians(a: &Sample, b: &Sample, config: &BootstrapConfig) -> Estimate {
+pub fn ratio_of_medians(a: &Sample, b: &Sample, config: &BootstrapConfig) -> Interval {
     geomean_of_ratios(&[(a, b)], config)
 }
 
 /// The geometric mean over pairs of median(a_i) ÷ median(b_i), with a bootstrap interval that
 /// resamples every pair's samples. One pair gives the plain ratio of medians.
-pub fn geomean_of_ratios(pairs: &[(&Sample, &Sample)], config: &BootstrapConfig) -> Estimate {
+pub fn geomean_of_ratios(pairs: &[(&Sample, &Sample)], config: &BootstrapConfig) -> Interval {
     let point = mean_log_ratio(pairs, |s, _| s.median(), &mut ());
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut scratch = Vec::new();
@@ -76,18 +58,12 @@ pub fn geomean_of_ratios(pairs: &[(&Sample, &Sample)], config: &BootstrapConfig)
         .collect();
     draws.sort_by(f64::total_cmp);
     let tail = (1.0 - config.level) / 2.0;
-    Estimate {
-        value: point.exp(),
-        ci_low: quantile(&draws, tail).exp(),
-        ci_high: quantile(&draws, 1.0 - tail).exp(),
-    }
-}
-
-/// Quantile of sorted, non-empty values by linear interpolation (type 7, as [`Sample::quantile`]).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+    Interval::new(
+        point.exp(),
+        quantile(&draws, tail).exp(),
+        quantile(&draws, 1.0 - tail).exp(),
+        config.level,
+    )
 }
 
 fn mean_log_ratio<C>(
@@ -110,12 +86,7 @@ fn resampled_median(s: &Sample, rng: &mut ChaCha8Rng, buf: &mut Vec<f64>) -> f64
     buf.clear();
     buf.extend((0..values.len()).map(|_| values[rng.random_range(0..values.len())]));
     buf.sort_by(f64::total_cmp);
-    let n = buf.len();
-    if n % 2 == 1 {
-        buf[n / 2]
-    } else {
-        (buf[n / 2 - 1] + buf[n / 2]) / 2.0
-    }
+    median_of_sorted(buf)
 }
 
 /// Geometric mean of positive values; `None` when empty or any value is not positive.
@@ -160,7 +131,7 @@ mod tests {
         let a = Sample::new(&[4.0; 10]).unwrap();
         let b = Sample::new(&[2.0; 10]).unwrap();
         let e = ratio_of_medians(&a, &b, &BootstrapConfig::default());
-        assert_eq!((e.value, e.ci_low, e.ci_high), (2.0, 2.0, 2.0));
+        assert_eq!((e.value, e.low, e.high), (2.0, 2.0, 2.0));
     }
 
     #[test]
@@ -169,8 +140,8 @@ mod tests {
         let b = Sample::new(&lognormal_sample(100.0, 0.05, 30, 2)).unwrap();
         let config = BootstrapConfig::default();
         let e = ratio_of_medians(&a, &b, &config);
-        assert!(e.ci_low < 2.0 && 2.0 < e.ci_high, "{e:?}");
-        assert!(e.ci_high / e.ci_low < 1.15, "too wide: {e:?}");
+        assert!(e.low < 2.0 && 2.0 < e.high, "{e:?}");
+        assert!(e.high / e.low < 1.15, "too wide: {e:?}");
         assert!(e.excludes(1.0));
         assert_eq!(e, ratio_of_medians(&a, &b, &config));
         let other = BootstrapConfig { seed: 9, ..config };

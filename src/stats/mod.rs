@@ -6,12 +6,14 @@
 //! bootstrap of the ratio of medians and a rank test, both robust to such tails.
 
 mod bootstrap;
+mod interval;
 mod rank;
 mod summary;
 
 pub use bootstrap::{
-    geomean_of_ratios, geometric_mean, ratio_of_medians, BootstrapConfig, Estimate,
-    DEFAULT_RESAMPLES, DEFAULT_SEED,
+    geomean_of_ratios, geometric_mean, ratio_of_medians, BootstrapConfig, DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
 };
+pub use interval::{median_of_sorted, quantile, Interval};
 pub use rank::{mann_whitney_u, normal_sf, RankTest};
-pub use summary::{median_ci, Sample, Summary};
+pub use summary::{median_ci, Sample, Summary, MEDIAN_LEVEL};

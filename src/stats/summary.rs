@@ -1,5 +1,6 @@
 //! Order statistics of one set of samples: median, spread and the median's confidence interval.
 
+use super::interval::{median_of_sorted, quantile, Interval};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -51,12 +52,7 @@ impl Sample {
 
     /// A quantile by linear interpolation between order statistics (type 7, as R and numpy).
     pub fn quantile(&self, q: f64) -> f64 {
-        let q = q.clamp(0.0, 1.0);
-        let pos = q * (self.sorted.len() - 1) as f64;
-        let lo = pos.floor() as usize;
-        let hi = pos.ceil() as usize;
-        let frac = pos - lo as f64;
-        self.sorted[lo] + (self.sorted[hi] - self.sorted[lo]) * frac
+        quantile(&self.sorted, q)
     }
 
     /// Median absolute deviation from the median (unscaled).
@@ -78,27 +74,20 @@ impl Sample {
 
     /// The summary that result files store.
     pub fn summary(&self) -> Summary {
-        let (ci_low, ci_high) = median_ci(&self.sorted, 0.95);
+        let (low, high) = median_ci(&self.sorted, MEDIAN_LEVEL);
         Summary {
             n: self.len(),
-            median: self.median(),
+            median: Interval::new(self.median(), low, high, MEDIAN_LEVEL),
             min: self.min(),
             max: self.max(),
             mad: self.mad(),
-            ci_low,
-            ci_high,
         }
     }
 }
 
 fn median_of(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
+    median_of_sorted(&values)
 }
 
 /// Median, extremes, spread and the median's confidence interval of one sample, in the sample's
@@ -108,19 +97,18 @@ fn median_of(mut values: Vec<f64>) -> f64 {
 pub struct Summary {
     /// Number of values.
     pub n: usize,
-    /// The median.
-    pub median: f64,
+    /// The median with its distribution-free 95% confidence interval ([`median_ci`]).
+    pub median: Interval,
     /// The smallest value.
     pub min: f64,
     /// The largest value.
     pub max: f64,
     /// Median absolute deviation (unscaled).
     pub mad: f64,
-    /// Lower end of the 95% confidence interval of the median.
-    pub ci_low: f64,
-    /// Upper end of the 95% confidence interval of the median.
-    pub ci_high: f64,
 }
+
+/// Confidence level of the median interval that result files store.
+pub const MEDIAN_LEVEL: f64 = 0.95;
 
 /// Distribution-free confidence interval of the median from order statistics: the ranks are
 /// chosen from the Binomial(n, 1/2) distribution so that the interval covers the true median with

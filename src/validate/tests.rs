@@ -66,7 +66,7 @@ fn a_fake_run_is_consistent() {
 #[test]
 fn an_edited_median_is_caught() {
     let mut file = clean_file();
-    timing(&mut file, 0).throughput.median *= 1.5;
+    timing(&mut file, 0).throughput.median.value *= 1.5;
     let found = check_file(&file, &NoPeaks);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].check, Check::Statistics);

@@ -30,14 +30,14 @@ pub fn with_ceilings(mut file: ResultFile, peak: f64, bandwidth: f64) -> ResultF
         case.id = format!("{op}/{}", case.workload.key());
         let timing = case.timing.as_mut().unwrap();
         timing.unit = unit;
-        let scale = rate / timing.throughput.median;
+        let scale = rate / timing.throughput.median.value;
         let t = &mut timing.throughput;
         for v in [
-            &mut t.median,
+            &mut t.median.value,
             &mut t.min,
             &mut t.max,
-            &mut t.ci_low,
-            &mut t.ci_high,
+            &mut t.median.low,
+            &mut t.median.high,
         ] {
             *v *= scale;
         }
