@@ -8,6 +8,7 @@
 //! two-level bootstrap and a run whose tuner chose differently still counts.
 
 use super::figures::{self, usable, Ceilings, Quantity};
+use super::VendorRow;
 use super::{CompareConfig, Group, LeftOut, MaxAchievable, MetricSummary, Reason, Row};
 use crate::equiv::Metric;
 use crate::error::{Error, Result};
@@ -22,6 +23,8 @@ pub const VENDOR_FAMILY: &str = "vendor";
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Capability {
     pub quantities: BTreeMap<(Metric, Workload), Quantity>,
+    /// Vendor-library reference figures, kept apart from the WGSL ones.
+    pub vendor: BTreeMap<(Metric, Workload), Quantity>,
     pub unusable: BTreeMap<(Metric, Workload), Reason>,
     pub ceilings: Ceilings,
 }
@@ -30,46 +33,13 @@ impl Capability {
     /// The best verified case per workload in each file of the group, as one quantity per
     /// workload with a run per file that has it.
     pub fn of(group: &Group) -> Capability {
-        let mut per_run: BTreeMap<(Metric, Workload), Vec<(Sample, String)>> = BTreeMap::new();
-        let mut unusable = BTreeMap::new();
-        let mut units = BTreeMap::new();
-        for loaded in &group.files {
-            let mut best: BTreeMap<(Metric, Workload), (Sample, String)> = BTreeMap::new();
-            for case in &loaded.file.cases {
-                let Some(metric) = Metric::of(&case.workload) else {
-                    continue;
-                };
-                if case.kernel.family == VENDOR_FAMILY {
-                    continue;
-                }
-                let key = (metric, case.workload);
-                match usable(case) {
-                    Ok((unit, sample)) => {
-                        units.insert(key, unit);
-                        let better = best
-                            .get(&key)
-                            .is_none_or(|b| sample.median() > b.0.median());
-                        if better {
-                            best.insert(key, (sample, figures::kernel_label(&case.kernel)));
-                        }
-                    }
-                    Err(reason) => {
-                        unusable.entry(key).or_insert(reason);
-                    }
-                }
-            }
-            for (key, value) in best {
-                per_run.entry(key).or_default().push(value);
-            }
-        }
-        let quantities: BTreeMap<_, _> = per_run
-            .into_iter()
-            .filter_map(|(key, runs)| Some((key, Quantity::from_runs(units[&key], runs)?)))
-            .collect();
+        let (quantities, mut unusable) = best_per_workload(group, |family| family != VENDOR_FAMILY);
+        let (vendor, _) = best_per_workload(group, |family| family == VENDOR_FAMILY);
         unusable.retain(|key, _| !quantities.contains_key(key));
         let ceilings = ceilings(&quantities);
         Capability {
             quantities,
+            vendor,
             unusable,
             ceilings,
         }
@@ -121,7 +91,55 @@ impl Capability {
     }
 }
 
-fn ceilings(quantities: &BTreeMap<(Metric, Workload), Quantity>) -> Ceilings {
+type Figures = BTreeMap<(Metric, Workload), Quantity>;
+
+/// The best verified case per workload in each file of the group among the kernel families
+/// `wanted` accepts, as one quantity per workload with a run per file that has it; and why a
+/// workload tried has no usable case.
+fn best_per_workload(
+    group: &Group,
+    wanted: impl Fn(&str) -> bool,
+) -> (Figures, BTreeMap<(Metric, Workload), Reason>) {
+    let mut per_run: BTreeMap<(Metric, Workload), Vec<(Sample, String)>> = BTreeMap::new();
+    let mut unusable = BTreeMap::new();
+    let mut units = BTreeMap::new();
+    for loaded in &group.files {
+        let mut best: BTreeMap<(Metric, Workload), (Sample, String)> = BTreeMap::new();
+        for case in &loaded.file.cases {
+            let Some(metric) = Metric::of(&case.workload) else {
+                continue;
+            };
+            if !wanted(&case.kernel.family) {
+                continue;
+            }
+            let key = (metric, case.workload);
+            match usable(case) {
+                Ok((unit, sample)) => {
+                    units.insert(key, unit);
+                    let better = best
+                        .get(&key)
+                        .is_none_or(|b| sample.median() > b.0.median());
+                    if better {
+                        best.insert(key, (sample, figures::kernel_label(&case.kernel)));
+                    }
+                }
+                Err(reason) => {
+                    unusable.entry(key).or_insert(reason);
+                }
+            }
+        }
+        for (key, value) in best {
+            per_run.entry(key).or_default().push(value);
+        }
+    }
+    let quantities = per_run
+        .into_iter()
+        .filter_map(|(key, runs)| Some((key, Quantity::from_runs(units[&key], runs)?)))
+        .collect();
+    (quantities, unusable)
+}
+
+fn ceilings(quantities: &Figures) -> Ceilings {
     let best = |metric: Metric| {
         quantities
             .iter()
@@ -136,6 +154,30 @@ fn ceilings(quantities: &BTreeMap<(Metric, Workload), Quantity>) -> Ceilings {
             .collect(),
         bandwidth: best(Metric::Bandwidth),
     }
+}
+
+/// Per group and shape with both: the best WGSL figure ÷ the vendor library's.
+pub(crate) fn vendor_rows(groups: &[Group], config: &CompareConfig) -> Vec<VendorRow> {
+    let mut out = Vec::new();
+    for (file, group) in groups.iter().enumerate() {
+        let cap = Capability::of(group);
+        for ((metric, w), vendor) in &cap.vendor {
+            let Some((wgsl, wgsl_figure)) = cap.figure(*metric, w) else {
+                continue;
+            };
+            out.push(VendorRow {
+                file,
+                metric: *metric,
+                workload: *w,
+                label: w.key(),
+                unit: vendor.unit,
+                wgsl: wgsl_figure,
+                vendor: cap.ceilings.label(*metric, w, vendor.figure()),
+                ratio: geomean_of_ratios(&[(&wgsl.runs, &vendor.runs)], &config.bootstrap),
+            });
+        }
+    }
+    out
 }
 
 /// Rows, summaries and left-out shapes of the capability view.

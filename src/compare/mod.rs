@@ -338,6 +338,30 @@ pub struct Comparison {
     pub summaries: Vec<MetricSummary>,
     /// What could not be compared everywhere, and why.
     pub left_out: Vec<LeftOut>,
+    /// Capability view: per file and shape where it ran a vendor-library reference, its best
+    /// WGSL figure ÷ the library's (never part of a WGSL capability figure).
+    pub vendor: Vec<VendorRow>,
+}
+
+/// One file's best WGSL kernel against a vendor library at one shape, on the same device.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct VendorRow {
+    /// Index of the file in [`Comparison::files`].
+    pub file: usize,
+    /// The metric the workload counts towards.
+    pub metric: Metric,
+    /// What was computed.
+    pub workload: Workload,
+    /// `op/dtype/MxNxK`.
+    pub label: String,
+    /// Unit of the medians.
+    pub unit: RateUnit,
+    /// The file's best verified WGSL figure.
+    pub wgsl: Figure,
+    /// The vendor library's figure (its kernel names the library and version).
+    pub vendor: Figure,
+    /// WGSL ÷ vendor, with its interval.
+    pub ratio: Interval,
 }
 
 impl Comparison {
@@ -403,6 +427,10 @@ pub fn compare(groups: &[Group], baseline: usize, config: &CompareConfig) -> Res
         View::Capability => capability::compare(groups, baseline, config)?,
         View::SameCode => same_code::compare(groups, baseline, config),
     };
+    let vendor = match config.view {
+        View::Capability => capability::vendor_rows(groups, config),
+        View::SameCode => Vec::new(),
+    };
     Ok(Comparison {
         view: config.view,
         baseline,
@@ -416,6 +444,7 @@ pub fn compare(groups: &[Group], baseline: usize, config: &CompareConfig) -> Res
         rows,
         summaries,
         left_out,
+        vendor,
     })
 }
 

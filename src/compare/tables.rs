@@ -16,6 +16,9 @@ impl Tabular for Comparison {
         if !self.left_out.is_empty() {
             sections.push(self.left_out_section());
         }
+        if !self.vendor.is_empty() {
+            sections.push(self.vendor_section());
+        }
         sections
     }
 }
@@ -165,6 +168,28 @@ impl Comparison {
             ),
             View::SameCode => section.with_note("--threshold gates each matched case"),
         }
+    }
+
+    fn vendor_section(&self) -> Section {
+        let mut t = Table::new(&[
+            "file", "metric", "shape", "unit", "WGSL", "kernel", "vendor", "library", "ratio",
+            "95% CI",
+        ]);
+        for v in &self.vendor {
+            t.push(vec![
+                self.name(v.file),
+                v.metric.to_string(),
+                v.label.clone(),
+                v.unit.label().to_string(),
+                format!("{:.4}", v.wgsl.median),
+                v.wgsl.kernels.join(" / "),
+                format!("{:.4}", v.vendor.median),
+                v.vendor.kernels.join(" / "),
+                ratio(&v.ratio),
+                interval(&v.ratio),
+            ]);
+        }
+        Section::titled("WGSL ÷ vendor library per shape (same file)", t)
     }
 
     fn left_out_section(&self) -> Section {

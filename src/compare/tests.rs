@@ -329,3 +329,36 @@ fn tables_mark_not_significant_differences_with_a_tilde() {
     assert_eq!(json["rows"][1]["verdict"], "slower");
     assert_eq!(json["view"], "capability");
 }
+
+#[test]
+fn vendor_references_are_shown_beside_never_inside_a_capability_figure() {
+    let naive = default_matmul_configs().remove(0);
+    let file = |name: &str, seed: u64, wgsl: f64| {
+        let mut vendor = fake_case(&naive, square(256), 400.0, seed + 1);
+        vendor.kernel.family = capability::VENDOR_FAMILY.to_string();
+        vendor.kernel.id = "vendor/gemm-sgemm".to_string();
+        vendor.kernel.overrides.clear();
+        file_with(
+            name,
+            seed,
+            vec![fake_case(&naive, square(256), wgsl, seed), vendor],
+        )
+    };
+    let groups = [one(file("a", 1, 100.0)), one(file("b", 3, 200.0))];
+    let c = capability(&groups);
+    assert_eq!(c.rows.len(), 1);
+    assert!((c.rows[0].ratio.value - 2.0).abs() < 0.1, "{:?}", c.rows[0]);
+    assert_eq!(c.rows[0].other.kernels, ["matmul_naive(WG_X=16,WG_Y=16)"]);
+    assert_eq!(c.vendor.len(), 2);
+    assert!(
+        (c.vendor[0].ratio.value - 0.25).abs() < 0.02,
+        "{:?}",
+        c.vendor[0]
+    );
+    assert!(
+        (c.vendor[1].ratio.value - 0.5).abs() < 0.03,
+        "{:?}",
+        c.vendor[1]
+    );
+    assert_eq!(c.vendor[1].vendor.kernels, ["vendor/gemm-sgemm"]);
+}
