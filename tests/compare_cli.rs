@@ -282,6 +282,20 @@ fn calibrate_writes_a_ratios_file_with_provenance() {
     );
     assert_one_line_error(&out, &["unknown metric"]);
     let out = run(
+        &[
+            "calibrate",
+            "--reference",
+            "a100-sxm4-80gb",
+            "--metric",
+            "bandwidth",
+        ],
+        &[&a100, &h100],
+    );
+    assert_one_line_error(
+        &out,
+        &["a100.json", "h100.json", "no verified bandwidth case"],
+    );
+    let out = run(
         &["calibrate", "--reference", "a100-sxm4-80gb", "-o", "x.txt"],
         &[&a100],
     );

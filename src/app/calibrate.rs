@@ -36,6 +36,14 @@ pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
             f.device.id
         );
     }
+    let without = fleetbench::equiv::calibrate::files_without(&files, metric);
+    // When no file has the metric, calibrate refuses them all in one line instead.
+    for f in without.iter().filter(|_| without.len() < files.len()) {
+        eprintln!(
+            "note: {}: no verified {metric} case; it contributes nothing to the table",
+            f.path.display()
+        );
+    }
     let catalog = Catalog::builtin()?;
     let options = CalibrateOptions {
         catalog: &catalog,

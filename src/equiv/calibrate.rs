@@ -51,8 +51,30 @@ struct Context<'a> {
     reference: String,
 }
 
-/// Builds the equivalence table.
+/// The files without a verified WGSL case of `metric`: they contribute nothing to its table.
+pub fn files_without(files: &[LoadedFile], metric: Metric) -> Vec<&LoadedFile> {
+    let has = |f: &LoadedFile| {
+        f.file.cases.iter().any(|c| {
+            metric.covers(&c.workload)
+                && c.kernel.family != crate::compare::capability::VENDOR_FAMILY
+                && crate::compare::throughput_samples(c).is_some()
+        })
+    };
+    files.iter().filter(|f| !has(f)).collect()
+}
+
+/// Builds the equivalence table. Refuses, naming the files, when none of them has a verified
+/// case of the metric: the table would be the datasheet alone, which is not what was asked.
 pub fn calibrate(files: Vec<LoadedFile>, options: &CalibrateOptions) -> Result<RatiosFile> {
+    let without = files_without(&files, options.metric);
+    if !files.is_empty() && without.len() == files.len() {
+        let names: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
+        return Err(Error::Incomparable(format!(
+            "{}: no verified {} case in any of these files (see `--metric`)",
+            names.join(", "),
+            options.metric
+        )));
+    }
     let inputs = files
         .iter()
         .map(|f| InputRecord {
@@ -443,6 +465,25 @@ mod tests {
         // Efficiencies 0.5% and 0.25%: the published 3.43 is halved.
         assert!((h.ratio.value - 66.9 / 19.5 / 2.0).abs() < 0.05, "{h:?}");
         assert_eq!(calibrated(&f, "mi300x").provenance, Provenance::Published);
+    }
+
+    #[test]
+    fn files_without_the_metric_are_refused_together_and_named_alone() {
+        let files = vec![fake_file("llvmpipe", 33.0, 2, &[64])];
+        let catalog = Catalog::builtin().unwrap();
+        let options = CalibrateOptions {
+            catalog: &catalog,
+            metric: Metric::Bandwidth,
+            reference: "llvmpipe",
+            bootstrap: BootstrapConfig::default(),
+            created_at: String::new(),
+        };
+        let e = calibrate(files.clone(), &options).unwrap_err().to_string();
+        assert!(
+            e.contains("llvmpipe-2.json: no verified bandwidth case"),
+            "{e}"
+        );
+        assert_eq!(files_without(&files, Metric::MatmulF32).len(), 0);
     }
 
     #[test]
