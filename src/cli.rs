@@ -59,9 +59,20 @@ pub struct CompareArgs {
     /// Exit 1 when a case is significantly slower than the baseline by more than PCT percent.
     #[arg(long, value_name = "PCT")]
     pub threshold: Option<f64>,
-    /// Also compare cases measured differently (timing method, bounds checks, kernel source).
+    /// Match cases by kernel and how they were measured (tracking one machine or driver over
+    /// time) instead of comparing each file's best verified kernel per shape.
+    #[arg(long)]
+    pub same_code: bool,
+    /// With --same-code: also compare cases measured differently (timing method, bounds
+    /// checks, kernel source).
     #[arg(long)]
     pub allow_mixed: bool,
+    /// Also write the comparison as JSON (the same model `--format json` prints).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    pub force: bool,
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = fleetbench::stats::DEFAULT_SEED)]
     pub seed: u64,
@@ -86,7 +97,7 @@ pub struct CalibrateArgs {
     /// The reference device: a catalog id (h100-sxm) or a device name/slug from a file.
     #[arg(long)]
     pub reference: String,
-    /// What to compare: matmul-f32, matmul-f16, peak-f32, peak-f16, bandwidth.
+    /// What to compare: matmul-f32, matmul-f16, matmul-int8, peak-f32, peak-f16, bandwidth.
     #[arg(long, default_value = "matmul-f32")]
     pub metric: String,
     /// Output file: .json (the ratios file), .csv or .md; default: a table on stdout.

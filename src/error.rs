@@ -34,6 +34,10 @@ pub enum Error {
     /// A user-supplied option or value is not acceptable.
     #[error("{0}")]
     Config(String),
+    /// Result files that cannot be compared as asked (no shared metric, a pooled group that
+    /// mixes devices); the message names the files.
+    #[error("{0}")]
+    Incomparable(String),
     /// No adapter, a failed device request, or another GPU-side problem.
     #[error("{0}")]
     Gpu(String),

@@ -499,9 +499,9 @@ fn calibrate_output_feeds_the_projection() {
     let cal = &row["calibrated"];
     assert_eq!(cal["provenance"], "measured");
     let (r, lo, hi) = (
-        cal["ratio"].as_f64().unwrap(),
-        cal["ci_low"].as_f64().unwrap(),
-        cal["ci_high"].as_f64().unwrap(),
+        cal["ratio"]["value"].as_f64().unwrap(),
+        cal["ratio"]["low"].as_f64().unwrap(),
+        cal["ratio"]["high"].as_f64().unwrap(),
     );
     let v = project(&[&scenario("meta-600k-h100e.toml"), "--ratios", &ratios]);
     let row = v["claims"].as_array().unwrap().iter().find(|r| {

@@ -9,6 +9,23 @@ use std::process::Output;
 
 /// A fake result file of `name` at `gflops`, matmul sides 64 and 128 (or `sizes`).
 fn fake(dir: &Path, file: &str, name: &str, gflops: f64, seed: u64, sizes: &str) -> PathBuf {
+    fake_kernels(
+        dir,
+        file,
+        (name, gflops, seed),
+        sizes,
+        "matmul_naive,matmul_blocked",
+    )
+}
+
+/// A fake result file running `kernels`.
+fn fake_kernels(
+    dir: &Path,
+    file: &str,
+    (name, gflops, seed): (&str, f64, u64),
+    sizes: &str,
+    kernels: &str,
+) -> PathBuf {
     let path = dir.join(file);
     let out = fleetbench()
         .args([
@@ -18,7 +35,7 @@ fn fake(dir: &Path, file: &str, name: &str, gflops: f64, seed: u64, sizes: &str)
             "--sizes",
             sizes,
             "--kernels",
-            "matmul_naive,matmul_blocked",
+            kernels,
         ])
         .args([
             "--samples",
@@ -78,25 +95,30 @@ fn compare_finds_a_known_ratio_and_lists_unmatched_cases() {
     let out = run(&["compare", "--format", "json"], &[&slow, &fast]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(v["baseline"].as_str().unwrap().ends_with("slow.json"));
-    let cases = v["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 4);
-    for c in cases {
-        let r: f64 = c["ratio"].as_str().unwrap().parse().unwrap();
-        assert!((r - 2.0).abs() < 0.1, "{c}");
-        assert_eq!(c["verdict"], "faster");
-    }
-    let g: f64 = v["geomean"][0]["geomean ratio"]
+    assert_eq!(v["view"], "capability");
+    assert!(v["files"][0]["path"]
         .as_str()
         .unwrap()
-        .parse()
-        .unwrap();
+        .ends_with("slow.json"));
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "one row per common shape");
+    for r in rows {
+        let ratio = &r["ratio"];
+        assert!((ratio["value"].as_f64().unwrap() - 2.0).abs() < 0.1, "{r}");
+        assert!(ratio["low"].as_f64().unwrap() < ratio["high"].as_f64().unwrap());
+        assert_eq!(r["verdict"], "faster");
+        assert!(r["other"]["kernels"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("matmul_"));
+    }
+    let g = v["summaries"][0]["geomean"]["value"].as_f64().unwrap();
     assert!((g - 2.0).abs() < 0.05);
-    let unmatched = v["unmatched"].as_array().unwrap();
-    assert_eq!(unmatched.len(), 2, "{unmatched:?}");
-    assert!(unmatched
-        .iter()
-        .all(|u| u["case"].as_str().unwrap().contains("96x96x96")));
+    assert_eq!(v["summaries"][0]["metric"], "matmul-f32");
+    let left_out = v["left_out"].as_array().unwrap();
+    assert_eq!(left_out.len(), 1, "{left_out:?}");
+    assert_eq!(left_out[0]["label"], "matmul/f32/96x96x96");
+    assert_eq!(left_out[0]["per_file"][0]["kind"], "absent");
     // A rerun prints the same intervals (seeded bootstrap).
     let again = run(&["compare", "--format", "json"], &[&slow, &fast]);
     assert_eq!(out.stdout, again.stdout);
@@ -149,7 +171,7 @@ fn bad_input_is_a_one_line_error_naming_the_file() {
     };
     let version = write(
         "v9.json",
-        &text.replacen("\"schema_version\": 1", "\"schema_version\": 9", 1),
+        &text.replacen("\"schema_version\": 2", "\"schema_version\": 9", 1),
     );
     let other = write("other.json", "{\"benchmarks\": []}");
     let truncated = write("cut.json", &text[..text.len() / 2]);
@@ -225,9 +247,12 @@ fn calibrate_writes_a_ratios_file_with_provenance() {
     assert_eq!(f.reference, "a100-sxm4-80gb");
     let h = f.calibrated_ratio("h100-sxm").unwrap();
     assert_eq!(h.provenance, Provenance::Measured);
-    assert!((h.ratio - 3.0).abs() < 0.1, "{h:?}");
+    assert!((h.ratio.value - 3.0).abs() < 0.1, "{h:?}");
+    assert!(h.ratio.low < h.ratio.value && h.ratio.value < h.ratio.high);
+    let basis = h.capability.as_ref().unwrap();
+    assert_eq!(basis.shapes.len(), 2);
     let cpu_row = f.calibrated_ratio("llvmpipe-llvm-15").unwrap();
-    assert!((cpu_row.ratio - 0.1).abs() < 0.01, "{cpu_row:?}");
+    assert!((cpu_row.ratio.value - 0.1).abs() < 0.01, "{cpu_row:?}");
     assert_eq!(
         f.calibrated_ratio("mi300x").unwrap().provenance,
         Provenance::Published
@@ -256,6 +281,20 @@ fn calibrate_writes_a_ratios_file_with_provenance() {
         &[&a100],
     );
     assert_one_line_error(&out, &["unknown metric"]);
+    let out = run(
+        &[
+            "calibrate",
+            "--reference",
+            "a100-sxm4-80gb",
+            "--metric",
+            "bandwidth",
+        ],
+        &[&a100, &h100],
+    );
+    assert_one_line_error(
+        &out,
+        &["a100.json", "h100.json", "no verified bandwidth case"],
+    );
     let out = run(
         &["calibrate", "--reference", "a100-sxm4-80gb", "-o", "x.txt"],
         &[&a100],
@@ -320,24 +359,113 @@ fn differently_measured_cases_are_compared_only_when_asked_and_labelled() {
         text.replace("\"bounds_checks\": true", "\"bounds_checks\": false"),
     )
     .unwrap();
+    let same_code = ["compare", "--same-code", "--format", "json"];
+    let out = run(&same_code, &[&a, &b]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["rows"].as_array().unwrap().is_empty());
+    let reason = &v["left_out"][0]["per_file"][1];
+    assert_eq!(reason["kind"], "measured-differently", "{v}");
+    assert!(reason["detail"].as_str().unwrap().contains("bounds checks"));
+    let mixed = [
+        "compare",
+        "--same-code",
+        "--allow-mixed",
+        "--format",
+        "json",
+    ];
+    let out = run(&mixed, &[&a, &b]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|c| c["mixed"][0] == "bounds-checks"));
+    // The capability view compares each file at its best kernel, however it was built.
     let out = run(&["compare", "--format", "json"], &[&a, &b]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(v["cases"].as_array().unwrap().is_empty());
-    let reason = v["unmatched"][0][b.display().to_string()]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        reason.contains("measured differently") && reason.contains("bounds checks"),
-        "{v}"
+    assert_eq!(v["rows"].as_array().unwrap().len(), 1);
+    assert_one_line_error(
+        &run(&["compare", "--allow-mixed"], &[&a, &b]),
+        &["--same-code"],
     );
-    let out = run(&["compare", "--allow-mixed", "--format", "json"], &[&a, &b]);
+}
+
+#[test]
+fn json_on_stdout_and_with_o_are_one_model() {
+    let dir = tempdir();
+    let a = fake(dir.path(), "a.json", "gpu-a", 100.0, 1, "64");
+    let b = fake(dir.path(), "b.json", "gpu-b", 150.0, 2, "64");
+    let written = dir.path().join("cmp.json");
+    let out = fleetbench()
+        .args(["compare", "--format", "json", "-o"])
+        .arg(&written)
+        .args([&a, &b])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&written).unwrap(), out.stdout);
+    let again = fleetbench()
+        .args(["compare", "-o"])
+        .arg(&written)
+        .args([&a, &b])
+        .output()
+        .unwrap();
+    assert_one_line_error(&again, &["cmp.json", "already exists"]);
+}
+
+/// Pooled groups of two devices, and files without a common metric, are refused in one line
+/// naming the files; a metric one file lacks is listed as left out.
+#[test]
+fn incomparable_files_are_one_line_errors_and_missing_metrics_are_listed() {
+    let dir = tempdir();
+    let a = fake(dir.path(), "a.json", "gpu-a", 100.0, 1, "64");
+    let a2 = fake(dir.path(), "a2.json", "gpu-a", 100.0, 2, "64");
+    let z = fake(dir.path(), "z.json", "gpu-z", 100.0, 3, "64");
+    let group = |x: &Path, y: &Path| format!("{}+{}", x.display(), y.display());
+    let out = fleetbench()
+        .args(["compare", &group(&a, &z), &a2.display().to_string()])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &["a.json+", "z.json", "one device"]);
+    let peak = fake_kernels(
+        dir.path(),
+        "peak.json",
+        ("gpu-p", 100.0, 4),
+        "64",
+        "peak_fma_f32",
+    );
+    assert_one_line_error(
+        &run(&["compare"], &[&a, &peak]),
+        &["a.json", "peak.json", "share no metric"],
+    );
+    let both = fake_kernels(
+        dir.path(),
+        "both.json",
+        ("gpu-b", 100.0, 5),
+        "64",
+        "matmul_naive,peak_fma_f32",
+    );
+    let out = run(&["compare", "--format", "json"], &[&both, &a]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("note: peak-f32 is not compared: missing from"),
+        "{}",
+        stderr(&out)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let cases = v["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 2);
-    assert!(cases
-        .iter()
-        .all(|c| c["note"].as_str().unwrap().contains("bounds checks")));
+    assert_eq!(v["left_out"][0]["label"], "peak-f32");
+    assert_eq!(v["left_out"][0]["per_file"][1]["kind"], "absent");
+    let pooled = fleetbench()
+        .args([
+            "compare",
+            "--format",
+            "json",
+            &group(&a, &a2),
+            &z.display().to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(pooled.status.success(), "{}", stderr(&pooled));
+    let v: serde_json::Value = serde_json::from_slice(&pooled.stdout).unwrap();
+    assert_eq!(v["rows"][0]["baseline"]["runs"], 2);
 }
 
 /// A hand-edited median no longer matches its raw samples: compare and calibrate refuse the
@@ -349,7 +477,7 @@ fn inconsistent_files_are_refused_or_their_bad_cases_skipped() {
     let b = fake(dir.path(), "b.json", "gpu-b", 200.0, 2, "32,64");
     let mut value: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&b).unwrap()).unwrap();
-    let median = &mut value["cases"][0]["timing"]["throughput"]["median"];
+    let median = &mut value["cases"][0]["timing"]["throughput"]["median"]["value"];
     *median = serde_json::json!(median.as_f64().unwrap() * 3.0);
     std::fs::write(&b, value.to_string()).unwrap();
 
@@ -369,5 +497,5 @@ fn inconsistent_files_are_refused_or_their_bad_cases_skipped() {
         stderr(&skipped)
     );
     let v: serde_json::Value = serde_json::from_slice(&skipped.stdout).unwrap();
-    assert_eq!(v["cases"].as_array().unwrap().len(), 3, "{v}");
+    assert_eq!(v["rows"].as_array().unwrap().len(), 2, "{v}");
 }

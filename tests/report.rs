@@ -4,7 +4,7 @@
 mod common;
 mod report_support;
 use common::{fleetbench, tempdir};
-use fleetbench::report::{Comparison, Roofline};
+use fleetbench::report::{ComparisonChart, Roofline};
 use fleetbench::results::CaseStatus;
 use report_support::{fixture, fixture_path, save, with_ceilings};
 use std::path::{Path, PathBuf};
@@ -43,51 +43,45 @@ fn roofline_without_ceilings_says_so_in_the_chart() {
 }
 
 #[test]
-fn comparison_ratios_are_ratios_of_medians_with_enclosing_intervals() {
+fn comparison_ratios_are_ratios_of_best_medians_with_enclosing_intervals() {
     let a = fixture("fake-a.json");
     let b = fixture("fake-b.json");
-    let c = Comparison::new(&a, &b);
-    assert_eq!(c.cases.len(), a.cases.len());
-    assert!(c.not_compared.is_empty());
-    for r in &c.cases {
-        let median = |f: &fleetbench::results::ResultFile| {
-            let case = f.cases.iter().find(|x| x.id == r.case_id).unwrap();
-            case.passed_throughput().unwrap().median.value
+    let c = ComparisonChart::new(&a, &b).unwrap();
+    let rows = &c.model.rows;
+    assert_eq!(rows.len(), 3, "one row per shape");
+    assert!(c.model.left_out.is_empty());
+    for r in rows {
+        // Each file at its best verified kernel at the shape.
+        let best = |f: &fleetbench::results::ResultFile| {
+            f.cases
+                .iter()
+                .filter(|x| x.workload == r.workload)
+                .map(|x| x.passed_throughput().unwrap().median.value)
+                .fold(0.0, f64::max)
         };
-        assert!(
-            (r.ratio - median(&b) / median(&a)).abs() < 1e-9 * r.ratio,
-            "{r:?}"
-        );
-        assert!(r.low < r.ratio && r.ratio < r.high);
+        let expected = best(&b) / best(&a);
+        assert!((r.ratio.value - expected).abs() < 1e-9 * expected, "{r:?}");
+        assert!(r.ratio.low < r.ratio.value && r.ratio.value < r.ratio.high);
     }
-    let g = c.geomean().unwrap();
+    let g = c.model.summaries[0].geomean;
     // The fake devices run at 300 and 120 GFLOP/s with ±2% noise.
     assert!((g.value - 2.5).abs() < 0.1, "{g:?}");
     assert!(g.low < g.value && g.value < g.high);
 }
 
 #[test]
-fn comparison_lists_cases_it_cannot_compare() {
+fn comparison_lists_shapes_it_cannot_compare() {
     let a = fixture("fake-a.json");
     let mut b = fixture("fake-b.json");
+    // Shape 64: both kernels fail; shape 256: absent.
     b.cases[0].status = CaseStatus::Failed;
-    b.cases[1].kernel.source_hash = "different".into();
-    b.cases.pop();
-    let c = Comparison::new(&a, &b);
-    assert_eq!(c.cases.len(), a.cases.len() - 3);
-    let reasons: Vec<&str> = c.not_compared.iter().map(|(_, why)| why.as_str()).collect();
-    let mut reasons = reasons;
-    reasons.sort_unstable();
-    assert_eq!(
-        reasons,
-        [
-            "other: absent",
-            "other: failed",
-            "other: measured differently (differs in kernel source)"
-        ]
-    );
+    b.cases[1].status = CaseStatus::Failed;
+    b.cases.truncate(4);
+    let c = ComparisonChart::new(&a, &b).unwrap();
+    assert_eq!(c.model.rows.len(), 1);
     let table = c.table().render(fleetbench::output::Format::Csv, None);
-    assert!(table.contains("not compared,other: absent"));
+    assert!(table.contains("not compared,other: failed"), "{table}");
+    assert!(table.contains("not compared,other: absent"), "{table}");
 }
 
 fn run_report(args: &[&Path], dir: &Path, extra: &[&str]) -> std::process::Output {
@@ -173,7 +167,7 @@ fn report_writes_labelled_charts_and_a_self_contained_page() {
     );
     expect(
         comparison,
-        &["Throughput ratio: Fake GPU B / Fake GPU A", "(×)", "case"],
+        &["Throughput ratio: Fake GPU B / Fake GPU A", "(×)", "shape"],
     );
     expect(
         comparison,

@@ -188,3 +188,56 @@ fn the_ratios_and_fleet_schemas_reject_what_their_loaders_reject() {
     let bad_toml = toml::to_string(&bad_fleet).unwrap();
     assert!(fleetbench::fleet::FleetFile::parse(Path::new("f.toml"), &bad_toml).is_err());
 }
+
+fn stdout_json(args: &[&str]) -> serde_json::Value {
+    let out = common::fleetbench().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON output parses")
+}
+
+/// `compare --format json` in both views, and `calibrate --format json`, validate against
+/// their schemas and carry numbers as numbers.
+#[test]
+fn compare_and_calibrate_json_validate_against_their_schemas() {
+    let (a, b) = (fixture_path("fake-a.json"), fixture_path("fake-b.json"));
+    for view in [&[][..], &["--same-code"][..]] {
+        let mut args = vec!["compare", "--format", "json", a.as_str(), b.as_str()];
+        args.extend_from_slice(view);
+        let v = stdout_json(&args);
+        assert_eq!(violations(&schemas::comparison(), &v), Vec::<String>::new());
+        assert!(v["rows"][0]["ratio"]["value"].is_f64(), "{v}");
+        assert!(v["summaries"][0]["geomean"]["low"].is_f64(), "{v}");
+    }
+    let mut bad = stdout_json(&["compare", "--format", "json", &a, &b]);
+    bad["rows"][0]["verdict"] = "better".into();
+    assert!(!violations(&schemas::comparison(), &bad).is_empty());
+    let args = [
+        "calibrate",
+        "--reference",
+        "fake-gpu-a",
+        "--format",
+        "json",
+        a.as_str(),
+        b.as_str(),
+    ];
+    let v = stdout_json(&args);
+    assert_eq!(
+        violations(&schemas::ratios_file(), &v),
+        Vec::<String>::new()
+    );
+    let row = &v["devices"][1]["calibrated"];
+    assert!(row["ratio"]["high"].is_f64(), "{v}");
+    assert_eq!(row["provenance"], "measured");
+    assert!(row["capability"]["device"]["kernels"][0].is_string(), "{v}");
+}
+
+fn fixture_path(name: &str) -> String {
+    repo_path("tests/fixtures/report")
+        .join(name)
+        .display()
+        .to_string()
+}

@@ -1,12 +1,13 @@
-//! `fleetbench calibrate`: result files + catalog → the equivalence table, written as the
-//! versioned ratios file (.json) or a table for people (.csv, .md).
+//! `fleetbench calibrate`: result files + catalog → the equivalence table, built on the
+//! capability view of `compare`, printed in any format (JSON is the ratios file itself) or
+//! written as the versioned ratios file (.json) or a table for people (.csv, .md).
 
 use crate::cli::CalibrateArgs;
 use anyhow::bail;
 use fleetbench::catalog::Catalog;
 use fleetbench::equiv::calibrate::{calibrate, CalibrateOptions};
 use fleetbench::equiv::Metric;
-use fleetbench::output::Format;
+use fleetbench::output::{self, Format};
 use fleetbench::stats::BootstrapConfig;
 use fleetbench::{machine, results};
 use std::path::PathBuf;
@@ -20,16 +21,27 @@ enum Output {
 
 pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     let metric: Metric = args.metric.parse().map_err(anyhow::Error::msg)?;
-    let output = output(&args)?;
+    let out = output_target(&args)?;
     let groups: Vec<Vec<PathBuf>> = args.files.iter().map(|f| vec![f.clone()]).collect();
     let policy = fleetbench::validate::LoadPolicy::from_skip_flag(args.skip_inconsistent);
-    let files = super::compare::load_groups(&groups, policy)?;
+    let files: Vec<_> = super::compare::load_groups(&groups, policy)?
+        .into_iter()
+        .flat_map(|g| g.files)
+        .collect();
     for f in files.iter().filter(|f| !f.device.matched) {
         eprintln!(
             "note: {}: device '{}' is not in the catalog (unmatched); kept as '{}'",
             f.path.display(),
             f.device.name,
             f.device.id
+        );
+    }
+    let without = fleetbench::equiv::calibrate::files_without(&files, metric);
+    // When no file has the metric, calibrate refuses them all in one line instead.
+    for f in without.iter().filter(|_| without.len() < files.len()) {
+        eprintln!(
+            "note: {}: no verified {metric} case; it contributes nothing to the table",
+            f.path.display()
         );
     }
     let catalog = Catalog::builtin()?;
@@ -44,20 +56,13 @@ pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
         created_at: machine::now_rfc3339(),
     };
     let ratios = calibrate(files, &options)?;
-    match output {
-        Output::Stdout(format) => print!(
-            "{}",
-            ratios
-                .table()
-                .render(format, fleetbench::output::terminal_width())
-        ),
+    let width = output::terminal_width();
+    match out {
+        Output::Stdout(format) => {
+            output::emit(&output::render(&ratios, format, width)?)?;
+        }
         Output::File(path, format) => {
-            let text = match format {
-                Format::Json => ratios.to_json()?,
-                format => ratios
-                    .table()
-                    .render(format, fleetbench::output::terminal_width()),
-            };
+            let text = output::render(&ratios, format, None)?;
             results::store::write_atomic(&path, text.as_bytes())?;
             eprintln!(
                 "wrote {} ({} devices)",
@@ -69,7 +74,7 @@ pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn output(args: &CalibrateArgs) -> anyhow::Result<Output> {
+fn output_target(args: &CalibrateArgs) -> anyhow::Result<Output> {
     let Some(path) = &args.output else {
         return Ok(Output::Stdout(args.format));
     };

@@ -1,11 +1,12 @@
-//! `fleetbench compare`: load and check the files, compare every file with the baseline, print
-//! the tables, and exit 1 when `--threshold` is given and a case regressed significantly.
+//! `fleetbench compare`: load and check the files, pool `a+b` groups, compare every file with
+//! the baseline in the chosen view, print the model (and write it with `-o`), and exit 1 when
+//! `--threshold` is given and something regressed significantly.
 
 use crate::cli::CompareArgs;
 use anyhow::{bail, Context};
 use fleetbench::catalog::{identify, Catalog, MatchRules};
-use fleetbench::compare::{self, CompareConfig, Comparison, LoadedFile};
-use fleetbench::output::{Format, Table};
+use fleetbench::compare::{self, CompareConfig, Comparison, Group, LoadedFile, View};
+use fleetbench::output::{self, Emitted, Format};
 use fleetbench::stats::BootstrapConfig;
 use fleetbench::validate::{CatalogPeaks, LoadPolicy};
 use std::path::PathBuf;
@@ -17,26 +18,38 @@ struct CompareRun {
     baseline: usize,
     threshold: Option<f64>,
     format: Format,
+    output: Option<PathBuf>,
     config: CompareConfig,
     policy: LoadPolicy,
 }
 
 pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let run = validate(args)?;
-    let files = load_groups(&run.groups, run.policy)?;
-    let comparison = compare::compare(&files, run.baseline, &run.config);
-    print!("{}", render(&files, &comparison, run.format)?);
+    let groups = load_groups(&run.groups, run.policy)?;
+    let comparison = compare::compare(&groups, run.baseline, &run.config)?;
+    note_missing_metrics(&comparison);
+    if let Some(path) = &run.output {
+        let json = output::json(&comparison)?;
+        fleetbench::results::store::write_atomic(path, json.as_bytes())?;
+        eprintln!("wrote {}", path.display());
+    }
+    let text = output::render(&comparison, run.format, output::terminal_width())?;
+    if output::emit(&text)? == Emitted::PipeClosed {
+        return Ok(ExitCode::SUCCESS);
+    }
     let Some(threshold) = run.threshold else {
         return Ok(ExitCode::SUCCESS);
     };
     let regressions = comparison.regressions(threshold / 100.0);
     for r in &regressions {
         eprintln!(
-            "regression: {} in {} is {:.1}% slower than the baseline (p = {:.2e})",
-            r.key.label(),
-            files[r.file].path.display(),
+            "regression: {} in {} is {:.1}% slower than the baseline (ratio {:.3} [{:.3}, {:.3}])",
+            r.label,
+            comparison.files[r.file].path,
             (1.0 - r.ratio.value) * 100.0,
-            r.test.p
+            r.ratio.value,
+            r.ratio.low,
+            r.ratio.high
         );
     }
     Ok(if regressions.is_empty() {
@@ -44,6 +57,29 @@ pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A metric one file lacks is left out of the comparison; say so on stderr as well as in the
+/// "not compared" section, so it is never missed.
+fn note_missing_metrics(c: &Comparison) {
+    for l in c
+        .left_out
+        .iter()
+        .filter(|l| l.label == l.metric.to_string())
+    {
+        let missing: Vec<&str> = l
+            .per_file
+            .iter()
+            .zip(&c.files)
+            .filter(|(r, _)| r.is_some())
+            .map(|(_, f)| f.path.as_str())
+            .collect();
+        eprintln!(
+            "note: {} is not compared: missing from {}",
+            l.metric,
+            missing.join(", ")
+        );
+    }
 }
 
 fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
@@ -69,6 +105,14 @@ fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
     if args.resamples < 100 {
         bail!("--resamples {}: at least 100 are needed", args.resamples);
     }
+    if args.allow_mixed && !args.same_code {
+        bail!("--allow-mixed applies to the same-code view only (add --same-code)");
+    }
+    if let Some(path) = &args.output {
+        if path.exists() && !args.force {
+            return Err(fleetbench::Error::Exists { path: path.clone() }.into());
+        }
+    }
     let bootstrap = BootstrapConfig {
         resamples: args.resamples,
         seed: args.seed,
@@ -79,7 +123,13 @@ fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
         baseline,
         threshold: args.threshold,
         format: args.format,
+        output: args.output,
         config: CompareConfig {
+            view: if args.same_code {
+                View::SameCode
+            } else {
+                View::Capability
+            },
             allow_mixed: args.allow_mixed,
             bootstrap,
             ..CompareConfig::default()
@@ -94,10 +144,11 @@ fn split_group(arg: &str) -> Vec<PathBuf> {
 }
 
 /// Loads every file, refusing one given twice (the same path, or a copy with identical
-/// contents), and pools each group. Every file goes through `validate`'s checks first: an
-/// inconsistent file is refused, or with `--skip-inconsistent` its bad cases are dropped with a
-/// warning on stderr, so a hand-edited number never reaches a ratio.
-pub fn load_groups(groups: &[Vec<PathBuf>], policy: LoadPolicy) -> anyhow::Result<Vec<LoadedFile>> {
+/// contents), and pools each group (refusing one that mixes devices). Every file goes through
+/// `validate`'s checks first: an inconsistent file is refused, or with `--skip-inconsistent`
+/// its bad cases are dropped with a warning on stderr, so a hand-edited number never reaches a
+/// ratio.
+pub fn load_groups(groups: &[Vec<PathBuf>], policy: LoadPolicy) -> anyhow::Result<Vec<Group>> {
     let catalog = Catalog::builtin()?;
     let rules = MatchRules::builtin()?;
     let peaks = CatalogPeaks::builtin()?;
@@ -120,7 +171,7 @@ pub fn load_groups(groups: &[Vec<PathBuf>], policy: LoadPolicy) -> anyhow::Resul
             check_not_seen(&this, &mut seen)?;
             loaded.push(this);
         }
-        out.extend(compare::pool(loaded));
+        out.push(compare::pool(loaded)?);
     }
     Ok(out)
 }
@@ -145,62 +196,4 @@ fn check_not_seen(this: &LoadedFile, seen: &mut Vec<(PathBuf, LoadedFile)>) -> a
     }
     seen.push((canonical, this.clone()));
     Ok(())
-}
-
-fn render(files: &[LoadedFile], c: &Comparison, format: Format) -> anyhow::Result<String> {
-    let tables = compare::tables(files, c);
-    let sections = [
-        (
-            "cases",
-            "Matched cases (ratio = file ÷ baseline throughput)",
-            &tables.cases,
-        ),
-        (
-            "geomean",
-            "Geometric mean over matched cases",
-            &tables.geomeans,
-        ),
-        (
-            "unmatched",
-            "Cases not compared in every file",
-            &tables.unmatched,
-        ),
-    ];
-    if format == Format::Json {
-        let mut object = serde_json::Map::new();
-        let baseline = files[c.baseline].path.display().to_string();
-        object.insert("baseline".to_string(), baseline.into());
-        for (key, _, table) in sections {
-            let value: serde_json::Value = serde_json::from_str(
-                &table.render(Format::Json, fleetbench::output::terminal_width()),
-            )?;
-            object.insert(key.to_string(), value);
-        }
-        return Ok(serde_json::to_string_pretty(&object)? + "\n");
-    }
-    let mut out = format!("baseline: {}\n", files[c.baseline].path.display());
-    for (_, title, table) in sections {
-        if table.rows.is_empty() && title.starts_with("Cases not") {
-            continue;
-        }
-        out += &section(title, table, format);
-    }
-    Ok(out)
-}
-
-fn section(title: &str, table: &Table, format: Format) -> String {
-    match format {
-        Format::Markdown => format!(
-            "\n### {title}\n\n{}",
-            table.render(format, fleetbench::output::terminal_width())
-        ),
-        Format::Csv => format!(
-            "\n# {title}\n{}",
-            table.render(format, fleetbench::output::terminal_width())
-        ),
-        _ => format!(
-            "\n{title}\n{}",
-            table.render(format, fleetbench::output::terminal_width())
-        ),
-    }
 }

@@ -1,10 +1,14 @@
 //! Builds a [`RatiosFile`] from result files and the catalog.
 //!
 //! For every device the calibrated ratio is, in order of preference:
-//! 1. **measured** — the device and the reference ran the same cases: geometric mean of the
-//!    ratios of medians, with a bootstrap interval;
-//! 2. **chained** — the device ran the same cases as another device `via` that has a published
-//!    ratio to the reference: measured(device ÷ via) × published(via ÷ reference);
+//! 1. **measured** — the device and the reference ran common shapes of the metric: the
+//!    capability view of `compare` (each device at its best verified kernel per shape), its
+//!    geometric mean over the common shapes with a two-level bootstrap interval (runs of one
+//!    device are resampled as runs); the cell records the shapes, each side's winning kernels,
+//!    whether they are kernel-limited, and the max-achievable ratio beside it;
+//! 2. **chained** — the device shares shapes with another device `via` that has a published
+//!    ratio to the reference: measured(device ÷ via) × published(via ÷ reference), from the
+//!    same capability figures;
 //! 3. **published_adjusted** — published ratio × (device efficiency ÷ reference efficiency), when
 //!    both were measured somewhere (efficiency = best measured throughput ÷ datasheet figure);
 //! 4. **published** — the datasheet ratio alone.
@@ -12,10 +16,10 @@
 //! Several result files of one device are pooled first. Every catalog entry with a figure for
 //! the metric gets a row, so a projection can use the table for devices nobody measured.
 
-use super::{DeviceRatios, InputRecord, Metric, Provenance, RatioCell, RatiosFile};
-use super::{RATIOS_KIND, RATIOS_SCHEMA_VERSION};
+use super::{CapabilityBasis, CapabilitySide, DeviceRatios, InputRecord, Metric, Provenance};
+use super::{RatioCell, RatiosFile, RATIOS_KIND, RATIOS_SCHEMA_VERSION};
 use crate::catalog::{Catalog, CatalogEntry};
-use crate::compare::{compare, pool, CompareConfig, LoadedFile};
+use crate::compare::{compare, pool, CompareConfig, Figure, Group, LoadedFile, Row};
 use crate::error::{Error, Result};
 use crate::stats::{BootstrapConfig, Interval};
 use std::collections::BTreeMap;
@@ -35,9 +39,9 @@ pub struct CalibrateOptions<'a> {
     pub created_at: String,
 }
 
-/// One device's pooled measurements, restricted to the metric's cases.
+/// One device's runs, restricted to the metric's cases and the ceilings that label them.
 struct Measured {
-    file: LoadedFile,
+    group: Group,
 }
 
 /// The measured devices and the catalog, with the reference resolved.
@@ -47,8 +51,30 @@ struct Context<'a> {
     reference: String,
 }
 
-/// Builds the equivalence table.
+/// The files without a verified WGSL case of `metric`: they contribute nothing to its table.
+pub fn files_without(files: &[LoadedFile], metric: Metric) -> Vec<&LoadedFile> {
+    let has = |f: &LoadedFile| {
+        f.file.cases.iter().any(|c| {
+            metric.covers(&c.workload)
+                && c.kernel.family != crate::compare::capability::VENDOR_FAMILY
+                && crate::compare::throughput_samples(c).is_some()
+        })
+    };
+    files.iter().filter(|f| !has(f)).collect()
+}
+
+/// Builds the equivalence table. Refuses, naming the files, when none of them has a verified
+/// case of the metric: the table would be the datasheet alone, which is not what was asked.
 pub fn calibrate(files: Vec<LoadedFile>, options: &CalibrateOptions) -> Result<RatiosFile> {
+    let without = files_without(&files, options.metric);
+    if !files.is_empty() && without.len() == files.len() {
+        let names: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
+        return Err(Error::Incomparable(format!(
+            "{}: no verified {} case in any of these files (see `--metric`)",
+            names.join(", "),
+            options.metric
+        )));
+    }
     let inputs = files
         .iter()
         .map(|f| InputRecord {
@@ -82,13 +108,16 @@ pub fn calibrate(files: Vec<LoadedFile>, options: &CalibrateOptions) -> Result<R
 
 fn pool_by_device(files: Vec<LoadedFile>, metric: Metric) -> BTreeMap<String, Measured> {
     let mut groups: BTreeMap<String, Vec<LoadedFile>> = BTreeMap::new();
+    let kept = |m: Option<Metric>| {
+        m.is_some_and(|m| m == metric || Some(m) == metric.peak_metric() || m == Metric::Bandwidth)
+    };
     for mut f in files {
-        f.file.cases.retain(|c| metric.covers(&c.workload));
+        f.file.cases.retain(|c| kept(Metric::of(&c.workload)));
         groups.entry(f.device.id.clone()).or_default().push(f);
     }
     groups
         .into_iter()
-        .filter_map(|(id, group)| pool(group).map(|file| (id, Measured { file })))
+        .filter_map(|(id, files)| pool(files).ok().map(|group| (id, Measured { group })))
         .collect()
 }
 
@@ -100,7 +129,7 @@ fn resolve_reference(
     let in_files = measured.iter().find(|(id, m)| {
         **id == options.reference
             || **id == wanted
-            || crate::results::slug(&m.file.device.name) == wanted
+            || crate::results::slug(&m.group.device.name) == wanted
     });
     if let Some((id, _)) = in_files {
         return Ok(id.clone());
@@ -147,7 +176,7 @@ impl Context<'_> {
         let name = self
             .entry(id)
             .map(|e| e.name.clone())
-            .or_else(|| self.measured.get(id).map(|m| m.file.device.name.clone()));
+            .or_else(|| self.measured.get(id).map(|m| m.group.device.name.clone()));
         let published = self.published(id, &self.reference);
         let measured = self.measured_cell(id);
         DeviceRatios {
@@ -172,59 +201,70 @@ impl Context<'_> {
     fn published(&self, id: &str, reference: &str) -> Option<RatioCell> {
         let (ratio, fa, fb) = self.published_ratio(id, reference)?;
         Some(RatioCell {
-            ratio,
-            ci_low: None,
-            ci_high: None,
+            ratio: Interval::exact(ratio),
             provenance: Provenance::Published,
             via: None,
             note: format!("datasheet {fa} / {fb}"),
+            capability: None,
         })
     }
 
-    /// Geometric mean of measured ratios a ÷ b over their common cases, with the case count.
-    fn measured_ratio(&self, a: &str, b: &str) -> Option<(Interval, usize)> {
+    /// The capability geometric mean a ÷ b over their common shapes, and what it rests on.
+    fn measured_ratio(&self, a: &str, b: &str) -> Option<(Interval, CapabilityBasis)> {
         let (ma, mb) = (self.measured.get(a)?, self.measured.get(b)?);
-        let files = [mb.file.clone(), ma.file.clone()];
+        let groups = [mb.group.clone(), ma.group.clone()];
         let config = CompareConfig {
             bootstrap: self.options.bootstrap,
             ..CompareConfig::default()
         };
-        let c = compare(&files, 0, &config);
-        let estimate = *c.geomeans.get(&1)?;
-        Some((estimate, c.cases.len()))
+        let c = compare(&groups, 0, &config).ok()?;
+        let metric = self.options.metric;
+        let summary = c.summary(1, metric)?;
+        let rows: Vec<&Row> = c.rows.iter().filter(|r| r.metric == metric).collect();
+        let basis = CapabilityBasis {
+            shapes: rows.iter().map(|r| r.label.clone()).collect(),
+            device: side(a, rows.iter().map(|r| &r.other)),
+            against: side(b, rows.iter().map(|r| &r.baseline)),
+            max_achievable: summary.max_achievable.as_ref().map(|m| m.ratio),
+        };
+        Some((summary.geomean, basis))
     }
 
     fn measured_cell(&self, id: &str) -> Option<RatioCell> {
         if id == self.reference {
             return None;
         }
-        let (e, n) = self.measured_ratio(id, &self.reference)?;
+        let (e, basis) = self.measured_ratio(id, &self.reference)?;
         Some(RatioCell {
-            ratio: e.value,
-            ci_low: Some(e.low),
-            ci_high: Some(e.high),
+            ratio: e,
             provenance: Provenance::Measured,
             via: None,
-            note: format!("geometric mean over {n} common case(s)"),
+            note: format!(
+                "capability geometric mean over {} common shape(s){}",
+                basis.shapes.len(),
+                limited_note(&basis)
+            ),
+            capability: Some(basis),
         })
     }
 
-    /// Best measured median throughput ÷ datasheet figure.
+    /// Best measured median throughput of the metric's WGSL cases ÷ datasheet figure.
     fn efficiency(&self, id: &str) -> Option<f64> {
-        let published = self.options.metric.published(self.entry(id)?)?;
+        let metric = self.options.metric;
+        let published = metric.published(self.entry(id)?)?;
         let best = self
             .measured
             .get(id)?
-            .file
-            .file
-            .cases
+            .group
+            .files
             .iter()
+            .flat_map(|f| f.file.cases.iter())
+            .filter(|c| metric.covers(&c.workload))
+            .filter(|c| c.kernel.family != crate::compare::capability::VENDOR_FAMILY)
             .filter_map(crate::compare::throughput_samples)
             .filter_map(|(_, values)| crate::stats::Sample::new(&values).ok())
             .map(|s| s.median())
-            .fold(None, |acc: Option<f64>, v| {
-                Some(acc.map_or(v, |a| a.max(v)))
-            })?;
+            .reduce(f64::max)?;
         Some(best / published)
     }
 
@@ -248,9 +288,7 @@ impl Context<'_> {
     fn reference_cell(&self) -> RatioCell {
         let measured = self.measured.contains_key(&self.reference);
         RatioCell {
-            ratio: 1.0,
-            ci_low: Some(1.0),
-            ci_high: Some(1.0),
+            ratio: Interval::exact(1.0),
             provenance: if measured {
                 Provenance::Measured
             } else {
@@ -258,11 +296,12 @@ impl Context<'_> {
             },
             via: None,
             note: "the reference".to_string(),
+            capability: None,
         }
     }
 
     /// measured(id ÷ via) × published(via ÷ reference), through the measured device sharing
-    /// the most cases with `id`.
+    /// the most shapes with `id`.
     fn chained(&self, id: &str) -> Option<RatioCell> {
         let candidates = self
             .measured
@@ -271,21 +310,21 @@ impl Context<'_> {
         let best = candidates
             .filter_map(|via| {
                 let (pub_ratio, _, _) = self.published_ratio(via, &self.reference)?;
-                let (e, n) = self.measured_ratio(id, via)?;
-                Some((n, via, e, pub_ratio))
+                let (e, basis) = self.measured_ratio(id, via)?;
+                Some((basis.shapes.len(), via, e, basis, pub_ratio))
             })
-            .max_by_key(|(n, via, _, _)| (*n, std::cmp::Reverse((*via).clone())))?;
-        let (n, via, e, pub_ratio) = best;
+            .max_by_key(|(n, via, ..)| (*n, std::cmp::Reverse((*via).clone())))?;
+        let (n, via, e, basis, pub_ratio) = best;
         Some(RatioCell {
-            ratio: e.value * pub_ratio,
-            ci_low: Some(e.low * pub_ratio),
-            ci_high: Some(e.high * pub_ratio),
+            ratio: e.scaled(pub_ratio),
             provenance: Provenance::Chained,
             via: Some(via.clone()),
             note: format!(
-                "measured {:.3} × {via} over {n} case(s), × published {via} ratio {pub_ratio:.3}",
-                e.value
+                "capability {:.3} × {via} over {n} shape(s), × published {via} ratio {pub_ratio:.3}{}",
+                e.value,
+                limited_note(&basis)
             ),
+            capability: Some(basis),
         })
     }
 
@@ -293,19 +332,51 @@ impl Context<'_> {
     fn adjusted(&self, id: &str, published: &RatioCell) -> Option<RatioCell> {
         let (eff, eff_ref) = (self.efficiency(id)?, self.efficiency(&self.reference)?);
         Some(RatioCell {
-            ratio: published.ratio * eff / eff_ref,
-            ci_low: None,
-            ci_high: None,
+            ratio: Interval::exact(published.ratio.value * eff / eff_ref),
             provenance: Provenance::PublishedAdjusted,
             via: None,
             note: format!(
                 "published {:.3} × efficiency {:.1}% ÷ reference efficiency {:.1}%",
-                published.ratio,
+                published.ratio.value,
                 eff * 100.0,
                 eff_ref * 100.0
             ),
+            capability: None,
         })
     }
+}
+
+/// One side of a capability basis: every winning kernel, and the best shape's ceiling label.
+fn side<'a>(device: &str, figures: impl Iterator<Item = &'a Figure>) -> CapabilitySide {
+    let figures: Vec<&Figure> = figures.collect();
+    let mut kernels: Vec<String> = Vec::new();
+    for k in figures.iter().flat_map(|f| f.kernels.iter()) {
+        if !kernels.contains(k) {
+            kernels.push(k.clone());
+        }
+    }
+    let best = figures.iter().max_by(|a, b| a.median.total_cmp(&b.median));
+    CapabilitySide {
+        device: device.to_string(),
+        kernels,
+        fraction_of_peak: best.and_then(|f| f.fraction_of_peak),
+        kernel_limited: best.is_some_and(|f| f.kernel_limited),
+    }
+}
+
+/// `; kernel-limited on x (23% of its measured FMA peak)` when a side is.
+fn limited_note(basis: &CapabilityBasis) -> String {
+    [&basis.device, &basis.against]
+        .into_iter()
+        .filter(|s| s.kernel_limited)
+        .map(|s| {
+            let pct = s.fraction_of_peak.unwrap_or(0.0) * 100.0;
+            format!(
+                "; kernel-limited on {} ({pct:.0}% of its measured FMA peak)",
+                s.device
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -348,10 +419,13 @@ mod tests {
         assert_eq!(f.inputs.len(), 3);
         let h = calibrated(&f, "h100-sxm");
         assert_eq!(h.provenance, Provenance::Measured);
-        assert!(h.ci_low.unwrap() < 3.0 && 3.0 < h.ci_high.unwrap(), "{h:?}");
-        assert!(h.note.contains("2 common case(s)"), "{}", h.note);
+        assert!(h.ratio.low < 3.0 && 3.0 < h.ratio.high, "{h:?}");
+        assert!(h.note.contains("2 common shape(s)"), "{}", h.note);
+        let basis = h.capability.as_ref().unwrap();
+        assert_eq!(basis.shapes.len(), 2);
+        assert_eq!(basis.device.kernels, ["matmul_naive(WG_X=16,WG_Y=16)"]);
         let row = f.device("h100-sxm").unwrap();
-        assert!((row.published.as_ref().unwrap().ratio - 66.9 / 19.5).abs() < 1e-9);
+        assert!((row.published.as_ref().unwrap().ratio.value - 66.9 / 19.5).abs() < 1e-9);
         // 300 GFLOP/s of a 66.9 TFLOP/s datasheet.
         assert!((row.efficiency.unwrap() - 300.0 / 66900.0).abs() < 2e-4);
         f.validate().unwrap();
@@ -368,7 +442,7 @@ mod tests {
         assert_eq!(x.provenance, Provenance::Chained);
         assert_eq!(x.via.as_deref(), Some("h200-sxm"));
         let expected = 0.1 * 66.9 / 19.5;
-        assert!((x.ratio - expected).abs() < 0.01 * expected, "{x:?}");
+        assert!((x.ratio.value - expected).abs() < 0.01 * expected, "{x:?}");
         assert!(!f.device("llvmpipe").unwrap().in_catalog);
         // The H200 itself has no measured partner with a datasheet: published only.
         assert_eq!(calibrated(&f, "h200-sxm").provenance, Provenance::Published);
@@ -389,8 +463,27 @@ mod tests {
         let h = calibrated(&f, "h100-sxm");
         assert_eq!(h.provenance, Provenance::PublishedAdjusted);
         // Efficiencies 0.5% and 0.25%: the published 3.43 is halved.
-        assert!((h.ratio - 66.9 / 19.5 / 2.0).abs() < 0.05, "{h:?}");
+        assert!((h.ratio.value - 66.9 / 19.5 / 2.0).abs() < 0.05, "{h:?}");
         assert_eq!(calibrated(&f, "mi300x").provenance, Provenance::Published);
+    }
+
+    #[test]
+    fn files_without_the_metric_are_refused_together_and_named_alone() {
+        let files = vec![fake_file("llvmpipe", 33.0, 2, &[64])];
+        let catalog = Catalog::builtin().unwrap();
+        let options = CalibrateOptions {
+            catalog: &catalog,
+            metric: Metric::Bandwidth,
+            reference: "llvmpipe",
+            bootstrap: BootstrapConfig::default(),
+            created_at: String::new(),
+        };
+        let e = calibrate(files.clone(), &options).unwrap_err().to_string();
+        assert!(
+            e.contains("llvmpipe-2.json: no verified bandwidth case"),
+            "{e}"
+        );
+        assert_eq!(files_without(&files, Metric::MatmulF32).len(), 0);
     }
 
     #[test]

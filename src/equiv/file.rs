@@ -2,16 +2,19 @@
 //!
 //! Like the result file it rejects unknown fields and checks `kind` and `schema_version` before
 //! the shape, so a hand edit or another tool's JSON fails with a message that says so. Bump
-//! [`RATIOS_SCHEMA_VERSION`] on any change that alters meaning.
+//! [`RATIOS_SCHEMA_VERSION`] on any change that alters meaning. Version 2 holds each ratio as
+//! the crate's one [`Interval`] (a published ratio is exact); version-1 files, with flat
+//! `ratio`, `ci_low` and `ci_high` numbers, are migrated on load.
 
 use super::Metric;
 use crate::error::{Error, Result};
-use crate::output::Table;
+use crate::output::{Section, Table, Tabular};
+use crate::stats::Interval;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The version written into every ratios file.
-pub const RATIOS_SCHEMA_VERSION: u32 = 1;
+pub const RATIOS_SCHEMA_VERSION: u32 = 2;
 /// The `kind` tag of a ratios file.
 pub const RATIOS_KIND: &str = "fleetbench-ratios";
 
@@ -42,22 +45,52 @@ impl Provenance {
     }
 }
 
-/// One ratio to the reference, with its interval when it has one.
+/// One ratio to the reference, with its interval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatioCell {
-    /// Device ÷ reference.
-    pub ratio: f64,
-    /// Lower end of the 95% interval (absent for a published figure).
-    pub ci_low: Option<f64>,
-    /// Upper end of the 95% interval.
-    pub ci_high: Option<f64>,
+    /// Device ÷ reference with its interval; exact (level 1) for a datasheet ratio or a
+    /// third-party figure published without one.
+    pub ratio: Interval,
     /// Where it came from.
     pub provenance: Provenance,
     /// The intermediate device of a chained ratio.
     pub via: Option<String>,
     /// How it was derived, in one line.
     pub note: String,
+    /// For a measured or chained ratio: the capability figures it rests on.
+    #[serde(default)]
+    pub capability: Option<CapabilityBasis>,
+}
+
+/// What a measured ratio was computed from: the capability view of `compare` over the shapes
+/// both devices ran, each at its best verified kernel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilityBasis {
+    /// The common shapes (`op/dtype/MxNxK`) the geometric mean runs over.
+    pub shapes: Vec<String>,
+    /// The device's side: its winning kernels and whether they are kernel-limited.
+    pub device: CapabilitySide,
+    /// The other side (the reference, or `via` for a chained ratio).
+    pub against: CapabilitySide,
+    /// The device's best shape ÷ the other side's best shape, with its interval.
+    pub max_achievable: Option<Interval>,
+}
+
+/// One side of a [`CapabilityBasis`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilitySide {
+    /// The device id.
+    pub device: String,
+    /// Every kernel that won a shape on this side, with its overrides.
+    pub kernels: Vec<String>,
+    /// The best shape's figure ÷ the same files' best measured FMA peak, when measured.
+    pub fraction_of_peak: Option<f64>,
+    /// The best shape's figure is compute-bound and under half the measured FMA peak: the
+    /// ratio speaks for our kernels on this side, not for the hardware.
+    pub kernel_limited: bool,
 }
 
 /// Every ratio known for one device.
@@ -148,7 +181,10 @@ impl RatiosFile {
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<RatiosFile> {
         let value: serde_json::Value = serde_json::from_slice(bytes)
             .map_err(|e| Error::parse(path, format!("invalid JSON: {e}")))?;
-        check_header(path, &value)?;
+        let mut value = value;
+        if check_header(path, &value)? == 1 {
+            migrate_v1(&mut value);
+        }
         let file: RatiosFile = serde_json::from_value(value)
             .map_err(|e| Error::parse(path, format!("not a valid ratios file: {e}")))?;
         file.validate().map_err(|m| Error::invalid(path, m))?;
@@ -169,7 +205,7 @@ impl RatiosFile {
         Ok(())
     }
 
-    /// One row per device, for CSV and Markdown.
+    /// One row per device, for text, CSV and Markdown.
     pub fn table(&self) -> Table {
         let mut t = Table::new(&[
             "device",
@@ -181,6 +217,7 @@ impl RatiosFile {
             "calibrated",
             "calibrated 95% CI",
             "provenance",
+            "kernels",
             "note",
         ]);
         for d in &self.devices {
@@ -190,14 +227,67 @@ impl RatiosFile {
     }
 }
 
+impl Tabular for RatiosFile {
+    fn sections(&self) -> Vec<Section> {
+        let title = format!(
+            "Ratios to {} ({}; calibrated from the capability view)",
+            self.reference, self.metric
+        );
+        let limited: Vec<&str> = self
+            .devices
+            .iter()
+            .filter(|d| d.calibrated.as_ref().is_some_and(RatioCell::kernel_limited))
+            .map(|d| d.device.as_str())
+            .collect();
+        let mut section = Section::titled(&title, self.table());
+        if !limited.is_empty() {
+            section = section.with_note(&format!(
+                "kernel-limited (a winning kernel under half its file's measured FMA peak): {}",
+                limited.join(", ")
+            ));
+        }
+        let mut inputs = Table::new(&["path", "device", "run_id"]);
+        for i in &self.inputs {
+            inputs.push(vec![i.path.clone(), i.device.clone(), i.run_id.clone()]);
+        }
+        vec![section, Section::titled("Result files used", inputs)]
+    }
+}
+
+impl RatioCell {
+    /// Whether either side of the capability basis is kernel-limited.
+    pub fn kernel_limited(&self) -> bool {
+        self.capability
+            .as_ref()
+            .is_some_and(|c| c.device.kernel_limited || c.against.kernel_limited)
+    }
+}
+
+fn kernels_cell(c: Option<&RatioCell>) -> String {
+    let Some(basis) = c.and_then(|c| c.capability.as_ref()) else {
+        return String::new();
+    };
+    let side = |s: &CapabilitySide| {
+        let limit = match (s.kernel_limited, s.fraction_of_peak) {
+            (true, Some(f)) => format!(" [kernel-limited, {:.0}% of peak]", f * 100.0),
+            _ => String::new(),
+        };
+        format!("{}: {}{limit}", s.device, s.kernels.join(" / "))
+    };
+    format!(
+        "{}; {} ({} shapes)",
+        side(&basis.device),
+        side(&basis.against),
+        basis.shapes.len()
+    )
+}
+
 fn table_row(d: &DeviceRatios) -> Vec<String> {
-    let ratio = |c: &Option<RatioCell>| c.as_ref().map_or("-".to_string(), |c| fmt3(c.ratio));
+    let ratio = |c: &Option<RatioCell>| c.as_ref().map_or("-".to_string(), |c| fmt3(c.ratio.value));
     let ci = |c: &Option<RatioCell>| match c {
-        Some(RatioCell {
-            ci_low: Some(lo),
-            ci_high: Some(hi),
-            ..
-        }) => format!("[{}, {}]", fmt3(*lo), fmt3(*hi)),
+        Some(c) if c.ratio.has_width() => {
+            format!("[{}, {}]", fmt3(c.ratio.low), fmt3(c.ratio.high))
+        }
         _ => "-".to_string(),
     };
     let cal = d.calibrated.as_ref();
@@ -216,6 +306,7 @@ fn table_row(d: &DeviceRatios) -> Vec<String> {
         ratio(&d.calibrated),
         ci(&d.calibrated),
         provenance,
+        kernels_cell(cal),
         cal.map_or(String::new(), |c| c.note.clone()),
     ]
 }
@@ -225,7 +316,8 @@ pub(crate) fn fmt3(v: f64) -> String {
     format!("{v:.3}")
 }
 
-fn check_header(path: &Path, value: &serde_json::Value) -> Result<()> {
+/// Checks `kind` and `schema_version`; returns the version (1 or the current one).
+fn check_header(path: &Path, value: &serde_json::Value) -> Result<u64> {
     let Some(object) = value.as_object() else {
         return Err(Error::parse(
             path,
@@ -239,26 +331,61 @@ fn check_header(path: &Path, value: &serde_json::Value) -> Result<()> {
         ));
     }
     match object.get("schema_version").and_then(|v| v.as_u64()) {
-        Some(v) if v == u64::from(RATIOS_SCHEMA_VERSION) => Ok(()),
+        Some(v) if v == 1 || v == u64::from(RATIOS_SCHEMA_VERSION) => Ok(v),
         other => Err(Error::parse(
             path,
             format!(
-                "ratios schema_version {} is not supported (this build reads {RATIOS_SCHEMA_VERSION})",
+                "ratios schema_version {} is not supported (this build reads 1 and {RATIOS_SCHEMA_VERSION})",
                 other.map_or("missing".to_string(), |v| v.to_string())
             ),
         )),
     }
 }
 
-fn check_cell(device: &str, c: &RatioCell) -> Result<(), String> {
-    let positive = |v: f64| v.is_finite() && v > 0.0;
-    if !positive(c.ratio) {
-        return Err(format!("{device}: ratio {} is not positive", c.ratio));
-    }
-    if let (Some(lo), Some(hi)) = (c.ci_low, c.ci_high) {
-        if !(positive(lo) && lo <= hi) {
-            return Err(format!("{device}: interval [{lo}, {hi}] is not ordered"));
+/// Version 1 → 2: each cell's flat `ratio`, `ci_low`, `ci_high` become one interval at the
+/// file's confidence level (exact where there were no bounds). Anything unexpected is left as
+/// it is, for serde and validation to name.
+fn migrate_v1(value: &mut serde_json::Value) {
+    let level = value["confidence_level"].as_f64().unwrap_or(0.95);
+    value["schema_version"] = RATIOS_SCHEMA_VERSION.into();
+    let Some(devices) = value["devices"].as_array_mut() else {
+        return;
+    };
+    for device in devices {
+        for key in ["published", "measured", "calibrated"] {
+            if let Some(cell) = device.get_mut(key).and_then(|c| c.as_object_mut()) {
+                migrate_cell(cell, level);
+            }
         }
+    }
+}
+
+fn migrate_cell(cell: &mut serde_json::Map<String, serde_json::Value>, level: f64) {
+    let Some(ratio) = cell.get("ratio").and_then(|r| r.as_f64()) else {
+        return;
+    };
+    let low = cell.remove("ci_low").and_then(|v| v.as_f64());
+    let high = cell.remove("ci_high").and_then(|v| v.as_f64());
+    let interval = match (low, high) {
+        (Some(low), Some(high)) => Interval::new(ratio, low, high, level),
+        _ => Interval::exact(ratio),
+    };
+    cell.insert(
+        "ratio".to_string(),
+        serde_json::to_value(interval).unwrap_or_default(),
+    );
+}
+
+fn check_cell(device: &str, c: &RatioCell) -> Result<(), String> {
+    let r = &c.ratio;
+    if !(r.value.is_finite() && r.value > 0.0) {
+        return Err(format!("{device}: ratio {} is not positive", r.value));
+    }
+    if !(r.is_consistent() && r.low > 0.0) {
+        return Err(format!(
+            "{device}: interval [{}, {}] of ratio {} is not ordered and positive",
+            r.low, r.high, r.value
+        ));
     }
     if c.provenance == Provenance::Chained && c.via.is_none() {
         return Err(format!("{device}: a chained ratio must name 'via'"));
@@ -272,12 +399,11 @@ pub(crate) mod tests {
 
     pub(crate) fn example() -> RatiosFile {
         let cell = |ratio, provenance, via: Option<&str>| RatioCell {
-            ratio,
-            ci_low: Some(ratio * 0.9),
-            ci_high: Some(ratio * 1.1),
+            ratio: Interval::new(ratio, ratio * 0.9, ratio * 1.1, 0.95),
             provenance,
             via: via.map(str::to_string),
             note: "test".to_string(),
+            capability: None,
         };
         let row = |device: &str, calibrated| DeviceRatios {
             device: device.to_string(),
@@ -315,7 +441,7 @@ pub(crate) mod tests {
         assert!(json.contains("\"provenance\": \"chained\""));
         let back = RatiosFile::parse(Path::new("r.json"), json.as_bytes()).unwrap();
         assert_eq!(back, f);
-        assert_eq!(back.calibrated_ratio("h100-sxm").unwrap().ratio, 3.0);
+        assert_eq!(back.calibrated_ratio("h100-sxm").unwrap().ratio.value, 3.0);
     }
 
     #[test]
@@ -332,8 +458,11 @@ pub(crate) mod tests {
         f.reference = "x".to_string();
         assert!(msg(&f.to_json().unwrap()).contains("reference 'x' has no row"));
         let mut f = example();
-        f.devices[0].calibrated.as_mut().unwrap().ratio = -1.0;
+        f.devices[0].calibrated.as_mut().unwrap().ratio.value = -1.0;
         assert!(msg(&f.to_json().unwrap()).contains("not positive"));
+        let mut f = example();
+        f.devices[0].calibrated.as_mut().unwrap().ratio.low = 2.0;
+        assert!(msg(&f.to_json().unwrap()).contains("not ordered"));
     }
 
     #[test]
@@ -343,5 +472,31 @@ pub(crate) mod tests {
             .render(crate::output::Format::Markdown, None);
         assert!(md.contains("chained via h200-sxm"), "{md}");
         assert!(md.contains("[2.700, 3.300]"), "{md}");
+    }
+
+    #[test]
+    fn version_1_cells_migrate_to_intervals() {
+        let cell = |r: f64, lo: Option<f64>, hi: Option<f64>| {
+            serde_json::json!({"ratio": r, "ci_low": lo, "ci_high": hi, "provenance": "measured",
+                "via": null, "note": "n"})
+        };
+        let row = |d: &str, c: serde_json::Value| {
+            serde_json::json!({"device": d, "name": d, "in_catalog": true, "published": null,
+                "measured": null, "efficiency": null, "calibrated": c})
+        };
+        let v1 = serde_json::json!({
+            "kind": "fleetbench-ratios", "schema_version": 1, "metric": "matmul-f32",
+            "reference": "a", "created_at": "t", "fleetbench_version": "0",
+            "confidence_level": 0.9, "bootstrap_resamples": 10, "bootstrap_seed": 1,
+            "inputs": [],
+            "devices": [row("a", cell(1.0, None, None)), row("b", cell(0.5, Some(0.4), Some(0.6)))]
+        });
+        let f = RatiosFile::parse(Path::new("r.json"), v1.to_string().as_bytes()).unwrap();
+        assert_eq!(f.schema_version, RATIOS_SCHEMA_VERSION);
+        assert_eq!(f.calibrated_ratio("a").unwrap().ratio, Interval::exact(1.0));
+        assert_eq!(
+            f.calibrated_ratio("b").unwrap().ratio,
+            Interval::new(0.5, 0.4, 0.6, 0.9)
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! What a ratio is a ratio of: a measured workload family and the datasheet figure it is
-//! compared with.
+//! compared with. The one metric vocabulary of the crate: `compare` groups its rows by it,
+//! `calibrate --metric` and `project --metric` take its names.
 
 use crate::catalog::{CatalogEntry, Precision};
 use crate::workload::{Dtype, Op, Workload};
@@ -28,6 +29,10 @@ pub enum Metric {
     /// f16 matrix multiply; published figure: BF16/FP16 tensor.
     #[serde(rename = "matmul-f16")]
     MatmulF16,
+    /// int8 matrix multiply (i8 inputs packed four to a u32, i32 accumulation); measured only:
+    /// datasheet INT8 figures are tensor-core figures, a different engine.
+    #[serde(rename = "matmul-int8")]
+    MatmulInt8,
     /// f32 FMA ceiling; published figure: FP32 (non-tensor).
     #[serde(rename = "peak-f32")]
     PeakF32,
@@ -41,9 +46,10 @@ pub enum Metric {
 
 impl Metric {
     /// Every metric.
-    pub const ALL: [Metric; 5] = [
+    pub const ALL: [Metric; 6] = [
         Metric::MatmulF32,
         Metric::MatmulF16,
+        Metric::MatmulInt8,
         Metric::PeakF32,
         Metric::PeakF16,
         Metric::Bandwidth,
@@ -54,6 +60,7 @@ impl Metric {
         match self {
             Metric::MatmulF32 => "matmul-f32",
             Metric::MatmulF16 => "matmul-f16",
+            Metric::MatmulInt8 => "matmul-int8",
             Metric::PeakF32 => "peak-f32",
             Metric::PeakF16 => "peak-f16",
             Metric::Bandwidth => "bandwidth",
@@ -65,26 +72,46 @@ impl Metric {
         match self {
             Metric::MatmulF32 => w.op == Op::Matmul && w.dtype == Dtype::F32,
             Metric::MatmulF16 => w.op == Op::Matmul && w.dtype == Dtype::F16,
+            // The i8 dtype is named by its label: the dtype enum gains the variant with the
+            // int8 kernels.
+            Metric::MatmulInt8 => w.op == Op::Matmul && w.dtype.to_string() == "i8",
             Metric::PeakF32 => w.op == Op::PeakFma && w.dtype == Dtype::F32,
             Metric::PeakF16 => w.op == Op::PeakFma && w.dtype == Dtype::F16,
             Metric::Bandwidth => matches!(w.op, Op::Copy | Op::Triad),
         }
     }
 
-    /// The catalog precision the metric is compared with; `None` for bandwidth.
+    /// The metric a workload counts towards, if any.
+    pub fn of(w: &Workload) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.covers(w))
+    }
+
+    /// The FMA ceiling a matmul metric is set against to tell a kernel's limit from the
+    /// hardware's; `None` for the ceilings themselves and for int8 (no int8 FMA ceiling).
+    pub fn peak_metric(self) -> Option<Metric> {
+        match self {
+            Metric::MatmulF32 => Some(Metric::PeakF32),
+            Metric::MatmulF16 => Some(Metric::PeakF16),
+            _ => None,
+        }
+    }
+
+    /// The catalog precision the metric is compared with; `None` for bandwidth and for the
+    /// measured-only int8 matmul.
     pub fn precision(self) -> Option<Precision> {
         match self {
             Metric::MatmulF32 | Metric::PeakF32 => Some(Precision::Fp32),
             Metric::MatmulF16 | Metric::PeakF16 => Some(Precision::Bf16Fp16Tensor),
-            Metric::Bandwidth => None,
+            Metric::MatmulInt8 | Metric::Bandwidth => None,
         }
     }
 
     /// The published figure for this metric in the measured unit (GFLOP/s or GB/s).
     pub fn published(self, entry: &CatalogEntry) -> Option<f64> {
-        let tera = match self.precision() {
-            Some(p) => entry.dense(p),
-            None => entry.bandwidth_tbs,
+        let tera = match (self, self.precision()) {
+            (Metric::MatmulInt8, _) => None,
+            (_, Some(p)) => entry.dense(p),
+            (_, None) => entry.bandwidth_tbs,
         };
         tera.map(|t| t * 1000.0)
     }
@@ -128,5 +155,12 @@ mod tests {
         assert_eq!(Metric::Bandwidth.published(h100), Some(3350.0));
         assert!(Metric::MatmulF32.covers(&Workload::matmul(Dtype::F32, 8, 8, 8)));
         assert!(!Metric::MatmulF16.covers(&Workload::matmul(Dtype::F32, 8, 8, 8)));
+        assert_eq!("matmul-int8".parse::<Metric>(), Ok(Metric::MatmulInt8));
+        assert_eq!(Metric::MatmulInt8.published(h100), None);
+        assert_eq!(
+            Metric::of(&Workload::matmul(Dtype::F16, 8, 8, 8)),
+            Some(Metric::MatmulF16)
+        );
+        assert_eq!(Metric::MatmulF32.peak_metric(), Some(Metric::PeakF32));
     }
 }

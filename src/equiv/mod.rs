@@ -9,11 +9,13 @@
 //!   renders CSV/Markdown for people; [`RatiosFile::device`] and
 //!   [`RatiosFile::calibrated_ratio`] look a device up by id.
 //! - [`DeviceRatios`]: `device` (catalog id or slug), `published`, `measured`, `efficiency`,
-//!   `calibrated`, each an optional [`RatioCell`] (`ratio`, `ci_low`, `ci_high`, `provenance`,
-//!   `via`, `note`).
+//!   `calibrated`, each an optional [`RatioCell`] (`ratio` as an [`crate::stats::Interval`],
+//!   `provenance`, `via`, `note`, and for measured ratios the [`CapabilityBasis`]: common
+//!   shapes, each side's winning kernels, kernel-limited labels, max-achievable ratio).
 //! - [`Provenance`]: `published`, `measured`, `chained` (measured against `via`, times `via`'s
 //!   published ratio), `published_adjusted` (published × measured efficiency).
-//! - [`Metric`]: `matmul-f32`, `matmul-f16`, `peak-f32`, `peak-f16`, `bandwidth`.
+//! - [`Metric`]: `matmul-f32`, `matmul-f16`, `matmul-int8`, `peak-f32`, `peak-f16`,
+//!   `bandwidth` — the one metric vocabulary of the crate.
 //! - [`calibrate`](calibrate::calibrate) builds a file from result files and the catalog.
 //!
 //! A ratio r for device X means "one X does the work of r reference devices" on this metric.
@@ -23,7 +25,7 @@ mod file;
 mod metric;
 
 pub use file::{
-    DeviceRatios, InputRecord, Provenance, RatioCell, RatiosFile, RATIOS_KIND,
-    RATIOS_SCHEMA_VERSION,
+    CapabilityBasis, CapabilitySide, DeviceRatios, InputRecord, Provenance, RatioCell, RatiosFile,
+    RATIOS_KIND, RATIOS_SCHEMA_VERSION,
 };
 pub use metric::Metric;

@@ -2,7 +2,7 @@
 //! reads their types ([`DeviceFigures`] from catalog entries, [`MeasuredRatio`]s from a
 //! ratios file).
 
-use super::{DeviceFigures, Interval, MeasuredRatio, Metric};
+use super::{DeviceFigures, MeasuredRatio, Metric};
 use crate::catalog::{Catalog, CatalogEntry, Precision};
 use crate::equiv::{self, RatiosFile};
 
@@ -49,12 +49,13 @@ pub fn metric_of(metric: equiv::Metric) -> Metric {
     match metric {
         equiv::Metric::MatmulF32 | equiv::Metric::PeakF32 => Metric::Fp32,
         equiv::Metric::MatmulF16 | equiv::Metric::PeakF16 => Metric::Bf16,
+        equiv::Metric::MatmulInt8 => Metric::Int8,
         equiv::Metric::Bandwidth => Metric::Bandwidth,
     }
 }
 
-/// Every calibrated ratio in a ratios file (intervals where the file has them; a cell without
-/// one is exact). The reference's own row is left out: its ratio is 1 by definition.
+/// Every calibrated ratio in a ratios file, with the interval its cell holds (exact for a
+/// published figure). The reference's own row is left out: its ratio is 1 by definition.
 pub fn measured_from_ratios(file: &RatiosFile) -> Vec<MeasuredRatio> {
     let metric = metric_of(file.metric);
     file.devices
@@ -62,12 +63,7 @@ pub fn measured_from_ratios(file: &RatiosFile) -> Vec<MeasuredRatio> {
         .filter(|d| d.device != file.reference)
         .filter_map(|d| {
             let cell = d.calibrated.as_ref()?;
-            let ratio = match (cell.ci_low, cell.ci_high) {
-                (Some(low), Some(high)) => {
-                    Interval::new(cell.ratio, low, high, file.confidence_level)
-                }
-                _ => Interval::exact(cell.ratio),
-            };
+            let ratio = cell.ratio;
             let provenance = format!(
                 "{} {} ({})",
                 cell.provenance.label(),
@@ -87,6 +83,7 @@ pub fn measured_from_ratios(file: &RatiosFile) -> Vec<MeasuredRatio> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::Interval;
 
     #[test]
     fn catalog_figures_map_every_precision_and_bandwidth() {

@@ -1,12 +1,12 @@
-//! Throughput ratios of one result file against a reference file, case by case, with an
-//! interval, and their geometric mean, for the comparison chart. The numbers come from
-//! [`crate::compare`] — the same matching, ratio of medians and seeded bootstrap intervals as
-//! `fleetbench compare` — so the chart and the command never disagree. Cases that cannot be
-//! compared are listed with the reason, not guessed at.
+//! The comparison chart: one result file against a reference file in `compare`'s capability
+//! view (each file at its best verified kernel per shape), one bar per shape with its interval
+//! and a line per metric's geometric mean. It draws [`crate::compare::Comparison`] itself — the
+//! same model `fleetbench compare` prints — so the chart and the command never disagree. Shapes
+//! that could not be compared are listed with the reason; kernel-limited figures are labelled.
 
 use super::chart::{axis_number, colour, draw_svg, DrawResult};
 use crate::catalog::DeviceIdentity;
-use crate::compare::{compare, CompareConfig, LoadedFile};
+use crate::compare::{self, CompareConfig, Group, LoadedFile, Row};
 use crate::error::Result;
 use crate::output::Table;
 use crate::results::{slug, ResultFile};
@@ -14,165 +14,127 @@ use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-/// One matched case.
+/// `compare`'s model of one file against a reference, with the device names for the chart.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CaseRatio {
-    /// Case id (kernel/workload), the same in both files.
-    pub case_id: String,
-    /// Unit both throughputs are in.
-    pub unit: String,
-    /// Median throughput of the reference file.
-    pub reference: f64,
-    /// Median throughput of the other file.
-    pub other: f64,
-    /// other / reference.
-    pub ratio: f64,
-    /// Lower end of the ratio's interval.
-    pub low: f64,
-    /// Upper end of the ratio's interval.
-    pub high: f64,
-}
-
-/// A ratio with its interval.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Ratio {
-    /// The point estimate.
-    pub value: f64,
-    /// Lower end of the interval.
-    pub low: f64,
-    /// Upper end of the interval.
-    pub high: f64,
-}
-
-/// Every case of `other` measured against `reference`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Comparison {
+pub struct ComparisonChart {
     /// Device name of the reference file.
     pub reference: String,
     /// Device name of the compared file.
     pub other: String,
-    /// Matched cases, ordered by what was computed.
-    pub cases: Vec<CaseRatio>,
-    /// Geometric mean of the ratios, with its interval.
-    pub geomean: Option<Ratio>,
-    /// Case ids present in one file but not comparable (missing, not passed, or different
-    /// kernel source), with the reason.
-    pub not_compared: Vec<(String, String)>,
+    /// The comparison, reference as baseline (file 0), the other as file 1.
+    pub model: compare::Comparison,
 }
 
-impl Comparison {
-    /// Compares `other` with `reference` as `fleetbench compare` does (default settings).
-    pub fn new(reference: &ResultFile, other: &ResultFile) -> Self {
-        let loaded = [reference, other].map(|f| LoadedFile {
-            path: f.machine.adapter.name.clone().into(),
+fn group(f: &ResultFile) -> Group {
+    let name = f.machine.adapter.name.clone();
+    let device = DeviceIdentity {
+        id: slug(&name),
+        name: name.clone(),
+        matched: false,
+    };
+    Group {
+        label: name.clone(),
+        device: device.clone(),
+        files: vec![LoadedFile {
+            path: name.into(),
             file: f.clone(),
-            device: DeviceIdentity {
-                id: slug(&f.machine.adapter.name),
-                name: f.machine.adapter.name.clone(),
-                matched: false,
-            },
-        });
-        let found = compare(&loaded, 0, &CompareConfig::default());
-        let cases = found
-            .cases
-            .iter()
-            .map(|c| CaseRatio {
-                case_id: c.key.label(),
-                unit: c.unit.label().to_string(),
-                reference: c.baseline_median,
-                other: c.median,
-                ratio: c.ratio.value,
-                low: c.ratio.low,
-                high: c.ratio.high,
-            })
-            .collect();
-        let not_compared = found
-            .unmatched
-            .iter()
-            .map(|u| {
-                let why = match (&u.per_file[0], &u.per_file[1]) {
-                    (Some(r), _) => format!("reference: {r}"),
-                    (None, Some(o)) => format!("other: {o}"),
-                    (None, None) => "not compared".to_string(),
-                };
-                (u.key.label(), why)
-            })
-            .collect();
-        Comparison {
+            device,
+        }],
+    }
+}
+
+impl ComparisonChart {
+    /// Compares `other` with `reference` as `fleetbench compare` does (default settings);
+    /// fails with the command's message when the files share no metric.
+    pub fn new(reference: &ResultFile, other: &ResultFile) -> Result<Self> {
+        let groups = [group(reference), group(other)];
+        let model = compare::compare(&groups, 0, &CompareConfig::default())?;
+        Ok(ComparisonChart {
             reference: reference.machine.adapter.name.clone(),
             other: other.machine.adapter.name.clone(),
-            cases,
-            geomean: found.geomeans.get(&1).map(|g| Ratio {
-                value: g.value,
-                low: g.low,
-                high: g.high,
-            }),
-            not_compared,
-        }
+            model,
+        })
     }
 
-    /// Geometric mean of the ratios with its bootstrap interval; `None` when no case matched.
-    pub fn geomean(&self) -> Option<Ratio> {
-        self.geomean
+    fn label(r: &Row) -> String {
+        let limited = r.other.kernel_limited || r.baseline.kernel_limited;
+        let note = if limited { " (kernel-limited)" } else { "" };
+        format!("{}{note}", r.label)
     }
 
-    /// One row per case, then the geometric mean, then what could not be compared.
+    /// One row per shape, then each metric's geometric mean, then what could not be compared.
     pub fn table(&self) -> Table {
-        let mut t = Table::new(&["case", "unit", "reference", "other", "ratio", "95% CI"]);
-        for c in &self.cases {
+        let mut t = Table::new(&[
+            "shape",
+            "unit",
+            "reference",
+            "kernel",
+            "other",
+            "kernel",
+            "ratio",
+            "95% CI",
+        ]);
+        for r in &self.model.rows {
             t.push(vec![
-                c.case_id.clone(),
-                c.unit.clone(),
-                format!("{:.2}", c.reference),
-                format!("{:.2}", c.other),
-                format!("{:.3}", c.ratio),
-                format!("[{:.3}, {:.3}]", c.low, c.high),
+                Self::label(r),
+                r.unit.label().to_string(),
+                format!("{:.2}", r.baseline.median),
+                r.baseline.kernels.join(" / "),
+                format!("{:.2}", r.other.median),
+                r.other.kernels.join(" / "),
+                format!("{:.3}", r.ratio.value),
+                format!("[{:.3}, {:.3}]", r.ratio.low, r.ratio.high),
             ]);
         }
-        if let Some(g) = self.geomean() {
-            let ci = format!("[{:.3}, {:.3}]", g.low, g.high);
-            let row = [
-                "geometric mean",
-                "",
-                "",
-                "",
-                &format!("{:.3}", g.value),
-                &ci,
-            ];
-            t.push(row.iter().map(|s| s.to_string()).collect());
+        for s in &self.model.summaries {
+            let g = s.geomean;
+            let mut row = vec![format!("geometric mean ({})", s.metric)];
+            row.extend(["", "", "", "", ""].map(String::from));
+            row.push(format!("{:.3}", g.value));
+            row.push(format!("[{:.3}, {:.3}]", g.low, g.high));
+            t.push(row);
         }
-        for (id, why) in &self.not_compared {
-            let row = [id.as_str(), "", "", "", "not compared", why.as_str()];
-            t.push(row.iter().map(|s| s.to_string()).collect());
+        for l in &self.model.left_out {
+            let why = match (&l.per_file[0], &l.per_file[1]) {
+                (Some(r), _) => format!("reference: {}", r.line()),
+                (None, Some(o)) => format!("other: {}", o.line()),
+                (None, None) => "not compared".to_string(),
+            };
+            let mut row = vec![l.label.clone()];
+            row.extend(["", "", "", "", ""].map(String::from));
+            row.push("not compared".to_string());
+            row.push(why);
+            t.push(row);
         }
         t
     }
 
     /// The ratio-bar chart as SVG.
     pub fn to_svg(&self) -> Result<String> {
-        let height = 160 + 34 * self.cases.len().max(1) as u32;
+        let height = 160 + 34 * self.model.rows.len().max(1) as u32;
         draw_svg("comparison chart", height, |root| self.draw(root))
     }
 
     fn draw(&self, root: &DrawingArea<SVGBackend, Shift>) -> DrawResult {
-        let n = self.cases.len();
-        let top = self.cases.iter().map(|c| c.high).fold(1.0, f64::max) * 1.4;
+        let rows = &self.model.rows;
+        let n = rows.len();
+        let top = rows.iter().map(|c| c.ratio.high).fold(1.0, f64::max) * 1.4;
         let title = format!("Throughput ratio: {} / {}", self.other, self.reference);
         let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 20))
             .margin(16)
             .x_label_area_size(48)
-            .y_label_area_size(260)
+            .y_label_area_size(300)
             .build_cartesian_2d(0.0..top, (0..n.max(1) - 1).into_segmented())?;
-        let ids: Vec<String> = self.cases.iter().map(|c| c.case_id.clone()).collect();
+        let ids: Vec<String> = rows.iter().map(Self::label).collect();
         chart
             .configure_mesh()
             .disable_y_mesh()
             .x_desc(format!(
-                "throughput ratio {} / {} (×)",
+                "throughput ratio {} / {} (×), each at its best verified kernel",
                 self.other, self.reference
             ))
-            .y_desc("case")
+            .y_desc("shape")
             .y_labels(n.max(1))
             .x_label_formatter(&|v| axis_number(*v))
             .y_label_formatter(&|v| match v {
@@ -189,7 +151,7 @@ impl Comparison {
             .border_style(BLACK)
             .draw()?;
         if n == 0 {
-            let note = "no case could be compared (see the table)";
+            let note = "no shape could be compared (see the table)";
             root.draw(&Text::new(
                 note,
                 (300, 80),
@@ -206,15 +168,16 @@ type BarChart<'a, 'b> = ChartContext<
     Cartesian2d<RangedCoordf64, plotters::coord::ranged1d::SegmentedCoord<RangedCoordusize>>,
 >;
 
-impl Comparison {
+impl ComparisonChart {
     fn draw_bars(&self, chart: &mut BarChart) -> DrawResult {
         let fill = colour(0).mix(0.7).filled();
+        let rows = &self.model.rows;
         chart
-            .draw_series(self.cases.iter().enumerate().map(|(i, c)| {
+            .draw_series(rows.iter().enumerate().map(|(i, c)| {
                 let mut bar = Rectangle::new(
                     [
                         (0.0, SegmentValue::Exact(i)),
-                        (c.ratio, SegmentValue::Exact(i + 1)),
+                        (c.ratio.value, SegmentValue::Exact(i + 1)),
                     ],
                     fill,
                 );
@@ -224,9 +187,12 @@ impl Comparison {
             .label("ratio of medians")
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], fill));
         chart
-            .draw_series(self.cases.iter().enumerate().map(|(i, c)| {
+            .draw_series(rows.iter().enumerate().map(|(i, c)| {
                 let y = SegmentValue::CenterOf(i);
-                PathElement::new([(c.low, y.clone()), (c.high, y)], BLACK.stroke_width(2))
+                PathElement::new(
+                    [(c.ratio.low, y.clone()), (c.ratio.high, y)],
+                    BLACK.stroke_width(2),
+                )
             }))?
             .label("95% interval")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));
@@ -240,15 +206,19 @@ impl Comparison {
             .draw_series(std::iter::once(PathElement::new(span(1.0), grey)))?
             .label("parity (1×)")
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], grey));
-        if let Some(g) = self.geomean().filter(|_| n > 0) {
-            let red = colour(3).stroke_width(3);
+        if n == 0 {
+            return Ok(());
+        }
+        for (i, s) in self.model.summaries.iter().enumerate() {
+            let g = s.geomean;
+            let line = colour(3 + i).stroke_width(3);
             chart
-                .draw_series(std::iter::once(PathElement::new(span(g.value), red)))?
+                .draw_series(std::iter::once(PathElement::new(span(g.value), line)))?
                 .label(format!(
-                    "geometric mean {:.3}× [{:.3}, {:.3}]",
-                    g.value, g.low, g.high
+                    "{} geometric mean {:.3}× [{:.3}, {:.3}]",
+                    s.metric, g.value, g.low, g.high
                 ))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], red));
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], line));
         }
         Ok(())
     }

@@ -5,7 +5,7 @@
 use super::fleet::FleetProjection;
 use super::html::{self, Figure, Section};
 use super::roofline::PublishedCeilings;
-use super::{equivalence, Comparison, Roofline};
+use super::{equivalence, ComparisonChart, Roofline};
 use crate::equiv::RatiosFile;
 use crate::error::Result;
 use crate::output::Table;
@@ -138,8 +138,8 @@ fn comparison_section(inputs: &[Input]) -> Result<Section> {
         heading: "Comparisons".into(),
         intro: match inputs.first() {
             Some(first) if inputs.len() > 1 => format!(
-                "Throughput of each file relative to {} (ratio of medians with its seeded bootstrap 95% interval, as `fleetbench compare` reports it; \
-                 the geometric mean is marked).",
+                "Throughput of each file relative to {} per shape, each file at its best verified kernel (the capability view of `fleetbench compare`: \
+                 ratio of medians with its seeded bootstrap 95% interval; each metric's geometric mean is marked, kernel-limited figures are labelled).",
                 first.label
             ),
             _ => "Give two or more result files to compare them.".into(),
@@ -150,7 +150,16 @@ fn comparison_section(inputs: &[Input]) -> Result<Section> {
         return Ok(section);
     };
     for (i, other) in others.iter().enumerate() {
-        let comparison = Comparison::new(&reference.file, &other.file);
+        let caption = format!("{} relative to {}", other.label, reference.label);
+        let comparison = match ComparisonChart::new(&reference.file, &other.file) {
+            Ok(c) => c,
+            Err(why) => {
+                let mut t = crate::output::Table::new(&["not compared"]);
+                t.push(vec![why.to_string()]);
+                section.tables.push((caption, t));
+                continue;
+            }
+        };
         section.figures.push(Figure {
             id: format!(
                 "comparison-{}-{}-vs-{}",
@@ -162,7 +171,6 @@ fn comparison_section(inputs: &[Input]) -> Result<Section> {
             caption: format!("{} relative to {}", other.label, reference.label),
             svg: comparison.to_svg()?,
         });
-        let caption = format!("{} relative to {}", other.label, reference.label);
         section.tables.push((caption, comparison.table()));
     }
     Ok(section)

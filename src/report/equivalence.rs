@@ -35,7 +35,16 @@ fn bars(file: &RatiosFile) -> Vec<Bar<'_>> {
     let mut bars = Vec::new();
     for d in file.devices.iter().rev() {
         if let Some(cell) = &d.calibrated {
-            let label = format!("{} (calibrated, {})", d.name, cell.provenance.label());
+            let limited = if cell.kernel_limited() {
+                ", kernel-limited"
+            } else {
+                ""
+            };
+            let label = format!(
+                "{} (calibrated, {}{limited})",
+                d.name,
+                cell.provenance.label()
+            );
             bars.push(Bar {
                 label,
                 cell,
@@ -58,7 +67,7 @@ fn draw(file: &RatiosFile, bars: &[Bar], root: &DrawingArea<SVGBackend, Shift>) 
     let n = bars.len();
     let top = bars
         .iter()
-        .map(|b| b.cell.ci_high.unwrap_or(b.cell.ratio).max(b.cell.ratio))
+        .map(|b| b.cell.ratio.high.max(b.cell.ratio.value))
         .fold(1.0, f64::max)
         * 1.5;
     let title = format!(
@@ -115,7 +124,7 @@ fn draw_bars(chart: &mut BarChart, bars: &[Bar]) -> DrawResult {
                     .map(|(i, b)| {
                         let corners = [
                             (0.0, SegmentValue::Exact(i)),
-                            (b.cell.ratio, SegmentValue::Exact(i + 1)),
+                            (b.cell.ratio.value, SegmentValue::Exact(i + 1)),
                         ];
                         let mut bar = Rectangle::new(corners, style);
                         bar.set_margin(3, 3, 0, 0);
@@ -126,7 +135,11 @@ fn draw_bars(chart: &mut BarChart, bars: &[Bar]) -> DrawResult {
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], style));
     }
     let whiskers = bars.iter().enumerate().filter_map(|(i, b)| {
-        let (lo, hi) = (b.cell.ci_low?, b.cell.ci_high?);
+        let ratio = b.cell.ratio;
+        if !ratio.has_width() {
+            return None;
+        }
+        let (lo, hi) = (ratio.low, ratio.high);
         let y = SegmentValue::CenterOf(i);
         Some(PathElement::new(
             [(lo, y.clone()), (hi, y)],

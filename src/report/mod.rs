@@ -11,5 +11,5 @@ pub mod html;
 pub mod roofline;
 pub mod schemas;
 
-pub use comparison::Comparison;
+pub use comparison::ComparisonChart;
 pub use roofline::Roofline;

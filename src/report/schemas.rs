@@ -3,6 +3,7 @@
 //! are checked against these in the tests. Regenerate them after changing a type with
 //! `FLEETBENCH_UPDATE_SCHEMAS=1 cargo test --test schemas`.
 
+use crate::compare::Comparison;
 use crate::equiv::RatiosFile;
 use crate::fleet::FleetFile;
 use crate::results::ResultFile;
@@ -53,7 +54,16 @@ pub fn fleet_file() -> SchemaDoc {
     }
 }
 
+/// The schema of `fleetbench compare --format json` (and of the file `compare -o` writes).
+pub fn comparison() -> SchemaDoc {
+    SchemaDoc {
+        name: "comparison",
+        path: "docs/schemas/comparison.schema.json",
+        schema: schemars::schema_for!(Comparison).to_value(),
+    }
+}
+
 /// Every schema fleetbench documents.
 pub fn all() -> Vec<SchemaDoc> {
-    vec![result_file(), ratios_file(), fleet_file()]
+    vec![result_file(), ratios_file(), fleet_file(), comparison()]
 }

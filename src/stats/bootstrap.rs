@@ -33,27 +33,78 @@ impl Default for BootstrapConfig {
     }
 }
 
+/// The samples of one quantity taken in one or more runs (result files) of one device: the two
+/// levels a pooled comparison resamples. Runs are kept apart because samples of one run share
+/// that run's conditions (clocks, host load, placement), so the spread between runs is not the
+/// spread within them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Runs {
+    runs: Vec<Sample>,
+    pooled: Sample,
+}
+
+impl Runs {
+    /// The runs of one quantity; `None` when there are none.
+    pub fn new(runs: Vec<Sample>) -> Option<Self> {
+        let values: Vec<f64> = runs.iter().flat_map(|r| r.sorted().to_vec()).collect();
+        let pooled = Sample::new(&values).ok()?;
+        Some(Runs { runs, pooled })
+    }
+
+    /// One run.
+    pub fn single(sample: Sample) -> Self {
+        Runs {
+            pooled: sample.clone(),
+            runs: vec![sample],
+        }
+    }
+
+    /// Every run's samples.
+    pub fn runs(&self) -> &[Sample] {
+        &self.runs
+    }
+
+    /// All samples of all runs together.
+    pub fn pooled(&self) -> &Sample {
+        &self.pooled
+    }
+
+    /// The median of the pooled samples: the point estimate.
+    pub fn median(&self) -> f64 {
+        self.pooled.median()
+    }
+}
+
 /// median(a) ÷ median(b) with a percentile-bootstrap interval: both samples are resampled with
 /// replacement, independently, `resamples` times.
 pub fn ratio_of_medians(a: &Sample, b: &Sample, config: &BootstrapConfig) -> Interval {
-    geomean_of_ratios(&[(a, b)], config)
+    let (a, b) = (Runs::single(a.clone()), Runs::single(b.clone()));
+    geomean_of_ratios(&[(&a, &b)], config)
 }
 
-/// The geometric mean over pairs of median(a_i) ÷ median(b_i), with a bootstrap interval that
-/// resamples every pair's samples. One pair gives the plain ratio of medians.
-pub fn geomean_of_ratios(pairs: &[(&Sample, &Sample)], config: &BootstrapConfig) -> Interval {
-    let point = mean_log_ratio(pairs, |s, _| s.median(), &mut ());
+/// The geometric mean over pairs of median(a_i) ÷ median(b_i), each median taken over the pooled
+/// runs, with a two-level bootstrap interval: every resample draws each side's runs with
+/// replacement, then each drawn run's samples with replacement. With one run per side it is the
+/// plain bootstrap of the samples; with several it also covers the spread between runs, which
+/// resampling samples alone leaves out. All pairs share the draws of the runs by position (run
+/// `j` of every pair is the same result file), so a slow run moves every ratio it enters alike.
+pub fn geomean_of_ratios(pairs: &[(&Runs, &Runs)], config: &BootstrapConfig) -> Interval {
+    let point = mean_log_ratio(pairs.iter().map(|(a, b)| (a.median(), b.median())));
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let mut scratch = Vec::new();
+    let mut buf = Vec::new();
     let mut draws: Vec<f64> = (0..config.resamples.max(100))
         .map(|_| {
-            mean_log_ratio(
-                pairs,
-                |s, (rng, buf): &mut (&mut ChaCha8Rng, &mut Vec<f64>)| {
-                    resampled_median(s, rng, buf)
-                },
-                &mut (&mut rng, &mut scratch),
-            )
+            let picks_a = pick_runs(pairs.iter().map(|p| p.0), &mut rng);
+            let picks_b = pick_runs(pairs.iter().map(|p| p.1), &mut rng);
+            let ratios: Vec<(f64, f64)> = pairs
+                .iter()
+                .map(|(a, b)| {
+                    let ma = resampled_median(a, &picks_a, &mut rng, &mut buf);
+                    let mb = resampled_median(b, &picks_b, &mut rng, &mut buf);
+                    (ma, mb)
+                })
+                .collect();
+            mean_log_ratio(ratios.into_iter())
         })
         .collect();
     draws.sort_by(f64::total_cmp);
@@ -66,25 +117,46 @@ pub fn geomean_of_ratios(pairs: &[(&Sample, &Sample)], config: &BootstrapConfig)
     )
 }
 
-fn mean_log_ratio<C>(
-    pairs: &[(&Sample, &Sample)],
-    mut median: impl FnMut(&Sample, &mut C) -> f64,
-    ctx: &mut C,
-) -> f64 {
-    if pairs.is_empty() {
-        return f64::NAN;
-    }
-    let total: f64 = pairs
-        .iter()
-        .map(|(a, b)| (median(a, ctx) / median(b, ctx)).ln())
-        .sum();
-    total / pairs.len() as f64
+/// Run indices drawn with replacement, as many as the side's largest run count.
+fn pick_runs<'a>(side: impl Iterator<Item = &'a Runs>, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let count = side.map(|r| r.runs.len()).max().unwrap_or(1);
+    draw_indices(count, rng)
 }
 
-fn resampled_median(s: &Sample, rng: &mut ChaCha8Rng, buf: &mut Vec<f64>) -> f64 {
-    let values = s.sorted();
+fn draw_indices(count: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    if count == 1 {
+        return vec![0];
+    }
+    (0..count).map(|_| rng.random_range(0..count)).collect()
+}
+
+fn mean_log_ratio(ratios: impl Iterator<Item = (f64, f64)>) -> f64 {
+    let (mut total, mut n) = (0.0, 0usize);
+    for (a, b) in ratios {
+        total += (a / b).ln();
+        n += 1;
+    }
+    if n == 0 {
+        return f64::NAN;
+    }
+    total / n as f64
+}
+
+/// The median of the drawn runs' samples, each run resampled with replacement. A quantity that
+/// lacks some of the side's runs (a case missing from one file) draws its own runs.
+fn resampled_median(runs: &Runs, picks: &[usize], rng: &mut ChaCha8Rng, buf: &mut Vec<f64>) -> f64 {
+    let own;
+    let picks = if picks.len() == runs.runs.len() {
+        picks
+    } else {
+        own = draw_indices(runs.runs.len(), rng);
+        &own
+    };
     buf.clear();
-    buf.extend((0..values.len()).map(|_| values[rng.random_range(0..values.len())]));
+    for &p in picks {
+        let values = runs.runs[p].sorted();
+        buf.extend((0..values.len()).map(|_| values[rng.random_range(0..values.len())]));
+    }
     buf.sort_by(f64::total_cmp);
     median_of_sorted(buf)
 }
@@ -160,6 +232,7 @@ mod tests {
     fn geomean_of_two_cases() {
         let s = |v: f64| Sample::new(&[v; 5]).unwrap();
         let (a1, b1, a2, b2) = (s(2.0), s(1.0), s(8.0), s(1.0));
+        let [a1, b1, a2, b2] = [a1, b1, a2, b2].map(Runs::single);
         let e = geomean_of_ratios(&[(&a1, &b1), (&a2, &b2)], &BootstrapConfig::default());
         assert!((e.value - 4.0).abs() < 1e-12);
     }
@@ -180,5 +253,68 @@ mod tests {
             })
             .count();
         assert!((170..=200).contains(&covered), "{covered}/200");
+    }
+
+    /// The drift model: every run of a device sits at its own level, exp(0.03·z) around the
+    /// true throughput (the host's load and clocks change between runs), and its samples scatter
+    /// by exp(0.01·z) around that level. Pooling `runs` such runs gives one side of a comparison.
+    fn drifting_runs(runs: usize, samples: usize, seed: u64) -> Runs {
+        let levels = lognormal_sample(100.0, 0.03, runs, seed);
+        let runs = levels
+            .iter()
+            .enumerate()
+            .map(|(j, level)| {
+                let values = lognormal_sample(*level, 0.01, samples, seed * 1000 + j as u64 + 1);
+                Sample::new(&values).unwrap()
+            })
+            .collect();
+        Runs::new(runs).unwrap()
+    }
+
+    #[test]
+    fn a_a_pairs_of_drifting_runs_are_significant_at_about_the_nominal_rate() {
+        // 200 A/A pairs, four runs of 12 samples per side. Resampling the runs as well as their
+        // samples keeps false differences near the nominal 5% (at most 10% allowed); resampling
+        // the pooled samples alone sees only the 1% within-run scatter and calls most pairs
+        // different.
+        let config = BootstrapConfig {
+            resamples: 1000,
+            ..BootstrapConfig::default()
+        };
+        let (mut nested, mut samples_only) = (0, 0);
+        for i in 0..200u64 {
+            let a = drifting_runs(4, 12, 2 * i + 1);
+            let b = drifting_runs(4, 12, 2 * i + 2);
+            if geomean_of_ratios(&[(&a, &b)], &config).excludes(1.0) {
+                nested += 1;
+            }
+            if ratio_of_medians(a.pooled(), b.pooled(), &config).excludes(1.0) {
+                samples_only += 1;
+            }
+        }
+        eprintln!("false differences: two-level {nested}/200, samples only {samples_only}/200");
+        assert!(
+            nested <= 20,
+            "two-level bootstrap: {nested}/200 significant"
+        );
+        assert!(
+            samples_only > 20,
+            "samples only: {samples_only}/200 significant"
+        );
+    }
+
+    #[test]
+    fn one_run_per_side_is_the_plain_bootstrap() {
+        let a = Sample::new(&lognormal_sample(200.0, 0.05, 30, 1)).unwrap();
+        let b = Sample::new(&lognormal_sample(100.0, 0.05, 30, 2)).unwrap();
+        let config = BootstrapConfig::default();
+        let (ra, rb) = (Runs::single(a.clone()), Runs::single(b.clone()));
+        assert_eq!(
+            ratio_of_medians(&a, &b, &config),
+            geomean_of_ratios(&[(&ra, &rb)], &config)
+        );
+        let two = Runs::new(vec![a.clone(), a.clone()]).unwrap();
+        assert_eq!(two.pooled().len(), 60);
+        assert_eq!(two.median(), a.median());
     }
 }

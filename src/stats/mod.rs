@@ -11,7 +11,7 @@ mod rank;
 mod summary;
 
 pub use bootstrap::{
-    geomean_of_ratios, geometric_mean, ratio_of_medians, BootstrapConfig, DEFAULT_RESAMPLES,
+    geomean_of_ratios, geometric_mean, ratio_of_medians, BootstrapConfig, Runs, DEFAULT_RESAMPLES,
     DEFAULT_SEED,
 };
 pub use interval::{median_of_sorted, quantile, Interval};

@@ -1,0 +1,462 @@
+//! Cross-file comparison: how much one device (or one run) is worth against another, as a
+//! typed model that every output format is rendered from.
+//!
+//! Two views answer two questions:
+//! - **capability** (the default, and calibrate's basis): *how much faster is this device?*
+//!   For every metric and shape, each file's figure is its best verified case at that
+//!   workload, whichever kernel produced it, so devices whose autotuners pick different tiles
+//!   are still compared at their best ([`capability`]).
+//! - **same code** (`--same-code`): *did this machine or driver change?* Cases are matched on
+//!   what was computed and how (kernel, source, bounds checks, clock), as a regression check
+//!   over time ([`same_code`]).
+//!
+//! Runs of one device may be pooled (`a.json+b.json`); their samples stay apart per run, so the
+//! two-level bootstrap ([`crate::stats::geomean_of_ratios`]) resamples runs as well as samples
+//! and the interval covers the spread between runs. Nothing is dropped silently: every shape or
+//! case that could not be compared everywhere is in [`Comparison::left_out`] with the reason.
+//!
+//! # API summary
+//! - [`LoadedFile`] (path, parsed file, device); [`pool`] joins runs of one device into a
+//!   [`Group`] (refusing a group that mixes devices).
+//! - [`compare`]`(groups, baseline, &CompareConfig)` → [`Comparison`]: `rows` ([`Row`]: per
+//!   file, metric and shape or case, each side's [`Figure`], the ratio [`Interval`], rank-test
+//!   p, [`Verdict`]), `summaries` ([`MetricSummary`]: geometric mean and max-achievable ratio
+//!   per file and metric), `left_out`. [`Comparison::regressions`] is what `--threshold` gates.
+//! - [`throughput_samples`] gives a case's per-sample throughput; [`kernel_label`] names a
+//!   kernel with its overrides.
+
+pub mod capability;
+mod figures;
+pub mod same_code;
+mod tables;
+
+pub use figures::{kernel_label, measurement_difference, throughput_samples, Difference};
+
+use crate::catalog::DeviceIdentity;
+use crate::equiv::Metric;
+use crate::error::{Error, Result};
+use crate::results::{CaseStatus, RateUnit, ResultFile};
+use crate::stats::{BootstrapConfig, Interval};
+use crate::workload::Workload;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// A result file with the name it is shown under and its device identity.
+#[derive(Debug, Clone)]
+pub struct LoadedFile {
+    /// The path as given.
+    pub path: PathBuf,
+    /// The parsed file.
+    pub file: ResultFile,
+    /// The device it ran on.
+    pub device: DeviceIdentity,
+}
+
+/// Result files of one device compared as one column: their runs are resampled as runs.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// The paths joined with `+`, as on the command line.
+    pub label: String,
+    /// The device every file of the group ran on.
+    pub device: DeviceIdentity,
+    /// The files, in the order given.
+    pub files: Vec<LoadedFile>,
+}
+
+/// Joins runs of one device into a group; refuses an empty group or one that mixes devices,
+/// naming the files.
+pub fn pool(files: Vec<LoadedFile>) -> Result<Group> {
+    let Some(first) = files.first() else {
+        return Err(Error::Incomparable("an empty group of files".to_string()));
+    };
+    let label = files
+        .iter()
+        .map(|f| f.path.display().to_string())
+        .collect::<Vec<_>>()
+        .join("+");
+    if let Some(other) = files.iter().find(|f| f.device.id != first.device.id) {
+        return Err(Error::Incomparable(format!(
+            "{label}: a pooled group must hold runs of one device, but {} ran on '{}' and {} on '{}'",
+            first.path.display(),
+            first.device.name,
+            other.path.display(),
+            other.device.name
+        )));
+    }
+    Ok(Group {
+        label,
+        device: first.device.clone(),
+        files,
+    })
+}
+
+/// Which cases are set against each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum View {
+    /// Each file's best verified case per metric and shape, whichever kernel produced it.
+    Capability,
+    /// Cases that ran the same code, matched by kernel and how they were measured.
+    SameCode,
+}
+
+/// Options of a comparison.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompareConfig {
+    /// Which cases are compared.
+    pub view: View,
+    /// Same-code view: compare cases measured differently (and label them).
+    pub allow_mixed: bool,
+    /// Bootstrap settings of every interval.
+    pub bootstrap: BootstrapConfig,
+    /// Significance level of the rank test.
+    pub alpha: f64,
+}
+
+impl Default for CompareConfig {
+    fn default() -> Self {
+        CompareConfig {
+            view: View::Capability,
+            allow_mixed: false,
+            bootstrap: BootstrapConfig::default(),
+            alpha: 0.05,
+        }
+    }
+}
+
+/// How the intervals and tests were computed, so a reader can reproduce them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Settings {
+    /// Confidence level of every interval.
+    pub confidence_level: f64,
+    /// Bootstrap resamples behind every interval.
+    pub bootstrap_resamples: usize,
+    /// Seed of the bootstrap.
+    pub bootstrap_seed: u64,
+    /// Significance level of the rank test.
+    pub alpha: f64,
+}
+
+/// One compared column: a file or a pooled group of runs of one device.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct FileEntry {
+    /// The path, or the paths of a pooled group joined with `+`.
+    pub path: String,
+    /// Run ids of the files, in order.
+    pub run_ids: Vec<String>,
+    /// Catalog id of the device, or the slug of its adapter name.
+    pub device: String,
+    /// The adapter name.
+    pub device_name: String,
+    /// Whether the device is in the catalog.
+    pub in_catalog: bool,
+}
+
+/// One side of a row: a file's figure at one shape (or one case).
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Figure {
+    /// The kernel of each run's best case (capability) or the matched kernel (same code), with
+    /// its overrides; one entry per distinct kernel, in run order.
+    pub kernels: Vec<String>,
+    /// Median throughput over the pooled samples, in the row's unit.
+    pub median: f64,
+    /// How many runs the samples come from.
+    pub runs: usize,
+    /// How many samples there are in all.
+    pub samples: usize,
+    /// The figure ÷ the same file's best measured FMA peak of this dtype, for matmul figures
+    /// when the file measured that peak.
+    pub fraction_of_peak: Option<f64>,
+    /// The figure is compute-bound (its arithmetic intensity is above the file's measured
+    /// ridge point, or no bandwidth was measured) and reaches under half of the measured FMA
+    /// peak: our kernel's limit, not the hardware's.
+    pub kernel_limited: bool,
+}
+
+/// Whether a difference is significant, and in which direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Significantly faster than the baseline.
+    Faster,
+    /// Significantly slower than the baseline.
+    Slower,
+    /// No significant difference.
+    NotSignificant,
+}
+
+impl Verdict {
+    /// The verdict of a ratio that is or is not significant.
+    pub fn of(significant: bool, ratio: f64) -> Verdict {
+        match (significant, ratio >= 1.0) {
+            (false, _) => Verdict::NotSignificant,
+            (true, true) => Verdict::Faster,
+            (true, false) => Verdict::Slower,
+        }
+    }
+}
+
+/// One file against the baseline at one shape (capability) or one case (same code).
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Row {
+    /// Index of the compared file in [`Comparison::files`].
+    pub file: usize,
+    /// The metric the workload counts towards.
+    pub metric: Metric,
+    /// What was computed.
+    pub workload: Workload,
+    /// `kernel/op/dtype/MxNxK` in the same-code view, `op/dtype/MxNxK` in the capability view.
+    pub label: String,
+    /// Unit of the medians.
+    pub unit: RateUnit,
+    /// The baseline's figure.
+    pub baseline: Figure,
+    /// The compared file's figure.
+    pub other: Figure,
+    /// Compared ÷ baseline throughput (above 1: faster than the baseline).
+    pub ratio: Interval,
+    /// Two-sided rank-test p-value of the pooled samples.
+    pub p: f64,
+    /// p below alpha and the interval leaves out 1.
+    pub significant: bool,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Same-code view with `--allow-mixed`: how the two were measured differently.
+    pub mixed: Vec<Difference>,
+}
+
+/// One file's figure for one metric against the baseline, over the shapes both have.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct MetricSummary {
+    /// Index of the compared file.
+    pub file: usize,
+    /// The metric.
+    pub metric: Metric,
+    /// Rows (shapes or cases) both files have for this metric.
+    pub rows: usize,
+    /// Geometric mean of the rows' ratios, with its interval.
+    pub geomean: Interval,
+    /// The geometric mean's interval leaves out 1 and at least one row is significant, so it
+    /// never claims more than its rows do.
+    pub significant: bool,
+    /// The verdict of the geometric mean.
+    pub verdict: Verdict,
+    /// Capability view: best figure over shapes ÷ the baseline's best over shapes.
+    pub max_achievable: Option<MaxAchievable>,
+}
+
+/// The "maximum achievable" ratio: each file at its best shape of the metric.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct MaxAchievable {
+    /// Best ÷ best, with its interval.
+    pub ratio: Interval,
+    /// The compared file's best shape (`op/dtype/MxNxK`) and its median.
+    pub shape: String,
+    /// Its median throughput.
+    pub median: f64,
+    /// The baseline's best shape.
+    pub baseline_shape: String,
+    /// Its median throughput.
+    pub baseline_median: f64,
+}
+
+/// Why something could not be compared in one file: a fixed word and a detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Reason {
+    /// The kind of reason.
+    pub kind: ReasonKind,
+    /// What exactly (the status, the differences, the sample problem).
+    pub detail: String,
+}
+
+/// Kinds of [`Reason`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReasonKind {
+    /// The file has no such case, shape or metric.
+    Absent,
+    /// The case ran but did not pass (failed, skipped, unsupported).
+    NotPassed,
+    /// The samples cannot be summarised (too few, not positive).
+    UnusableSamples,
+    /// Same-code view: measured differently from the baseline (or from the group's first
+    /// run).
+    MeasuredDifferently,
+}
+
+impl Reason {
+    fn new(kind: ReasonKind, detail: impl Into<String>) -> Self {
+        Reason {
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    fn absent() -> Self {
+        Reason::new(ReasonKind::Absent, "absent")
+    }
+
+    fn not_passed(status: CaseStatus) -> Self {
+        Reason::new(ReasonKind::NotPassed, format!("{status:?}").to_lowercase())
+    }
+
+    /// One line for tables.
+    pub fn line(&self) -> String {
+        match self.kind {
+            ReasonKind::MeasuredDifferently => format!("measured differently ({})", self.detail),
+            _ => self.detail.clone(),
+        }
+    }
+}
+
+/// A shape, case or metric not compared in every file.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct LeftOut {
+    /// The metric it belongs to.
+    pub metric: Metric,
+    /// The shape or case label; the metric's name when the whole metric is missing.
+    pub label: String,
+    /// Per file: `None` where it is usable, otherwise why not.
+    pub per_file: Vec<Option<Reason>>,
+}
+
+/// Everything a comparison found: the model `compare` prints in every format and writes
+/// with `-o`.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Comparison {
+    /// Which view this is.
+    pub view: View,
+    /// Index of the baseline in `files`.
+    pub baseline: usize,
+    /// The compared files or pooled groups.
+    pub files: Vec<FileEntry>,
+    /// How intervals and tests were computed.
+    pub settings: Settings,
+    /// One row per compared file and shape (or case), ordered by file, metric and label.
+    pub rows: Vec<Row>,
+    /// One summary per compared file and metric.
+    pub summaries: Vec<MetricSummary>,
+    /// What could not be compared everywhere, and why.
+    pub left_out: Vec<LeftOut>,
+    /// Capability view: per file and shape where it ran a vendor-library reference, its best
+    /// WGSL figure ÷ the library's (never part of a WGSL capability figure).
+    pub vendor: Vec<VendorRow>,
+}
+
+/// One file's best WGSL kernel against a vendor library at one shape, on the same device.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct VendorRow {
+    /// Index of the file in [`Comparison::files`].
+    pub file: usize,
+    /// The metric the workload counts towards.
+    pub metric: Metric,
+    /// What was computed.
+    pub workload: Workload,
+    /// `op/dtype/MxNxK`.
+    pub label: String,
+    /// Unit of the medians.
+    pub unit: RateUnit,
+    /// The file's best verified WGSL figure.
+    pub wgsl: Figure,
+    /// The vendor library's figure (its kernel names the library and version).
+    pub vendor: Figure,
+    /// WGSL ÷ vendor, with its interval.
+    pub ratio: Interval,
+}
+
+impl Comparison {
+    /// What `--threshold` gates: significantly slower than the baseline by more than
+    /// `threshold` (a fraction, 0.05 = 5%). Same-code view: each matched case. Capability
+    /// view: each metric's geometric mean over shapes.
+    pub fn regressions(&self, threshold: f64) -> Vec<Regression> {
+        let slower =
+            |significant: bool, ratio: &Interval| significant && ratio.value < 1.0 - threshold;
+        match self.view {
+            View::SameCode => self
+                .rows
+                .iter()
+                .filter(|r| slower(r.significant, &r.ratio))
+                .map(|r| Regression {
+                    file: r.file,
+                    label: r.label.clone(),
+                    ratio: r.ratio,
+                })
+                .collect(),
+            View::Capability => self
+                .summaries
+                .iter()
+                .filter(|s| slower(s.significant, &s.geomean))
+                .map(|s| Regression {
+                    file: s.file,
+                    label: format!("{} (geometric mean over {} shapes)", s.metric, s.rows),
+                    ratio: s.geomean,
+                })
+                .collect(),
+        }
+    }
+
+    /// The summary of one file and metric.
+    pub fn summary(&self, file: usize, metric: Metric) -> Option<&MetricSummary> {
+        self.summaries
+            .iter()
+            .find(|s| s.file == file && s.metric == metric)
+    }
+}
+
+/// A significant slowdown beyond the threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Regression {
+    /// Index of the slower file.
+    pub file: usize,
+    /// The case, or the metric's geometric mean.
+    pub label: String,
+    /// Its ratio to the baseline.
+    pub ratio: Interval,
+}
+
+/// Compares every group against `groups[baseline]` in the configured view. Errors (one line
+/// naming the files) when there are fewer than two groups or, in the capability view, when a
+/// file shares no metric with the baseline.
+pub fn compare(groups: &[Group], baseline: usize, config: &CompareConfig) -> Result<Comparison> {
+    if groups.len() < 2 || baseline >= groups.len() {
+        return Err(Error::Incomparable(
+            "compare needs at least two files (or a file and --baseline)".to_string(),
+        ));
+    }
+    let (rows, summaries, left_out) = match config.view {
+        View::Capability => capability::compare(groups, baseline, config)?,
+        View::SameCode => same_code::compare(groups, baseline, config),
+    };
+    let vendor = match config.view {
+        View::Capability => capability::vendor_rows(groups, config),
+        View::SameCode => Vec::new(),
+    };
+    Ok(Comparison {
+        view: config.view,
+        baseline,
+        files: groups.iter().map(file_entry).collect(),
+        settings: Settings {
+            confidence_level: config.bootstrap.level,
+            bootstrap_resamples: config.bootstrap.resamples,
+            bootstrap_seed: config.bootstrap.seed,
+            alpha: config.alpha,
+        },
+        rows,
+        summaries,
+        left_out,
+        vendor,
+    })
+}
+
+fn file_entry(g: &Group) -> FileEntry {
+    FileEntry {
+        path: g.label.clone(),
+        run_ids: g.files.iter().map(|f| f.file.run.run_id.clone()).collect(),
+        device: g.device.id.clone(),
+        device_name: g.device.name.clone(),
+        in_catalog: g.device.matched,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
