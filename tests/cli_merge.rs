@@ -126,7 +126,7 @@ fn files_that_are_not_merged_are_listed_with_the_reason() {
         );
     }
     let mut v2 = unit(&template, "n", 9, 1.0);
-    v2["schema_version"] = 2.into();
+    v2["schema_version"] = 3.into();
     write(&results.join("newer.json"), &v2);
     std::fs::write(results.join("notes.txt"), "hello").unwrap();
     std::fs::write(results.join("broken.json"), "{\"schema_version\": 1").unwrap();
@@ -135,7 +135,7 @@ fn files_that_are_not_merged_are_listed_with_the_reason() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     for expected in [
-        "newer.json: schema_version 2 is not supported",
+        "newer.json: schema_version 3 is not supported",
         "notes.txt: not a .json file",
         "broken.json: invalid JSON",
         ".fleetbench-abc.tmp: temporary file",

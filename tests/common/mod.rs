@@ -11,7 +11,7 @@ pub fn fleetbench() -> Command {
     // Never let a test read or write the user's tuning cache.
     cmd.env(
         "FLEETBENCH_TUNE_CACHE",
-        std::env::temp_dir().join("fleetbench-test-tune-cache.json"),
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fleetbench-test-tune-cache.json"),
     );
     cmd
 }
