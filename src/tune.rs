@@ -7,7 +7,7 @@
 use crate::bench::{Backend, CaseSpec, TimingConfig};
 use crate::error::{Error, Result};
 use crate::kernels::{KernelConfig, MATMUL_BLOCKED, MATMUL_COOP_F16, MATMUL_F16, MATMUL_TEX};
-use crate::results::{self, AdapterRecord, CaseStatus, TuningRecord, TuningTrial};
+use crate::results::{AdapterRecord, CaseStatus, TuningRecord, TuningTrial};
 use crate::workload::{Dtype, Workload};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -156,13 +156,14 @@ pub const CACHE_VERSION: u32 = 1;
 impl TuneCache {
     /// Reads the cache; a missing file is an empty cache, a damaged one an error naming it.
     pub fn load(path: &Path) -> Result<TuneCache> {
-        if !path.exists() {
+        if matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+        {
             return Ok(TuneCache {
                 version: CACHE_VERSION,
                 entries: BTreeMap::new(),
             });
         }
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::fsio::read_bounded(path, crate::fsio::TUNING_CACHE)?;
         let cache: TuneCache = serde_json::from_slice(&bytes)
             .map_err(|e| Error::parse(path, format!("not a tuning cache: {e}")))?;
         if cache.version != CACHE_VERSION {
@@ -184,7 +185,7 @@ impl TuneCache {
         }
         let bytes = serde_json::to_vec_pretty(self)
             .map_err(|e| Error::invalid(path, format!("cannot serialise: {e}")))?;
-        results::store::write_atomic(path, &bytes)
+        crate::fsio::write_file(path, &bytes, crate::fsio::Overwrite::Replace)
     }
 }
 

@@ -6,9 +6,10 @@ use anyhow::bail;
 use fleetbench::catalog::Catalog;
 use fleetbench::equiv::calibrate::{calibrate, CalibrateOptions};
 use fleetbench::equiv::Metric;
+use fleetbench::fsio::{self, Overwrite};
+use fleetbench::machine;
 use fleetbench::stats::BootstrapConfig;
 use fleetbench::table::Format;
-use fleetbench::{machine, results};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -51,7 +52,7 @@ pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
                 Format::Json => ratios.to_json()?,
                 format => ratios.table().render(format),
             };
-            results::store::write_atomic(&path, text.as_bytes())?;
+            fsio::write_file(&path, text.as_bytes(), Overwrite::from_force(args.force))?;
             eprintln!(
                 "wrote {} ({} devices)",
                 path.display(),
@@ -76,8 +77,7 @@ fn output(args: &CalibrateArgs) -> anyhow::Result<Output> {
             path.display()
         ),
     };
-    if path.exists() && !args.force {
-        return Err(fleetbench::Error::Exists { path: path.clone() }.into());
-    }
+    fsio::check_target(path, Overwrite::from_force(args.force))?;
+    fsio::check_not_input(path, &args.files)?;
     Ok(Output::File(path.clone(), format))
 }

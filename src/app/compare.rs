@@ -62,13 +62,19 @@ fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
         bail!("compare needs at least two files (or a file and --baseline)");
     }
     if let Some(t) = args.threshold {
-        if !(t.is_finite() && (0.0..100.0).contains(&t)) {
-            bail!("--threshold {t}: expected a percentage from 0 to 100");
-        }
+        super::bounds::check(
+            "--threshold",
+            t,
+            &super::bounds::THRESHOLD_PCT,
+            "a percentage",
+        )?;
     }
-    if args.resamples < 100 {
-        bail!("--resamples {}: at least 100 are needed", args.resamples);
-    }
+    super::bounds::check(
+        "--resamples",
+        args.resamples,
+        &super::bounds::RESAMPLES,
+        "a count",
+    )?;
     let bootstrap = BootstrapConfig {
         resamples: args.resamples,
         seed: args.seed,

@@ -26,10 +26,8 @@ mod col {
 
 /// Reads an Epoch `ml_hardware.csv` file.
 pub fn import_epoch(path: &Path) -> Result<Vec<CatalogEntry>> {
-    let bytes = crate::results::store::read_limited(path)?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|e| Error::parse(path, format!("not UTF-8 text ({e})")))?;
-    parse_epoch(path, text)
+    let text = crate::fsio::read_text(path, crate::fsio::EPOCH_CSV)?;
+    parse_epoch(path, &text)
 }
 
 /// Header positions of the columns used.

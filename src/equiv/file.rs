@@ -140,7 +140,7 @@ impl RatiosFile {
 
     /// Loads and validates a ratios file.
     pub fn load(path: &Path) -> Result<RatiosFile> {
-        let bytes = crate::results::store::read_limited(path)?;
+        let bytes = crate::fsio::read_bounded(path, crate::fsio::RATIOS_FILE)?;
         RatiosFile::parse(path, &bytes)
     }
 
