@@ -45,6 +45,10 @@ pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
         created_at: machine::now_rfc3339(),
     };
     let ratios = calibrate(files, &options)?;
+    // What is written must load again: the same checks `project` applies.
+    ratios
+        .validate()
+        .map_err(|m| anyhow::anyhow!("calibrate built an inconsistent table: {m}"))?;
     match output {
         Output::Stdout(format) => print!("{}", ratios.table().render(format)),
         Output::File(path, format) => {

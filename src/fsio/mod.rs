@@ -12,6 +12,7 @@
 //!   runs given the same output cannot both succeed;
 //! - walks never follow a symbolic link to a directory and never leave the tree they were given.
 
+pub mod json;
 mod read;
 mod walk;
 mod write;

@@ -51,11 +51,19 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<ResultFile> {
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|e| Error::parse(path, format!("not UTF-8 text ({e})")))?;
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| Error::parse(path, format!("invalid JSON: {e}")))?;
+    let value = fsio::json::parse_strict(text).map_err(|e| json_error(path, &e))?;
     check_version(path, &value)?;
     serde_json::from_value(value)
         .map_err(|e| Error::parse(path, format!("not a valid result file: {e}")))
+}
+
+/// "invalid JSON" for syntax; a repeated key is valid syntax but not a file this tool wrote.
+fn json_error(path: &Path, e: &serde_json::Error) -> Error {
+    if fsio::json::is_duplicate_key(e) {
+        Error::parse(path, format!("not a valid result file: {e}"))
+    } else {
+        Error::parse(path, format!("invalid JSON: {e}"))
+    }
 }
 
 fn check_version(path: &Path, value: &serde_json::Value) -> Result<()> {
