@@ -279,6 +279,18 @@ mod tests {
         assert!(err.contains("tune.json"), "{err}");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_device_as_the_cache_is_refused_not_read_or_replaced() {
+        for dev in ["/dev/zero", "/dev/full"] {
+            let path = Path::new(dev);
+            let e = TuneCache::load(path).unwrap_err().to_string();
+            assert!(e.contains("is a character device"), "{e}");
+            let e = TuneCache::default().save(path).unwrap_err().to_string();
+            assert!(e.contains("not a regular file"), "{e}");
+        }
+    }
+
     #[test]
     fn cache_key_changes_with_driver_settings_and_code() {
         let a = fake_adapter("gpu");

@@ -374,8 +374,11 @@ fn parse_fake(text: &str) -> anyhow::Result<(String, f64)> {
     let rate: f64 = rate
         .parse()
         .ok()
-        .filter(|r: &f64| r.is_finite() && *r > 0.0)
-        .ok_or_else(|| anyhow::anyhow!("--fake '{text}': GFLOPS must be a positive number"))?;
+        .filter(|r: &f64| bounds::FAKE_GFLOPS.contains(r))
+        .ok_or_else(|| {
+            let (lo, hi) = (bounds::FAKE_GFLOPS.start(), bounds::FAKE_GFLOPS.end());
+            anyhow::anyhow!("--fake '{text}': GFLOPS must be a number from {lo} to {hi}")
+        })?;
     Ok((name.to_string(), rate))
 }
 

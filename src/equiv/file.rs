@@ -414,6 +414,9 @@ pub(crate) mod tests {
         assert!(msg(&f.to_json().unwrap()).contains("not positive"));
     }
 
+    /// A change to a ratios file.
+    type Edit = dyn FnOnce(&mut RatiosFile);
+
     /// The message of `example()` after `edit`.
     fn message_after(edit: impl FnOnce(&mut RatiosFile)) -> String {
         let mut f = example();
@@ -426,7 +429,7 @@ pub(crate) mod tests {
 
     #[test]
     fn numbers_that_contradict_the_file_are_refused() {
-        let cases: Vec<(Box<dyn FnOnce(&mut RatiosFile)>, &str)> = vec![
+        let cases: Vec<(Box<Edit>, &str)> = vec![
             (
                 Box::new(|f| f.devices[1].calibrated.as_mut().unwrap().ratio = 9.0),
                 "ratio 9 lies outside its own interval [2.7",

@@ -97,7 +97,7 @@ pub fn case_problems(
             out.push((
                 Check::Peak,
                 format!(
-                    "throughput {:.1} {} is beyond any {} device (at most {bound:e})",
+                    "throughput {:.3e} {} is beyond any {} device (at most {bound:e})",
                     timing.throughput.max,
                     timing.unit.label(),
                     adapter.device_type
@@ -120,7 +120,7 @@ fn long_sample(timing: &Timing) -> Option<String> {
             // Infinite and NaN samples are the samples check's to report.
             .find(|(_, v)| v.is_finite() && **v > MAX_SAMPLE_S)?;
         Some(format!(
-            "{name}[{i}] is {v} s; no sample may exceed {MAX_SAMPLE_S} s (a day)"
+            "{name}[{i}] is {v:e} s; no sample may exceed {MAX_SAMPLE_S} s (a day)"
         ))
     })
 }
