@@ -5,58 +5,29 @@
 //! with one line naming the file and the problem (tests/hostile-ratios/EXPECTED.tsv).
 
 mod common;
-use common::{fleetbench, repo_path};
-use std::collections::BTreeMap;
+use common::{assert_one_line_error_naming, corpus, fleetbench, repo_path};
 
 const FLEET: &str = "data/scenarios/one-h100-four-a100.toml";
 
-fn expectations() -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(repo_path("tests/hostile-ratios/EXPECTED.tsv")).unwrap();
-    text.lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|line| {
-            let (name, phrase) = line.split_once('\t').expect("name<TAB>phrase");
-            (name.to_string(), phrase.to_string())
-        })
-        .collect()
-}
-
 #[test]
 fn every_hostile_ratios_file_gets_a_one_line_error() {
-    let expected = expectations();
-    let mut seen = 0;
-    for entry in std::fs::read_dir(repo_path("tests/hostile-ratios")).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if name == "EXPECTED.tsv" {
-            continue;
-        }
-        let phrase = expected
-            .get(&name)
-            .unwrap_or_else(|| panic!("{name} has no line in EXPECTED.tsv"));
+    let files = corpus("tests/hostile-ratios");
+    for (path, phrase) in &files {
         let out = fleetbench()
             .arg("project")
             .arg(repo_path(FLEET))
             .arg("--ratios")
-            .arg(&path)
+            .arg(path)
             .output()
             .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{name}: {err}");
-        assert!(err.contains(&name), "{name}: does not name the file: {err}");
-        assert!(
-            err.contains(phrase.as_str()),
-            "{name}: expected '{phrase}' in: {err}"
-        );
-        seen += 1;
+        let name = path.file_name().unwrap().to_string_lossy();
+        assert_one_line_error_naming(&out, &name, phrase);
     }
-    assert_eq!(
-        seen,
-        expected.len(),
-        "EXPECTED.tsv lists files that are missing"
+    assert!(
+        files.len() >= 15,
+        "only {} hostile ratios files",
+        files.len()
     );
-    assert!(seen >= 15, "only {seen} hostile ratios files");
 }
 
 #[test]
