@@ -21,6 +21,7 @@
 pub mod calibrate;
 mod file;
 mod metric;
+pub mod names;
 
 pub use file::{
     DeviceRatios, InputRecord, Provenance, RatioCell, RatiosFile, RATIOS_KIND,
