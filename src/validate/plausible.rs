@@ -14,6 +14,10 @@ pub const MAX_SAMPLE_S: f64 = 86_400.0;
 /// same multiply-adds on the same vector units (cooperative-matrix kernels excepted).
 pub const OWN_PEAK_SLACK: f64 = 1.5;
 
+/// The stream cases of one file (copy, triad) measure the same memory; their bandwidths differ
+/// by the access pattern (lavapipe's triad reaches 1.7× its copy), not by this factor.
+pub const STREAM_AGREEMENT: f64 = 4.0;
+
 /// Family of kernels that run on matrix units, which the scalar FMA ceiling does not bound.
 const MATRIX_UNIT_FAMILY: &str = "cooperative_matrix";
 
@@ -87,6 +91,7 @@ pub fn case_problems(
     let mut out = Vec::new();
     out.extend(long_sample(timing).map(|m| (Check::Samples, m)));
     out.extend(above_own_peak(case, timing, file).map(|m| (Check::Peak, m)));
+    out.extend(above_own_bandwidth(case, timing, file).map(|m| (Check::Peak, m)));
     let adapter = &file.machine.adapter;
     if peaks
         .peak(adapter, timing.unit, case.workload.dtype)
@@ -145,4 +150,38 @@ fn above_own_peak(case: &Case, timing: &Timing, file: &ResultFile) -> Option<Str
             "matmul median {median:.1} GFLOP/s exceeds this file's own FMA peak {peak:.1} by more than {OWN_PEAK_SLACK}x"
         )
     })
+}
+
+fn is_stream(op: Op) -> bool {
+    matches!(op, Op::Copy | Op::Triad)
+}
+
+/// A copy or triad far above the file's other stream case: the bandwidth ceiling the file
+/// measured itself contradicts it.
+fn above_own_bandwidth(case: &Case, timing: &Timing, file: &ResultFile) -> Option<String> {
+    if !is_stream(case.workload.op) {
+        return None;
+    }
+    let (other, ceiling) = file
+        .cases
+        .iter()
+        .filter(|c| is_stream(c.workload.op) && c.workload.op != case.workload.op)
+        .filter_map(|c| Some((c, c.timing.as_ref()?.throughput.max)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let median = timing.throughput.median;
+    (median > ceiling * STREAM_AGREEMENT).then(|| {
+        format!(
+            "median {} GB/s is more than {STREAM_AGREEMENT}x this file's own {} bandwidth {ceiling:.1} GB/s",
+            fmt_rate(median),
+            other.id
+        )
+    })
+}
+
+fn fmt_rate(v: f64) -> String {
+    if v.abs() >= 1e6 {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.1}")
+    }
 }

@@ -300,3 +300,18 @@ fn a_matmul_beyond_the_files_own_fma_peak_is_caught() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_copy_far_above_the_files_own_triad_is_caught() {
+    let mut file = clean_file();
+    file.cases[0].workload.op = Op::Copy;
+    file.cases[1].workload.op = Op::Triad;
+    file.cases[1].timing.as_mut().unwrap().throughput.max = 1.0;
+    let found = check_file(&file, &NoPeaks);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.message.contains("more than 4x this file's own")),
+        "{found:?}"
+    );
+}
