@@ -4,6 +4,7 @@
 //! cannot both succeed, `merge -o` cannot replace its own input, a full disk keeps the old file,
 //! `run --fake` never touches the tuning cache, and numeric flags outside their range are refused
 //! with the range. Every case checks one line on stderr and a non-zero status.
+#![cfg(unix)]
 
 mod common;
 use common::{fleetbench, repo_path, tempdir};
