@@ -214,7 +214,11 @@ fn unterminated_quote(text: &str) -> Option<usize> {
 fn epoch_entry(c: &Columns, r: &csv::StringRecord) -> Result<Option<CatalogEntry>, String> {
     let name = c.text(r, col::NAME);
     if name.is_empty() {
-        return Ok(None);
+        // A blank row is nothing; a row with figures but no name cannot be imported honestly.
+        if r.iter().all(|field| field.trim().is_empty()) {
+            return Ok(None);
+        }
+        return Err(format!("no '{}' on a row that has figures", col::NAME));
     }
     let ops = (1e-12, limit::OPS);
     let link = c.text(r, col::LINK);
