@@ -219,7 +219,7 @@ def write_fleet_corpus():
         lines.append(f"{name}\t{phrase}")
     os.makedirs(os.path.join(out, "a-directory.toml"), exist_ok=True)
     open(os.path.join(out, "a-directory.toml", ".keep"), "w").write("")
-    lines.append("a-directory.toml\tIs a directory")
+    lines.append("a-directory.toml\tis a directory")
     open(os.path.join(out, "EXPECTED.tsv"), "w").write("\n".join(lines) + "\n")
 
 

@@ -15,6 +15,15 @@ pub enum Error {
         /// includes it, and `{:#}` would print it twice.
         cause: std::io::Error,
     },
+    /// A file could not be written (a full disk, a quota, no permission); any file that was
+    /// there before is unchanged, because writes only take the name once complete.
+    #[error("{path}: not written: {cause}; any existing file is unchanged")]
+    Unwritten {
+        /// The file that was to be written.
+        path: PathBuf,
+        /// The operating system's error (not a `#[source]`, as for [`Error::Io`]).
+        cause: std::io::Error,
+    },
     /// A file was read but its contents could not be parsed.
     #[error("{path}: {message}")]
     Parse {

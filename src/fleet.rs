@@ -130,7 +130,7 @@ pub enum Claim {
 impl FleetFile {
     /// Reads and range-checks a fleet file.
     pub fn load(path: &Path) -> Result<FleetFile> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::fsio::read_text(path, crate::fsio::FLEET_FILE)?;
         FleetFile::parse(path, &text)
     }
 

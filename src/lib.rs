@@ -14,6 +14,7 @@ pub mod equiv;
 pub mod error;
 pub mod fake;
 pub mod fleet;
+pub mod fsio;
 pub mod gpu;
 pub mod kernels;
 pub mod machine;

@@ -7,7 +7,7 @@
 use crate::bench::{Backend, CaseSpec, TimingConfig};
 use crate::error::{Error, Result};
 use crate::kernels::{KernelConfig, MATMUL_BLOCKED, MATMUL_COOP_F16, MATMUL_F16, MATMUL_TEX};
-use crate::results::{self, AdapterRecord, CaseStatus, TuningRecord, TuningTrial};
+use crate::results::{AdapterRecord, CaseStatus, TuningRecord, TuningTrial};
 use crate::workload::{Dtype, Workload};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -156,13 +156,14 @@ pub const CACHE_VERSION: u32 = 1;
 impl TuneCache {
     /// Reads the cache; a missing file is an empty cache, a damaged one an error naming it.
     pub fn load(path: &Path) -> Result<TuneCache> {
-        if !path.exists() {
+        if matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+        {
             return Ok(TuneCache {
                 version: CACHE_VERSION,
                 entries: BTreeMap::new(),
             });
         }
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::fsio::read_bounded(path, crate::fsio::TUNING_CACHE)?;
         let cache: TuneCache = serde_json::from_slice(&bytes)
             .map_err(|e| Error::parse(path, format!("not a tuning cache: {e}")))?;
         if cache.version != CACHE_VERSION {
@@ -184,7 +185,7 @@ impl TuneCache {
         }
         let bytes = serde_json::to_vec_pretty(self)
             .map_err(|e| Error::invalid(path, format!("cannot serialise: {e}")))?;
-        results::store::write_atomic(path, &bytes)
+        crate::fsio::write_file(path, &bytes, crate::fsio::Overwrite::Replace)
     }
 }
 
@@ -276,6 +277,18 @@ mod tests {
         std::fs::write(&path, b"{ not json").unwrap();
         let err = TuneCache::load(&path).unwrap_err().to_string();
         assert!(err.contains("tune.json"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_as_the_cache_is_refused_not_read_or_replaced() {
+        for dev in ["/dev/zero", "/dev/full"] {
+            let path = Path::new(dev);
+            let e = TuneCache::load(path).unwrap_err().to_string();
+            assert!(e.contains("is a character device"), "{e}");
+            let e = TuneCache::default().save(path).unwrap_err().to_string();
+            assert!(e.contains("not a regular file"), "{e}");
+        }
     }
 
     #[test]

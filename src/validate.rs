@@ -5,6 +5,7 @@
 //! comparison. Pure: data in, findings out; [`policy`] wraps it for loaders.
 
 pub mod peaks;
+pub mod plausible;
 pub mod policy;
 
 pub use peaks::CatalogPeaks;
@@ -125,6 +126,7 @@ impl PeakLookup for NoPeaks {
 /// Every inconsistency in `file`, file-level findings first, then cases in file order.
 pub fn check_file(file: &ResultFile, peaks: &dyn PeakLookup) -> Vec<Finding> {
     let mut out = check_run(file);
+    out.extend(plausible::file_findings(file));
     out.extend(check_duplicates(&file.cases));
     for case in &file.cases {
         out.extend(check_case(case, file, peaks));
@@ -141,6 +143,7 @@ pub fn check_case(case: &Case, file: &ResultFile, peaks: &dyn PeakLookup) -> Vec
     if let Some(timing) = &case.timing {
         problems.extend(check_timing(case, timing, file, peaks));
     }
+    problems.extend(plausible::case_problems(case, file, peaks));
     problems
         .into_iter()
         .map(|(check, message)| Finding {

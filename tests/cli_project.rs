@@ -297,7 +297,8 @@ fn bad_input_is_one_line_and_exit_2() {
         "--reference: unknown device 'h10'",
     );
     fails(&[&fleet, "--metric", "fp7"], "--metric: unknown metric");
-    let other_ref = write_ratios(d, "a100-sxm4-80gb", 1);
+    let h100 = ("h100-sxm", [2.8, 2.7, 2.9]);
+    let other_ref = write_ratios_for(d, "matmul-f16", "a100-sxm4-80gb", 1, h100);
     fails(
         &[&fleet, "--ratios", &other_ref],
         "ratios are relative to 'a100-sxm4-80gb'",

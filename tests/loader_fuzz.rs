@@ -1,5 +1,5 @@
-//! A seeded mutation fuzzer for the result-file loader and validator, and for the fleet-file
-//! loader, that runs on stable Rust (cargo-fuzz needs nightly; its targets are in fuzz/). Inputs
+//! A seeded mutation fuzzer for the result-file loader and validator, and for the fleet-file,
+//! ratios-file and Epoch CSV loaders, that runs on stable Rust (cargo-fuzz needs nightly; its targets are in fuzz/). Inputs
 //! are the clean fixture, the example fleets and the hostile corpora, mutated by truncation, byte edits, splices and swapping numbers for extreme
 //! values; every mutant must load to a value or an error, and every loaded result file must validate,
 //! without a panic. A few hundred iterations run in `cargo test`; `scripts/fuzz.sh` runs it for
@@ -7,6 +7,8 @@
 
 mod common;
 use common::repo_path;
+use fleetbench::catalog::parse_epoch;
+use fleetbench::equiv::RatiosFile;
 use fleetbench::fleet::FleetFile;
 use fleetbench::results::store::parse;
 use fleetbench::validate::{check_file, NoPeaks};
@@ -154,6 +156,34 @@ fn mutated_fleet_files_never_panic_the_loader() {
     let (_, loaded) = fuzz("fleet", &seeds, |input| {
         std::str::from_utf8(input)
             .is_ok_and(|text| FleetFile::parse(Path::new("fuzz.toml"), text).is_ok())
+    });
+    assert!(
+        loaded > 0,
+        "no mutant loaded: the mutations never get past the parser"
+    );
+}
+
+#[test]
+fn mutated_ratios_files_never_panic_the_loader() {
+    let seeds = seeds(
+        &["data/scenarios", "tests/fixtures", "tests/hostile-ratios"],
+        "json",
+    );
+    let (_, loaded) = fuzz("ratios", &seeds, |input| {
+        RatiosFile::parse(Path::new("fuzz.json"), input).is_ok()
+    });
+    assert!(
+        loaded > 0,
+        "no mutant loaded: the mutations never reach the checks"
+    );
+}
+
+#[test]
+fn mutated_epoch_files_never_panic_the_import() {
+    let seeds = seeds(&["tests/fixtures", "tests/hostile-epoch"], "csv");
+    let (_, loaded) = fuzz("epoch", &seeds, |input| {
+        std::str::from_utf8(input)
+            .is_ok_and(|text| parse_epoch(Path::new("fuzz.csv"), text).is_ok())
     });
     assert!(
         loaded > 0,

@@ -7,9 +7,10 @@ use anyhow::bail;
 use fleetbench::catalog::Catalog;
 use fleetbench::equiv::calibrate::{calibrate, CalibrateOptions};
 use fleetbench::equiv::Metric;
+use fleetbench::fsio::{self, Overwrite};
+use fleetbench::machine;
 use fleetbench::output::{self, Format};
 use fleetbench::stats::BootstrapConfig;
-use fleetbench::{machine, results};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -56,6 +57,10 @@ pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
         created_at: machine::now_rfc3339(),
     };
     let ratios = calibrate(files, &options)?;
+    // What is written must load again: the same checks `project` applies.
+    ratios
+        .validate()
+        .map_err(|m| anyhow::anyhow!("calibrate built an inconsistent table: {m}"))?;
     let width = output::terminal_width();
     match out {
         Output::Stdout(format) => {
@@ -63,7 +68,7 @@ pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
         }
         Output::File(path, format) => {
             let text = output::render(&ratios, format, None)?;
-            results::store::write_atomic(&path, text.as_bytes())?;
+            fsio::write_file(&path, text.as_bytes(), Overwrite::from_force(args.force))?;
             eprintln!(
                 "wrote {} ({} devices)",
                 path.display(),
@@ -88,8 +93,7 @@ fn output_target(args: &CalibrateArgs) -> anyhow::Result<Output> {
             path.display()
         ),
     };
-    if path.exists() && !args.force {
-        return Err(fleetbench::Error::Exists { path: path.clone() }.into());
-    }
+    fsio::check_target(path, Overwrite::from_force(args.force))?;
+    fsio::check_not_input(path, &args.files)?;
     Ok(Output::File(path.clone(), format))
 }

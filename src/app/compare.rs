@@ -6,6 +6,7 @@ use crate::cli::CompareArgs;
 use anyhow::{bail, Context};
 use fleetbench::catalog::{identify, Catalog, MatchRules};
 use fleetbench::compare::{self, CompareConfig, Comparison, Group, LoadedFile, View};
+use fleetbench::fsio::{self, Overwrite};
 use fleetbench::output::{self, Emitted, Format};
 use fleetbench::stats::BootstrapConfig;
 use fleetbench::validate::{CatalogPeaks, LoadPolicy};
@@ -19,6 +20,7 @@ struct CompareRun {
     threshold: Option<f64>,
     format: Format,
     output: Option<PathBuf>,
+    overwrite: Overwrite,
     config: CompareConfig,
     policy: LoadPolicy,
 }
@@ -30,7 +32,7 @@ pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
     note_missing_metrics(&comparison);
     if let Some(path) = &run.output {
         let json = output::json(&comparison)?;
-        fleetbench::results::store::write_atomic(path, json.as_bytes())?;
+        fsio::write_file(path, json.as_bytes(), run.overwrite)?;
         eprintln!("wrote {}", path.display());
     }
     let text = output::render(&comparison, run.format, output::terminal_width())?;
@@ -98,21 +100,28 @@ fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
         bail!("compare needs at least two files (or a file and --baseline)");
     }
     if let Some(t) = args.threshold {
-        if !(t.is_finite() && (0.0..100.0).contains(&t)) {
-            bail!("--threshold {t}: expected a percentage from 0 to 100");
-        }
-    }
-    if args.resamples < 100 {
-        bail!("--resamples {}: at least 100 are needed", args.resamples);
+        super::bounds::check(
+            "--threshold",
+            t,
+            &super::bounds::THRESHOLD_PCT,
+            "a percentage",
+        )?;
     }
     if args.allow_mixed && !args.same_code {
         bail!("--allow-mixed applies to the same-code view only (add --same-code)");
     }
+    let overwrite = Overwrite::from_force(args.force);
     if let Some(path) = &args.output {
-        if path.exists() && !args.force {
-            return Err(fleetbench::Error::Exists { path: path.clone() }.into());
-        }
+        fsio::check_target(path, overwrite)?;
+        let inputs: Vec<PathBuf> = groups.iter().flatten().cloned().collect();
+        fsio::check_not_input(path, &inputs)?;
     }
+    super::bounds::check(
+        "--resamples",
+        args.resamples,
+        &super::bounds::RESAMPLES,
+        "a count",
+    )?;
     let bootstrap = BootstrapConfig {
         resamples: args.resamples,
         seed: args.seed,
@@ -124,6 +133,7 @@ fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
         threshold: args.threshold,
         format: args.format,
         output: args.output,
+        overwrite,
         config: CompareConfig {
             view: if args.same_code {
                 View::SameCode

@@ -4,10 +4,11 @@
 
 use crate::cli::MergeArgs;
 use anyhow::{bail, Context};
+use fleetbench::fsio::{self, Overwrite};
 use fleetbench::merge::{self, MergeReport, Skipped};
 use fleetbench::output::Format;
 use fleetbench::results::{self, ResultFile};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// A parsed result file and where it came from.
@@ -21,8 +22,15 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
             args.threshold
         )
     })?;
-    check_output(args.output.as_deref(), args.force)?;
-    let (files, skipped) = load_all(&args.inputs)?;
+    let overwrite = Overwrite::from_force(args.force);
+    if let Some(path) = &args.output {
+        fsio::check_target(path, overwrite)?;
+    }
+    let (candidates, walk_skipped) = gather(&args.inputs)?;
+    if let Some(path) = &args.output {
+        fsio::check_not_input(path, &candidates)?;
+    }
+    let (files, skipped) = load_all(candidates, walk_skipped);
     report_skips(&skipped, args.strict)?;
     if files.is_empty() {
         bail!(
@@ -34,7 +42,7 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     print!("{}", render(&report, args.format));
     if let Some(path) = &args.output {
         let json = serde_json::to_vec_pretty(&report).context("cannot serialize the report")?;
-        results::store::write_atomic(path, &json)?;
+        fsio::write_file(path, &json, overwrite)?;
         eprintln!("wrote {}", path.display());
     }
     summarize(&report);
@@ -46,30 +54,33 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn check_output(output: Option<&Path>, force: bool) -> anyhow::Result<()> {
-    match output {
-        Some(p) if p.is_dir() => bail!("{}: is a directory; give a file name with -o", p.display()),
-        Some(p) if p.exists() && !force => {
-            bail!("{}: already exists (use --force to overwrite)", p.display())
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Every input file parsed, or listed as skipped. A missing input is an error: a typo in a path
-/// must not look like an empty fleet.
-fn load_all(inputs: &[PathBuf]) -> anyhow::Result<(Vec<Loaded>, Vec<Skipped>)> {
+/// Every input file named or found under a named directory, and the entries of those
+/// directories that are not taken. A missing input is an error: a typo in a path must not look
+/// like an empty fleet.
+fn gather(inputs: &[PathBuf]) -> anyhow::Result<(Vec<PathBuf>, Vec<Skipped>)> {
     let mut candidates = Vec::new();
     let mut skipped = Vec::new();
     for input in inputs {
         let meta = std::fs::metadata(input)
             .with_context(|| format!("{}: cannot read this input", input.display()))?;
         if meta.is_dir() {
-            walk(input, &mut candidates, &mut skipped)?;
+            let walked = fsio::walk_json(input)?;
+            candidates.extend(walked.files);
+            skipped.extend(
+                walked
+                    .skipped
+                    .into_iter()
+                    .map(|(path, reason)| Skipped { path, reason }),
+            );
         } else {
             candidates.push(input.clone());
         }
     }
+    Ok((candidates, skipped))
+}
+
+/// Every candidate parsed, or listed as skipped with the loader's reason.
+fn load_all(candidates: Vec<PathBuf>, mut skipped: Vec<Skipped>) -> (Vec<Loaded>, Vec<Skipped>) {
     let mut files = Vec::with_capacity(candidates.len());
     for path in candidates {
         match results::load(&path) {
@@ -83,43 +94,7 @@ fn load_all(inputs: &[PathBuf]) -> anyhow::Result<(Vec<Loaded>, Vec<Skipped>)> {
             }),
         }
     }
-    Ok((files, skipped))
-}
-
-/// Collects `*.json` files under `dir` in name order; everything else is listed as skipped.
-fn walk(dir: &Path, found: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped>) -> anyhow::Result<()> {
-    let mut entries = std::fs::read_dir(dir)
-        .with_context(|| format!("{}: cannot list the directory", dir.display()))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<Vec<_>, _>>()
-        .with_context(|| format!("{}: cannot list the directory", dir.display()))?;
-    entries.sort();
-    for path in entries {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if path.is_dir() {
-            walk(&path, found, skipped)?;
-        } else if name.starts_with(".fleetbench-") && name.ends_with(".tmp") {
-            skipped.push(skip(
-                path,
-                "temporary file of a run that is still writing or crashed",
-            ));
-        } else if !name.ends_with(".json") {
-            skipped.push(skip(path, "not a .json file"));
-        } else {
-            found.push(path);
-        }
-    }
-    Ok(())
-}
-
-fn skip(path: PathBuf, reason: &str) -> Skipped {
-    Skipped {
-        path,
-        reason: reason.to_string(),
-    }
+    (files, skipped)
 }
 
 fn report_skips(skipped: &[Skipped], strict: bool) -> anyhow::Result<()> {

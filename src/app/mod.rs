@@ -1,6 +1,7 @@
 //! Wiring: each subcommand turns its parsed flags into a validated config, then calls the
 //! library. `anyhow` is used here, at the binary's edge, and nowhere in the library.
 
+mod bounds;
 mod calibrate;
 mod catalog;
 mod compare;

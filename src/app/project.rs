@@ -9,9 +9,10 @@ use fleetbench::fleet::{unknown_device_message, FleetFile};
 use fleetbench::output::Format;
 use fleetbench::projection::report::{project, Inputs, Section};
 use fleetbench::projection::{
-    figures_from_catalog, measured_from_ratios, metric_of, Basis, MeasuredRatio, Metric, Workload,
+    figures_from_catalog, measured_from_ratios, metric_of, Basis, DeviceFigures, MeasuredRatio,
+    Metric, Workload,
 };
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// The validated command.
@@ -21,13 +22,22 @@ struct Config {
     metric: Metric,
     workload: Option<Workload>,
     measured: Option<Vec<MeasuredRatio>>,
+    /// Devices the ratios files name that the catalog lacks (e.g. `llvmpipe-…`): they have no
+    /// datasheet figures, only their measured ratios.
+    uncatalogued: Vec<String>,
     format: Format,
 }
 
 pub fn execute(args: ProjectArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin()?;
     let config = validate(args, &catalog)?;
-    let figures = figures_from_catalog(&catalog);
+    let mut figures = figures_from_catalog(&catalog);
+    for id in &config.uncatalogued {
+        figures.entry(id.clone()).or_insert_with(|| DeviceFigures {
+            id: id.clone(),
+            ..DeviceFigures::default()
+        });
+    }
     let reference = figures
         .get(&config.reference)
         .context("the reference has no catalog figures")?;
@@ -46,7 +56,14 @@ pub fn execute(args: ProjectArgs) -> anyhow::Result<ExitCode> {
 
 fn validate(args: ProjectArgs, catalog: &Catalog) -> anyhow::Result<Config> {
     let file = FleetFile::load(&args.fleet)?;
-    let known: Vec<&str> = catalog.entries().iter().map(|e| e.id.as_str()).collect();
+    let ratio_files = args
+        .ratios
+        .iter()
+        .map(|p| Ok((p.as_path(), RatiosFile::load(p)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut known: Vec<&str> = catalog.entries().iter().map(|e| e.id.as_str()).collect();
+    let uncatalogued = uncatalogued(&ratio_files, &known);
+    known.extend(uncatalogued.iter().map(String::as_str));
     file.check_devices(&known)?;
     if let Some(r) = args.reference.as_deref().filter(|r| !known.contains(r)) {
         anyhow::bail!("--reference: {}", unknown_device_message(r, &known));
@@ -71,10 +88,10 @@ fn validate(args: ProjectArgs, catalog: &Catalog) -> anyhow::Result<Config> {
         .map(str::parse::<Workload>)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--workload: {e}"))?;
-    let measured = if args.ratios.is_empty() {
+    let measured = if ratio_files.is_empty() {
         None
     } else {
-        Some(load_ratios(&args.ratios, &reference)?)
+        Some(check_ratios(&ratio_files, &reference)?)
     };
     Ok(Config {
         file,
@@ -82,8 +99,23 @@ fn validate(args: ProjectArgs, catalog: &Catalog) -> anyhow::Result<Config> {
         metric,
         workload,
         measured,
+        uncatalogued,
         format: args.format,
     })
+}
+
+/// Device ids of the ratios files (the reference included) that are not catalog ids, so a
+/// slug `calibrate` kept for an unmatched device can be used in the fleet file and as the
+/// reference.
+fn uncatalogued(files: &[(&Path, RatiosFile)], catalog_ids: &[&str]) -> Vec<String> {
+    let mut ids: Vec<String> = files
+        .iter()
+        .flat_map(|(_, f)| f.devices.iter().map(|d| d.device.clone()))
+        .filter(|id| !catalog_ids.contains(&id.as_str()))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 /// The reference: `--reference`, else the file's, else `h100-sxm`. A file that states amounts
@@ -104,13 +136,16 @@ fn reference_of(file: &FleetFile, flag: Option<String>) -> anyhow::Result<String
     }
 }
 
-/// Loads every ratios file; each must be relative to the projection's reference, and no two
-/// may speak for the same metric.
-fn load_ratios(paths: &[PathBuf], reference: &str) -> anyhow::Result<Vec<MeasuredRatio>> {
+/// Every ratios file must be relative to the projection's reference, and no two may speak
+/// for the same metric.
+fn check_ratios(
+    files: &[(&Path, RatiosFile)],
+    reference: &str,
+) -> anyhow::Result<Vec<MeasuredRatio>> {
     let mut measured = Vec::new();
     let mut seen: Vec<(Metric, &Path)> = Vec::new();
-    for path in paths {
-        let file = RatiosFile::load(path)?;
+    for (path, file) in files {
+        let path = *path;
         if file.reference != reference {
             anyhow::bail!(
                 "{}: ratios are relative to '{}', but this projection's reference is '{reference}' (use --reference {} or a ratios file for {reference})",
@@ -128,7 +163,7 @@ fn load_ratios(paths: &[PathBuf], reference: &str) -> anyhow::Result<Vec<Measure
             );
         }
         seen.push((metric, path));
-        measured.extend(measured_from_ratios(&file));
+        measured.extend(measured_from_ratios(file));
     }
     Ok(measured)
 }

@@ -6,12 +6,13 @@ use anyhow::{bail, Context};
 use fleetbench::catalog::{identify, Catalog, MatchRules};
 use fleetbench::equiv::RatiosFile;
 use fleetbench::fleet::FleetFile;
+use fleetbench::fsio::{self, Overwrite};
 use fleetbench::output::{Format, Table};
 use fleetbench::projection::{figures_from_catalog, measured_from_ratios, Metric};
 use fleetbench::report::document::{self, Extras, Input};
 use fleetbench::report::fleet::FleetProjection;
 use fleetbench::report::roofline::PublishedCeilings;
-use fleetbench::results::{self, store::write_atomic};
+use fleetbench::results;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -46,13 +47,12 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
     for (name, _, _) in &outputs {
         refuse_overwrite(&config.dir.join(name), config.force)?;
     }
+    let overwrite = Overwrite::from_force(config.force);
     for chart in &report.charts {
-        write_atomic(
-            &config.dir.join(&chart.file_name),
-            chart.figure.svg.as_bytes(),
-        )?;
+        let path = config.dir.join(&chart.file_name);
+        fsio::write_file(&path, chart.figure.svg.as_bytes(), overwrite)?;
     }
-    write_atomic(&config.dir.join(PAGE), report.html.as_bytes())?;
+    fsio::write_file(&config.dir.join(PAGE), report.html.as_bytes(), overwrite)?;
     let mut table = Table::new(&["file", "kind", "shows"]);
     for (name, kind, caption) in outputs {
         let path = config.dir.join(name).display().to_string();
@@ -108,13 +108,7 @@ fn label(path: &Path) -> String {
 }
 
 fn refuse_overwrite(path: &Path, force: bool) -> anyhow::Result<()> {
-    if path.exists() && !force {
-        bail!(
-            "{}: already exists (use --force to overwrite)",
-            path.display()
-        );
-    }
-    Ok(())
+    Ok(fsio::check_target(path, Overwrite::from_force(force))?)
 }
 
 /// Projects a fleet file against the built-in catalog, calibrated with the ratios files whose

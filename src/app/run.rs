@@ -1,10 +1,12 @@
 //! `fleetbench run`: validate flags into a [`RunConfig`], open the adapter, run the plan, print
 //! the summary. Everything a user can get wrong is caught here, before the GPU is touched.
 
+use super::bounds;
 use super::tuning::{self, TuneOptions, Tuned};
 use crate::cli::RunArgs;
 use anyhow::{bail, Context};
 use fleetbench::bench::{self, Backend, CaseSpec, SuiteEnd, TimingConfig};
+use fleetbench::fsio::{self, Overwrite};
 use fleetbench::gpu::{self, AdapterSelector};
 use fleetbench::kernels::{ceiling_cases, default_matmul_configs, KernelConfig, MATMUL_COOP_F16};
 use fleetbench::output::Format;
@@ -76,12 +78,22 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
             retune: config.retune,
             seed: config.seed,
             quiet: config.quiet,
+            // Fake adapters must never enter the user's real tuning cache.
+            cache: if config.fake.is_some() {
+                None
+            } else {
+                fleetbench::tune::default_cache_path()
+            },
         };
         tuning::tune_all(backend.as_mut(), &config.timing, &opts)?
     } else {
         Vec::new()
     };
     let plan = plan(&config, &tuned);
+    // The name is taken exclusively (unless --force) before the first case: of two runs given
+    // the same output, one stops here instead of both reporting success.
+    results::store::save(&path, &file, Overwrite::from_force(config.force))
+        .with_context(|| format!("writing {}", path.display()))?;
     let interrupted = install_interrupt_handler()?;
     let mut progress = ProgressObserver::new(config.quiet);
     let end = bench::run_suite(
@@ -137,19 +149,15 @@ fn finish(end: SuiteEnd, file: &ResultFile) -> anyhow::Result<ExitCode> {
 }
 
 fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
-    if args.samples < 2 {
-        bail!("--samples {}: at least 2 samples are needed", args.samples);
-    }
+    bounds::check("--samples", args.samples, &bounds::SAMPLES, "a count")?;
     let warmup = args.warmup.unwrap_or(if args.quick { 0.2 } else { 0.5 });
-    if !(warmup.is_finite() && (0.0..=3600.0).contains(&warmup)) {
-        bail!("--warmup {warmup}: expected seconds between 0 and 3600");
-    }
-    if !(args.gpu_timeout.is_finite() && args.gpu_timeout > 0.0) {
-        bail!(
-            "--gpu-timeout {}: expected a positive number of seconds",
-            args.gpu_timeout
-        );
-    }
+    bounds::check("--warmup", warmup, &bounds::WARMUP_S, "seconds")?;
+    bounds::check(
+        "--gpu-timeout",
+        args.gpu_timeout,
+        &bounds::GPU_TIMEOUT_S,
+        "seconds",
+    )?;
     let max_memory = args.max_memory.as_deref().map(parse_bytes).transpose()?;
     let sizes: Vec<String> = if args.sweep {
         SWEEP_SIZES.iter().map(|s| s.to_string()).collect()
@@ -293,10 +301,13 @@ fn parse_bytes(text: &str) -> anyhow::Result<u64> {
     let value: u64 = digits.parse().map_err(|_| {
         anyhow::anyhow!("--max-memory '{text}': expected a size such as 512M or 4G")
     })?;
+    let range = &bounds::MAX_MEMORY_BYTES;
     value
         .checked_mul(scale)
-        .filter(|v| *v > 0)
-        .ok_or_else(|| anyhow::anyhow!("--max-memory '{text}': must be positive and below 16 EiB"))
+        .filter(|v| range.contains(v))
+        .ok_or_else(|| {
+            anyhow::anyhow!("--max-memory '{text}': expected from 1 byte to 1024T (1 PiB)")
+        })
 }
 
 /// Matmul kernels runnable by id: the defaults plus every other matmul kernel's default
@@ -366,8 +377,11 @@ fn parse_fake(text: &str) -> anyhow::Result<(String, f64)> {
     let rate: f64 = rate
         .parse()
         .ok()
-        .filter(|r: &f64| r.is_finite() && *r > 0.0)
-        .ok_or_else(|| anyhow::anyhow!("--fake '{text}': GFLOPS must be a positive number"))?;
+        .filter(|r: &f64| bounds::FAKE_GFLOPS.contains(r))
+        .ok_or_else(|| {
+            let (lo, hi) = (bounds::FAKE_GFLOPS.start(), bounds::FAKE_GFLOPS.end());
+            anyhow::anyhow!("--fake '{text}': GFLOPS must be a number from {lo} to {hi}")
+        })?;
     Ok((name.to_string(), rate))
 }
 
@@ -434,18 +448,7 @@ fn output_path(config: &RunConfig, file: &ResultFile) -> anyhow::Result<PathBuf>
             config.output_dir.join(name.file_name().unwrap_or_default())
         }
     };
-    if path.is_dir() {
-        bail!(
-            "{}: is a directory; give a file name with -o",
-            path.display()
-        );
-    }
-    if path.exists() && !config.force {
-        bail!(
-            "{}: already exists (use --force to overwrite)",
-            path.display()
-        );
-    }
+    fsio::check_target(&path, Overwrite::from_force(config.force))?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("{}: cannot create the output directory", parent.display()))?;

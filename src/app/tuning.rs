@@ -29,6 +29,8 @@ pub struct TuneOptions {
     pub seed: u64,
     /// Print nothing.
     pub quiet: bool,
+    /// The tuning cache to read and update; `None` tunes without one.
+    pub cache: Option<std::path::PathBuf>,
 }
 
 /// Tunes f32 and f16 matmul on `backend`, reading and updating the tuning cache.
@@ -37,7 +39,7 @@ pub fn tune_all(
     timing: &TimingConfig,
     opts: &TuneOptions,
 ) -> anyhow::Result<Vec<Tuned>> {
-    let path = tune::default_cache_path();
+    let path = opts.cache.clone();
     let mut cache = match (&path, opts.retune) {
         (Some(p), false) => {
             TuneCache::load(p).context("reading the tuning cache (--retune rebuilds it)")?

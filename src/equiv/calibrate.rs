@@ -143,10 +143,21 @@ fn resolve_reference(
     if let Some(id) = by_rule.filter(|id| options.catalog.get(id).is_some()) {
         return Ok(measured.keys().find(|k| **k == id).cloned().unwrap_or(id));
     }
-    Err(Error::Config(format!(
-        "--reference '{}': found neither in any result file nor in the catalog",
-        options.reference
-    )))
+    let names = measured
+        .iter()
+        .map(|(id, m)| (id.as_str(), m.group.device.name.as_str()));
+    match super::names::unique_by_words(options.reference, names) {
+        Ok(Some(id)) => Ok(id.to_string()),
+        Ok(None) => Err(Error::Config(format!(
+            "--reference '{}': found neither in any result file nor in the catalog",
+            options.reference
+        ))),
+        Err(ids) => Err(Error::Config(format!(
+            "--reference '{}': the name of more than one device ({}); give one of these ids",
+            options.reference,
+            ids.join(", ")
+        ))),
+    }
 }
 
 impl Context<'_> {

@@ -173,17 +173,24 @@ impl RatiosFile {
 
     /// Loads and validates a ratios file.
     pub fn load(path: &Path) -> Result<RatiosFile> {
-        let bytes = crate::results::store::read_limited(path)?;
+        let bytes = crate::fsio::read_bounded(path, crate::fsio::RATIOS_FILE)?;
         RatiosFile::parse(path, &bytes)
     }
 
     /// Parses ratios-file bytes; `path` names the source in errors.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<RatiosFile> {
-        let value: serde_json::Value = serde_json::from_slice(bytes)
-            .map_err(|e| Error::parse(path, format!("invalid JSON: {e}")))?;
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| Error::parse(path, format!("not UTF-8 text ({e})")))?;
+        let value = crate::fsio::json::parse_strict(text).map_err(|e| {
+            if crate::fsio::json::is_duplicate_key(&e) {
+                Error::parse(path, format!("not a valid ratios file: {e}"))
+            } else {
+                Error::parse(path, format!("invalid JSON: {e}"))
+            }
+        })?;
         let mut value = value;
         if check_header(path, &value)? == 1 {
-            migrate_v1(&mut value);
+            migrate_v1(&mut value).map_err(|m| Error::invalid(path, m))?;
         }
         let file: RatiosFile = serde_json::from_value(value)
             .map_err(|e| Error::parse(path, format!("not a valid ratios file: {e}")))?;
@@ -191,18 +198,71 @@ impl RatiosFile {
         Ok(file)
     }
 
-    /// Checks what serde cannot: positive finite ratios, ordered intervals, a reference row.
+    /// Checks what serde cannot: a reference row, one row per device, a confidence level and
+    /// efficiencies that mean something, and cells that agree with themselves (see
+    /// [`check_cell`]) and with the rows they chain through. A file that fails here would
+    /// print a projection that contradicts its own numbers.
     pub fn validate(&self) -> Result<(), String> {
+        if !(self.confidence_level > 0.0 && self.confidence_level < 1.0) {
+            return Err(format!(
+                "confidence_level {} is not a level between 0 and 1 (exclusive)",
+                self.confidence_level
+            ));
+        }
         if self.device(&self.reference).is_none() {
             return Err(format!("reference '{}' has no row", self.reference));
         }
+        let mut seen = std::collections::HashSet::new();
         for d in &self.devices {
-            let cells = [&d.published, &d.measured, &d.calibrated];
-            for cell in cells.into_iter().flatten() {
-                check_cell(&d.device, cell)?;
+            if !seen.insert(d.device.as_str()) {
+                return Err(format!("device '{}' has more than one row", d.device));
             }
         }
+        self.devices.iter().try_for_each(|d| self.check_row(d))
+    }
+
+    fn check_row(&self, d: &DeviceRatios) -> Result<(), String> {
+        if let Some(e) = d.efficiency.filter(|e| !(e.is_finite() && *e > 0.0)) {
+            return Err(format!("{}: efficiency {e} is not positive", d.device));
+        }
+        let slots = [
+            ("published", &d.published, Some(Provenance::Published)),
+            ("measured", &d.measured, Some(Provenance::Measured)),
+            ("calibrated", &d.calibrated, None),
+        ];
+        for (slot, cell, expected) in slots {
+            let Some(cell) = cell else { continue };
+            let at = format!("{} {slot}", d.device);
+            check_cell(&at, cell)?;
+            if let Some(p) = expected.filter(|p| *p != cell.provenance) {
+                return Err(format!(
+                    "{at}: provenance '{}' in the '{}' cell",
+                    cell.provenance.label(),
+                    p.label()
+                ));
+            }
+            self.check_via(&at, &d.device, cell)?;
+        }
         Ok(())
+    }
+
+    /// A chained ratio goes through another device of this file; a `via` on any other cell
+    /// would be a provenance that the number does not have.
+    fn check_via(&self, at: &str, device: &str, cell: &RatioCell) -> Result<(), String> {
+        match (&cell.via, cell.provenance) {
+            (None, Provenance::Chained) => Err(format!("{at}: a chained ratio must name 'via'")),
+            (Some(via), Provenance::Chained) if via == device => {
+                Err(format!("{at}: chained via itself"))
+            }
+            (Some(via), Provenance::Chained) if self.device(via).is_none() => Err(format!(
+                "{at}: chained via '{via}', which has no row in this file"
+            )),
+            (Some(via), p) if p != Provenance::Chained => Err(format!(
+                "{at}: names via '{via}' but its provenance is '{}'",
+                p.label()
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// One row per device, for text, CSV and Markdown.
@@ -345,50 +405,74 @@ fn check_header(path: &Path, value: &serde_json::Value) -> Result<u64> {
 /// Version 1 → 2: each cell's flat `ratio`, `ci_low`, `ci_high` become one interval at the
 /// file's confidence level (exact where there were no bounds). Anything unexpected is left as
 /// it is, for serde and validation to name.
-fn migrate_v1(value: &mut serde_json::Value) {
+fn migrate_v1(value: &mut serde_json::Value) -> Result<(), String> {
     let level = value["confidence_level"].as_f64().unwrap_or(0.95);
     value["schema_version"] = RATIOS_SCHEMA_VERSION.into();
     let Some(devices) = value["devices"].as_array_mut() else {
-        return;
+        return Ok(());
     };
     for device in devices {
+        let name = device["device"].as_str().unwrap_or("?").to_string();
         for key in ["published", "measured", "calibrated"] {
             if let Some(cell) = device.get_mut(key).and_then(|c| c.as_object_mut()) {
-                migrate_cell(cell, level);
+                migrate_cell(cell, level).map_err(|m| format!("{name} {key}: {m}"))?;
             }
         }
     }
+    Ok(())
 }
 
-fn migrate_cell(cell: &mut serde_json::Map<String, serde_json::Value>, level: f64) {
+fn migrate_cell(
+    cell: &mut serde_json::Map<String, serde_json::Value>,
+    level: f64,
+) -> Result<(), String> {
     let Some(ratio) = cell.get("ratio").and_then(|r| r.as_f64()) else {
-        return;
+        return Ok(());
     };
     let low = cell.remove("ci_low").and_then(|v| v.as_f64());
     let high = cell.remove("ci_high").and_then(|v| v.as_f64());
     let interval = match (low, high) {
         (Some(low), Some(high)) => Interval::new(ratio, low, high, level),
-        _ => Interval::exact(ratio),
+        (None, None) => Interval::exact(ratio),
+        _ => {
+            return Err(
+                "half an interval (ci_low and ci_high must both be given or both be null)".into(),
+            )
+        }
     };
     cell.insert(
         "ratio".to_string(),
         serde_json::to_value(interval).unwrap_or_default(),
     );
+    Ok(())
 }
 
-fn check_cell(device: &str, c: &RatioCell) -> Result<(), String> {
+/// Relative slack for "the ratio lies inside its interval": the ends are rounded like the
+/// ratio, nothing more.
+const INTERVAL_SLACK: f64 = 1e-9;
+
+/// A positive finite ratio inside its own ordered, positive interval.
+fn check_cell(at: &str, c: &RatioCell) -> Result<(), String> {
     let r = &c.ratio;
-    if !(r.value.is_finite() && r.value > 0.0) {
-        return Err(format!("{device}: ratio {} is not positive", r.value));
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    if !positive(r.value) {
+        return Err(format!("{at}: ratio {} is not positive", r.value));
     }
-    if !(r.is_consistent() && r.low > 0.0) {
+    if !(positive(r.low) && positive(r.high) && r.low <= r.high) {
         return Err(format!(
-            "{device}: interval [{}, {}] of ratio {} is not ordered and positive",
-            r.low, r.high, r.value
+            "{at}: interval [{}, {}] is not ordered",
+            r.low, r.high
         ));
     }
-    if c.provenance == Provenance::Chained && c.via.is_none() {
-        return Err(format!("{device}: a chained ratio must name 'via'"));
+    if !(r.level > 0.0 && r.level <= 1.0) {
+        return Err(format!("{at}: interval level {} is not in (0, 1]", r.level));
+    }
+    let slack = r.value * INTERVAL_SLACK;
+    if r.value < r.low - slack || r.value > r.high + slack {
+        return Err(format!(
+            "{at}: ratio {} lies outside its own interval [{}, {}]",
+            r.value, r.low, r.high
+        ));
     }
     Ok(())
 }
@@ -428,6 +512,7 @@ pub(crate) mod tests {
             devices: vec![
                 row("a100-sxm4-80gb", cell(1.0, Provenance::Measured, None)),
                 row("h100-sxm", cell(3.0, Provenance::Chained, Some("h200-sxm"))),
+                row("h200-sxm", cell(2.0, Provenance::Published, None)),
             ],
         }
     }
@@ -463,6 +548,75 @@ pub(crate) mod tests {
         let mut f = example();
         f.devices[0].calibrated.as_mut().unwrap().ratio.low = 2.0;
         assert!(msg(&f.to_json().unwrap()).contains("not ordered"));
+    }
+
+    /// A change to a ratios file.
+    type Edit = dyn FnOnce(&mut RatiosFile);
+
+    /// The message of `example()` after `edit`.
+    fn message_after(edit: impl FnOnce(&mut RatiosFile)) -> String {
+        let mut f = example();
+        edit(&mut f);
+        let json = f.to_json().unwrap();
+        RatiosFile::parse(Path::new("r.json"), json.as_bytes())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn numbers_that_contradict_the_file_are_refused() {
+        let cases: Vec<(Box<Edit>, &str)> = vec![
+            (
+                Box::new(|f| f.devices[1].calibrated.as_mut().unwrap().ratio.value = 9.0),
+                "ratio 9 lies outside its own interval [2.7",
+            ),
+            (
+                Box::new(|f| {
+                    let c = f.devices[1].calibrated.as_mut().unwrap();
+                    (c.ratio.low, c.ratio.high) = (c.ratio.high, c.ratio.low);
+                }),
+                "is not ordered",
+            ),
+            (
+                Box::new(|f| f.devices.push(f.devices[1].clone())),
+                "device 'h100-sxm' has more than one row",
+            ),
+            (
+                Box::new(|f| f.confidence_level = 7.0),
+                "confidence_level 7 is not a level",
+            ),
+            (
+                Box::new(|f| f.devices[0].efficiency = Some(-3.0)),
+                "efficiency -3 is not positive",
+            ),
+            (
+                Box::new(|f| f.devices.pop().map(drop).unwrap_or(())),
+                "chained via 'h200-sxm', which has no row",
+            ),
+            (
+                Box::new(|f| {
+                    f.devices[1].calibrated.as_mut().unwrap().via = Some("h100-sxm".into())
+                }),
+                "chained via itself",
+            ),
+            (
+                Box::new(|f| {
+                    f.devices[2].published = f.devices[1].calibrated.clone();
+                }),
+                "h200-sxm published: provenance 'chained' in the 'published' cell",
+            ),
+            (
+                Box::new(|f| f.devices[2].calibrated.as_mut().unwrap().via = Some("x".into())),
+                "names via 'x' but its provenance is 'published'",
+            ),
+        ];
+        for (edit, phrase) in cases {
+            let m = message_after(edit);
+            assert!(
+                m.starts_with("r.json: ") && m.contains(phrase),
+                "{phrase}: {m}"
+            );
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@
 pub mod calibrate;
 mod file;
 mod metric;
+pub mod names;
 
 pub use file::{
     CapabilityBasis, CapabilitySide, DeviceRatios, InputRecord, Provenance, RatioCell, RatiosFile,

@@ -244,9 +244,11 @@ fn calibrated(device: &DeviceFigures, src: RatioSources, metric: Metric) -> Opti
         .iter()
         .find(|m| m.device == device.id && m.metric == metric);
     match found {
+        // The ratios file's own provenance word (`measured`, `chained`, `published`, …) leads:
+        // a published cell in a ratios file is still a published figure.
         Some(m) => Some(RatioUsed {
             ratio: m.ratio,
-            provenance: format!("measured: {}", m.provenance),
+            provenance: m.provenance.clone(),
         }),
         None => published(device, src.reference, metric).map(|mut r| {
             r.provenance = format!("not measured, {}", r.provenance);

@@ -164,31 +164,53 @@ fn throughput(inputs: Inputs, basis: &Basis, equivalents: f64) -> String {
         })
 }
 
+/// Shown for a total that lacks a figure: never a number that looks like a total.
+const CANNOT_COMPUTE: &str = "cannot compute";
+
 fn total_rows(inputs: Inputs, fleet: &Fleet, table: &mut Table) {
     let holdings = inputs.holdings(fleet);
     for basis in inputs.bases {
         let t = total(&holdings, basis, inputs.sources());
         let published = Basis::Published(basis.metric());
-        let diff = if *basis == published {
-            "baseline".to_string()
-        } else {
-            let p = total(&holdings, &published, inputs.sources())
-                .equivalents
-                .value;
-            format!(
+        let baseline = total(&holdings, &published, inputs.sources()).complete();
+        let diff = match (t.complete(), baseline) {
+            _ if *basis == published => "baseline".to_string(),
+            (Some(t), Some(p)) => format!(
                 "{} vs {published}",
-                signed_with_percent(t.equivalents.value - p, p)
-            )
+                signed_with_percent(t.value - p.value, p.value)
+            ),
+            _ => "–".to_string(),
+        };
+        let (equivalents, interval, flops) = match t.complete() {
+            Some(e) => (
+                amount(e.value),
+                amount_interval(e),
+                throughput(inputs, basis, e.value),
+            ),
+            None => (partial(&t), "–".to_string(), "–".to_string()),
         };
         table.push(vec![
             fleet.name.clone(),
             basis.to_string(),
-            amount(t.equivalents.value),
-            amount_interval(t.equivalents),
-            throughput(inputs, basis, t.equivalents.value),
+            equivalents,
+            interval,
+            flops,
             diff,
             t.missing.join(", "),
         ]);
+    }
+}
+
+/// "cannot compute", with the sum of what could be counted when anything could.
+fn partial(t: &super::Total) -> String {
+    if t.counted == 0 {
+        CANNOT_COMPUTE.to_string()
+    } else {
+        format!(
+            "{CANNOT_COMPUTE} (the {} counted entries: {})",
+            t.counted,
+            amount(t.equivalents.value)
+        )
     }
 }
 
@@ -294,7 +316,20 @@ fn multiple_claim(total: f64, factor: f64, of: &str, growth: Option<(f64, f64)>,
 fn total_claim(inputs: Inputs, fleet: &Fleet, stated: f64, push: &mut Push) {
     let holdings = inputs.holdings(fleet);
     for basis in inputs.bases {
-        let t = total(&holdings, basis, inputs.sources()).equivalents;
+        let counted = total(&holdings, basis, inputs.sources());
+        let Some(t) = counted.complete() else {
+            push(
+                format!("total {}", amount(stated)),
+                basis.to_string(),
+                amount(stated),
+                CANNOT_COMPUTE.to_string(),
+                format!(
+                    "not checkable: no {basis} figure for {}",
+                    counted.missing.join(", ")
+                ),
+            );
+            continue;
+        };
         let inside = t.low <= stated && stated <= t.high;
         let verdict = if inside && t.has_width() {
             "stated total inside the interval".to_string()
@@ -374,8 +409,22 @@ fn remainder_claim(
         .first()
         .cloned()
         .unwrap_or(Basis::Published(super::Metric::Bf16));
-    let known_total = total(&known, &primary, inputs.sources()).equivalents;
+    let known_total = total(&known, &primary, inputs.sources());
     for (name, per_reference) in ratios {
+        let Some(known_total) = known_total.complete() else {
+            let why = format!(
+                "not checkable: no {primary} figure for {}",
+                known_total.missing.join(", ")
+            );
+            push(
+                label.clone(),
+                format!("stated: {name}"),
+                "–".into(),
+                "–".into(),
+                why,
+            );
+            continue;
+        };
         let s = solve_remainder(stated, known_total, Interval::exact(1.0 / per_reference));
         push(
             label.clone(),

@@ -100,7 +100,7 @@ mod tests {
     fn ratios_file_cells_become_measured_ratios() {
         let cell = |r: f64, ci: Option<(f64, f64)>| {
             serde_json::json!({"ratio": r, "ci_low": ci.map(|c| c.0), "ci_high": ci.map(|c| c.1),
-                "provenance": "chained", "via": "x", "note": "n"})
+                "provenance": "measured", "via": null, "note": "n"})
         };
         let row = |d: &str, c: serde_json::Value| {
             serde_json::json!({"device": d, "name": d, "in_catalog": true, "published": null,
@@ -121,6 +121,6 @@ mod tests {
         assert_eq!(measured[0].metric, Metric::Fp32);
         assert_eq!(measured[0].ratio, Interval::new(0.5, 0.4, 0.6, 0.95));
         assert_eq!(measured[1].ratio, Interval::exact(2.0));
-        assert!(measured[0].provenance.starts_with("chained peak-f32"));
+        assert!(measured[0].provenance.starts_with("measured peak-f32"));
     }
 }

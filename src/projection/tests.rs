@@ -82,7 +82,8 @@ fn calibrated_uses_measured_with_interval_and_falls_back_to_published() {
     };
     let used = Basis::Calibrated(Metric::Bf16).ratio(&a, src).unwrap();
     assert_eq!(used.ratio, measured[0].ratio);
-    assert!(used.provenance.starts_with("measured"));
+    // The ratios file's own provenance is shown, not relabelled "measured".
+    assert_eq!(used.provenance, "test");
     let fallback = Basis::Calibrated(Metric::Bf16).ratio(&h2, src).unwrap();
     close(fallback.ratio.value, 989.5 / 989.4, 1e-15);
     assert!(fallback.provenance.starts_with("not measured"));
@@ -123,9 +124,12 @@ fn totals_carry_intervals_and_report_missing_figures() {
     // 1000 + 2000 × 312 / 989.4 + 500 = 2130.685264.
     close(p.equivalents.value, 2_130.685_264, 1e-6);
     assert!(!p.equivalents.has_width());
+    assert_eq!(p.complete(), Some(p.equivalents));
+    // The reference has no FP8 figure: that is what is missing, not the devices', and the
+    // total cannot be computed (the stated 500 alone is not the fleet's total).
     let fp8 = total(&fleet, &Basis::Published(Metric::Fp8), src);
-    assert_eq!(fp8.missing, vec![h.id.clone(), a.id.clone()]);
-    close(fp8.equivalents.value, 500.0, 0.0);
+    assert_eq!(fp8.missing, vec!["the reference h100-sxm".to_string()]);
+    assert_eq!((fp8.complete(), fp8.counted), (None, 1));
 }
 
 #[test]
@@ -157,10 +161,45 @@ fn report_lists_an_unchecked_unknown_device_as_missing_not_zero() {
     });
     let totals = &sections[1].table;
     assert_eq!(totals.headers[2], "equivalents");
-    assert_eq!(totals.rows[0][2], "10.000");
+    assert_eq!(
+        totals.rows[0][2],
+        "cannot compute (the 1 counted entries: 10.000)"
+    );
+    assert_eq!(totals.rows[0][3], "–");
     assert_eq!(totals.rows[0].last().unwrap(), "nope");
     let entries = &sections[0].table;
     assert_eq!(entries.rows[1][7], "no published bf16 figure for nope");
+}
+
+#[test]
+fn a_claim_against_a_total_that_cannot_be_computed_is_not_checkable() {
+    let text = "version = 1\n[[fleet]]\nname = \"f\"\n[[fleet.entry]]\ndevice = \"a100-sxm4-80gb\"\ncount = 10\n[[fleet.claim]]\nkind = \"total\"\ntotal = 100\n";
+    let file = crate::fleet::FleetFile::parse(std::path::Path::new("f.toml"), text).unwrap();
+    let (h, a) = (h100(), a100());
+    let figures = [(h.id.clone(), h.clone()), (a.id.clone(), a.clone())]
+        .into_iter()
+        .collect();
+    let sections = report::project(report::Inputs {
+        file: &file,
+        figures: &figures,
+        reference: &h,
+        measured: &[],
+        bases: &[Basis::Published(Metric::Fp8)],
+    });
+    let entries = &sections[0].table;
+    assert_eq!(
+        entries.rows[0][7],
+        "no published fp8 figure for the reference h100-sxm"
+    );
+    let totals = &sections[1].table;
+    assert_eq!(totals.rows[0][2], "cannot compute");
+    let claims = &sections[2].table;
+    assert_eq!(claims.rows[0][4], "cannot compute");
+    assert_eq!(
+        claims.rows[0][5],
+        "not checkable: no published fp8 figure for the reference h100-sxm"
+    );
+    assert!(!claims.rows[0][5].contains("100%"));
 }
 
 #[test]

@@ -34,12 +34,25 @@ pub struct EntryResult {
 pub struct Total {
     /// Reference-equivalents, with interval.
     pub equivalents: Interval,
-    /// Device ids left out because the basis has no figure for them.
+    /// Device ids left out because the basis has no figure for them ("the reference …" when
+    /// it is the reference that lacks the figure).
     pub missing: Vec<String>,
+    /// How many entries were summed.
+    pub counted: usize,
+}
+
+impl Total {
+    /// The total when every entry could be counted; `None` when any lacks a figure, because a
+    /// partial sum is not the fleet's total and must not be compared with a claim as one.
+    pub fn complete(&self) -> Option<Interval> {
+        self.missing.is_empty().then_some(self.equivalents)
+    }
 }
 
 /// An entry in reference-equivalents: `count × ratio` (bounds scale with the ratio's). `Err`
-/// carries the device id when the basis has no figure for it.
+/// names what lacks a figure: the device's id, or "the reference ID" when the reference has no
+/// figure under the basis (then no device can be counted, and blaming the device would be
+/// wrong).
 pub fn entry_equivalents(
     holding: Holding,
     basis: &Basis,
@@ -54,7 +67,7 @@ pub fn entry_equivalents(
         Holding::Devices { figures, count } => {
             let used = basis
                 .ratio(figures, src)
-                .ok_or_else(|| figures.id.clone())?;
+                .ok_or_else(|| lacking_figure(basis, figures, src))?;
             let equivalents = used.ratio.scaled(count as f64);
             Ok(EntryResult {
                 ratio: Some(used),
@@ -64,19 +77,33 @@ pub fn entry_equivalents(
     }
 }
 
+fn lacking_figure(basis: &Basis, device: &DeviceFigures, src: RatioSources) -> String {
+    if basis.reference_throughput(src.reference).is_none() {
+        format!("the reference {}", src.reference.id)
+    } else {
+        device.id.clone()
+    }
+}
+
 /// The fleet total under `basis`: the sum of every entry that has a figure, and the ids of
 /// those that do not (so a missing figure is reported, never counted as zero silently).
 pub fn total(holdings: &[Holding], basis: &Basis, src: RatioSources) -> Total {
     let mut sum = Interval::exact(0.0);
-    let mut missing = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
+    let mut counted = 0;
     for h in holdings {
         match entry_equivalents(*h, basis, src) {
-            Ok(r) => sum = sum.plus(r.equivalents),
-            Err(id) => missing.push(id),
+            Ok(r) => {
+                sum = sum.plus(r.equivalents);
+                counted += 1;
+            }
+            Err(id) if !missing.contains(&id) => missing.push(id),
+            Err(_) => {}
         }
     }
     Total {
         equivalents: sum,
         missing,
+        counted,
     }
 }

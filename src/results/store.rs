@@ -4,54 +4,35 @@
 
 use super::schema::{ResultFile, SCHEMA_VERSION};
 use crate::error::{Error, Result};
-use std::io::Write;
+use crate::fsio::{self, Overwrite};
 use std::path::{Path, PathBuf};
 
 /// Files larger than this are refused before parsing: no real result file comes close.
-pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+pub const MAX_FILE_BYTES: u64 = fsio::RESULT_FILE.max_bytes;
 
-/// Writes `file` to `path` atomically: readers see the old file or the new one, never a mix.
+/// Writes `file` to `path`, replacing the file this run already wrote there (see
+/// [`fsio::write_file`]: complete before visible, regular files only).
 pub fn save_atomic(path: &Path, file: &ResultFile) -> Result<()> {
-    let json = serde_json::to_vec_pretty(file)
-        .map_err(|e| Error::invalid(path, format!("cannot serialize: {e}")))?;
-    write_atomic(path, &json)
+    save(path, file, Overwrite::Replace)
 }
 
-/// Writes raw bytes atomically; shared by every writer of files the tool produces.
+/// Writes `file` to `path` under `overwrite`: the first save of a run uses
+/// [`Overwrite::Refuse`] unless `--force` was given, so two runs cannot share one output.
+pub fn save(path: &Path, file: &ResultFile, overwrite: Overwrite) -> Result<()> {
+    let json = serde_json::to_vec_pretty(file)
+        .map_err(|e| Error::invalid(path, format!("cannot serialize: {e}")))?;
+    fsio::write_file(path, &json, overwrite)
+}
+
+/// Writes raw bytes, replacing an existing regular file once the new bytes are complete; kept
+/// for writers whose `--force` check happened earlier. Prefer [`fsio::write_file`].
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".fleetbench-").suffix(".tmp");
-    // Temporary files are private (0600) by default; a result file is meant to be shared, e.g.
-    // read by `merge` from a cluster's common directory under another user.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let mut tmp = builder.tempfile_in(&dir).map_err(|e| Error::io(path, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    fsio::write_file(path, bytes, Overwrite::Replace)
 }
 
 /// Reads bytes of a file that must be a regular file under [`MAX_FILE_BYTES`].
 pub fn read_limited(path: &Path) -> Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.is_dir() {
-        return Err(Error::parse(path, "is a directory, not a file"));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(Error::parse(
-            path,
-            format!(
-                "{} bytes is larger than the {MAX_FILE_BYTES}-byte limit",
-                meta.len()
-            ),
-        ));
-    }
-    std::fs::read(path).map_err(|e| Error::io(path, e))
+    fsio::read_bounded(path, fsio::RESULT_FILE)
 }
 
 /// Loads and parses a result file, checking its schema version first.
@@ -70,14 +51,22 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<ResultFile> {
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|e| Error::parse(path, format!("not UTF-8 text ({e})")))?;
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| Error::parse(path, format!("invalid JSON: {e}")))?;
+    let value = fsio::json::parse_strict(text).map_err(|e| json_error(path, &e))?;
     let value = match check_version(path, &value)? {
         SCHEMA_VERSION => value,
         _ => super::migrate::from_v1(value),
     };
     serde_json::from_value(value)
         .map_err(|e| Error::parse(path, format!("not a valid result file: {e}")))
+}
+
+/// "invalid JSON" for syntax; a repeated key is valid syntax but not a file this tool wrote.
+fn json_error(path: &Path, e: &serde_json::Error) -> Error {
+    if fsio::json::is_duplicate_key(e) {
+        Error::parse(path, format!("not a valid result file: {e}"))
+    } else {
+        Error::parse(path, format!("invalid JSON: {e}"))
+    }
 }
 
 /// The file's schema version when this build reads it (the current one, or version 1, which
@@ -139,17 +128,6 @@ pub fn unit_file_name(host: &str, device_index: usize, run_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[cfg(unix)]
-    #[test]
-    fn written_files_are_readable_by_others() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.json");
-        write_atomic(&path, b"{}").unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o044, 0o044, "mode {mode:o}");
-    }
 
     #[test]
     fn slugs_are_file_name_safe() {

@@ -232,3 +232,86 @@ fn zero_or_fractional_overrides_are_findings_not_a_division_by_zero() {
         assert!(found[0].message.contains("override WG_X"), "{}", found[0]);
     }
 }
+
+#[test]
+fn consistent_forgeries_are_bounded_by_the_file_and_the_device_type() {
+    let mut file = clean_file();
+    file.machine.adapter.device_type = "cpu".to_string();
+    let t = timing(&mut file, 0);
+    t.throughput.max = 1e12;
+    let found = check_file(&file, &NoPeaks);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.message.contains("beyond any cpu device")),
+        "{found:?}"
+    );
+    let mut file = clean_file();
+    timing(&mut file, 0).host_s[0] = 1e300;
+    let found = check_file(&file, &NoPeaks);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.message.contains("no sample may exceed")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn clocks_of_the_run_must_make_sense() {
+    let mut file = clean_file();
+    file.run.started_at = "2026-11-28T10:00:00Z".to_string();
+    file.run.finished_at = Some("2026-11-28T09:00:00Z".to_string());
+    file.machine.adapter.timestamp_period_ns = Some(-1.0);
+    let messages: Vec<String> = check_file(&file, &NoPeaks)
+        .iter()
+        .map(|f| f.message.clone())
+        .collect();
+    let all = messages.join("\n");
+    assert!(all.contains("is before run.started_at"), "{all}");
+    assert!(
+        all.contains("timestamp_period_ns -1 is not a positive"),
+        "{all}"
+    );
+    file.run.started_at = "yesterday".to_string();
+    let all = format!("{:?}", check_file(&file, &NoPeaks));
+    assert!(all.contains("'yesterday' is not an RFC 3339 time"), "{all}");
+}
+
+#[test]
+fn a_matmul_beyond_the_files_own_fma_peak_is_caught() {
+    let mut file = clean_file();
+    let peak = &mut file.cases[1];
+    peak.workload.op = Op::PeakFma;
+    peak.timing.as_mut().unwrap().throughput.max = 10.0;
+    let found = check_file(&file, &NoPeaks);
+    let case0 = file.cases[0].id.clone();
+    assert!(
+        found
+            .iter()
+            .any(|f| f.case.as_deref() == Some(case0.as_str())
+                && f.message.contains("exceeds this file's own FMA peak 10.0")),
+        "{found:?}"
+    );
+    file.cases[1].timing.as_mut().unwrap().throughput.max = 1e6;
+    let found = check_file(&file, &NoPeaks);
+    assert!(
+        !found.iter().any(|f| f.message.contains("own FMA peak")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_copy_far_above_the_files_own_triad_is_caught() {
+    let mut file = clean_file();
+    file.cases[0].workload.op = Op::Copy;
+    file.cases[1].workload.op = Op::Triad;
+    file.cases[1].timing.as_mut().unwrap().throughput.max = 1.0;
+    let found = check_file(&file, &NoPeaks);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.message.contains("more than 4x this file's own")),
+        "{found:?}"
+    );
+}

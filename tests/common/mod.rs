@@ -76,3 +76,51 @@ pub fn run_into(
     );
     fleetbench::results::load(path).unwrap()
 }
+
+/// The files of a hostile corpus directory with the phrase its `EXPECTED.tsv` gives each
+/// (`name<TAB>phrase`, `#` comments). A file without a line, or a line without a file, fails.
+pub fn corpus(dir: &str) -> Vec<(PathBuf, String)> {
+    let dir = repo_path(dir);
+    let manifest = std::fs::read_to_string(dir.join("EXPECTED.tsv")).unwrap();
+    let expected: std::collections::BTreeMap<String, String> = manifest
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            let (name, phrase) = line.split_once('\t').expect("name<TAB>phrase");
+            (name.to_string(), phrase.to_string())
+        })
+        .collect();
+    let mut files: Vec<(PathBuf, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap() != "EXPECTED.tsv")
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            let phrase = expected
+                .get(&name)
+                .unwrap_or_else(|| panic!("{name} has no line in EXPECTED.tsv"))
+                .clone();
+            (p, phrase)
+        })
+        .collect();
+    files.sort();
+    assert_eq!(
+        files.len(),
+        expected.len(),
+        "EXPECTED.tsv lists missing files"
+    );
+    files
+}
+
+/// Exit 2 and one line on stderr that names `name` and contains `phrase`; never a panic.
+pub fn assert_one_line_error_naming(out: &std::process::Output, name: &str, phrase: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{name}: {err}");
+    assert!(err.contains(name), "{name}: does not name the file: {err}");
+    assert!(
+        err.contains(phrase),
+        "{name}: expected '{phrase}' in: {err}"
+    );
+    assert!(!err.contains("panicked"), "{name}: {err}");
+}
