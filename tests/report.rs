@@ -28,7 +28,7 @@ fn roofline_takes_points_and_best_ceilings_from_passed_cases_only() {
     assert!((r.ridge().unwrap() - 16.0).abs() < 1e-9);
     assert_eq!(r.missing_note(), None);
     for p in &r.points {
-        assert!(p.ci_low <= p.gflops && p.gflops <= p.ci_high);
+        assert!(p.gflops.low <= p.gflops.value && p.gflops.value <= p.gflops.high);
         assert!(p.intensity > 1.0);
     }
 }
@@ -297,8 +297,9 @@ acquired = "2023-Q1"
 fn fleet_totals_and_stock_match_hand_computation() {
     use fleetbench::equiv::RatiosFile;
     use fleetbench::fleet::FleetFile;
-    use fleetbench::projection::{figures_from_catalog, measured_from_ratios, Metric};
-    use fleetbench::report::fleet::FleetProjection;
+    use fleetbench::projection::{
+        bases_for, figures_from_catalog, measured_from_ratios, project, Inputs, Projection,
+    };
 
     let catalog = fleetbench::catalog::Catalog::builtin().unwrap();
     let figures = figures_from_catalog(&catalog);
@@ -307,34 +308,44 @@ fn fleet_totals_and_stock_match_hand_computation() {
         RatiosFile::load(&common::repo_path("data/scenarios/ratios-mamf-bf16.json")).unwrap();
     let measured = measured_from_ratios(&ratios);
     let reference = &figures["h100-sxm"];
-    let p = FleetProjection::new(&file, &figures, reference, &measured, Metric::Bf16);
-    let bases = &p.fleets[0].bases;
-    assert_eq!(bases.len(), 2);
+    let projected = |measured: &[fleetbench::projection::MeasuredRatio]| -> Projection {
+        let bases = bases_for(ratios.metric, measured, None);
+        project(Inputs {
+            file: &file,
+            figures: &figures,
+            reference,
+            measured,
+            bases: &bases,
+        })
+    };
+    let p = projected(&measured);
+    assert_eq!(p.totals.len(), 2);
     // Datasheet BF16: A100 312, H100 989.4 TFLOP/s; calibrated A100 ratio 0.341347.
     let published = 4.0 * 312.0 / 989.4 + 1.0;
     let calibrated = 4.0 * 0.341347 + 1.0;
-    assert!(
-        (bases[0].total.value - published).abs() < 1e-9,
-        "{:?}",
-        bases[0]
-    );
-    assert!(
-        (bases[1].total.value - calibrated).abs() < 1e-9,
-        "{:?}",
-        bases[1]
-    );
-    let stock: Vec<(f64, f64)> = bases[1].stock.iter().map(|(t, e)| (*t, e.value)).collect();
+    let total = |i: usize| p.totals[i].equivalents.unwrap().value;
+    assert!((total(0) - published).abs() < 1e-9, "{:?}", p.totals[0]);
+    assert!((total(1) - calibrated).abs() < 1e-9, "{:?}", p.totals[1]);
+    let stock: Vec<(f64, f64)> = p
+        .stock
+        .iter()
+        .filter(|s| s.basis == p.totals[1].basis)
+        .map(|s| (s.year, s.stock.value))
+        .collect();
     assert_eq!(stock.len(), 2);
     assert_eq!(stock[0].0, 2021.0);
     assert!((stock[0].1 - 4.0 * 0.341347).abs() < 1e-9);
     assert_eq!(stock[1].0, 2023.0);
     assert!((stock[1].1 - calibrated).abs() < 1e-9);
-    let without = FleetProjection::new(&file, &figures, reference, &[], Metric::Bf16);
+    let without = projected(&[]);
     assert_eq!(
-        without.fleets[0].bases.len(),
+        without.totals.len(),
         1,
         "no calibrated basis without ratios"
     );
+    let figures = fleetbench::report::fleet::figures(&p, "small").unwrap();
+    let kinds: Vec<&str> = figures.iter().map(|f| f.kind.as_str()).collect();
+    assert_eq!(kinds, ["fleet-totals", "fleet-stock"]);
 }
 
 #[test]
@@ -387,15 +398,15 @@ fn report_adds_equivalence_and_fleet_charts() {
         "Stock over time",
         "acquisition date (year)",
         "stock (h100-sxm equivalents)",
-        "Lab (calibrated bf16)",
+        "Lab (calibrated matmul-f16)",
     ] {
         assert!(stock.contains(needle), "{needle}");
     }
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert_eq!(html.matches("<figure class=\"chart\"").count(), 4);
     assert!(
-        html.contains("<td>2.4</td>"),
-        "calibrated total 2.365 rounds to 2.4"
+        html.contains("<td>2.365</td>"),
+        "the calibrated total 4 × 0.341347 + 1 = 2.365, as `fleetbench project` prints it"
     );
 }
 

@@ -7,9 +7,11 @@ use fleetbench::catalog::{identify, Catalog, MatchRules};
 use fleetbench::equiv::RatiosFile;
 use fleetbench::fleet::FleetFile;
 use fleetbench::output::{Format, Table};
-use fleetbench::projection::{figures_from_catalog, measured_from_ratios, Metric};
+use fleetbench::projection::{
+    bases_for, figures_from_catalog, measured_from_ratios, parse_metric, project, Inputs,
+    Projection,
+};
 use fleetbench::report::document::{self, Extras, Input};
-use fleetbench::report::fleet::FleetProjection;
 use fleetbench::report::roofline::PublishedCeilings;
 use fleetbench::results::{self, store::write_atomic};
 use std::path::{Path, PathBuf};
@@ -118,8 +120,8 @@ fn refuse_overwrite(path: &Path, force: bool) -> anyhow::Result<()> {
 }
 
 /// Projects a fleet file against the built-in catalog, calibrated with the ratios files whose
-/// reference is the fleet's.
-fn project_fleet(path: &Path, ratios: &[(String, RatiosFile)]) -> anyhow::Result<FleetProjection> {
+/// reference is the fleet's: the same model `fleetbench project` prints, on the file's metric.
+fn project_fleet(path: &Path, ratios: &[(String, RatiosFile)]) -> anyhow::Result<Projection> {
     let catalog = Catalog::builtin()?;
     let file = FleetFile::load(path)?;
     let known: Vec<&str> = catalog.entries().iter().map(|e| e.id.as_str()).collect();
@@ -129,10 +131,8 @@ fn project_fleet(path: &Path, ratios: &[(String, RatiosFile)]) -> anyhow::Result
         .clone()
         .unwrap_or_else(|| "h100-sxm".to_string());
     let metric = match file.metric.as_deref() {
-        Some(m) => m
-            .parse::<Metric>()
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-        None => Metric::Bf16,
+        Some(m) => parse_metric(m).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        None => super::project::DEFAULT_METRIC,
     };
     let figures = figures_from_catalog(&catalog);
     let reference_figures = figures.get(&reference).with_context(|| {
@@ -156,13 +156,14 @@ fn project_fleet(path: &Path, ratios: &[(String, RatiosFile)]) -> anyhow::Result
         .into_iter()
         .flat_map(measured_from_ratios)
         .collect();
-    Ok(FleetProjection::new(
-        &file,
-        &figures,
-        reference_figures,
-        &measured,
-        metric,
-    ))
+    let bases = bases_for(metric, &measured, None);
+    Ok(project(Inputs {
+        file: &file,
+        figures: &figures,
+        reference: reference_figures,
+        measured: &measured,
+        bases: &bases,
+    }))
 }
 
 /// The catalog's FP32 peak and bandwidth for the file's adapter, when it is a catalog device.

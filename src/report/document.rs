@@ -2,13 +2,14 @@
 //! every file against the first, run tables, and the HTML page that holds them all. Returns
 //! text only; the caller writes it.
 
-use super::fleet::FleetProjection;
+use super::fleet;
 use super::html::{self, Figure, Section};
 use super::roofline::PublishedCeilings;
 use super::{equivalence, Comparison, Roofline};
 use crate::equiv::RatiosFile;
 use crate::error::Result;
 use crate::output::Table;
+use crate::projection::Projection;
 use crate::render;
 use crate::results::{slug, ResultFile};
 
@@ -39,7 +40,7 @@ pub struct Extras {
     /// Ratios files with the names they are shown under.
     pub ratios: Vec<(String, RatiosFile)>,
     /// Projected fleets with the name of the fleet file.
-    pub fleets: Vec<(String, FleetProjection)>,
+    pub fleets: Vec<(String, Projection)>,
 }
 
 /// Everything `fleetbench report` writes.
@@ -115,8 +116,8 @@ fn roofline_table(roofline: &Roofline) -> Table {
         t.push(vec![
             p.case_id.clone(),
             format!("{:.2}", p.intensity),
-            format!("{:.2}", p.gflops),
-            format!("[{:.2}, {:.2}]", p.ci_low, p.ci_high),
+            format!("{:.2}", p.gflops.value),
+            format!("[{:.2}, {:.2}]", p.gflops.low, p.gflops.high),
         ]);
     }
     let ceilings = [
@@ -206,7 +207,7 @@ fn equivalence_section(ratios: &[(String, RatiosFile)]) -> Result<Section> {
     Ok(section)
 }
 
-fn fleet_section(fleets: &[(String, FleetProjection)]) -> Result<Section> {
+fn fleet_section(fleets: &[(String, Projection)]) -> Result<Section> {
     let mut section = Section {
         id: "fleets".into(),
         heading: "Fleets".into(),
@@ -216,15 +217,15 @@ fn fleet_section(fleets: &[(String, FleetProjection)]) -> Result<Section> {
         ..Section::default()
     };
     for (i, (label, projection)) in fleets.iter().enumerate() {
-        for (j, figure) in projection.figures(label)?.into_iter().enumerate() {
+        for (j, figure) in fleet::figures(projection, label)?.into_iter().enumerate() {
             section.figures.push(Figure {
                 id: format!("fleet-{}-{}-{}", i + 1, j + 1, figure.kind),
                 ..figure
             });
         }
-        section
-            .tables
-            .push((label.clone(), projection.totals_table()));
+        for (title, table) in fleet::tables(projection) {
+            section.tables.push((format!("{label}: {title}"), table));
+        }
     }
     Ok(section)
 }
