@@ -135,7 +135,13 @@ fn report_writes_labelled_charts_and_a_self_contained_page() {
         String::from_utf8_lossy(&out.stderr)
     );
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(listed.as_array().unwrap().len(), 4, "3 charts and the page");
+    let files = listed["files"].as_array().unwrap();
+    assert_eq!(files.len(), 4, "3 charts and the page");
+    assert_eq!(files[3]["kind"], "page");
+    assert_eq!(
+        files[3]["path"],
+        dir.join("index.html").display().to_string()
+    );
 
     let svgs = svgs_in(&dir);
     let names: Vec<&str> = svgs.iter().map(|(n, _)| n.as_str()).collect();
@@ -246,6 +252,23 @@ fn report_refuses_bad_input_with_one_line_naming_the_file() {
     let out = run_report(&[&fixture_path("fake-a.json")], &not_a_dir, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a directory"));
+
+    // A hand-edited throughput is refused, as `compare` refuses it: the report loads through
+    // the same checks.
+    let mut edited = fixture("fake-a.json");
+    edited.cases[0]
+        .timing
+        .as_mut()
+        .unwrap()
+        .throughput
+        .median
+        .value *= 10.0;
+    let edited = save(tmp.path(), "edited.json", &edited);
+    let out = run_report(&[&edited], &tmp.path().join("o"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("edited.json: inconsistent: case "), "{err}");
+    assert!(!tmp.path().join("o").exists(), "nothing written");
 }
 
 #[test]

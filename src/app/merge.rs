@@ -1,12 +1,15 @@
-//! `fleetbench merge`: gather result files from files and directories, merge them, print the
-//! spread per group and the outlier units, and optionally write the whole report as JSON. Every
-//! file that is not merged is listed with the reason; none is dropped silently.
+//! `fleetbench merge`: gather result files from files and directories, load each through the
+//! checking loader, merge them, print the report (spread per group, outlier units) in the
+//! chosen format, and optionally write the same report as JSON. Every file that is not merged
+//! — unreadable, inconsistent, a duplicate — is listed with the reason; none is dropped
+//! silently.
 
 use crate::cli::MergeArgs;
 use anyhow::{bail, Context};
 use fleetbench::merge::{self, MergeReport, Skipped};
-use fleetbench::output::Format;
-use fleetbench::results::{self, ResultFile};
+use fleetbench::output;
+use fleetbench::results::ResultFile;
+use fleetbench::validate::{load_checked, CatalogPeaks, LoadPolicy};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -31,10 +34,14 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let report = merge::merge(files, skipped, threshold)?;
-    print!("{}", render(&report, args.format));
+    output::emit(&output::render(
+        &report,
+        args.format,
+        output::terminal_width(),
+    )?)?;
     if let Some(path) = &args.output {
-        let json = serde_json::to_vec_pretty(&report).context("cannot serialize the report")?;
-        results::store::write_atomic(path, &json)?;
+        let json = output::json(&report)?;
+        fleetbench::results::store::write_atomic(path, json.as_bytes())?;
         eprintln!("wrote {}", path.display());
     }
     summarize(&report);
@@ -56,8 +63,9 @@ fn check_output(output: Option<&Path>, force: bool) -> anyhow::Result<()> {
     }
 }
 
-/// Every input file parsed, or listed as skipped. A missing input is an error: a typo in a path
-/// must not look like an empty fleet.
+/// Every input file loaded and checked, or listed as skipped with the reason (a file `compare`
+/// would refuse is not merged either). A missing input is an error: a typo in a path must not
+/// look like an empty fleet.
 fn load_all(inputs: &[PathBuf]) -> anyhow::Result<(Vec<Loaded>, Vec<Skipped>)> {
     let mut candidates = Vec::new();
     let mut skipped = Vec::new();
@@ -70,10 +78,11 @@ fn load_all(inputs: &[PathBuf]) -> anyhow::Result<(Vec<Loaded>, Vec<Skipped>)> {
             candidates.push(input.clone());
         }
     }
+    let peaks = CatalogPeaks::builtin()?;
     let mut files = Vec::with_capacity(candidates.len());
     for path in candidates {
-        match results::load(&path) {
-            Ok(file) => files.push((path, file)),
+        match load_checked(&path, LoadPolicy::Refuse, &peaks) {
+            Ok(checked) => files.push((path, checked.file)),
             Err(e) => skipped.push(Skipped {
                 reason: e
                     .to_string()
@@ -132,32 +141,6 @@ fn report_skips(skipped: &[Skipped], strict: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-fn render(report: &MergeReport, format: Format) -> String {
-    let spread = merge::spread_table(report);
-    let units = merge::outlier_table(report);
-    match format {
-        Format::Json => format!(
-            "{{\"spread\": {}, \"outliers\": {}}}\n",
-            spread
-                .render(format, fleetbench::output::terminal_width())
-                .trim_end(),
-            units
-                .render(format, fleetbench::output::terminal_width())
-                .trim_end()
-        ),
-        Format::Text | Format::Markdown if units.rows.is_empty() => format!(
-            "{}\nno outlier units ({}% below the group median)\n",
-            spread.render(format, fleetbench::output::terminal_width()),
-            report.threshold * 100.0
-        ),
-        _ => format!(
-            "{}\n{}",
-            spread.render(format, fleetbench::output::terminal_width()),
-            units.render(format, fleetbench::output::terminal_width())
-        ),
-    }
 }
 
 /// One line per skipped file and per group note, then the counts, on stderr.

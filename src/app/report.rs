@@ -6,19 +6,17 @@ use anyhow::{bail, Context};
 use fleetbench::catalog::{identify, Catalog, MatchRules};
 use fleetbench::equiv::RatiosFile;
 use fleetbench::fleet::FleetFile;
-use fleetbench::output::{Format, Table};
+use fleetbench::output::{self, Format};
 use fleetbench::projection::{
     bases_for, figures_from_catalog, measured_from_ratios, parse_metric, project, Inputs,
     Projection,
 };
-use fleetbench::report::document::{self, Extras, Input};
+use fleetbench::report::document::{self, Extras, Input, PAGE};
 use fleetbench::report::roofline::PublishedCeilings;
 use fleetbench::results::{self, store::write_atomic};
+use fleetbench::validate::{load_checked, CatalogPeaks, LoadPolicy};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// The page's file name inside the output directory.
-const PAGE: &str = "index.html";
 
 struct ReportConfig {
     inputs: Vec<Input>,
@@ -32,21 +30,9 @@ struct ReportConfig {
 pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let config = validate(args)?;
     let report = document::build(&config.inputs, &config.extras)?;
-    let mut outputs: Vec<(String, &str, &str)> = report
-        .charts
-        .iter()
-        .map(|c| {
-            let kind = c.figure.kind.as_str();
-            (c.file_name.clone(), kind, c.figure.caption.as_str())
-        })
-        .collect();
-    outputs.push((
-        PAGE.to_string(),
-        "page",
-        "charts and tables, self-contained",
-    ));
-    for (name, _, _) in &outputs {
-        refuse_overwrite(&config.dir.join(name), config.force)?;
+    let listing = report.listing(&config.dir);
+    for written in &listing.files {
+        refuse_overwrite(&written.path, config.force)?;
     }
     for chart in &report.charts {
         write_atomic(
@@ -55,15 +41,11 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     write_atomic(&config.dir.join(PAGE), report.html.as_bytes())?;
-    let mut table = Table::new(&["file", "kind", "shows"]);
-    for (name, kind, caption) in outputs {
-        let path = config.dir.join(name).display().to_string();
-        table.push(vec![path, kind.to_string(), caption.to_string()]);
-    }
-    print!(
-        "{}",
-        table.render(config.format, fleetbench::output::terminal_width())
-    );
+    output::emit(&output::render(
+        &listing,
+        config.format,
+        output::terminal_width(),
+    )?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -73,9 +55,11 @@ fn validate(args: ReportArgs) -> anyhow::Result<ReportConfig> {
     }
     let catalog = Catalog::builtin()?;
     let rules = MatchRules::builtin()?;
+    let peaks = CatalogPeaks::builtin()?;
     let mut inputs = Vec::with_capacity(args.files.len());
     for path in &args.files {
-        let file = results::load(path)?;
+        // A file `compare` would refuse is not charted either.
+        let file = load_checked(path, LoadPolicy::Refuse, &peaks)?.file;
         let published = published_ceilings(&file, &rules, &catalog);
         inputs.push(Input {
             label: label(path),

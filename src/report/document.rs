@@ -1,6 +1,6 @@
 //! Assembles the report from loaded result files: one roofline per file, one comparison of
 //! every file against the first, run tables, and the HTML page that holds them all. Returns
-//! text only; the caller writes it.
+//! text only; the caller writes it, and prints the [`Listing`] of what it wrote.
 
 use super::fleet;
 use super::html::{self, Figure, Section};
@@ -8,10 +8,13 @@ use super::roofline::PublishedCeilings;
 use super::{equivalence, Comparison, Roofline};
 use crate::equiv::RatiosFile;
 use crate::error::Result;
-use crate::output::Table;
+use crate::output::{Section as OutputSection, Table, Tabular};
 use crate::projection::Projection;
 use crate::render;
 use crate::results::{slug, ResultFile};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
 
 /// A result file and the name it is shown under (usually its file name).
 #[derive(Debug, Clone)]
@@ -50,6 +53,64 @@ pub struct Report {
     pub charts: Vec<Chart>,
     /// The self-contained page.
     pub html: String,
+}
+
+/// The page's file name inside the output directory.
+pub const PAGE: &str = "index.html";
+
+/// What `fleetbench report` wrote: the model it prints.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Listing {
+    /// The output directory.
+    pub directory: PathBuf,
+    /// Every file written, charts first, then the page.
+    pub files: Vec<Written>,
+}
+
+/// One written file.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Written {
+    /// Its path.
+    pub path: PathBuf,
+    /// `roofline`, `comparison`, …, or `page`.
+    pub kind: String,
+    /// What it shows (the chart's caption).
+    pub shows: String,
+}
+
+impl Report {
+    /// The files this report becomes inside `directory`.
+    pub fn listing(&self, directory: &Path) -> Listing {
+        let mut files: Vec<Written> = self
+            .charts
+            .iter()
+            .map(|c| Written {
+                path: directory.join(&c.file_name),
+                kind: c.figure.kind.clone(),
+                shows: c.figure.caption.clone(),
+            })
+            .collect();
+        files.push(Written {
+            path: directory.join(PAGE),
+            kind: "page".into(),
+            shows: "charts and tables, self-contained".into(),
+        });
+        Listing {
+            directory: directory.to_path_buf(),
+            files,
+        }
+    }
+}
+
+impl Tabular for Listing {
+    fn sections(&self) -> Vec<OutputSection> {
+        let mut t = Table::new(&["file", "kind", "shows"]);
+        for f in &self.files {
+            let path = f.path.display().to_string();
+            t.push(vec![path, f.kind.clone(), f.shows.clone()]);
+        }
+        vec![OutputSection::untitled(t)]
+    }
 }
 
 /// Builds the report. The first input is the comparison reference.
