@@ -485,3 +485,53 @@ fn roofline_of_a_catalog_device_adds_its_published_ceilings() {
     assert!(h100_svg.contains("published bandwidth 3350 GB/s"));
     assert!(!roofline("roofline-2-").contains("published"));
 }
+
+/// The `y` of the SVG text element that holds `needle`.
+fn text_y(svg: &str, needle: &str) -> f64 {
+    let at = svg.find(needle).unwrap_or_else(|| panic!("no {needle:?}"));
+    let open = svg[..at].rfind("<text").unwrap();
+    let attrs = &svg[open..at];
+    let y = attrs.split(" y=\"").nth(1).unwrap();
+    y[..y.find('"').unwrap()].parse().unwrap()
+}
+
+/// The lowest top edge of any bar or marker above `limit`, in SVG pixels.
+fn lowest_mark(svg: &str, limit: f64) -> f64 {
+    let mut lowest: f64 = 0.0;
+    for (tag, attr) in [("<rect", " y=\""), ("<circle", " cy=\"")] {
+        for part in svg.split(tag).skip(1) {
+            let end = part.find('>').unwrap();
+            if let Some(v) = part[..end].split(attr).nth(1) {
+                let y: f64 = v[..v.find('"').unwrap()].parse().unwrap();
+                if y < limit {
+                    lowest = lowest.max(y);
+                }
+            }
+        }
+    }
+    lowest
+}
+
+#[test]
+fn legends_sit_below_the_plot_and_cover_no_data() {
+    let roofline = Roofline::from_file(&with_ceilings(fixture("fake-a.json"), 480.0, 30.0));
+    let svg = roofline.to_svg().unwrap();
+    let plot = f64::from(fleetbench::report::chart::HEIGHT);
+    for label in ["bandwidth ceiling 30 GB/s", "compute ceiling 480 GFLOP/s"] {
+        let y = text_y(&svg, label);
+        assert!(
+            y > plot,
+            "{label} at y = {y}, inside the plot (height {plot})"
+        );
+    }
+    let comparison = Comparison::new(&fixture("fake-a.json"), &fixture("fake-b.json"));
+    let svg = comparison.to_svg().unwrap();
+    let legend = text_y(&svg, "ratio of medians");
+    // Legend swatches start 6 px above their label; everything higher is the plot.
+    let bars = lowest_mark(&svg, legend - 6.0);
+    assert!(bars > 0.0, "bars were found");
+    assert!(
+        text_y(&svg, "geometric mean") > legend && legend > bars + 24.0,
+        "legend at {legend}, lowest bar starts at {bars}"
+    );
+}

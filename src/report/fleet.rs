@@ -122,6 +122,7 @@ fn totals_svg(projection: &Projection) -> Result<String> {
             .x_desc(format!("total ({reference} equivalents)"))
             .y_desc("fleet (basis)")
             .y_labels(n.max(1))
+            .y_label_style(("sans-serif", 14))
             .x_label_formatter(&|v| axis_number(*v))
             .y_label_formatter(&|v| match v {
                 SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
@@ -175,6 +176,18 @@ fn stock_series(projection: &Projection) -> Vec<StockSeries> {
     series
 }
 
+/// The stock as the step function it is: it holds its value until the next acquisition.
+fn steps(points: &[(f64, Interval)]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(2 * points.len());
+    for (i, (x, e)) in points.iter().enumerate() {
+        if i > 0 {
+            out.push((*x, points[i - 1].1.value));
+        }
+        out.push((*x, e.value));
+    }
+    out
+}
+
 fn stock_svg(projection: &Projection) -> Result<String> {
     let series = stock_series(projection);
     let legend: Vec<LegendEntry> = series
@@ -224,10 +237,7 @@ fn draw_stock(
         .draw()?;
     for (i, (_, stock)) in series.iter().enumerate() {
         let style = colour(i).stroke_width(2);
-        chart.draw_series(LineSeries::new(
-            stock.iter().map(|(x, e)| (*x, e.value)),
-            style,
-        ))?;
+        chart.draw_series(LineSeries::new(steps(stock), style))?;
         chart.draw_series(stock.iter().map(|(x, e)| {
             PathElement::new([(*x, e.low), (*x, e.high)], colour(i).stroke_width(1))
         }))?;
