@@ -115,6 +115,16 @@ fn svgs_in(dir: &Path) -> Vec<(String, String)> {
     out
 }
 
+/// The JSON listing of `report`: charts, then the page, `files` in all, inside `dir`.
+fn assert_listing(stdout: &[u8], dir: &Path, files: usize) {
+    let listed: serde_json::Value = serde_json::from_slice(stdout).unwrap();
+    let written = listed["files"].as_array().unwrap();
+    assert_eq!(written.len(), files, "charts and the page");
+    let page = &written[files - 1];
+    assert_eq!(page["kind"], "page");
+    assert_eq!(page["path"], dir.join("index.html").display().to_string());
+}
+
 #[test]
 fn report_writes_labelled_charts_and_a_self_contained_page() {
     let tmp = tempdir();
@@ -134,14 +144,7 @@ fn report_writes_labelled_charts_and_a_self_contained_page() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let files = listed["files"].as_array().unwrap();
-    assert_eq!(files.len(), 4, "3 charts and the page");
-    assert_eq!(files[3]["kind"], "page");
-    assert_eq!(
-        files[3]["path"],
-        dir.join("index.html").display().to_string()
-    );
+    assert_listing(&out.stdout, &dir, 4);
 
     let svgs = svgs_in(&dir);
     let names: Vec<&str> = svgs.iter().map(|(n, _)| n.as_str()).collect();

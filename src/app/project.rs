@@ -10,14 +10,10 @@ use fleetbench::fleet::{unknown_device_message, FleetFile};
 use fleetbench::output::{self, Format};
 use fleetbench::projection::{
     bases_for, figures_from_catalog, measured_from_ratios, parse_metric, project, Inputs,
-    MeasuredRatio, Regime,
+    MeasuredRatio, Regime, DEFAULT_METRIC,
 };
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// The metric a fleet is projected on when neither the flag nor the file names one: f16
-/// matmul, compared with the dense BF16/FP16 tensor peak.
-pub const DEFAULT_METRIC: Metric = Metric::MatmulF16;
 
 /// The validated command.
 struct Config {

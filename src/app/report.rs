@@ -9,7 +9,7 @@ use fleetbench::fleet::FleetFile;
 use fleetbench::output::{self, Format};
 use fleetbench::projection::{
     bases_for, figures_from_catalog, measured_from_ratios, parse_metric, project, Inputs,
-    Projection,
+    Projection, DEFAULT_METRIC,
 };
 use fleetbench::report::document::{self, Extras, Input, PAGE};
 use fleetbench::report::roofline::PublishedCeilings;
@@ -116,7 +116,7 @@ fn project_fleet(path: &Path, ratios: &[(String, RatiosFile)]) -> anyhow::Result
         .unwrap_or_else(|| "h100-sxm".to_string());
     let metric = match file.metric.as_deref() {
         Some(m) => parse_metric(m).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-        None => super::project::DEFAULT_METRIC,
+        None => DEFAULT_METRIC,
     };
     let figures = figures_from_catalog(&catalog);
     let reference_figures = figures.get(&reference).with_context(|| {

@@ -39,7 +39,7 @@ pub use model::{
     BasisTotal, ClaimCheck, ClaimResult, Difference, EntryRow, GrowthVerdict, Projection,
     StockPoint, Throughput,
 };
-pub use project::{bases_for, project, Inputs};
+pub use project::{bases_for, project, Inputs, DEFAULT_METRIC};
 pub use sources::{figures_from_catalog, figures_from_entry, measured_from_ratios};
 pub use totals::{entry_equivalents, total, EntryResult, Holding, Total};
 

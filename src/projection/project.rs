@@ -17,6 +17,10 @@ use crate::equiv::Metric;
 use crate::fleet::{parse_mixed, Claim, Entry, Fleet, FleetFile};
 use std::collections::BTreeMap;
 
+/// The metric a fleet is projected on when neither `--metric` nor the file names one: f16
+/// matmul, compared with the dense BF16/FP16 tensor peak.
+pub const DEFAULT_METRIC: Metric = Metric::MatmulF16;
+
 /// Everything a projection reads.
 #[derive(Debug, Clone, Copy)]
 pub struct Inputs<'a> {
@@ -379,7 +383,7 @@ fn stated_remainders(
     }
     let known = known_devices(&inputs, fleet);
     let primary = inputs.bases.first().cloned().unwrap_or(Basis::Published {
-        figure: DatasheetFigure::Compute(crate::catalog::Precision::Bf16Fp16Tensor),
+        figure: figure_of(DEFAULT_METRIC),
     });
     let known_total = total(&known, &primary, inputs.sources()).equivalents;
     let label = format!("remainder of {stated} in {device}");

@@ -3,12 +3,12 @@
 //! text only; the caller writes it, and prints the [`Listing`] of what it wrote.
 
 use super::fleet;
-use super::html::{self, Figure, Section};
+use super::html::{self, Figure, PageSection};
 use super::roofline::PublishedCeilings;
 use super::{equivalence, Comparison, Roofline};
 use crate::equiv::RatiosFile;
 use crate::error::Result;
-use crate::output::{Section as OutputSection, Table, Tabular};
+use crate::output::{Section, Table, Tabular};
 use crate::projection::Projection;
 use crate::render;
 use crate::results::{slug, ResultFile};
@@ -103,13 +103,13 @@ impl Report {
 }
 
 impl Tabular for Listing {
-    fn sections(&self) -> Vec<OutputSection> {
+    fn sections(&self) -> Vec<Section> {
         let mut t = Table::new(&["file", "kind", "shows"]);
         for f in &self.files {
             let path = f.path.display().to_string();
             t.push(vec![path, f.kind.clone(), f.shows.clone()]);
         }
-        vec![OutputSection::untitled(t)]
+        vec![Section::untitled(t)]
     }
 }
 
@@ -141,14 +141,14 @@ pub fn build(inputs: &[Input], extras: &Extras) -> Result<Report> {
     Ok(Report { charts, html })
 }
 
-fn roofline_section(inputs: &[Input]) -> Result<Section> {
-    let mut section = Section {
+fn roofline_section(inputs: &[Input]) -> Result<PageSection> {
+    let mut section = PageSection {
         id: "rooflines".into(),
         heading: "Rooflines".into(),
         intro: "Verified matmul cases (median GFLOP/s with its 95% interval) against the compute \
                 and bandwidth ceilings measured in the same file, log-log."
             .into(),
-        ..Section::default()
+        ..PageSection::default()
     };
     for (i, input) in inputs.iter().enumerate() {
         let mut roofline = Roofline::from_file(&input.file);
@@ -194,8 +194,8 @@ fn roofline_table(roofline: &Roofline) -> Table {
     t
 }
 
-fn comparison_section(inputs: &[Input]) -> Result<Section> {
-    let mut section = Section {
+fn comparison_section(inputs: &[Input]) -> Result<PageSection> {
+    let mut section = PageSection {
         id: "comparisons".into(),
         heading: "Comparisons".into(),
         intro: match inputs.first() {
@@ -206,7 +206,7 @@ fn comparison_section(inputs: &[Input]) -> Result<Section> {
             ),
             _ => "Give two or more result files to compare them.".into(),
         },
-        ..Section::default()
+        ..PageSection::default()
     };
     let Some((reference, others)) = inputs.split_first() else {
         return Ok(section);
@@ -230,8 +230,8 @@ fn comparison_section(inputs: &[Input]) -> Result<Section> {
     Ok(section)
 }
 
-fn runs_section(inputs: &[Input]) -> Section {
-    Section {
+fn runs_section(inputs: &[Input]) -> PageSection {
+    PageSection {
         id: "runs".into(),
         heading: "Runs".into(),
         intro: "Every case of every file, as `fleetbench run` summarised it.".into(),
@@ -243,14 +243,14 @@ fn runs_section(inputs: &[Input]) -> Section {
     }
 }
 
-fn equivalence_section(ratios: &[(String, RatiosFile)]) -> Result<Section> {
-    let mut section = Section {
+fn equivalence_section(ratios: &[(String, RatiosFile)]) -> Result<PageSection> {
+    let mut section = PageSection {
         id: "equivalence".into(),
         heading: "Equivalence".into(),
         intro: "Published (datasheet) vs calibrated ratio of each device to the reference, from \
                 the ratios files; whiskers are 95% intervals where the ratio was measured."
             .into(),
-        ..Section::default()
+        ..PageSection::default()
     };
     for (i, (label, file)) in ratios.iter().enumerate() {
         section.figures.push(Figure {
@@ -268,14 +268,14 @@ fn equivalence_section(ratios: &[(String, RatiosFile)]) -> Result<Section> {
     Ok(section)
 }
 
-fn fleet_section(fleets: &[(String, Projection)]) -> Result<Section> {
-    let mut section = Section {
+fn fleet_section(fleets: &[(String, Projection)]) -> Result<PageSection> {
+    let mut section = PageSection {
         id: "fleets".into(),
         heading: "Fleets".into(),
         intro: "Fleet totals in reference-equivalents, published vs calibrated, with intervals; \
                 the stock over time for fleets with dated entries."
             .into(),
-        ..Section::default()
+        ..PageSection::default()
     };
     for (i, (label, projection)) in fleets.iter().enumerate() {
         for (j, figure) in fleet::figures(projection, label)?.into_iter().enumerate() {
