@@ -305,8 +305,9 @@ pub struct ProjectArgs {
     /// Reference device id (default: the fleet file's, else h100-sxm).
     #[arg(long)]
     pub reference: Option<String>,
-    /// Metric for totals: fp64, fp32, tf32, bf16, fp8, int8 or bandwidth (default: the fleet
-    /// file's, else bf16).
+    /// Metric for totals, as `calibrate --metric` names it: matmul-f16, matmul-f32, peak-f16,
+    /// peak-f32 or bandwidth; bf16 and fp32 name the matmul metric (default: the fleet file's,
+    /// else matmul-f16, compared with the dense BF16/FP16 tensor peak).
     #[arg(long)]
     pub metric: Option<String>,
     /// Workload for roofline-aware ratios: training, inference or intensity=N (FLOP/byte).

@@ -6,7 +6,7 @@
 //! line that names the file.
 
 use crate::error::{Error, Result};
-use crate::projection::{Metric, YearFraction};
+use crate::projection::{parse_metric, DatasheetFigure, YearFraction};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,7 +27,8 @@ pub struct FleetFile {
     pub version: u32,
     /// Reference device id (default: the command's `--reference`, else `h100-sxm`).
     pub reference: Option<String>,
-    /// Default metric for totals (`bf16`, `fp32`, …, `bandwidth`).
+    /// Default metric for totals, as `calibrate --metric` names it (`matmul-f16`, `bandwidth`,
+    /// …; `bf16` and `fp32` name the matmul metric of that precision).
     pub metric: Option<String>,
     /// Where the figures in this file come from.
     #[serde(default)]
@@ -151,7 +152,7 @@ impl FleetFile {
             ));
         }
         if let Some(m) = &self.metric {
-            m.parse::<Metric>()?;
+            parse_metric(m)?;
         }
         if self.fleets.is_empty() {
             return Err("no [[fleet]] tables".to_string());
@@ -293,7 +294,7 @@ impl Claim {
 }
 
 /// Parses a cross-precision pair `"fp8/bf16"`.
-pub fn parse_mixed(pair: &str) -> Result<(Metric, Metric), String> {
+pub fn parse_mixed(pair: &str) -> Result<(DatasheetFigure, DatasheetFigure), String> {
     let (a, b) = pair
         .split_once('/')
         .ok_or_else(|| format!("mixed pair '{pair}' should look like \"fp8/bf16\""))?;

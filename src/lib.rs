@@ -10,6 +10,7 @@
 pub mod bench;
 pub mod catalog;
 pub mod compare;
+pub mod devices;
 pub mod equiv;
 pub mod error;
 pub mod fake;
@@ -28,7 +29,6 @@ pub mod results;
 pub mod roofline;
 pub mod stats;
 pub mod tune;
-pub mod units;
 pub mod validate;
 pub mod workload;
 

@@ -1,12 +1,16 @@
 //! Merging result files from a fleet: many units (one result file each, usually one GPU of one
 //! node) are grouped by device model, driver and backend; each group's samples are pooled per
 //! case, the spread across units is summarised, and units that fall well below their siblings
-//! are named. Pure: parsed files in, a [`MergeReport`] out.
+//! are named. Pure: parsed files in, a [`MergeReport`] out. The report is the one model of
+//! `fleetbench merge`: `--format json` prints it and `-o` writes it, so both have one shape
+//! (`docs/schemas/merge-report.schema.json`); the text, CSV and Markdown tables are laid out
+//! from it by [`Tabular`].
 
 use crate::error::{Error, Result};
-use crate::output::Table;
+use crate::output::{Section, Table, Tabular};
 use crate::results::{Case, ResultFile, TimingMethod};
 use crate::stats::{Sample, Summary};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -19,7 +23,7 @@ pub const MIN_UNITS_FOR_OUTLIERS: usize = 3;
 pub const DEFAULT_THRESHOLD: f64 = 0.10;
 
 /// What makes units comparable: the same device model, driver and backend.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 pub struct GroupKey {
     /// Adapter name, e.g. "NVIDIA H200".
     pub device: String,
@@ -51,7 +55,7 @@ impl GroupKey {
 }
 
 /// One measured unit: one result file, i.e. one device of one host in one run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Unit {
     /// Host name recorded in the file.
     pub host: String,
@@ -80,7 +84,7 @@ impl Unit {
 }
 
 /// A file that was read but left out of the merge, and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Skipped {
     /// The file.
     pub path: PathBuf,
@@ -89,7 +93,7 @@ pub struct Skipped {
 }
 
 /// The spread of one case across the units of a group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct CaseSpread {
     /// Case id (`<kernel>/<workload>`).
     pub case_id: String,
@@ -109,14 +113,23 @@ pub struct CaseSpread {
     pub q3: f64,
     /// Interquartile range of the unit medians.
     pub iqr: f64,
-    /// Index into the group's units of the slowest unit, and its median.
-    pub slowest: (usize, f64),
-    /// Index into the group's units of the fastest unit, and its median.
-    pub fastest: (usize, f64),
+    /// The slowest unit and its median.
+    pub slowest: UnitMedian,
+    /// The fastest unit and its median.
+    pub fastest: UnitMedian,
+}
+
+/// One unit's median throughput of a case.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
+pub struct UnitMedian {
+    /// Index into the group's units.
+    pub unit: usize,
+    /// The unit's median throughput, in the case's unit.
+    pub median: f64,
 }
 
 /// How one unit compares with its group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct UnitScore {
     /// Index into the group's units.
     pub unit: usize,
@@ -131,7 +144,7 @@ pub struct UnitScore {
 }
 
 /// Everything merged for one device model, driver and backend.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct GroupReport {
     /// The group.
     pub key: GroupKey,
@@ -146,7 +159,7 @@ pub struct GroupReport {
 }
 
 /// The merge of a set of result files.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MergeReport {
     /// The outlier threshold used, as a fraction (0.10 = 10% below the group median).
     pub threshold: f64,
@@ -323,14 +336,12 @@ fn case_spread(
     let (median, q1, q3) = quartiles(&medians);
     let by_median =
         |a: &&UnitCase, b: &&UnitCase| a.summary.median.value.total_cmp(&b.summary.median.value);
-    let slowest = measured
-        .iter()
-        .min_by(by_median)
-        .map(|m| (m.unit, m.summary.median.value));
-    let fastest = measured
-        .iter()
-        .max_by(by_median)
-        .map(|m| (m.unit, m.summary.median.value));
+    let of = |m: &UnitCase| UnitMedian {
+        unit: m.unit,
+        median: m.summary.median.value,
+    };
+    let slowest = measured.iter().min_by(by_median).map(of);
+    let fastest = measured.iter().max_by(by_median).map(of);
     let (Some(slowest), Some(fastest)) = (slowest, fastest) else {
         return Err(Error::Samples(format!(
             "case {case_id}: no unit measured it"
@@ -419,9 +430,27 @@ pub fn unit_names(units: &[Unit]) -> Vec<String> {
         .collect()
 }
 
+impl Tabular for MergeReport {
+    /// The spread per group and case, then the outlier units (or a note that there are none).
+    fn sections(&self) -> Vec<Section> {
+        let spread = Section::titled("spread", spread_table(self));
+        let outliers = outlier_table(self);
+        let outliers = if outliers.is_empty() {
+            let note = format!(
+                "no outlier units ({}% below the group median)",
+                self.threshold * 100.0
+            );
+            Section::titled("outliers", outliers).with_note(&note)
+        } else {
+            Section::titled("outliers", outliers)
+        };
+        vec![spread, outliers]
+    }
+}
+
 /// One row per group and case: units, pooled median, spread of the unit medians, and the
 /// slowest and fastest unit.
-pub fn spread_table(report: &MergeReport) -> Table {
+fn spread_table(report: &MergeReport) -> Table {
     let mut t = Table::new(&[
         "group",
         "case",
@@ -436,7 +465,7 @@ pub fn spread_table(report: &MergeReport) -> Table {
     for g in &report.groups {
         let names = unit_names(&g.units);
         for c in &g.cases {
-            let name = |(i, v): (usize, f64)| format!("{} {v:.2}", names[i]);
+            let name = |u: UnitMedian| format!("{} {:.2}", names[u.unit], u.median);
             t.push(vec![
                 g.key.label(),
                 c.case_id.clone(),
@@ -455,7 +484,7 @@ pub fn spread_table(report: &MergeReport) -> Table {
 
 /// One row per outlier unit: host, device index, run, how far below its group it is, and the
 /// file it came from.
-pub fn outlier_table(report: &MergeReport) -> Table {
+fn outlier_table(report: &MergeReport) -> Table {
     let mut t = Table::new(&[
         "outlier",
         "host",
@@ -573,8 +602,8 @@ mod tests {
         assert!((case.median / 90.0 - 1.0).abs() < 0.03, "{}", case.median);
         assert!(case.q1 < case.median && case.median < case.q3);
         assert!((case.iqr - (case.q3 - case.q1)).abs() < 1e-12);
-        assert_eq!(case.slowest.0, 1);
-        assert_eq!(case.fastest.0, 0);
+        assert_eq!(case.slowest.unit, 1);
+        assert_eq!(case.fastest.unit, 0);
     }
 
     #[test]

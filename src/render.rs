@@ -1,7 +1,7 @@
-//! Tables people read after a run or a device listing. Pure: data in, [`Table`] out.
+//! Tables people read after a run. Pure: data in, [`Table`] out.
 
 use crate::output::Table;
-use crate::results::{AdapterRecord, CaseStatus, ResultFile};
+use crate::results::{CaseStatus, ResultFile};
 
 /// One row per case: status, median throughput with its 95% interval, verification error and
 /// whether the two clocks disagreed. Failed cases show no throughput: a wrong answer has none.
@@ -70,35 +70,4 @@ pub fn status_label(status: CaseStatus) -> &'static str {
         CaseStatus::Skipped => "skipped",
         CaseStatus::Unsupported => "unsupported",
     }
-}
-
-/// One row per adapter.
-pub fn devices(adapters: &[AdapterRecord]) -> Table {
-    let mut t = Table::new(&[
-        "index",
-        "name",
-        "backend",
-        "type",
-        "vendor",
-        "device",
-        "driver",
-        "features",
-        "max storage binding",
-        "max workgroup storage",
-    ]);
-    for a in adapters {
-        t.push(vec![
-            a.index.to_string(),
-            a.name.clone(),
-            a.backend.clone(),
-            a.device_type.clone(),
-            format!("0x{:04x}", a.vendor_id),
-            format!("0x{:04x}", a.device_id),
-            format!("{} {}", a.driver, a.driver_info).trim().to_string(),
-            a.features.join(" "),
-            a.limits.max_storage_buffer_binding_size.to_string(),
-            a.limits.max_compute_workgroup_storage_size.to_string(),
-        ]);
-    }
-    t
 }

@@ -7,6 +7,7 @@
 pub mod peaks;
 pub mod plausible;
 pub mod policy;
+pub mod verdicts;
 
 pub use peaks::CatalogPeaks;
 pub use policy::{load_checked, Checked, LoadPolicy};

@@ -5,6 +5,7 @@
 mod common;
 
 use common::{fleetbench, gpu_available, tempdir};
+use fleetbench::results::{derive_timing, RawTiming, ResultFile};
 use serde_json::Value;
 use std::path::Path;
 
@@ -35,20 +36,25 @@ fn template(dir: &Path) -> Value {
     value
 }
 
-/// A copy of `template` for unit `host:gpu<index>` whose samples take `slowdown` times as long.
+/// A copy of `template` for unit `host:gpu<index>` whose samples take `slowdown` times as long,
+/// its statistics re-derived from them as a run would (merge loads through the checks).
 fn unit(template: &Value, host: &str, index: usize, slowdown: f64) -> Value {
-    let mut v = template.clone();
-    v["machine"]["hostname"] = host.into();
-    v["machine"]["adapter"]["index"] = index.into();
-    v["run"]["run_id"] = format!("run-{host}-{index}").into();
-    for case in v["cases"].as_array_mut().unwrap() {
-        for key in ["gpu_s", "host_s"] {
-            for s in case["timing"][key].as_array_mut().unwrap() {
-                *s = (s.as_f64().unwrap() * slowdown).into();
-            }
-        }
+    let mut file: ResultFile = serde_json::from_value(template.clone()).unwrap();
+    file.machine.hostname = host.into();
+    file.machine.adapter.index = index;
+    file.run.run_id = format!("run-{host}-{index}");
+    for case in &mut file.cases {
+        let Some(timing) = &case.timing else { continue };
+        let slow = |s: &[f64]| s.iter().map(|x| x * slowdown).collect::<Vec<f64>>();
+        let raw = RawTiming {
+            host_s: slow(&timing.host_s),
+            gpu_s: timing.gpu_s.as_deref().map(slow),
+            dispatches_per_sample: timing.dispatches_per_sample,
+            warmup_dispatches: timing.warmup_dispatches,
+        };
+        case.timing = Some(derive_timing(&case.workload, raw).unwrap());
     }
-    v
+    serde_json::to_value(file).unwrap()
 }
 
 fn write(path: &Path, value: &Value) {
@@ -125,9 +131,12 @@ fn files_that_are_not_merged_are_listed_with_the_reason() {
             &unit(&template, "n", i, 1.0),
         );
     }
-    let mut v2 = unit(&template, "n", 9, 1.0);
-    v2["schema_version"] = 3.into();
-    write(&results.join("newer.json"), &v2);
+    let mut newer = unit(&template, "n", 9, 1.0);
+    newer["schema_version"] = 99.into();
+    write(&results.join("newer.json"), &newer);
+    let mut edited = unit(&template, "n", 8, 1.0);
+    edited["cases"][0]["timing"]["throughput"]["median"]["value"] = 1e9.into();
+    write(&results.join("edited.json"), &edited);
     std::fs::write(results.join("notes.txt"), "hello").unwrap();
     std::fs::write(results.join("broken.json"), "{\"schema_version\": 1").unwrap();
     std::fs::write(results.join(".fleetbench-abc.tmp"), "{").unwrap();
@@ -135,11 +144,12 @@ fn files_that_are_not_merged_are_listed_with_the_reason() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     for expected in [
-        "newer.json: schema_version 3 is not supported",
+        "newer.json: schema_version 99 is not supported",
+        "edited.json: inconsistent: case ",
         "notes.txt: not a .json file",
         "broken.json: invalid JSON",
         ".fleetbench-abc.tmp: temporary file",
-        "merged 3 file(s) into 1 group(s), skipped 4",
+        "merged 3 file(s) into 1 group(s), skipped 5",
     ] {
         assert!(
             stderr.contains(expected),
@@ -286,4 +296,38 @@ fn a_rank_beyond_the_adapters_is_refused_with_the_variable_named() {
         stderr.contains("--device-from-env TEST_RANK=999") && stderr.contains("no such adapter"),
         "{stderr}"
     );
+}
+
+#[test]
+fn json_on_stdout_is_the_report_written_with_o() {
+    let dir = tempdir();
+    let results = dir.path().join("results");
+    std::fs::create_dir(&results).unwrap();
+    let template = template(dir.path());
+    for i in 0..3 {
+        let slowdown = if i == 2 { 1.5 } else { 1.0 };
+        write(
+            &results.join(format!("n{i}.json")),
+            &unit(&template, "n", i, slowdown),
+        );
+    }
+    let merged = dir.path().join("merged.json");
+    let out = fleetbench()
+        .args(["merge", "--format", "json", "-o"])
+        .arg(&merged)
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let written: Value = serde_json::from_slice(&std::fs::read(&merged).unwrap()).unwrap();
+    assert_eq!(printed, written);
+    let case = &printed["groups"][0]["cases"][0];
+    assert!(case["median"].is_f64() && case["pooled"]["median"]["low"].is_f64());
+    assert_eq!(case["slowest"]["unit"], 2);
+    assert_eq!(printed["groups"][0]["scores"][2]["outlier"], true);
 }

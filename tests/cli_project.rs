@@ -32,43 +32,51 @@ fn scenario(name: &str) -> String {
         .to_string()
 }
 
-/// The first number in a cell ("792788 –" → 792788).
-fn lead(cell: &Value) -> f64 {
-    let text = cell.as_str().unwrap();
-    text.split_whitespace()
-        .next()
-        .unwrap()
-        .trim_end_matches('×')
-        .parse()
-        .unwrap()
+/// The rows of a section of the projection model.
+fn rows<'a>(v: &'a Value, section: &str) -> &'a [Value] {
+    v[section].as_array().unwrap()
 }
 
-/// The `column` of the only row of `section` whose `key` column equals `value`.
-fn cell<'a>(v: &'a Value, section: &str, key: &str, value: &str, column: &str) -> &'a Value {
-    let rows: Vec<&Value> = v[section]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r[key] == value)
-        .collect();
-    assert_eq!(
-        rows.len(),
-        1,
-        "{section} rows with {key} = {value}: {rows:?}"
-    );
-    &rows[0][column]
+/// The only row of `section` that `keep` accepts.
+fn only<'a>(v: &'a Value, section: &str, keep: impl Fn(&Value) -> bool) -> &'a Value {
+    let found: Vec<&Value> = rows(v, section).iter().filter(|r| keep(r)).collect();
+    assert_eq!(found.len(), 1, "{section}: {found:?}");
+    found[0]
+}
+
+/// A number of the model; every number is a JSON number.
+fn num(x: &Value) -> f64 {
+    x.as_f64()
+        .unwrap_or_else(|| panic!("{x} is not a JSON number"))
+}
+
+/// The total of `fleet` (any fleet when `None`) under `basis`.
+fn total<'a>(v: &'a Value, fleet: Option<&str>, basis: &str) -> &'a Value {
+    only(v, "totals", |r| {
+        r["basis"] == basis && fleet.is_none_or(|f| r["fleet"] == f)
+    })
+}
+
+/// The equivalents of a total, as an interval.
+fn equivalents(total: &Value) -> (f64, f64, f64) {
+    let e = &total["equivalents"];
+    (num(&e["value"]), num(&e["low"]), num(&e["high"]))
 }
 
 /// The solved count of a remainder claim under `basis`.
 fn solved_under(v: &Value, basis: &str) -> f64 {
-    let rows: Vec<&Value> = v["claims"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["basis"] == basis && r["claim"].as_str().unwrap().starts_with("remainder"))
-        .collect();
-    assert_eq!(rows.len(), 1, "{rows:?}");
-    lead(&rows[0]["computed"])
+    let row = only(v, "claims", |r| {
+        r["basis"] == basis && r["claim"].as_str().unwrap().starts_with("remainder")
+    });
+    let count = &row["result"]["count"];
+    count.get("value").map_or_else(|| num(count), num)
+}
+
+/// The computed ratio of the ratio claim under `basis`.
+fn ratio_under(v: &Value, basis: &str) -> f64 {
+    let row = only(v, "claims", |r| r["basis"] == basis);
+    assert_eq!(row["result"]["kind"], "ratio");
+    num(&row["result"]["ratio"])
 }
 
 fn close(a: f64, b: f64, tol: f64) {
@@ -90,14 +98,19 @@ fn meta_remainder_in_a100s_under_each_basis() {
         694_500.0,
         1.0,
     );
-    let total = cell(
-        &v,
-        "totals (in h100-sxm equivalents)",
-        "basis",
-        "published bf16",
-        "equivalents",
+    assert_eq!(v["reference"], "h100-sxm");
+    close(
+        equivalents(total(&v, None, "published bf16")).0,
+        600_000.0,
+        1e-6,
     );
-    close(lead(total), 600_000.0, 0.5);
+    let fp8 = only(&v, "claims", |r| r["basis"] == "published fp8");
+    assert_eq!(
+        fp8["result"]["count"],
+        Value::Null,
+        "no FP8 figure: nothing solved"
+    );
+    assert_eq!(fp8["result"]["missing"][0], "a100-sxm4-80gb");
 }
 
 #[test]
@@ -106,14 +119,14 @@ fn meta_with_measured_ratios_changes_only_the_calibrated_rows() {
     let v = project(&[&scenario("meta-600k-h100e.toml"), "--ratios", &ratios]);
     let solved = |basis: &str| solved_under(&v, basis);
     // 250000 / (271.2 / 794.5) = 732393; the published answer is unchanged.
-    close(solved("calibrated bf16"), 732_393.0, 1.0);
+    close(solved("calibrated matmul-f16"), 732_393.0, 1.0);
     close(solved("published bf16"), 792_788.0, 1.0);
 }
 
 #[test]
 fn one_h100_is_not_four_a100s_on_any_single_metric() {
     let v = project(&[&scenario("one-h100-four-a100.toml")]);
-    let ratio = |basis: &str| lead(cell(&v, "claims", "basis", basis, "computed"));
+    let ratio = |basis: &str| ratio_under(&v, basis);
     close(ratio("datasheet bf16"), 989.4 / 312.0, 5e-5); // 3.1712
     close(ratio("datasheet fp32"), 66.9 / 19.5, 5e-5); // 3.4308
     close(ratio("datasheet fp64"), 33.5 / 9.7, 5e-5); // 3.4536 (vector FP64)
@@ -123,15 +136,8 @@ fn one_h100_is_not_four_a100s_on_any_single_metric() {
         1979.0 / 312.0,
         5e-5,
     ); // 6.3429
-    let four = |basis: &str| {
-        let rows = v["totals (in h100-sxm equivalents)"].as_array().unwrap();
-        let row = rows
-            .iter()
-            .find(|r| r["fleet"] == "four A100" && r["basis"] == basis)
-            .unwrap();
-        lead(&row["equivalents"])
-    };
-    close(four("published bf16"), 4.0 * 312.0 / 989.4, 5e-4); // 1.261
+    let four = equivalents(total(&v, Some("four A100"), "published bf16")).0;
+    close(four, 4.0 * 312.0 / 989.4, 1e-12); // 1.261
 }
 
 #[test]
@@ -141,38 +147,42 @@ fn memory_bound_workload_uses_bandwidth_ratios() {
         "--workload",
         "inference",
     ]);
-    let rows = v["totals (in h100-sxm equivalents)"].as_array().unwrap();
-    let row = rows
-        .iter()
-        .find(|r| r["fleet"] == "four A100" && r["basis"] == "roofline bf16 @ 1 FLOP/B (published)")
-        .unwrap();
-    close(lead(&row["equivalents"]), 4.0 * 2.039 / 3.35, 5e-4); // 2.435
+    let basis = "roofline bf16 @ 1 FLOP/B (published)";
+    let row = total(&v, Some("four A100"), basis);
+    close(equivalents(row).0, 4.0 * 2.039 / 3.35, 1e-12); // 2.435
+    let roofline = &v["bases"][1];
+    assert_eq!(roofline["label"], basis);
+    assert_eq!(roofline["basis"]["kind"], "roofline");
+    assert_eq!(roofline["basis"]["intensity"], 1.0);
 }
 
 #[test]
 fn tesla_multiple_and_growth_base() {
     let v = project(&[&scenario("tesla-eight-times.toml")]);
-    let rows = v["claims"].as_array().unwrap();
-    close(lead(&rows[0]["computed"]), 75_000.0, 0.5);
-    close(lead(&rows[1]["computed"]), 3_750.0, 0.5);
-    // 18 × ln 2 / ln 20 = 4.16 months.
-    assert!(rows[1]["result"]
-        .as_str()
-        .unwrap()
-        .contains("doubling every 4.16 months"));
+    let claims = rows(&v, "claims");
+    assert_eq!(claims[0]["result"]["kind"], "multiple");
+    close(num(&claims[0]["result"]["implied"]), 75_000.0, 1e-9);
+    assert_eq!(claims[1]["result"]["kind"], "growth_base");
+    close(num(&claims[1]["result"]["base"]), 3_750.0, 1e-9);
+    // 18 × ln 2 / ln 20 = 4.164808 months.
+    close(
+        num(&claims[1]["result"]["doubling_months"]),
+        4.164_808,
+        1e-6,
+    );
 }
 
 #[test]
 fn doubling_since_2023_q1() {
     let v = project(&[&scenario("doubling-since-2023q1.toml")]);
-    let row = &v["claims"][0];
-    close(lead(&row["computed"]), 2.4, 5e-4);
+    let result = &v["claims"][0]["result"];
+    assert_eq!(result["kind"], "growth");
+    close(num(&result["factor"]["value"]), 2.4, 1e-12);
+    assert_eq!(result["verdict"], "holds");
     // 2023-01-01 → 2024-12-31 is 1 + 365/366 years; × ln 2 / ln 2.4 × 12 = 18.98 months.
-    let result = row["result"].as_str().unwrap();
-    assert!(
-        result.starts_with("holds; doubling every 19.0 months"),
-        "{result}"
-    );
+    let years = 1.0 + 365.0 / 366.0;
+    let months = 12.0 * years * std::f64::consts::LN_2 / 2.4f64.ln();
+    close(num(&result["doubling_months"]), months, 1e-9);
 }
 
 /// A ratios file in the calibrate schema with an interval on the A100's measured ratio.
@@ -225,30 +235,40 @@ fn calibrated_totals_and_remainders_carry_the_interval() {
     let fleet = write_fleet(dir.path(), MIXED);
     let ratios = write_ratios(dir.path(), "h100-sxm", 1);
     let v = project(&[&fleet, "--ratios", &ratios]);
-    let totals = "totals (in h100-sxm equivalents)";
+    let basis = "calibrated matmul-f16";
     // 1000 + 2000 × 0.35 = 1700, interval 1000 + 2000 × [0.33, 0.37] = [1660, 1740].
+    let (value, low, high) = equivalents(total(&v, None, basis));
+    close(value, 1700.0, 1e-9);
+    close(low, 1660.0, 1e-9);
+    close(high, 1740.0, 1e-9);
+    // Published: 1000 + 2000 × 312 / 989.4 = 1630.685; calibrated − published = +69.315 (+4.25%).
+    let diff = &total(&v, None, basis)["difference"];
+    assert_eq!(diff["against"], "published bf16");
     close(
-        lead(cell(&v, totals, "basis", "calibrated bf16", "equivalents")),
-        1700.0,
-        0.0005,
+        num(&diff["amount"]),
+        1700.0 - (1000.0 + 2000.0 * 312.0 / 989.4),
+        1e-9,
     );
-    assert_eq!(
-        cell(&v, totals, "basis", "calibrated bf16", "interval"),
-        "[1660, 1740]"
-    );
-    // Published: 1000 + 2000 × 312 / 989.4 = 1630.685; calibrated − published = +69.315 (+4.3%).
-    let diff = cell(&v, totals, "basis", "calibrated bf16", "difference")
-        .as_str()
-        .unwrap();
-    assert_eq!(diff, "+69 (+4.3%) vs published bf16");
+    close(num(&diff["relative"]), 69.315 / 1630.685, 1e-5);
     // Every device entry is known, so the remainder is 2000 − 1700 = 300, bounds
     // 2000 − 1740 = 260 and 2000 − 1660 = 340; in A100s 300 / 0.35 = 857.1, bounds paired
     // with the opposite ratio ends: 260 / 0.37 = 702.7 and 340 / 0.33 = 1030.3.
-    assert_eq!(solved_under(&v, "calibrated bf16"), 857.0);
-    let row = v["claims"].as_array().unwrap().iter().find(|r| {
-        r["basis"] == "calibrated bf16" && r["claim"].as_str().unwrap().starts_with("remainder")
+    let row = only(&v, "claims", |r| {
+        r["basis"] == basis && r["claim"].as_str().unwrap().starts_with("remainder")
     });
-    assert_eq!(row.unwrap()["computed"], "857 [703, 1030]");
+    let count = &row["result"]["count"];
+    close(num(&count["value"]), 300.0 / 0.35, 1e-9);
+    close(num(&count["low"]), 260.0 / 0.37, 1e-9);
+    close(num(&count["high"]), 340.0 / 0.33, 1e-9);
+    // The tables people read round the same numbers.
+    let out = fleetbench()
+        .args(["project", &fleet, "--ratios", &ratios, "--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(csv.contains("+69 (+4.3%) vs published bf16"), "{csv}");
+    assert!(csv.contains("857 [703, 1030]"), "{csv}");
+    assert!(csv.contains("1700,\"[1660, 1740]\""), "{csv}");
 }
 
 fn fails(args: &[&str], expected: &str) {
@@ -311,7 +331,7 @@ fn bad_input_is_one_line_and_exit_2() {
     let same = write_ratios(d, "h100-sxm", 1);
     fails(
         &[&fleet, "--ratios", &same, "--ratios", &same],
-        "a second ratios file for bf16",
+        "a second ratios file for matmul-f16",
     );
     fails(
         &[&d.join("missing.toml").display().to_string()],
@@ -334,49 +354,49 @@ fn h200_equals_h100_in_compute_but_not_when_memory_bound() {
         ("h200-sxm", [1.30, 1.25, 1.35]),
     );
     let v = project(&[&fleet, "--workload", "inference", "--ratios", &bandwidth]);
-    let totals = "totals (in h100-sxm equivalents)";
-    let eq = |basis: &str| {
-        cell(&v, totals, "basis", basis, "equivalents")
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let eq = |basis: &str| equivalents(total(&v, None, basis));
     // Compute: 100 × 989.5 / 989.4 = 100.010.
-    assert_eq!(eq("published bf16"), "100.010");
+    close(eq("published bf16").0, 100.0 * 989.5 / 989.4, 1e-9);
     // 1 FLOP/B, datasheet roofs: 100 × 4.8 / 3.35 = 143.284.
-    assert_eq!(eq("roofline bf16 @ 1 FLOP/B (published)"), "143.284");
-    // Measured bandwidth ratio 1.30 [1.25, 1.35] on the memory-bound roof: 130 [125, 135].
-    let basis = "roofline bf16 @ 1 FLOP/B (calibrated)";
-    assert_eq!(eq(basis), "130.000");
-    assert_eq!(
-        cell(&v, totals, "basis", basis, "interval"),
-        "[125.000, 135.000]"
+    close(
+        eq("roofline bf16 @ 1 FLOP/B (published)").0,
+        100.0 * 4.8 / 3.35,
+        1e-9,
     );
+    // Measured bandwidth ratio 1.30 [1.25, 1.35] on the memory-bound roof: 130 [125, 135].
+    let basis = "roofline matmul-f16 @ 1 FLOP/B (calibrated)";
+    let (value, low, high) = eq(basis);
+    close(value, 130.0, 1e-9);
+    close(low, 125.0, 1e-9);
+    close(high, 135.0, 1e-9);
     // Throughput of that basis: 130 × min(989.4, 1 × 3.35) TFLOP/s = 0.4355 PFLOP/s.
-    let pflops = cell(&v, totals, "basis", basis, "PFLOP/s (PB/s for bandwidth)");
-    close(lead(pflops), 0.4355, 0.0006);
+    let throughput = &total(&v, None, basis)["throughput"];
+    assert_eq!(throughput["unit"], "PFLOP/s");
+    close(
+        num(&throughput["amount"]["value"]),
+        130.0 * 3.35 / 1000.0,
+        1e-9,
+    );
 }
 
 #[test]
 fn epoch_int8_factors() {
     let v = project(&[&scenario("epoch-h100e-int8.toml")]);
     let ratio = |claim: &str| {
-        let rows = v["claims"].as_array().unwrap();
-        let row = rows
-            .iter()
-            .find(|r| r["claim"] == claim && r["basis"] == "datasheet int8")
+        let row = only(&v, "claims", |r| {
+            r["claim"] == claim && r["basis"] == "datasheet int8"
+        });
+        let stated: f64 = claim
+            .split(" = ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
             .unwrap();
-        assert_eq!(
-            row["stated"],
-            claim
-                .split(" = ")
-                .nth(1)
-                .unwrap()
-                .split(' ')
-                .next()
-                .unwrap()
-        );
-        lead(&row["computed"])
+        assert_eq!(num(&row["result"]["claimed"]), stated);
+        num(&row["result"]["ratio"])
     };
     close(
         ratio("1 a100-sxm4-80gb = 0.315 h100-sxm"),
@@ -385,14 +405,9 @@ fn epoch_int8_factors() {
     ); // 0.3153
     close(ratio("1 mi300x = 1.32 h100-sxm"), 2614.9 / 1979.0, 5e-5); // 1.3213
     close(ratio("1 tpu-v6e = 0.93 h100-sxm"), 1836.0 / 1979.0, 5e-5); // 0.9277
-    let total = cell(
-        &v,
-        "totals (in h100-sxm equivalents)",
-        "basis",
-        "published int8",
-        "equivalents",
-    );
-    close(lead(total), (624.0 + 2614.9 + 1836.0) / 1979.0, 5e-4); // 2.564
+                                                                      // The fleet is totalled on the default metric, matmul-f16: dense BF16/FP16 tensor peaks.
+    let one_of_each = equivalents(total(&v, None, "published bf16")).0;
+    close(one_of_each, (312.0 + 1307.4 + 918.0) / 989.4, 1e-9); // 2.565
 }
 
 #[test]
@@ -414,16 +429,13 @@ fn every_format_prints_every_section() {
     }
     let v = project(&[&path]);
     // Stock over time: 250000 from 2022-10-01, 600000 from 2024-10-01.
-    let stock = v["stock over time"].as_array().unwrap();
+    let stock = rows(&v, "stock");
     assert_eq!(stock.len(), 2);
-    assert_eq!(
-        (&stock[0]["date"], &stock[0]["stock"]),
-        (&Value::from("2022-10-01"), &Value::from("250000"))
-    );
-    assert_eq!(
-        (&stock[1]["date"], &stock[1]["stock"]),
-        (&Value::from("2024-10-01"), &Value::from("600000"))
-    );
+    assert_eq!(stock[0]["date"], "2022-10-01");
+    assert_eq!(num(&stock[0]["stock"]["value"]), 250_000.0);
+    close(num(&stock[0]["year"]), 2022.0 + 273.0 / 365.0, 1e-12);
+    assert_eq!(stock[1]["date"], "2024-10-01");
+    assert_eq!(num(&stock[1]["stock"]["value"]), 600_000.0);
 }
 
 #[test]
@@ -441,15 +453,10 @@ fn rebasing_stated_equivalents_is_refused_but_plain_fleets_can_be_rebased() {
         "--reference",
         "a100-sxm4-80gb",
     ]);
-    let total = cell(
-        &v,
-        "totals (in a100-sxm4-80gb equivalents)",
-        "basis",
-        "published int8",
-        "equivalents",
-    );
-    // (624 + 2614.9 + 1836) / 624 = 8.133.
-    close(lead(total), (624.0 + 2614.9 + 1836.0) / 624.0, 5e-4);
+    assert_eq!(v["reference"], "a100-sxm4-80gb");
+    // (312 + 1307.4 + 918) / 312 = 8.133.
+    let rebased = equivalents(total(&v, None, "published bf16")).0;
+    close(rebased, (312.0 + 1307.4 + 918.0) / 312.0, 1e-9);
 }
 
 fn run_ok(args: &[&str]) {
@@ -505,15 +512,13 @@ fn calibrate_output_feeds_the_projection() {
         cal["ratio"]["high"].as_f64().unwrap(),
     );
     let v = project(&[&scenario("meta-600k-h100e.toml"), "--ratios", &ratios]);
-    let row = v["claims"].as_array().unwrap().iter().find(|r| {
-        r["basis"] == "calibrated fp32" && r["claim"].as_str().unwrap().starts_with("remainder")
+    let row = only(&v, "claims", |r| {
+        r["basis"] == "calibrated matmul-f32"
+            && r["claim"].as_str().unwrap().starts_with("remainder")
     });
-    let text = row.unwrap()["computed"].as_str().unwrap();
-    let expected = format!(
-        "{:.0} [{:.0}, {:.0}]",
-        250_000.0 / r,
-        250_000.0 / hi,
-        250_000.0 / lo
-    );
-    assert_eq!(text, expected);
+    let count = &row["result"]["count"];
+    let relative = |a: f64, b: f64| close(a / b, 1.0, 1e-12);
+    relative(num(&count["value"]), 250_000.0 / r);
+    relative(num(&count["low"]), 250_000.0 / hi);
+    relative(num(&count["high"]), 250_000.0 / lo);
 }

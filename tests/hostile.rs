@@ -83,8 +83,14 @@ fn the_clean_fixture_validates_and_many_files_give_the_worst_code() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(rows.as_array().unwrap().len(), 3);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let statuses: Vec<&serde_json::Value> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["verdict"]["status"])
+        .collect();
+    assert_eq!(statuses, ["unreadable", "clean", "inconsistent"]);
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 2);
 }
 

@@ -67,7 +67,7 @@ fn a_word_of_the_name_selects_the_reference_and_its_id_works_in_project() {
     );
     let total = text
         .lines()
-        .find(|l| l.starts_with("lab,calibrated fp32,"))
+        .find(|l| l.starts_with("lab,calibrated peak-f32,"))
         .unwrap_or_else(|| panic!("no calibrated total: {text}"));
     let value: f64 = total.split(',').nth(2).unwrap().parse().unwrap();
     // 4 devices at twice the reference's rate (fake noise is 2%).

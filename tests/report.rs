@@ -28,7 +28,7 @@ fn roofline_takes_points_and_best_ceilings_from_passed_cases_only() {
     assert!((r.ridge().unwrap() - 16.0).abs() < 1e-9);
     assert_eq!(r.missing_note(), None);
     for p in &r.points {
-        assert!(p.ci_low <= p.gflops && p.gflops <= p.ci_high);
+        assert!(p.gflops.low <= p.gflops.value && p.gflops.value <= p.gflops.high);
         assert!(p.intensity > 1.0);
     }
 }
@@ -109,6 +109,16 @@ fn svgs_in(dir: &Path) -> Vec<(String, String)> {
     out
 }
 
+/// The JSON listing of `report`: charts, then the page, `files` in all, inside `dir`.
+fn assert_listing(stdout: &[u8], dir: &Path, files: usize) {
+    let listed: serde_json::Value = serde_json::from_slice(stdout).unwrap();
+    let written = listed["files"].as_array().unwrap();
+    assert_eq!(written.len(), files, "charts and the page");
+    let page = &written[files - 1];
+    assert_eq!(page["kind"], "page");
+    assert_eq!(page["path"], dir.join("index.html").display().to_string());
+}
+
 #[test]
 fn report_writes_labelled_charts_and_a_self_contained_page() {
     let tmp = tempdir();
@@ -128,8 +138,7 @@ fn report_writes_labelled_charts_and_a_self_contained_page() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(listed.as_array().unwrap().len(), 4, "3 charts and the page");
+    assert_listing(&out.stdout, &dir, 4);
 
     let svgs = svgs_in(&dir);
     let names: Vec<&str> = svgs.iter().map(|(n, _)| n.as_str()).collect();
@@ -240,6 +249,23 @@ fn report_refuses_bad_input_with_one_line_naming_the_file() {
     let out = run_report(&[&fixture_path("fake-a.json")], &not_a_dir, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a directory"));
+
+    // A hand-edited throughput is refused, as `compare` refuses it: the report loads through
+    // the same checks.
+    let mut edited = fixture("fake-a.json");
+    edited.cases[0]
+        .timing
+        .as_mut()
+        .unwrap()
+        .throughput
+        .median
+        .value *= 10.0;
+    let edited = save(tmp.path(), "edited.json", &edited);
+    let out = run_report(&[&edited], &tmp.path().join("o"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("edited.json: inconsistent: case "), "{err}");
+    assert!(!tmp.path().join("o").exists(), "nothing written");
 }
 
 #[test]
@@ -291,8 +317,9 @@ acquired = "2023-Q1"
 fn fleet_totals_and_stock_match_hand_computation() {
     use fleetbench::equiv::RatiosFile;
     use fleetbench::fleet::FleetFile;
-    use fleetbench::projection::{figures_from_catalog, measured_from_ratios, Metric};
-    use fleetbench::report::fleet::FleetProjection;
+    use fleetbench::projection::{
+        bases_for, figures_from_catalog, measured_from_ratios, project, Inputs, Projection,
+    };
 
     let catalog = fleetbench::catalog::Catalog::builtin().unwrap();
     let figures = figures_from_catalog(&catalog);
@@ -301,34 +328,44 @@ fn fleet_totals_and_stock_match_hand_computation() {
         RatiosFile::load(&common::repo_path("data/scenarios/ratios-mamf-bf16.json")).unwrap();
     let measured = measured_from_ratios(&ratios);
     let reference = &figures["h100-sxm"];
-    let p = FleetProjection::new(&file, &figures, reference, &measured, Metric::Bf16);
-    let bases = &p.fleets[0].bases;
-    assert_eq!(bases.len(), 2);
+    let projected = |measured: &[fleetbench::projection::MeasuredRatio]| -> Projection {
+        let bases = bases_for(ratios.metric, measured, None);
+        project(Inputs {
+            file: &file,
+            figures: &figures,
+            reference,
+            measured,
+            bases: &bases,
+        })
+    };
+    let p = projected(&measured);
+    assert_eq!(p.totals.len(), 2);
     // Datasheet BF16: A100 312, H100 989.4 TFLOP/s; calibrated A100 ratio 0.341347.
     let published = 4.0 * 312.0 / 989.4 + 1.0;
     let calibrated = 4.0 * 0.341347 + 1.0;
-    assert!(
-        (bases[0].total.value - published).abs() < 1e-9,
-        "{:?}",
-        bases[0]
-    );
-    assert!(
-        (bases[1].total.value - calibrated).abs() < 1e-9,
-        "{:?}",
-        bases[1]
-    );
-    let stock: Vec<(f64, f64)> = bases[1].stock.iter().map(|(t, e)| (*t, e.value)).collect();
+    let total = |i: usize| p.totals[i].equivalents.unwrap().value;
+    assert!((total(0) - published).abs() < 1e-9, "{:?}", p.totals[0]);
+    assert!((total(1) - calibrated).abs() < 1e-9, "{:?}", p.totals[1]);
+    let stock: Vec<(f64, f64)> = p
+        .stock
+        .iter()
+        .filter(|s| s.basis == p.totals[1].basis)
+        .map(|s| (s.year, s.stock.value))
+        .collect();
     assert_eq!(stock.len(), 2);
     assert_eq!(stock[0].0, 2021.0);
     assert!((stock[0].1 - 4.0 * 0.341347).abs() < 1e-9);
     assert_eq!(stock[1].0, 2023.0);
     assert!((stock[1].1 - calibrated).abs() < 1e-9);
-    let without = FleetProjection::new(&file, &figures, reference, &[], Metric::Bf16);
+    let without = projected(&[]);
     assert_eq!(
-        without.fleets[0].bases.len(),
+        without.totals.len(),
         1,
         "no calibrated basis without ratios"
     );
+    let figures = fleetbench::report::fleet::figures(&p, "small").unwrap();
+    let kinds: Vec<&str> = figures.iter().map(|f| f.kind.as_str()).collect();
+    assert_eq!(kinds, ["fleet-totals", "fleet-stock"]);
 }
 
 #[test]
@@ -381,15 +418,15 @@ fn report_adds_equivalence_and_fleet_charts() {
         "Stock over time",
         "acquisition date (year)",
         "stock (h100-sxm equivalents)",
-        "Lab (calibrated bf16)",
+        "Lab (calibrated matmul-f16)",
     ] {
         assert!(stock.contains(needle), "{needle}");
     }
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert_eq!(html.matches("<figure class=\"chart\"").count(), 4);
     assert!(
-        html.contains("<td>2.4</td>"),
-        "calibrated total 2.365 rounds to 2.4"
+        html.contains("<td>2.365</td>"),
+        "the calibrated total 4 × 0.341347 + 1 = 2.365, as `fleetbench project` prints it"
     );
 }
 
@@ -444,4 +481,55 @@ fn roofline_of_a_catalog_device_adds_its_published_ceilings() {
     assert!(h100_svg.contains("published FP32 peak 66900 GFLOP/s (h100-sxm)"));
     assert!(h100_svg.contains("published bandwidth 3350 GB/s"));
     assert!(!roofline("roofline-2-").contains("published"));
+}
+
+/// The `y` of the SVG text element that holds `needle`.
+fn text_y(svg: &str, needle: &str) -> f64 {
+    let at = svg.find(needle).unwrap_or_else(|| panic!("no {needle:?}"));
+    let open = svg[..at].rfind("<text").unwrap();
+    let attrs = &svg[open..at];
+    let y = attrs.split(" y=\"").nth(1).unwrap();
+    y[..y.find('"').unwrap()].parse().unwrap()
+}
+
+/// The lowest top edge of any bar or marker above `limit`, in SVG pixels.
+fn lowest_mark(svg: &str, limit: f64) -> f64 {
+    let mut lowest: f64 = 0.0;
+    for (tag, attr) in [("<rect", " y=\""), ("<circle", " cy=\"")] {
+        for part in svg.split(tag).skip(1) {
+            let end = part.find('>').unwrap();
+            if let Some(v) = part[..end].split(attr).nth(1) {
+                let y: f64 = v[..v.find('"').unwrap()].parse().unwrap();
+                if y < limit {
+                    lowest = lowest.max(y);
+                }
+            }
+        }
+    }
+    lowest
+}
+
+#[test]
+fn legends_sit_below_the_plot_and_cover_no_data() {
+    let roofline = Roofline::from_file(&with_ceilings(fixture("fake-a.json"), 480.0, 30.0));
+    let svg = roofline.to_svg().unwrap();
+    let plot = f64::from(fleetbench::report::chart::HEIGHT);
+    for label in ["bandwidth ceiling 30 GB/s", "compute ceiling 480 GFLOP/s"] {
+        let y = text_y(&svg, label);
+        assert!(
+            y > plot,
+            "{label} at y = {y}, inside the plot (height {plot})"
+        );
+    }
+    let comparison =
+        ComparisonChart::new(&fixture("fake-a.json"), &fixture("fake-b.json")).unwrap();
+    let svg = comparison.to_svg().unwrap();
+    let legend = text_y(&svg, "ratio of medians");
+    // Legend swatches start 6 px above their label; everything higher is the plot.
+    let bars = lowest_mark(&svg, legend - 6.0);
+    assert!(bars > 0.0, "bars were found");
+    assert!(
+        text_y(&svg, "geometric mean") > legend && legend > bars + 24.0,
+        "legend at {legend}, lowest bar starts at {bars}"
+    );
 }

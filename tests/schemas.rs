@@ -241,3 +241,130 @@ fn fixture_path(name: &str) -> String {
         .display()
         .to_string()
 }
+
+/// Every string of `value` that reads as a number, with its JSON path: a number printed as
+/// text is what typed models exist to prevent.
+fn numbers_as_strings(value: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) if s.trim().parse::<f64>().is_ok() => {
+            out.push(format!("{path} = {s:?}"))
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                numbers_as_strings(item, &format!("{path}/{i}"), out);
+            }
+        }
+        serde_json::Value::Object(members) => {
+            for (key, member) in members {
+                numbers_as_strings(member, &format!("{path}/{key}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Runs `fleetbench ARGS --format json` and returns its stdout parsed; `codes` are the exit
+/// statuses the invocation may end with.
+fn json_of(args: &[String], codes: &[i32]) -> serde_json::Value {
+    let out = common::fleetbench()
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    assert!(
+        codes.contains(&code),
+        "{args:?}: exit {code}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: the JSON output does not parse: {e}"))
+}
+
+#[test]
+fn every_json_output_of_the_model_commands_is_typed_and_follows_its_schema() {
+    let tmp = common::tempdir();
+    let path = |p: &str| repo_path(p).display().to_string();
+    let scenario = |name: &str| path(&format!("data/scenarios/{name}"));
+    let fixture = |name: &str| path(&format!("tests/fixtures/report/{name}"));
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    let out_dir = tmp.path().join("report").display().to_string();
+    let ratios = scenario("ratios-mamf-bf16.json");
+    let mut cases: Vec<(SchemaDoc, Vec<String>, Vec<i32>)> = vec![
+        (schemas::catalog(), s(&["catalog"]), vec![0]),
+        (
+            schemas::catalog(),
+            s(&[
+                "catalog",
+                "import-epoch",
+                &path("tests/fixtures/epoch_ml_hardware.csv"),
+            ]),
+            vec![0],
+        ),
+        (
+            schemas::merge_report(),
+            s(&["merge", &fixture("fake-a.json"), &fixture("fake-b.json")]),
+            vec![0],
+        ),
+        (
+            schemas::validation(),
+            s(&[
+                "validate",
+                &fixture("fake-a.json"),
+                &path("tests/hostile/edited-median.json"),
+                &path("tests/hostile/empty.json"),
+            ]),
+            vec![2],
+        ),
+        (
+            schemas::report_listing(),
+            s(&["report", &fixture("fake-a.json"), "--force", "-o", &out_dir]),
+            vec![0],
+        ),
+    ];
+    for name in [
+        "meta-600k-h100e.toml",
+        "one-h100-four-a100.toml",
+        "tesla-eight-times.toml",
+        "epoch-h100e-int8.toml",
+        "doubling-since-2023q1.toml",
+    ] {
+        let args = s(&["project", &scenario(name), "--workload", "inference"]);
+        cases.push((schemas::projection(), args, vec![0]));
+        let args = s(&["project", &scenario(name), "--ratios", &ratios]);
+        cases.push((schemas::projection(), args, vec![0]));
+    }
+    if common::gpu_available() {
+        cases.push((schemas::devices(), s(&["devices"]), vec![0]));
+    }
+    for (doc, args, codes) in &cases {
+        let value = json_of(args, codes);
+        let errors = violations(doc, &value);
+        assert!(errors.is_empty(), "{args:?} ({}): {errors:#?}", doc.name);
+        let mut strings = Vec::new();
+        numbers_as_strings(&value, "", &mut strings);
+        assert!(
+            strings.is_empty(),
+            "{args:?}: numbers as strings: {strings:#?}"
+        );
+    }
+}
+
+#[test]
+fn the_output_schemas_reject_numbers_written_as_text() {
+    let projection = json_of(
+        &[
+            "project".to_string(),
+            repo_path("data/scenarios/meta-600k-h100e.toml")
+                .display()
+                .to_string(),
+        ],
+        &[0],
+    );
+    let mut text = projection.clone();
+    text["totals"][0]["equivalents"]["value"] = "600000".into();
+    assert!(!violations(&schemas::projection(), &text).is_empty());
+    let mut unknown_basis = projection;
+    unknown_basis["bases"][0]["basis"]["kind"] = "guessed".into();
+    assert!(!violations(&schemas::projection(), &unknown_basis).is_empty());
+}

@@ -1,8 +1,8 @@
-//! `fleetbench devices`.
+//! `fleetbench devices`: list the adapters wgpu reaches.
 
 use crate::cli::DevicesArgs;
-use fleetbench::output::Format;
-use fleetbench::{gpu, render};
+use fleetbench::devices::DeviceList;
+use fleetbench::{gpu, output};
 use std::process::ExitCode;
 
 pub fn execute(args: DevicesArgs) -> anyhow::Result<ExitCode> {
@@ -10,10 +10,11 @@ pub fn execute(args: DevicesArgs) -> anyhow::Result<ExitCode> {
     if adapters.is_empty() {
         anyhow::bail!("{}", gpu::no_adapter_message());
     }
-    let out = match args.format {
-        Format::Json => serde_json::to_string_pretty(&adapters)? + "\n",
-        format => render::devices(&adapters).render(format, fleetbench::output::terminal_width()),
-    };
-    print!("{out}");
+    let list = DeviceList { adapters };
+    output::emit(&output::render(
+        &list,
+        args.format,
+        output::terminal_width(),
+    )?)?;
     Ok(ExitCode::SUCCESS)
 }

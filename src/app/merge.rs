@@ -1,13 +1,16 @@
-//! `fleetbench merge`: gather result files from files and directories, merge them, print the
-//! spread per group and the outlier units, and optionally write the whole report as JSON. Every
-//! file that is not merged is listed with the reason; none is dropped silently.
+//! `fleetbench merge`: gather result files from files and directories, load each through the
+//! checking loader, merge them, print the report (spread per group, outlier units) in the
+//! chosen format, and optionally write the same report as JSON. Every file that is not merged
+//! — unreadable, inconsistent, a duplicate — is listed with the reason; none is dropped
+//! silently.
 
 use crate::cli::MergeArgs;
 use anyhow::{bail, Context};
 use fleetbench::fsio::{self, Overwrite};
 use fleetbench::merge::{self, MergeReport, Skipped};
-use fleetbench::output::Format;
-use fleetbench::results::{self, ResultFile};
+use fleetbench::output;
+use fleetbench::results::ResultFile;
+use fleetbench::validate::{load_checked, CatalogPeaks, LoadPolicy};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -30,7 +33,7 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.output {
         fsio::check_not_input(path, &candidates)?;
     }
-    let (files, skipped) = load_all(candidates, walk_skipped);
+    let (files, skipped) = load_all(candidates, walk_skipped)?;
     report_skips(&skipped, args.strict)?;
     if files.is_empty() {
         bail!(
@@ -39,10 +42,14 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let report = merge::merge(files, skipped, threshold)?;
-    print!("{}", render(&report, args.format));
+    output::emit(&output::render(
+        &report,
+        args.format,
+        output::terminal_width(),
+    )?)?;
     if let Some(path) = &args.output {
-        let json = serde_json::to_vec_pretty(&report).context("cannot serialize the report")?;
-        fsio::write_file(path, &json, overwrite)?;
+        let json = output::json(&report)?;
+        fsio::write_file(path, json.as_bytes(), overwrite)?;
         eprintln!("wrote {}", path.display());
     }
     summarize(&report);
@@ -79,12 +86,17 @@ fn gather(inputs: &[PathBuf]) -> anyhow::Result<(Vec<PathBuf>, Vec<Skipped>)> {
     Ok((candidates, skipped))
 }
 
-/// Every candidate parsed, or listed as skipped with the loader's reason.
-fn load_all(candidates: Vec<PathBuf>, mut skipped: Vec<Skipped>) -> (Vec<Loaded>, Vec<Skipped>) {
+/// Every candidate loaded and checked, or listed as skipped with the loader's reason (a file
+/// `compare` would refuse is not merged either).
+fn load_all(
+    candidates: Vec<PathBuf>,
+    mut skipped: Vec<Skipped>,
+) -> anyhow::Result<(Vec<Loaded>, Vec<Skipped>)> {
+    let peaks = CatalogPeaks::builtin()?;
     let mut files = Vec::with_capacity(candidates.len());
     for path in candidates {
-        match results::load(&path) {
-            Ok(file) => files.push((path, file)),
+        match load_checked(&path, LoadPolicy::Refuse, &peaks) {
+            Ok(checked) => files.push((path, checked.file)),
             Err(e) => skipped.push(Skipped {
                 reason: e
                     .to_string()
@@ -94,7 +106,7 @@ fn load_all(candidates: Vec<PathBuf>, mut skipped: Vec<Skipped>) -> (Vec<Loaded>
             }),
         }
     }
-    (files, skipped)
+    Ok((files, skipped))
 }
 
 fn report_skips(skipped: &[Skipped], strict: bool) -> anyhow::Result<()> {
@@ -107,32 +119,6 @@ fn report_skips(skipped: &[Skipped], strict: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-fn render(report: &MergeReport, format: Format) -> String {
-    let spread = merge::spread_table(report);
-    let units = merge::outlier_table(report);
-    match format {
-        Format::Json => format!(
-            "{{\"spread\": {}, \"outliers\": {}}}\n",
-            spread
-                .render(format, fleetbench::output::terminal_width())
-                .trim_end(),
-            units
-                .render(format, fleetbench::output::terminal_width())
-                .trim_end()
-        ),
-        Format::Text | Format::Markdown if units.rows.is_empty() => format!(
-            "{}\nno outlier units ({}% below the group median)\n",
-            spread.render(format, fleetbench::output::terminal_width()),
-            report.threshold * 100.0
-        ),
-        _ => format!(
-            "{}\n{}",
-            spread.render(format, fleetbench::output::terminal_width()),
-            units.render(format, fleetbench::output::terminal_width())
-        ),
-    }
 }
 
 /// One line per skipped file and per group note, then the counts, on stderr.

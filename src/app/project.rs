@@ -1,16 +1,16 @@
 //! `fleetbench project`: validate every input (fleet file, reference, metric, workload,
-//! ratios file) before computing anything, then print the projection's tables.
+//! ratios file) before computing anything, then print the projection model in the chosen
+//! format.
 
 use crate::cli::ProjectArgs;
 use anyhow::Context;
 use fleetbench::catalog::Catalog;
-use fleetbench::equiv::RatiosFile;
+use fleetbench::equiv::{Metric, RatiosFile};
 use fleetbench::fleet::{unknown_device_message, FleetFile};
-use fleetbench::output::Format;
-use fleetbench::projection::report::{project, Inputs, Section};
+use fleetbench::output::{self, Format};
 use fleetbench::projection::{
-    figures_from_catalog, measured_from_ratios, metric_of, Basis, DeviceFigures, MeasuredRatio,
-    Metric, Workload,
+    bases_for, figures_from_catalog, measured_from_ratios, parse_metric, project, DeviceFigures,
+    Inputs, MeasuredRatio, Regime, DEFAULT_METRIC,
 };
 use std::path::Path;
 use std::process::ExitCode;
@@ -20,8 +20,8 @@ struct Config {
     file: FleetFile,
     reference: String,
     metric: Metric,
-    workload: Option<Workload>,
-    measured: Option<Vec<MeasuredRatio>>,
+    regime: Option<Regime>,
+    measured: Vec<MeasuredRatio>,
     /// Devices the ratios files name that the catalog lacks (e.g. `llvmpipe-…`): they have no
     /// datasheet figures, only their measured ratios.
     uncatalogued: Vec<String>,
@@ -41,16 +41,17 @@ pub fn execute(args: ProjectArgs) -> anyhow::Result<ExitCode> {
     let reference = figures
         .get(&config.reference)
         .context("the reference has no catalog figures")?;
-    let measured = config.measured.clone().unwrap_or_default();
-    let bases = bases(&config);
-    let sections = project(Inputs {
+    let bases = bases_for(config.metric, &config.measured, config.regime);
+    let projection = project(Inputs {
         file: &config.file,
         figures: &figures,
         reference,
-        measured: &measured,
+        measured: &config.measured,
         bases: &bases,
     });
-    print!("{}", render(&sections, config.format)?);
+    let text = output::render(&projection, config.format, output::terminal_width())?;
+    // A closed pipe (`| head`) ends quietly: there is nothing left to print.
+    output::emit(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -77,27 +78,21 @@ fn validate(args: ProjectArgs, catalog: &Catalog) -> anyhow::Result<Config> {
         );
     }
     let metric = match args.metric.as_deref().or(file.metric.as_deref()) {
-        Some(m) => m
-            .parse::<Metric>()
-            .map_err(|e| anyhow::anyhow!("--metric: {e}"))?,
-        None => Metric::Bf16,
+        Some(m) => parse_metric(m).map_err(|e| anyhow::anyhow!("--metric: {e}"))?,
+        None => DEFAULT_METRIC,
     };
-    let workload = args
+    let regime = args
         .workload
         .as_deref()
-        .map(str::parse::<Workload>)
+        .map(str::parse::<Regime>)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--workload: {e}"))?;
-    let measured = if ratio_files.is_empty() {
-        None
-    } else {
-        Some(check_ratios(&ratio_files, &reference)?)
-    };
+    let measured = check_ratios(&ratio_files, &reference)?;
     Ok(Config {
         file,
         reference,
         metric,
-        workload,
+        regime,
         measured,
         uncatalogued,
         format: args.format,
@@ -154,7 +149,7 @@ fn check_ratios(
                 file.reference
             );
         }
-        let metric = metric_of(file.metric);
+        let metric = file.metric;
         if let Some((_, other)) = seen.iter().find(|(m, _)| *m == metric) {
             anyhow::bail!(
                 "{}: a second ratios file for {metric} (already given: {})",
@@ -166,60 +161,4 @@ fn check_ratios(
         measured.extend(measured_from_ratios(file));
     }
     Ok(measured)
-}
-
-/// The bases shown side by side: published on the chosen metric first, then for each metric a
-/// ratios file speaks for its published and calibrated bases, then the workload's roofline,
-/// published and (with ratios) calibrated.
-fn bases(config: &Config) -> Vec<Basis> {
-    let mut bases = vec![Basis::Published(config.metric)];
-    let measured = config.measured.as_deref().unwrap_or_default();
-    let mut metrics: Vec<Metric> = measured.iter().map(|m| m.metric).collect();
-    metrics.dedup();
-    for metric in metrics {
-        if metric != config.metric {
-            bases.push(Basis::Published(metric));
-        }
-        bases.push(Basis::Calibrated(metric));
-    }
-    let calibrated = config.measured.is_some();
-    if let (Some(w), false) = (config.workload, config.metric == Metric::Bandwidth) {
-        let intensity = w.intensity().unwrap_or(f64::INFINITY);
-        for use_measured in [false, true].into_iter().filter(|m| !m || calibrated) {
-            bases.push(Basis::Roofline {
-                metric: config.metric,
-                intensity,
-                calibrated: use_measured,
-            });
-        }
-    }
-    bases
-}
-
-/// Sections one after another; JSON is one object keyed by section title.
-fn render(sections: &[Section], format: Format) -> anyhow::Result<String> {
-    if format == Format::Json {
-        let mut object = serde_json::Map::new();
-        for s in sections {
-            let rows: serde_json::Value = serde_json::from_str(
-                &s.table
-                    .render(Format::Json, fleetbench::output::terminal_width()),
-            )?;
-            object.insert(s.title.clone(), rows);
-        }
-        return Ok(serde_json::to_string_pretty(&object)? + "\n");
-    }
-    let mut out = String::new();
-    for (i, s) in sections.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        out += &match format {
-            Format::Markdown => format!("### {}\n\n", s.title),
-            Format::Csv => format!("# {}\n", s.title),
-            _ => format!("{}\n", s.title),
-        };
-        out += &s.table.render(format, fleetbench::output::terminal_width());
-    }
-    Ok(out)
 }

@@ -7,17 +7,17 @@ use fleetbench::catalog::{identify, Catalog, MatchRules};
 use fleetbench::equiv::RatiosFile;
 use fleetbench::fleet::FleetFile;
 use fleetbench::fsio::{self, Overwrite};
-use fleetbench::output::{Format, Table};
-use fleetbench::projection::{figures_from_catalog, measured_from_ratios, Metric};
-use fleetbench::report::document::{self, Extras, Input};
-use fleetbench::report::fleet::FleetProjection;
+use fleetbench::output::{self, Format};
+use fleetbench::projection::{
+    bases_for, figures_from_catalog, measured_from_ratios, parse_metric, project, Inputs,
+    Projection, DEFAULT_METRIC,
+};
+use fleetbench::report::document::{self, Extras, Input, PAGE};
 use fleetbench::report::roofline::PublishedCeilings;
 use fleetbench::results;
+use fleetbench::validate::{load_checked, CatalogPeaks, LoadPolicy};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// The page's file name inside the output directory.
-const PAGE: &str = "index.html";
 
 struct ReportConfig {
     inputs: Vec<Input>,
@@ -31,37 +31,21 @@ struct ReportConfig {
 pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let config = validate(args)?;
     let report = document::build(&config.inputs, &config.extras)?;
-    let mut outputs: Vec<(String, &str, &str)> = report
-        .charts
-        .iter()
-        .map(|c| {
-            let kind = c.figure.kind.as_str();
-            (c.file_name.clone(), kind, c.figure.caption.as_str())
-        })
-        .collect();
-    outputs.push((
-        PAGE.to_string(),
-        "page",
-        "charts and tables, self-contained",
-    ));
-    for (name, _, _) in &outputs {
-        refuse_overwrite(&config.dir.join(name), config.force)?;
-    }
     let overwrite = Overwrite::from_force(config.force);
+    let listing = report.listing(&config.dir);
+    for written in &listing.files {
+        refuse_overwrite(&written.path, config.force)?;
+    }
     for chart in &report.charts {
         let path = config.dir.join(&chart.file_name);
         fsio::write_file(&path, chart.figure.svg.as_bytes(), overwrite)?;
     }
     fsio::write_file(&config.dir.join(PAGE), report.html.as_bytes(), overwrite)?;
-    let mut table = Table::new(&["file", "kind", "shows"]);
-    for (name, kind, caption) in outputs {
-        let path = config.dir.join(name).display().to_string();
-        table.push(vec![path, kind.to_string(), caption.to_string()]);
-    }
-    print!(
-        "{}",
-        table.render(config.format, fleetbench::output::terminal_width())
-    );
+    output::emit(&output::render(
+        &listing,
+        config.format,
+        output::terminal_width(),
+    )?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -71,9 +55,11 @@ fn validate(args: ReportArgs) -> anyhow::Result<ReportConfig> {
     }
     let catalog = Catalog::builtin()?;
     let rules = MatchRules::builtin()?;
+    let peaks = CatalogPeaks::builtin()?;
     let mut inputs = Vec::with_capacity(args.files.len());
     for path in &args.files {
-        let file = results::load(path)?;
+        // A file `compare` would refuse is not charted either.
+        let file = load_checked(path, LoadPolicy::Refuse, &peaks)?.file;
         let published = published_ceilings(&file, &rules, &catalog);
         inputs.push(Input {
             label: label(path),
@@ -112,8 +98,8 @@ fn refuse_overwrite(path: &Path, force: bool) -> anyhow::Result<()> {
 }
 
 /// Projects a fleet file against the built-in catalog, calibrated with the ratios files whose
-/// reference is the fleet's.
-fn project_fleet(path: &Path, ratios: &[(String, RatiosFile)]) -> anyhow::Result<FleetProjection> {
+/// reference is the fleet's: the same model `fleetbench project` prints, on the file's metric.
+fn project_fleet(path: &Path, ratios: &[(String, RatiosFile)]) -> anyhow::Result<Projection> {
     let catalog = Catalog::builtin()?;
     let file = FleetFile::load(path)?;
     let known: Vec<&str> = catalog.entries().iter().map(|e| e.id.as_str()).collect();
@@ -123,10 +109,8 @@ fn project_fleet(path: &Path, ratios: &[(String, RatiosFile)]) -> anyhow::Result
         .clone()
         .unwrap_or_else(|| "h100-sxm".to_string());
     let metric = match file.metric.as_deref() {
-        Some(m) => m
-            .parse::<Metric>()
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-        None => Metric::Bf16,
+        Some(m) => parse_metric(m).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        None => DEFAULT_METRIC,
     };
     let figures = figures_from_catalog(&catalog);
     let reference_figures = figures.get(&reference).with_context(|| {
@@ -150,13 +134,14 @@ fn project_fleet(path: &Path, ratios: &[(String, RatiosFile)]) -> anyhow::Result
         .into_iter()
         .flat_map(measured_from_ratios)
         .collect();
-    Ok(FleetProjection::new(
-        &file,
-        &figures,
-        reference_figures,
-        &measured,
-        metric,
-    ))
+    let bases = bases_for(metric, &measured, None);
+    Ok(project(Inputs {
+        file: &file,
+        figures: &figures,
+        reference: reference_figures,
+        measured: &measured,
+        bases: &bases,
+    }))
 }
 
 /// The catalog's FP32 peak and bandwidth for the file's adapter, when it is a catalog device.

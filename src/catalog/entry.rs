@@ -12,7 +12,19 @@ const BUILTIN_CSV: &str = include_str!("../../data/gpu-catalog.csv");
 const BUILTIN_NAME: &str = "data/gpu-catalog.csv (embedded)";
 
 /// A precision a datasheet quotes dense throughput for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Precision {
     /// IEEE double, vector (non-tensor) rate.
@@ -71,7 +83,7 @@ impl FromStr for Precision {
 
 /// One device's published figures. Throughput is dense TFLOP/s (TOPS for INT8); `None` where the
 /// device has no such mode or the sources give no dense figure.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogEntry {
     /// Stable id, e.g. `h100-sxm`.

@@ -17,11 +17,15 @@
 //! - [`identify`] / [`DeviceIdentity`]: an adapter (vendor id, device id, name) → a catalog id, or
 //!   the adapter's own slug with `matched: false`.
 //! - [`import_epoch`]: Epoch AI's `ml_hardware.csv` → entries of the same schema.
+//! - [`CatalogListing`]: what `fleetbench catalog` prints — the entries themselves as JSON
+//!   (figures as numbers or null), one row per entry for people.
 
 mod entry;
 mod epoch;
+mod listing;
 mod matching;
 
 pub use entry::{Catalog, CatalogEntry, Precision};
 pub use epoch::{import_epoch, parse_epoch};
+pub use listing::CatalogListing;
 pub use matching::{identify, DeviceIdentity, MatchRule, MatchRules};

@@ -5,81 +5,136 @@
 //! the point of a projection.
 
 use super::{DeviceFigures, Interval, MeasuredRatio, RatioUsed};
+use crate::catalog::Precision;
+use crate::equiv::Metric;
+use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
 
-/// A figure two devices can be compared by.
+/// A figure a datasheet states for a device: a dense compute peak at one catalog precision, or
+/// the memory bandwidth. Published bases and claim checks compare devices on these; what was
+/// *measured* is an [`equiv::Metric`], mapped to the figure it is compared with by
+/// [`figure_of`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Metric {
-    /// FP64 vector peak.
-    Fp64,
-    /// FP32 vector (non-tensor) peak.
-    Fp32,
-    /// TF32 tensor peak.
-    Tf32,
-    /// BF16/FP16 dense tensor peak.
-    Bf16,
-    /// FP8 dense tensor peak.
-    Fp8,
-    /// INT8 dense tensor peak (TOPS).
-    Int8,
-    /// Memory bandwidth (TB/s).
+pub enum DatasheetFigure {
+    /// Dense peak at a catalog precision, TFLOP/s (TOPS for INT8).
+    Compute(Precision),
+    /// Memory bandwidth, TB/s.
     Bandwidth,
 }
 
-impl Metric {
-    /// Every metric, in table order.
-    pub const ALL: [Metric; 7] = [
-        Metric::Fp64,
-        Metric::Fp32,
-        Metric::Tf32,
-        Metric::Bf16,
-        Metric::Fp8,
-        Metric::Int8,
-        Metric::Bandwidth,
+impl DatasheetFigure {
+    /// Every figure, in table order: the catalog's precisions, then bandwidth.
+    pub const ALL: [DatasheetFigure; 7] = [
+        DatasheetFigure::Compute(Precision::Fp64),
+        DatasheetFigure::Compute(Precision::Fp32),
+        DatasheetFigure::Compute(Precision::Tf32),
+        DatasheetFigure::Compute(Precision::Bf16Fp16Tensor),
+        DatasheetFigure::Compute(Precision::Fp8),
+        DatasheetFigure::Compute(Precision::Int8),
+        DatasheetFigure::Bandwidth,
     ];
 
-    /// The name used in files and on the command line.
+    /// The short name in tables and fleet files (`bf16` for the BF16/FP16 tensor peak).
     pub fn label(self) -> &'static str {
         match self {
-            Metric::Fp64 => "fp64",
-            Metric::Fp32 => "fp32",
-            Metric::Tf32 => "tf32",
-            Metric::Bf16 => "bf16",
-            Metric::Fp8 => "fp8",
-            Metric::Int8 => "int8",
-            Metric::Bandwidth => "bandwidth",
+            DatasheetFigure::Compute(Precision::Bf16Fp16Tensor) => "bf16",
+            DatasheetFigure::Compute(p) => p.label(),
+            DatasheetFigure::Bandwidth => "bandwidth",
+        }
+    }
+
+    /// The unit of a fleet's throughput under this figure, at peta scale.
+    pub fn peta_unit(self) -> &'static str {
+        match self {
+            DatasheetFigure::Compute(Precision::Int8) => "POP/s",
+            DatasheetFigure::Compute(_) => "PFLOP/s",
+            DatasheetFigure::Bandwidth => "PB/s",
         }
     }
 }
 
-impl fmt::Display for Metric {
+impl fmt::Display for DatasheetFigure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
     }
 }
 
-impl FromStr for Metric {
+impl FromStr for DatasheetFigure {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim().to_ascii_lowercase();
         let s = match s.as_str() {
-            "bf16_fp16_tensor" | "fp16" | "tensor" => "bf16",
-            "bw" | "memory" => "bandwidth",
+            "bf16_fp16_tensor" | "fp16" => "bf16",
             other => other,
         };
-        Metric::ALL
+        DatasheetFigure::ALL
             .into_iter()
-            .find(|m| m.label() == s)
+            .find(|f| f.label() == s)
             .ok_or_else(|| {
-                format!("unknown metric '{s}' (expected fp64, fp32, tf32, bf16, fp8, int8 or bandwidth)")
+                format!("unknown datasheet figure '{s}' (expected fp64, fp32, tf32, bf16, fp8, int8 or bandwidth)")
             })
     }
 }
 
+impl Serialize for DatasheetFigure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.label())
+    }
+}
+
+impl schemars::JsonSchema for DatasheetFigure {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DatasheetFigure".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let labels: Vec<&str> = DatasheetFigure::ALL.iter().map(|f| f.label()).collect();
+        schemars::json_schema!({ "type": "string", "enum": labels })
+    }
+}
+
+/// The datasheet figure a measured metric is compared with: matmul and FMA-peak ratios stand
+/// for the dense peak of their precision, copy/triad ratios for the memory bandwidth.
+pub fn figure_of(metric: Metric) -> DatasheetFigure {
+    match metric {
+        Metric::MatmulF32 | Metric::PeakF32 => DatasheetFigure::Compute(Precision::Fp32),
+        Metric::MatmulF16 | Metric::PeakF16 => DatasheetFigure::Compute(Precision::Bf16Fp16Tensor),
+        // The datasheet's INT8 is a tensor-core figure and the measured int8 path is the
+        // packed dot product: published totals use the former, calibrated ratios the latter.
+        Metric::MatmulInt8 => DatasheetFigure::Compute(Precision::Int8),
+        Metric::Bandwidth => DatasheetFigure::Bandwidth,
+    }
+}
+
+/// Parses a `--metric` or a fleet file's `metric`: a metric name as `calibrate` takes it
+/// (`matmul-f16`, `bandwidth`, …), or the short name of the datasheet figure a matmul metric is
+/// compared with (`bf16` is `matmul-f16`, `fp32` is `matmul-f32`), so older fleet files keep
+/// their meaning. A figure no metric measures (fp64, tf32, fp8) is refused with the list.
+pub fn parse_metric(s: &str) -> Result<Metric, String> {
+    if let Ok(metric) = s.parse::<Metric>() {
+        return Ok(metric);
+    }
+    let names: Vec<&str> = Metric::ALL.iter().map(|m| m.label()).collect();
+    let unknown = format!(
+        "unknown metric '{}' (expected one of {}; bf16 and fp32 name the matmul metric)",
+        s.trim(),
+        names.join(", ")
+    );
+    let figure: DatasheetFigure = s.parse().map_err(|_| unknown.clone())?;
+    let candidates: Vec<Metric> = Metric::ALL
+        .into_iter()
+        .filter(|m| figure_of(*m) == figure)
+        .collect();
+    let matmul = candidates.iter().find(|m| m.label().starts_with("matmul"));
+    matmul
+        .or(candidates.first())
+        .copied()
+        .ok_or_else(|| format!("{unknown}: no measured metric is compared with datasheet {figure}"))
+}
+
 /// What the fleet's compute is used for, which decides where on the roofline it sits.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Workload {
+pub enum Regime {
     /// Compute-bound (large matmuls): the compute peak decides.
     Training,
     /// Memory-bound LLM decoding: 1 FLOP per byte (batch 1, 16-bit weights: 2 FLOP per
@@ -89,23 +144,23 @@ pub enum Workload {
     Intensity(f64),
 }
 
-impl Workload {
+impl Regime {
     /// Arithmetic intensity in FLOP/byte; `None` means compute-bound.
     pub fn intensity(self) -> Option<f64> {
         match self {
-            Workload::Training => None,
-            Workload::Inference => Some(1.0),
-            Workload::Intensity(x) => Some(x),
+            Regime::Training => None,
+            Regime::Inference => Some(1.0),
+            Regime::Intensity(x) => Some(x),
         }
     }
 }
 
-impl FromStr for Workload {
+impl FromStr for Regime {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "training" => Ok(Workload::Training),
-            "inference" => Ok(Workload::Inference),
+            "training" => Ok(Regime::Training),
+            "inference" => Ok(Regime::Inference),
             other => {
                 let value = other.strip_prefix("intensity=").ok_or_else(|| {
                     format!("unknown workload '{s}' (expected training, inference or intensity=N)")
@@ -118,26 +173,34 @@ impl FromStr for Workload {
                         "workload intensity must be a positive FLOP/byte figure, got {value}"
                     ));
                 }
-                Ok(Workload::Intensity(x))
+                Ok(Regime::Intensity(x))
             }
         }
     }
 }
 
 /// How a device's count becomes reference-equivalents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Basis {
-    /// Ratio of published datasheet figures for one metric.
-    Published(Metric),
-    /// Measured ratio from a ratios file; published where a device was not measured.
-    Calibrated(Metric),
-    /// Ratio of attainable throughput on a roofline at this intensity (FLOP/byte), from
-    /// measured ratios where known (`calibrated`) or datasheet figures.
-    Roofline {
-        /// Compute metric of the roof.
+    /// Ratio of published datasheet figures.
+    Published {
+        /// The figure compared.
+        figure: DatasheetFigure,
+    },
+    /// Measured ratio from a ratios file; published (of the figure the metric is compared
+    /// with) where a device was not measured.
+    Calibrated {
+        /// The measured metric.
         metric: Metric,
-        /// Arithmetic intensity, FLOP/byte.
-        intensity: f64,
+    },
+    /// Ratio of attainable throughput on a roofline at an arithmetic intensity, from measured
+    /// ratios where known (`calibrated`) or datasheet figures.
+    Roofline {
+        /// Metric of the compute roof (its datasheet figure when not calibrated).
+        metric: Metric,
+        /// Arithmetic intensity, FLOP/byte; `None` is compute-bound.
+        intensity: Option<f64>,
         /// Whether measured ratios scale the roofs.
         calibrated: bool,
     },
@@ -146,22 +209,21 @@ pub enum Basis {
 impl fmt::Display for Basis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Basis::Published(m) => write!(f, "published {m}"),
-            Basis::Calibrated(m) => write!(f, "calibrated {m}"),
+            Basis::Published { figure } => write!(f, "published {figure}"),
+            Basis::Calibrated { metric } => write!(f, "calibrated {metric}"),
             Basis::Roofline {
                 metric,
                 intensity,
                 calibrated,
             } => {
-                let kind = if *calibrated {
-                    "calibrated"
+                let (kind, roof) = if *calibrated {
+                    ("calibrated", metric.to_string())
                 } else {
-                    "published"
+                    ("published", figure_of(*metric).to_string())
                 };
-                if intensity.is_finite() {
-                    write!(f, "roofline {metric} @ {intensity} FLOP/B ({kind})")
-                } else {
-                    write!(f, "roofline {metric}, compute-bound ({kind})")
+                match intensity {
+                    Some(i) => write!(f, "roofline {roof} @ {i} FLOP/B ({kind})"),
+                    None => write!(f, "roofline {roof}, compute-bound ({kind})"),
                 }
             }
         }
@@ -182,8 +244,8 @@ impl Basis {
     /// missing (the device has no such mode, or the reference lacks it).
     pub fn ratio(&self, device: &DeviceFigures, src: RatioSources) -> Option<RatioUsed> {
         match *self {
-            Basis::Published(m) => published(device, src.reference, m),
-            Basis::Calibrated(m) => calibrated(device, src, m),
+            Basis::Published { figure } => published(device, src.reference, figure),
+            Basis::Calibrated { metric } => calibrated(device, src, metric),
             Basis::Roofline {
                 metric,
                 intensity,
@@ -194,11 +256,12 @@ impl Basis {
 }
 
 impl Basis {
-    /// The metric the basis compares on (a roofline's compute metric).
-    pub fn metric(&self) -> Metric {
+    /// The datasheet figure the basis compares on (a roofline's compute figure): what its
+    /// published baseline is and what unit its throughput has.
+    pub fn figure(&self) -> DatasheetFigure {
         match *self {
-            Basis::Published(m) | Basis::Calibrated(m) => m,
-            Basis::Roofline { metric, .. } => metric,
+            Basis::Published { figure } => figure,
+            Basis::Calibrated { metric } | Basis::Roofline { metric, .. } => figure_of(metric),
         }
     }
 
@@ -207,11 +270,11 @@ impl Basis {
     /// equivalents by this gives a fleet's throughput.
     pub fn reference_throughput(&self, reference: &DeviceFigures) -> Option<f64> {
         match *self {
-            Basis::Published(m) | Basis::Calibrated(m) => reference.figure(m),
+            Basis::Published { .. } | Basis::Calibrated { .. } => reference.figure(self.figure()),
             Basis::Roofline {
                 metric, intensity, ..
             } => Some(attainable(
-                reference.figure(metric)?,
+                reference.figure(figure_of(metric))?,
                 reference.bandwidth_tbs?,
                 intensity,
             )),
@@ -223,12 +286,12 @@ impl Basis {
 pub fn published(
     device: &DeviceFigures,
     reference: &DeviceFigures,
-    metric: Metric,
+    figure: DatasheetFigure,
 ) -> Option<RatioUsed> {
-    let (d, r) = (device.figure(metric)?, reference.figure(metric)?);
+    let (d, r) = (device.figure(figure)?, reference.figure(figure)?);
     Some(RatioUsed {
         ratio: Interval::exact(d / r),
-        provenance: format!("datasheet {metric}: {d} / {r}"),
+        provenance: format!("datasheet {figure}: {d} / {r}"),
     })
 }
 
@@ -250,35 +313,35 @@ fn calibrated(device: &DeviceFigures, src: RatioSources, metric: Metric) -> Opti
             ratio: m.ratio,
             provenance: m.provenance.clone(),
         }),
-        None => published(device, src.reference, metric).map(|mut r| {
+        None => published(device, src.reference, figure_of(metric)).map(|mut r| {
             r.provenance = format!("not measured, {}", r.provenance);
             r
         }),
     }
 }
 
-/// Attainable throughput on a roofline: `min(peak, intensity × bandwidth)`. With TFLOP/s and
-/// TB/s the result is in TFLOP/s.
-pub fn attainable(peak: f64, bandwidth: f64, intensity: f64) -> f64 {
-    peak.min(intensity * bandwidth)
+/// Attainable throughput on a roofline: `min(peak, intensity × bandwidth)`, the peak itself
+/// when compute-bound (`None`). With TFLOP/s and TB/s the result is in TFLOP/s.
+pub fn attainable(peak: f64, bandwidth: f64, intensity: Option<f64>) -> f64 {
+    intensity.map_or(peak, |i| peak.min(i * bandwidth))
 }
 
 fn roofline(
     device: &DeviceFigures,
     src: RatioSources,
     metric: Metric,
-    intensity: f64,
+    intensity: Option<f64>,
     use_measured: bool,
 ) -> Option<RatioUsed> {
     let pick = |m: Metric| {
         if use_measured {
             calibrated(device, src, m)
         } else {
-            published(device, src.reference, m)
+            published(device, src.reference, figure_of(m))
         }
     };
     let (compute, memory) = (pick(metric)?, pick(Metric::Bandwidth)?);
-    let ref_peak = src.reference.figure(metric)?;
+    let ref_peak = src.reference.figure(figure_of(metric))?;
     let ref_bw = src.reference.bandwidth_tbs?;
     let ref_attainable = attainable(ref_peak, ref_bw, intensity);
     let at = |c: f64, b: f64| attainable(c * ref_peak, b * ref_bw, intensity) / ref_attainable;
@@ -288,13 +351,18 @@ fn roofline(
         at(compute.ratio.high, memory.ratio.high),
         compute.ratio.level.min(memory.ratio.level),
     );
-    let bound = if intensity * memory.ratio.value * ref_bw < compute.ratio.value * ref_peak {
-        "memory-bound"
-    } else {
-        "compute-bound"
-    };
+    let memory_bound =
+        intensity.is_some_and(|i| i * memory.ratio.value * ref_bw < compute.ratio.value * ref_peak);
+    let at_intensity = intensity.map_or("compute-bound".to_string(), |i| {
+        let bound = if memory_bound {
+            "memory-bound"
+        } else {
+            "compute-bound"
+        };
+        format!("{bound} at {i} FLOP/B")
+    });
     Some(RatioUsed {
         ratio,
-        provenance: format!("{bound} at {intensity} FLOP/B; {}", compute.provenance),
+        provenance: format!("{at_intensity}; {}", compute.provenance),
     })
 }

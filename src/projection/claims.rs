@@ -2,7 +2,7 @@
 //! metric, and "A is F times B" with an implied growth base.
 
 use super::growth::doubling_time;
-use super::{DeviceFigures, Interval, Metric};
+use super::{DatasheetFigure, DeviceFigures, Interval};
 
 /// An open remainder of a stated total, expressed as a count of one device.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,28 +35,28 @@ pub fn solve_remainder(stated_total: f64, known: Interval, ratio: Interval) -> S
 /// One line of a "one X equals N Ys" check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RatioCheck {
-    /// The metric of X (first) and of Y (second); they differ for a mixed comparison.
-    pub metrics: (Metric, Metric),
+    /// The figure of X (first) and of Y (second); they differ for a mixed comparison.
+    pub figures: (DatasheetFigure, DatasheetFigure),
     /// X's figure over Y's.
     pub ratio: f64,
     /// `ratio / claimed − 1`: how far the datasheet lies from the claim.
     pub off_by: f64,
 }
 
-/// Checks "one `device` equals `claimed` × `of`" for each same-metric pair both devices have a
+/// Checks "one `device` equals `claimed` × `of`" for each same-figure pair both devices have a
 /// figure for, then for each listed mixed pair (e.g. FP8 of X against BF16 of Y).
 pub fn check_ratio_claim(
     device: &DeviceFigures,
     of: &DeviceFigures,
     claimed: f64,
-    mixed: &[(Metric, Metric)],
+    mixed: &[(DatasheetFigure, DatasheetFigure)],
 ) -> Vec<RatioCheck> {
-    let same = Metric::ALL.iter().map(|m| (*m, *m));
+    let same = DatasheetFigure::ALL.iter().map(|f| (*f, *f));
     same.chain(mixed.iter().copied())
         .filter_map(|(a, b)| {
             let ratio = device.figure(a)? / of.figure(b)?;
             Some(RatioCheck {
-                metrics: (a, b),
+                figures: (a, b),
                 ratio,
                 off_by: ratio / claimed - 1.0,
             })

@@ -2,7 +2,16 @@
 //!
 //! Everything here is pure arithmetic over small input types ([`DeviceFigures`],
 //! [`MeasuredRatio`]), so each total, interval and solved remainder can be checked by hand.
-//! The binary turns the published catalog and a ratios file into these types.
+//! [`project`] turns a fleet file into one typed [`Projection`] (entries, totals, claim checks,
+//! stock over time; numbers and intervals, no display strings); `fleetbench project` prints it
+//! through [`crate::output`] and the report's fleet charts draw the same model.
+//!
+//! Two vocabularies meet here and stay apart: what was *measured* is an [`equiv::Metric`]
+//! (`--metric matmul-f16`, a ratios file's metric), what a datasheet *states* is a
+//! [`DatasheetFigure`] (a catalog precision or the bandwidth); [`figure_of`] maps one to the
+//! other. [`Regime`] (training, inference, an intensity) places a fleet on the roofline.
+//!
+//! [`equiv::Metric`]: crate::equiv::Metric
 //!
 //! Intervals are carried by interval arithmetic: a total's bounds are the sums of the entries'
 //! bounds. Every ratio shares one reference device, so their errors are correlated, and the
@@ -11,22 +20,31 @@
 mod basis;
 mod claims;
 mod growth;
-pub mod report;
+mod model;
+mod project;
 mod sources;
+mod tables;
 mod totals;
 
-pub use basis::{attainable, published, Basis, Metric, RatioSources, Workload};
+pub use basis::{
+    attainable, figure_of, parse_metric, published, Basis, DatasheetFigure, RatioSources, Regime,
+};
 pub use claims::{
     check_multiple, check_ratio_claim, solve_remainder, Multiple, RatioCheck, Solved,
 };
 pub use growth::{
     doubling_time, growth_between, growth_factor, stock_at, Dated, Growth, YearFraction,
 };
-pub use sources::{
-    figures_from_catalog, figures_from_entry, measured_from_ratios, metric_of, precision_of,
+pub use model::{
+    BasisTotal, ClaimCheck, ClaimResult, Difference, EntryRow, GrowthVerdict, Projection,
+    StockPoint, Throughput,
 };
+pub use project::{bases_for, project, Inputs, DEFAULT_METRIC};
+pub use sources::{figures_from_catalog, figures_from_entry, measured_from_ratios};
 pub use totals::{entry_equivalents, total, EntryResult, Holding, Total};
 
+use crate::catalog::Precision;
+use crate::equiv::Metric;
 pub use crate::stats::Interval;
 use std::collections::BTreeMap;
 
@@ -35,18 +53,18 @@ use std::collections::BTreeMap;
 pub struct DeviceFigures {
     /// Catalog id, e.g. `h100-sxm`.
     pub id: String,
-    /// Dense peak per compute metric, TFLOP/s (TOPS for INT8).
-    pub peaks: BTreeMap<Metric, f64>,
+    /// Dense peak per catalog precision, TFLOP/s (TOPS for INT8).
+    pub peaks: BTreeMap<Precision, f64>,
     /// Memory bandwidth, TB/s.
     pub bandwidth_tbs: Option<f64>,
 }
 
 impl DeviceFigures {
-    /// The published figure for `metric` (bandwidth in TB/s, compute in TFLOP/s).
-    pub fn figure(&self, metric: Metric) -> Option<f64> {
-        match metric {
-            Metric::Bandwidth => self.bandwidth_tbs,
-            m => self.peaks.get(&m).copied(),
+    /// The published `figure` (bandwidth in TB/s, compute in TFLOP/s).
+    pub fn figure(&self, figure: DatasheetFigure) -> Option<f64> {
+        match figure {
+            DatasheetFigure::Bandwidth => self.bandwidth_tbs,
+            DatasheetFigure::Compute(p) => self.peaks.get(&p).copied(),
         }
     }
 }

@@ -2,28 +2,15 @@
 //! reads their types ([`DeviceFigures`] from catalog entries, [`MeasuredRatio`]s from a
 //! ratios file).
 
-use super::{DeviceFigures, MeasuredRatio, Metric};
+use super::{DeviceFigures, MeasuredRatio};
 use crate::catalog::{Catalog, CatalogEntry, Precision};
-use crate::equiv::{self, RatiosFile};
-
-/// The catalog precision behind a compute metric (`None` for bandwidth).
-pub fn precision_of(metric: Metric) -> Option<Precision> {
-    match metric {
-        Metric::Fp64 => Some(Precision::Fp64),
-        Metric::Fp32 => Some(Precision::Fp32),
-        Metric::Tf32 => Some(Precision::Tf32),
-        Metric::Bf16 => Some(Precision::Bf16Fp16Tensor),
-        Metric::Fp8 => Some(Precision::Fp8),
-        Metric::Int8 => Some(Precision::Int8),
-        Metric::Bandwidth => None,
-    }
-}
+use crate::equiv::RatiosFile;
 
 /// One catalog entry's dense peaks and bandwidth.
 pub fn figures_from_entry(entry: &CatalogEntry) -> DeviceFigures {
-    let peaks = Metric::ALL
+    let peaks = Precision::ALL
         .iter()
-        .filter_map(|m| Some((*m, entry.dense(precision_of(*m)?)?)))
+        .filter_map(|p| Some((*p, entry.dense(*p)?)))
         .collect();
     DeviceFigures {
         id: entry.id.clone(),
@@ -43,21 +30,10 @@ pub fn figures_from_catalog(
         .collect()
 }
 
-/// The projection metric a ratios-file metric speaks for: matmul and FMA-peak ratios stand for
-/// the datasheet figure they are compared with.
-pub fn metric_of(metric: equiv::Metric) -> Metric {
-    match metric {
-        equiv::Metric::MatmulF32 | equiv::Metric::PeakF32 => Metric::Fp32,
-        equiv::Metric::MatmulF16 | equiv::Metric::PeakF16 => Metric::Bf16,
-        equiv::Metric::MatmulInt8 => Metric::Int8,
-        equiv::Metric::Bandwidth => Metric::Bandwidth,
-    }
-}
-
 /// Every calibrated ratio in a ratios file, with the interval its cell holds (exact for a
 /// published figure). The reference's own row is left out: its ratio is 1 by definition.
 pub fn measured_from_ratios(file: &RatiosFile) -> Vec<MeasuredRatio> {
-    let metric = metric_of(file.metric);
+    let metric = file.metric;
     file.devices
         .iter()
         .filter(|d| d.device != file.reference)
@@ -83,6 +59,8 @@ pub fn measured_from_ratios(file: &RatiosFile) -> Vec<MeasuredRatio> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::equiv::Metric;
+    use crate::projection::DatasheetFigure;
     use crate::stats::Interval;
 
     #[test]
@@ -90,10 +68,14 @@ mod tests {
         let catalog = Catalog::builtin().unwrap();
         let figures = figures_from_catalog(&catalog);
         let h100 = &figures["h100-sxm"];
-        assert_eq!(h100.figure(Metric::Bf16), Some(989.4));
-        assert_eq!(h100.figure(Metric::Int8), Some(1979.0));
-        assert_eq!(h100.figure(Metric::Bandwidth), Some(3.35));
-        assert_eq!(figures["a100-sxm4-80gb"].figure(Metric::Fp8), None);
+        let figure = |p| DatasheetFigure::Compute(p);
+        assert_eq!(h100.figure(figure(Precision::Bf16Fp16Tensor)), Some(989.4));
+        assert_eq!(h100.figure(figure(Precision::Int8)), Some(1979.0));
+        assert_eq!(h100.figure(DatasheetFigure::Bandwidth), Some(3.35));
+        assert_eq!(
+            figures["a100-sxm4-80gb"].figure(figure(Precision::Fp8)),
+            None
+        );
     }
 
     #[test]
@@ -118,7 +100,7 @@ mod tests {
             RatiosFile::parse(std::path::Path::new("r.json"), json.to_string().as_bytes()).unwrap();
         let measured = measured_from_ratios(&file);
         assert_eq!(measured.len(), 2);
-        assert_eq!(measured[0].metric, Metric::Fp32);
+        assert_eq!(measured[0].metric, Metric::PeakF32);
         assert_eq!(measured[0].ratio, Interval::new(0.5, 0.4, 0.6, 0.95));
         assert_eq!(measured[1].ratio, Interval::exact(2.0));
         assert!(measured[0].provenance.starts_with("measured peak-f32"));

@@ -2,11 +2,25 @@
 //! (H100 SXM5, A100 SXM4 80GB, H200 SXM; dense).
 
 use super::*;
+use crate::catalog::Precision;
+use crate::equiv::Metric;
+
+const BF16: DatasheetFigure = DatasheetFigure::Compute(Precision::Bf16Fp16Tensor);
+const FP32: DatasheetFigure = DatasheetFigure::Compute(Precision::Fp32);
+const FP8: DatasheetFigure = DatasheetFigure::Compute(Precision::Fp8);
+
+fn published_on(figure: DatasheetFigure) -> Basis {
+    Basis::Published { figure }
+}
+
+fn calibrated_on(metric: Metric) -> Basis {
+    Basis::Calibrated { metric }
+}
 
 fn device(id: &str, fp32: f64, bf16: f64, bw: f64) -> DeviceFigures {
     DeviceFigures {
         id: id.to_string(),
-        peaks: [(Metric::Fp32, fp32), (Metric::Bf16, bf16)]
+        peaks: [(Precision::Fp32, fp32), (Precision::Bf16Fp16Tensor, bf16)]
             .into_iter()
             .collect(),
         bandwidth_tbs: Some(bw),
@@ -34,11 +48,11 @@ fn published_ratios_by_metric() {
         reference: &h,
         measured: &[],
     };
-    let r = |m| Basis::Published(m).ratio(&a, src).unwrap().ratio.value;
-    close(r(Metric::Bf16), 312.0 / 989.4, 1e-15); // 0.315343
-    close(r(Metric::Fp32), 19.5 / 66.9, 1e-15); // 0.291480
-    close(r(Metric::Bandwidth), 2.039 / 3.35, 1e-15); // 0.608657
-    assert!(Basis::Published(Metric::Fp8).ratio(&a, src).is_none());
+    let r = |f| published_on(f).ratio(&a, src).unwrap().ratio.value;
+    close(r(BF16), 312.0 / 989.4, 1e-15); // 0.315343
+    close(r(FP32), 19.5 / 66.9, 1e-15); // 0.291480
+    close(r(DatasheetFigure::Bandwidth), 2.039 / 3.35, 1e-15); // 0.608657
+    assert!(published_on(FP8).ratio(&a, src).is_none());
 }
 
 #[test]
@@ -50,8 +64,8 @@ fn roofline_separates_h200_from_h100_only_when_memory_bound() {
     };
     let at = |i| {
         Basis::Roofline {
-            metric: Metric::Bf16,
-            intensity: i,
+            metric: Metric::MatmulF16,
+            intensity: Some(i),
             calibrated: false,
         }
         .ratio(&h2, src)
@@ -72,7 +86,7 @@ fn calibrated_uses_measured_with_interval_and_falls_back_to_published() {
     let (h, a, h2) = (h100(), a100(), h200());
     let measured = [MeasuredRatio {
         device: a.id.clone(),
-        metric: Metric::Bf16,
+        metric: Metric::MatmulF16,
         ratio: Interval::new(0.35, 0.33, 0.37, 0.95),
         provenance: "test".into(),
     }];
@@ -80,14 +94,14 @@ fn calibrated_uses_measured_with_interval_and_falls_back_to_published() {
         reference: &h,
         measured: &measured,
     };
-    let used = Basis::Calibrated(Metric::Bf16).ratio(&a, src).unwrap();
+    let used = calibrated_on(Metric::MatmulF16).ratio(&a, src).unwrap();
     assert_eq!(used.ratio, measured[0].ratio);
     // The ratios file's own provenance is shown, not relabelled "measured".
     assert_eq!(used.provenance, "test");
-    let fallback = Basis::Calibrated(Metric::Bf16).ratio(&h2, src).unwrap();
+    let fallback = calibrated_on(Metric::MatmulF16).ratio(&h2, src).unwrap();
     close(fallback.ratio.value, 989.5 / 989.4, 1e-15);
     assert!(fallback.provenance.starts_with("not measured"));
-    let own = Basis::Calibrated(Metric::Bf16).ratio(&h, src).unwrap();
+    let own = calibrated_on(Metric::MatmulF16).ratio(&h, src).unwrap();
     assert_eq!(own.ratio, Interval::exact(1.0));
 }
 
@@ -96,7 +110,7 @@ fn totals_carry_intervals_and_report_missing_figures() {
     let (h, a) = (h100(), a100());
     let measured = [MeasuredRatio {
         device: a.id.clone(),
-        metric: Metric::Bf16,
+        metric: Metric::MatmulF16,
         ratio: Interval::new(0.35, 0.33, 0.37, 0.95),
         provenance: "test".into(),
     }];
@@ -115,35 +129,50 @@ fn totals_carry_intervals_and_report_missing_figures() {
         },
         Holding::Equivalents(500.0),
     ];
-    let t = total(&fleet, &Basis::Calibrated(Metric::Bf16), src);
+    let t = total(&fleet, &calibrated_on(Metric::MatmulF16), src);
     // 1000 + 2000 × 0.35 + 500 = 2200; bounds 1000 + 660 + 500, 1000 + 740 + 500.
     close(t.equivalents.value, 2200.0, 1e-9);
     close(t.equivalents.low, 2160.0, 1e-9);
     close(t.equivalents.high, 2240.0, 1e-9);
-    let p = total(&fleet, &Basis::Published(Metric::Bf16), src);
+    let p = total(&fleet, &published_on(BF16), src);
     // 1000 + 2000 × 312 / 989.4 + 500 = 2130.685264.
     close(p.equivalents.value, 2_130.685_264, 1e-6);
     assert!(!p.equivalents.has_width());
     assert_eq!(p.complete(), Some(p.equivalents));
     // The reference has no FP8 figure: that is what is missing, not the devices', and the
     // total cannot be computed (the stated 500 alone is not the fleet's total).
-    let fp8 = total(&fleet, &Basis::Published(Metric::Fp8), src);
+    let fp8 = total(&fleet, &published_on(FP8), src);
     assert_eq!(fp8.missing, vec!["the reference h100-sxm".to_string()]);
     assert_eq!((fp8.complete(), fp8.counted), (None, 1));
 }
 
 #[test]
-fn workloads_parse_and_reject_non_positive_intensity() {
-    assert_eq!("training".parse::<Workload>(), Ok(Workload::Training));
+fn regimes_parse_and_reject_non_positive_intensity() {
+    assert_eq!("training".parse::<Regime>(), Ok(Regime::Training));
     assert_eq!(
-        "intensity=2.5".parse::<Workload>(),
-        Ok(Workload::Intensity(2.5))
+        "intensity=2.5".parse::<Regime>(),
+        Ok(Regime::Intensity(2.5))
     );
-    assert!("intensity=0".parse::<Workload>().is_err());
-    assert!("intensity=-3".parse::<Workload>().is_err());
-    assert!("intensity=inf".parse::<Workload>().is_err());
-    assert!("batch".parse::<Workload>().is_err());
-    assert_eq!("bf16_fp16_tensor".parse::<Metric>(), Ok(Metric::Bf16));
+    assert!("intensity=0".parse::<Regime>().is_err());
+    assert!("intensity=-3".parse::<Regime>().is_err());
+    assert!("intensity=inf".parse::<Regime>().is_err());
+    assert!("batch".parse::<Regime>().is_err());
+    assert_eq!("bf16_fp16_tensor".parse::<DatasheetFigure>(), Ok(BF16));
+}
+
+#[test]
+fn metrics_parse_as_calibrate_names_them_or_by_their_matmul_figure() {
+    assert_eq!(parse_metric("matmul-f16"), Ok(Metric::MatmulF16));
+    assert_eq!(parse_metric("peak-f32"), Ok(Metric::PeakF32));
+    assert_eq!(parse_metric("bf16"), Ok(Metric::MatmulF16));
+    assert_eq!(parse_metric("fp32"), Ok(Metric::MatmulF32));
+    assert_eq!(parse_metric("bandwidth"), Ok(Metric::Bandwidth));
+    let fp64 = parse_metric("fp64").unwrap_err();
+    assert!(fp64.contains("no measured metric"), "{fp64}");
+    assert!(parse_metric("fp7")
+        .unwrap_err()
+        .starts_with("unknown metric 'fp7'"));
+    assert_eq!(figure_of(Metric::PeakF16), BF16);
 }
 
 #[test]
@@ -152,23 +181,26 @@ fn report_lists_an_unchecked_unknown_device_as_missing_not_zero() {
     let file = crate::fleet::FleetFile::parse(std::path::Path::new("f.toml"), text).unwrap();
     let h = h100();
     let figures = [(h.id.clone(), h.clone())].into_iter().collect();
-    let sections = report::project(report::Inputs {
+    let projection = project(Inputs {
         file: &file,
         figures: &figures,
         reference: &h,
         measured: &[],
-        bases: &[Basis::Published(Metric::Bf16)],
+        bases: &[published_on(BF16)],
     });
+    // A partial sum is not the fleet's total: it cannot be computed.
+    let total = &projection.totals[0];
+    assert_eq!(total.equivalents, None);
+    assert_eq!(total.missing, vec!["nope".to_string()]);
+    let unknown = &projection.entries[1];
+    assert_eq!(unknown.equivalents, None);
+    assert_eq!(unknown.provenance, "no published bf16 figure for nope");
+    let sections = crate::output::Tabular::sections(&projection);
     let totals = &sections[1].table;
     assert_eq!(totals.headers[2], "equivalents");
-    assert_eq!(
-        totals.rows[0][2],
-        "cannot compute (the 1 counted entries: 10.000)"
-    );
+    assert_eq!(totals.rows[0][2], "cannot compute");
     assert_eq!(totals.rows[0][3], "–");
     assert_eq!(totals.rows[0].last().unwrap(), "nope");
-    let entries = &sections[0].table;
-    assert_eq!(entries.rows[1][7], "no published bf16 figure for nope");
 }
 
 #[test]
@@ -179,13 +211,15 @@ fn a_claim_against_a_total_that_cannot_be_computed_is_not_checkable() {
     let figures = [(h.id.clone(), h.clone()), (a.id.clone(), a.clone())]
         .into_iter()
         .collect();
-    let sections = report::project(report::Inputs {
+    let projection = project(Inputs {
         file: &file,
         figures: &figures,
         reference: &h,
         measured: &[],
-        bases: &[Basis::Published(Metric::Fp8)],
+        bases: &[published_on(FP8)],
     });
+    assert_eq!(projection.totals[0].equivalents, None);
+    let sections = crate::output::Tabular::sections(&projection);
     let entries = &sections[0].table;
     assert_eq!(
         entries.rows[0][7],
@@ -210,8 +244,8 @@ fn training_roofline_is_the_compute_ratio() {
         measured: &[],
     };
     let basis = Basis::Roofline {
-        metric: Metric::Bf16,
-        intensity: Workload::Training.intensity().unwrap_or(f64::INFINITY),
+        metric: Metric::MatmulF16,
+        intensity: Regime::Training.intensity(),
         calibrated: false,
     };
     assert_eq!(

@@ -1,7 +1,8 @@
 //! Plumbing shared by every chart: an SVG canvas drawn into a string, the palette, axis ranges
-//! that leave room around the data, and one error type for whatever plotters reports. Charts
-//! are drawn without system fonts (plotters' built-in text metrics), so the same data gives the
-//! same SVG on every machine and in every locale.
+//! that leave room around the data, a legend drawn in its own strip under the plot (so it can
+//! never cover a bar, a point or a ceiling, whatever the data), and one error type for
+//! whatever plotters reports. Charts are drawn without system fonts (plotters' built-in text
+//! metrics), so the same data gives the same SVG on every machine and in every locale.
 
 use crate::error::{Error, Result};
 use plotters::coord::Shift;
@@ -47,6 +48,129 @@ pub fn draw_svg(
             .map_err(|e| Error::Render(format!("{what}: {e}")))?;
     }
     Ok(svg)
+}
+
+/// How a legend entry shows the series it names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Swatch {
+    /// A line segment, solid or dashed.
+    Line {
+        /// Its colour.
+        colour: RGBColor,
+        /// Stroke width, pixels.
+        width: u32,
+        /// Whether the series is drawn dashed.
+        dashed: bool,
+    },
+    /// A filled box, as bars are drawn.
+    Bar(RGBColor),
+    /// A circle marker, filled or a ring.
+    Marker {
+        /// Its colour.
+        colour: RGBColor,
+        /// Filled disc (true) or ring.
+        filled: bool,
+        /// Radius, pixels.
+        radius: i32,
+    },
+    /// No swatch: the label is a warning about the chart (printed in red).
+    Warning,
+}
+
+/// One line of a legend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LegendEntry {
+    /// What the series is.
+    pub label: String,
+    /// How it is drawn.
+    pub swatch: Swatch,
+}
+
+impl LegendEntry {
+    /// An entry for a series drawn with `swatch`.
+    pub fn new(label: impl Into<String>, swatch: Swatch) -> Self {
+        LegendEntry {
+            label: label.into(),
+            swatch,
+        }
+    }
+}
+
+/// Height of one legend line, pixels.
+const LEGEND_LINE: u32 = 22;
+
+/// The height of the strip a legend of `entries` lines needs (0 without entries).
+pub fn legend_height(entries: usize) -> u32 {
+    match entries {
+        0 => 0,
+        n => 12 + LEGEND_LINE * n as u32,
+    }
+}
+
+/// Draws a chart of `plot_height` pixels with `draw`, and the legend in a strip below it.
+pub fn draw_svg_with_legend(
+    what: &str,
+    plot_height: u32,
+    legend: &[LegendEntry],
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> DrawResult,
+) -> Result<String> {
+    let height = plot_height + legend_height(legend.len());
+    draw_svg(what, height, |root| {
+        let (plot, strip) = root.split_vertically(plot_height);
+        draw(&plot)?;
+        draw_legend(&strip, legend)
+    })
+}
+
+/// The legend, one entry per line, swatch then label, indented to the plot's left edge.
+fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, entries: &[LegendEntry]) -> DrawResult {
+    let x = 90;
+    for (i, entry) in entries.iter().enumerate() {
+        let y = 6 + (LEGEND_LINE as i32) * i as i32 + LEGEND_LINE as i32 / 2;
+        let font = ("sans-serif", 15).into_font();
+        let text = match entry.swatch {
+            Swatch::Warning => font.color(&RED),
+            _ => font.color(&BLACK),
+        };
+        match entry.swatch {
+            Swatch::Line {
+                colour,
+                width,
+                dashed,
+            } => {
+                let style = colour.stroke_width(width);
+                if dashed {
+                    area.draw(&PathElement::new([(x, y), (x + 8, y)], style))?;
+                    area.draw(&PathElement::new([(x + 14, y), (x + 24, y)], style))?;
+                } else {
+                    area.draw(&PathElement::new([(x, y), (x + 24, y)], style))?;
+                }
+            }
+            Swatch::Bar(colour) => area.draw(&Rectangle::new(
+                [(x, y - 6), (x + 24, y + 6)],
+                colour.filled(),
+            ))?,
+            Swatch::Marker {
+                colour,
+                filled,
+                radius,
+            } => {
+                let style = if filled {
+                    colour.filled()
+                } else {
+                    colour.stroke_width(2)
+                };
+                area.draw(&Circle::new((x + 12, y), radius, style))?
+            }
+            Swatch::Warning => {}
+        }
+        let pos = plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Left,
+            plotters::style::text_anchor::VPos::Center,
+        );
+        area.draw(&Text::new(entry.label.clone(), (x + 34, y), text.pos(pos)))?;
+    }
+    Ok(())
 }
 
 /// A log-axis range covering every positive finite value in `values`, widened by `pad` (a

@@ -4,7 +4,7 @@
 //! same model `fleetbench compare` prints — so the chart and the command never disagree. Shapes
 //! that could not be compared are listed with the reason; kernel-limited figures are labelled.
 
-use super::chart::{axis_number, colour, draw_svg, DrawResult};
+use super::chart::{axis_number, colour, draw_svg_with_legend, DrawResult, LegendEntry, Swatch};
 use crate::catalog::DeviceIdentity;
 use crate::compare::{self, CompareConfig, Group, LoadedFile, Row};
 use crate::error::Result;
@@ -111,8 +111,39 @@ impl ComparisonChart {
 
     /// The ratio-bar chart as SVG.
     pub fn to_svg(&self) -> Result<String> {
-        let height = 160 + 34 * self.model.rows.len().max(1) as u32;
-        draw_svg("comparison chart", height, |root| self.draw(root))
+        let height = 120 + 34 * self.model.rows.len().max(1) as u32;
+        draw_svg_with_legend("comparison chart", height, &self.legend(), |root| {
+            self.draw(root)
+        })
+    }
+
+    /// The legend, drawn under the plot so it covers no bar: bars, whiskers, parity, and each
+    /// metric's geometric mean when there is one.
+    fn legend(&self) -> Vec<LegendEntry> {
+        let line = |colour, width| Swatch::Line {
+            colour,
+            width,
+            dashed: false,
+        };
+        let mut entries = vec![
+            LegendEntry::new("ratio of medians", Swatch::Bar(colour(0))),
+            LegendEntry::new("95% interval", line(BLACK, 2)),
+            LegendEntry::new("parity (1×)", line(PARITY_GREY, 1)),
+        ];
+        if self.model.rows.is_empty() {
+            let note = "no shape could be compared (see the table)";
+            entries.push(LegendEntry::new(note, Swatch::Warning));
+            return entries;
+        }
+        for (i, s) in self.model.summaries.iter().enumerate() {
+            let g = s.geomean;
+            let label = format!(
+                "{} geometric mean {:.3}× [{:.3}, {:.3}]",
+                s.metric, g.value, g.low, g.high
+            );
+            entries.push(LegendEntry::new(label, line(colour(3 + i), 3)));
+        }
+        entries
     }
 
     fn draw(&self, root: &DrawingArea<SVGBackend, Shift>) -> DrawResult {
@@ -144,20 +175,6 @@ impl ComparisonChart {
             .draw()?;
         self.draw_bars(&mut chart)?;
         self.draw_markers(&mut chart, n)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
-        if n == 0 {
-            let note = "no shape could be compared (see the table)";
-            root.draw(&Text::new(
-                note,
-                (300, 80),
-                ("sans-serif", 15).into_font().color(&RED),
-            ))?;
-        }
         Ok(())
     }
 }
@@ -172,54 +189,43 @@ impl ComparisonChart {
     fn draw_bars(&self, chart: &mut BarChart) -> DrawResult {
         let fill = colour(0).mix(0.7).filled();
         let rows = &self.model.rows;
-        chart
-            .draw_series(rows.iter().enumerate().map(|(i, c)| {
-                let mut bar = Rectangle::new(
-                    [
-                        (0.0, SegmentValue::Exact(i)),
-                        (c.ratio.value, SegmentValue::Exact(i + 1)),
-                    ],
-                    fill,
-                );
-                bar.set_margin(6, 6, 0, 0);
-                bar
-            }))?
-            .label("ratio of medians")
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], fill));
-        chart
-            .draw_series(rows.iter().enumerate().map(|(i, c)| {
-                let y = SegmentValue::CenterOf(i);
-                PathElement::new(
-                    [(c.ratio.low, y.clone()), (c.ratio.high, y)],
-                    BLACK.stroke_width(2),
-                )
-            }))?
-            .label("95% interval")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+        chart.draw_series(rows.iter().enumerate().map(|(i, c)| {
+            let mut bar = Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(i)),
+                    (c.ratio.value, SegmentValue::Exact(i + 1)),
+                ],
+                fill,
+            );
+            bar.set_margin(6, 6, 0, 0);
+            bar
+        }))?;
+        chart.draw_series(rows.iter().enumerate().map(|(i, c)| {
+            let y = SegmentValue::CenterOf(i);
+            PathElement::new(
+                [(c.ratio.low, y.clone()), (c.ratio.high, y)],
+                BLACK.stroke_width(2),
+            )
+        }))?;
         Ok(())
     }
 
     fn draw_markers(&self, chart: &mut BarChart, n: usize) -> DrawResult {
         let span = |x: f64| [(x, SegmentValue::Exact(0)), (x, SegmentValue::Last)];
-        let grey = RGBColor(128, 128, 128);
-        chart
-            .draw_series(std::iter::once(PathElement::new(span(1.0), grey)))?
-            .label("parity (1×)")
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], grey));
+        chart.draw_series(std::iter::once(PathElement::new(span(1.0), PARITY_GREY)))?;
         if n == 0 {
             return Ok(());
         }
         for (i, s) in self.model.summaries.iter().enumerate() {
-            let g = s.geomean;
             let line = colour(3 + i).stroke_width(3);
-            chart
-                .draw_series(std::iter::once(PathElement::new(span(g.value), line)))?
-                .label(format!(
-                    "{} geometric mean {:.3}× [{:.3}, {:.3}]",
-                    s.metric, g.value, g.low, g.high
-                ))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], line));
+            chart.draw_series(std::iter::once(PathElement::new(
+                span(s.geomean.value),
+                line,
+            )))?;
         }
         Ok(())
     }
 }
+
+/// The grey of the parity line.
+const PARITY_GREY: RGBColor = RGBColor(128, 128, 128);

@@ -1,16 +1,20 @@
 //! Assembles the report from loaded result files: one roofline per file, one comparison of
 //! every file against the first, run tables, and the HTML page that holds them all. Returns
-//! text only; the caller writes it.
+//! text only; the caller writes it, and prints the [`Listing`] of what it wrote.
 
-use super::fleet::FleetProjection;
-use super::html::{self, Figure, Section};
+use super::fleet;
+use super::html::{self, Figure, PageSection};
 use super::roofline::PublishedCeilings;
 use super::{equivalence, ComparisonChart, Roofline};
 use crate::equiv::RatiosFile;
 use crate::error::Result;
-use crate::output::Table;
+use crate::output::{Section, Table, Tabular};
+use crate::projection::Projection;
 use crate::render;
 use crate::results::{slug, ResultFile};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
 
 /// A result file and the name it is shown under (usually its file name).
 #[derive(Debug, Clone)]
@@ -39,7 +43,7 @@ pub struct Extras {
     /// Ratios files with the names they are shown under.
     pub ratios: Vec<(String, RatiosFile)>,
     /// Projected fleets with the name of the fleet file.
-    pub fleets: Vec<(String, FleetProjection)>,
+    pub fleets: Vec<(String, Projection)>,
 }
 
 /// Everything `fleetbench report` writes.
@@ -49,6 +53,64 @@ pub struct Report {
     pub charts: Vec<Chart>,
     /// The self-contained page.
     pub html: String,
+}
+
+/// The page's file name inside the output directory.
+pub const PAGE: &str = "index.html";
+
+/// What `fleetbench report` wrote: the model it prints.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Listing {
+    /// The output directory.
+    pub directory: PathBuf,
+    /// Every file written, charts first, then the page.
+    pub files: Vec<Written>,
+}
+
+/// One written file.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Written {
+    /// Its path.
+    pub path: PathBuf,
+    /// `roofline`, `comparison`, …, or `page`.
+    pub kind: String,
+    /// What it shows (the chart's caption).
+    pub shows: String,
+}
+
+impl Report {
+    /// The files this report becomes inside `directory`.
+    pub fn listing(&self, directory: &Path) -> Listing {
+        let mut files: Vec<Written> = self
+            .charts
+            .iter()
+            .map(|c| Written {
+                path: directory.join(&c.file_name),
+                kind: c.figure.kind.clone(),
+                shows: c.figure.caption.clone(),
+            })
+            .collect();
+        files.push(Written {
+            path: directory.join(PAGE),
+            kind: "page".into(),
+            shows: "charts and tables, self-contained".into(),
+        });
+        Listing {
+            directory: directory.to_path_buf(),
+            files,
+        }
+    }
+}
+
+impl Tabular for Listing {
+    fn sections(&self) -> Vec<Section> {
+        let mut t = Table::new(&["file", "kind", "shows"]);
+        for f in &self.files {
+            let path = f.path.display().to_string();
+            t.push(vec![path, f.kind.clone(), f.shows.clone()]);
+        }
+        vec![Section::untitled(t)]
+    }
 }
 
 /// Builds the report. The first input is the comparison reference.
@@ -79,14 +141,14 @@ pub fn build(inputs: &[Input], extras: &Extras) -> Result<Report> {
     Ok(Report { charts, html })
 }
 
-fn roofline_section(inputs: &[Input]) -> Result<Section> {
-    let mut section = Section {
+fn roofline_section(inputs: &[Input]) -> Result<PageSection> {
+    let mut section = PageSection {
         id: "rooflines".into(),
         heading: "Rooflines".into(),
         intro: "Verified matmul cases (median GFLOP/s with its 95% interval) against the compute \
                 and bandwidth ceilings measured in the same file, log-log."
             .into(),
-        ..Section::default()
+        ..PageSection::default()
     };
     for (i, input) in inputs.iter().enumerate() {
         let mut roofline = Roofline::from_file(&input.file);
@@ -115,8 +177,8 @@ fn roofline_table(roofline: &Roofline) -> Table {
         t.push(vec![
             p.case_id.clone(),
             format!("{:.2}", p.intensity),
-            format!("{:.2}", p.gflops),
-            format!("[{:.2}, {:.2}]", p.ci_low, p.ci_high),
+            format!("{:.2}", p.gflops.value),
+            format!("[{:.2}, {:.2}]", p.gflops.low, p.gflops.high),
         ]);
     }
     let ceilings = [
@@ -132,8 +194,8 @@ fn roofline_table(roofline: &Roofline) -> Table {
     t
 }
 
-fn comparison_section(inputs: &[Input]) -> Result<Section> {
-    let mut section = Section {
+fn comparison_section(inputs: &[Input]) -> Result<PageSection> {
+    let mut section = PageSection {
         id: "comparisons".into(),
         heading: "Comparisons".into(),
         intro: match inputs.first() {
@@ -144,7 +206,7 @@ fn comparison_section(inputs: &[Input]) -> Result<Section> {
             ),
             _ => "Give two or more result files to compare them.".into(),
         },
-        ..Section::default()
+        ..PageSection::default()
     };
     let Some((reference, others)) = inputs.split_first() else {
         return Ok(section);
@@ -176,8 +238,8 @@ fn comparison_section(inputs: &[Input]) -> Result<Section> {
     Ok(section)
 }
 
-fn runs_section(inputs: &[Input]) -> Section {
-    Section {
+fn runs_section(inputs: &[Input]) -> PageSection {
+    PageSection {
         id: "runs".into(),
         heading: "Runs".into(),
         intro: "Every case of every file, as `fleetbench run` summarised it.".into(),
@@ -189,14 +251,14 @@ fn runs_section(inputs: &[Input]) -> Section {
     }
 }
 
-fn equivalence_section(ratios: &[(String, RatiosFile)]) -> Result<Section> {
-    let mut section = Section {
+fn equivalence_section(ratios: &[(String, RatiosFile)]) -> Result<PageSection> {
+    let mut section = PageSection {
         id: "equivalence".into(),
         heading: "Equivalence".into(),
         intro: "Published (datasheet) vs calibrated ratio of each device to the reference, from \
                 the ratios files; whiskers are 95% intervals where the ratio was measured."
             .into(),
-        ..Section::default()
+        ..PageSection::default()
     };
     for (i, (label, file)) in ratios.iter().enumerate() {
         section.figures.push(Figure {
@@ -214,25 +276,25 @@ fn equivalence_section(ratios: &[(String, RatiosFile)]) -> Result<Section> {
     Ok(section)
 }
 
-fn fleet_section(fleets: &[(String, FleetProjection)]) -> Result<Section> {
-    let mut section = Section {
+fn fleet_section(fleets: &[(String, Projection)]) -> Result<PageSection> {
+    let mut section = PageSection {
         id: "fleets".into(),
         heading: "Fleets".into(),
         intro: "Fleet totals in reference-equivalents, published vs calibrated, with intervals; \
                 the stock over time for fleets with dated entries."
             .into(),
-        ..Section::default()
+        ..PageSection::default()
     };
     for (i, (label, projection)) in fleets.iter().enumerate() {
-        for (j, figure) in projection.figures(label)?.into_iter().enumerate() {
+        for (j, figure) in fleet::figures(projection, label)?.into_iter().enumerate() {
             section.figures.push(Figure {
                 id: format!("fleet-{}-{}-{}", i + 1, j + 1, figure.kind),
                 ..figure
             });
         }
-        section
-            .tables
-            .push((label.clone(), projection.totals_table()));
+        for (title, table) in fleet::tables(projection) {
+            section.tables.push((format!("{label}: {title}"), table));
+        }
     }
     Ok(section)
 }

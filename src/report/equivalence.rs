@@ -2,7 +2,7 @@
 //! reference beside the calibrated one a projection would use, with its interval when it has
 //! one. The gap between the two bars is what measuring changed.
 
-use super::chart::{axis_number, colour, draw_svg, DrawResult};
+use super::chart::{axis_number, colour, draw_svg_with_legend, DrawResult, LegendEntry, Swatch};
 use crate::equiv::{RatioCell, RatiosFile};
 use crate::error::Result;
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
@@ -25,9 +25,24 @@ type BarChart<'a, 'b> = ChartContext<
 /// The equivalence chart of a ratios file, as SVG.
 pub fn to_svg(file: &RatiosFile) -> Result<String> {
     let bars = bars(file);
-    let height = 170 + 26 * bars.len().max(1) as u32;
-    draw_svg("equivalence chart", height, |root| draw(file, &bars, root))
+    let height = 120 + 26 * bars.len().max(1) as u32;
+    let whisker = Swatch::Line {
+        colour: BLACK,
+        width: 2,
+        dashed: false,
+    };
+    let legend = [
+        LegendEntry::new("published (datasheet)", Swatch::Bar(PUBLISHED_GREY)),
+        LegendEntry::new("calibrated", Swatch::Bar(colour(0))),
+        LegendEntry::new("95% interval (where measured)", whisker),
+    ];
+    draw_svg_with_legend("equivalence chart", height, &legend, |root| {
+        draw(file, &bars, root)
+    })
 }
+
+/// The fill of published bars.
+const PUBLISHED_GREY: RGBColor = RGBColor(160, 160, 160);
 
 /// Two bars per device (published above calibrated), bottom-up in file order; a device
 /// without a cell gets no bar for it.
@@ -98,41 +113,28 @@ fn draw(file: &RatiosFile, bars: &[Bar], root: &DrawingArea<SVGBackend, Shift>) 
         })
         .draw()?;
     draw_bars(&mut chart, bars)?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
     Ok(())
 }
 
 fn draw_bars(chart: &mut BarChart, bars: &[Bar]) -> DrawResult {
-    for (calibrated, name, style) in [
-        (
-            false,
-            "published (datasheet)",
-            RGBColor(160, 160, 160).filled(),
-        ),
-        (true, "calibrated", colour(0).mix(0.8).filled()),
+    for (calibrated, style) in [
+        (false, PUBLISHED_GREY.filled()),
+        (true, colour(0).mix(0.8).filled()),
     ] {
-        chart
-            .draw_series(
-                bars.iter()
-                    .enumerate()
-                    .filter(|(_, b)| b.calibrated == calibrated)
-                    .map(|(i, b)| {
-                        let corners = [
-                            (0.0, SegmentValue::Exact(i)),
-                            (b.cell.ratio.value, SegmentValue::Exact(i + 1)),
-                        ];
-                        let mut bar = Rectangle::new(corners, style);
-                        bar.set_margin(3, 3, 0, 0);
-                        bar
-                    }),
-            )?
-            .label(name)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], style));
+        chart.draw_series(
+            bars.iter()
+                .enumerate()
+                .filter(|(_, b)| b.calibrated == calibrated)
+                .map(|(i, b)| {
+                    let corners = [
+                        (0.0, SegmentValue::Exact(i)),
+                        (b.cell.ratio.value, SegmentValue::Exact(i + 1)),
+                    ];
+                    let mut bar = Rectangle::new(corners, style);
+                    bar.set_margin(3, 3, 0, 0);
+                    bar
+                }),
+        )?;
     }
     let whiskers = bars.iter().enumerate().filter_map(|(i, b)| {
         let ratio = b.cell.ratio;
@@ -146,9 +148,6 @@ fn draw_bars(chart: &mut BarChart, bars: &[Bar]) -> DrawResult {
             BLACK.stroke_width(2),
         ))
     });
-    chart
-        .draw_series(whiskers)?
-        .label("95% interval (where measured)")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+    chart.draw_series(whiskers)?;
     Ok(())
 }

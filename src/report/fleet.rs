@@ -1,240 +1,136 @@
-//! Fleet charts: each fleet's total in reference-equivalents under the published and the
-//! calibrated basis, with intervals, and — when entries are dated — the stock over time. The
-//! arithmetic is the projection's ([`crate::projection`]); this module only collects and draws.
+//! Fleet charts: each fleet's total in reference-equivalents under every basis of the
+//! projection, with intervals, and — when entries are dated — the stock over time. They draw
+//! the [`Projection`] model that `fleetbench project` prints; nothing is recomputed here.
 
-use super::chart::{axis_number, colour, draw_svg, DrawResult, HEIGHT};
+use super::chart::{
+    axis_number, colour, draw_svg_with_legend, DrawResult, LegendEntry, Swatch, HEIGHT,
+};
 use super::html::Figure;
 use crate::error::Result;
-use crate::fleet::{Fleet, FleetFile};
 use crate::output::Table;
-use crate::projection::{
-    entry_equivalents, stock_at, total, Basis, Dated, DeviceFigures, Holding, Interval,
-    MeasuredRatio, Metric, RatioSources,
-};
+use crate::output::Tabular;
+use crate::projection::{Basis, Interval, Projection};
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
-use std::collections::BTreeMap;
 
-/// One fleet's total under one basis.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BasisTotal {
-    /// The basis, as the projection names it ("published bf16", "calibrated bf16").
-    pub basis: String,
-    /// Reference-equivalents with interval.
-    pub total: Interval,
-    /// Devices left out for want of a figure.
-    pub missing: Vec<String>,
-    /// Stock at each acquisition date (fractional year), for dated entries only.
-    pub stock: Vec<(f64, Interval)>,
+/// The tables of the projection, titled as `fleetbench project` prints them.
+pub fn tables(projection: &Projection) -> Vec<(String, Table)> {
+    projection
+        .sections()
+        .into_iter()
+        .map(|s| (s.title.unwrap_or_default(), s.table))
+        .collect()
 }
 
-/// One fleet under every basis.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FleetTotals {
-    /// Fleet name.
-    pub name: String,
-    /// One per basis, published first.
-    pub bases: Vec<BasisTotal>,
+/// The totals chart, and a stock chart when any fleet is dated.
+pub fn figures(projection: &Projection, label: &str) -> Result<Vec<Figure>> {
+    let mut figures = vec![Figure {
+        id: "totals".into(),
+        kind: "fleet-totals".into(),
+        caption: format!("{label}: totals by basis"),
+        svg: totals_svg(projection)?,
+    }];
+    if !stock_series(projection).is_empty() {
+        figures.push(Figure {
+            id: "stock".into(),
+            kind: "fleet-stock".into(),
+            caption: format!("{label}: stock over time"),
+            svg: stock_svg(projection)?,
+        });
+    }
+    Ok(figures)
 }
 
-/// Every fleet of a fleet file, projected.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct FleetProjection {
-    /// Reference device id.
-    pub reference: String,
-    /// The fleets.
-    pub fleets: Vec<FleetTotals>,
+/// How bars of a kind of basis are filled, and what the legend calls them.
+fn basis_style(basis: Option<&Basis>) -> (RGBColor, &'static str) {
+    match basis {
+        Some(Basis::Published { .. }) => (RGBColor(160, 160, 160), "published basis"),
+        Some(Basis::Calibrated { .. }) => (colour(0), "calibrated basis"),
+        Some(Basis::Roofline { .. }) => (colour(1), "roofline basis"),
+        None => (colour(5), "other basis"),
+    }
 }
 
-impl FleetProjection {
-    /// Projects every fleet under the published basis and, when `measured` is not empty, the
-    /// calibrated one.
-    pub fn new(
-        file: &FleetFile,
-        figures: &BTreeMap<String, DeviceFigures>,
-        reference: &DeviceFigures,
-        measured: &[MeasuredRatio],
-        metric: Metric,
-    ) -> Self {
-        let mut bases = vec![Basis::Published(metric)];
-        if !measured.is_empty() {
-            bases.push(Basis::Calibrated(metric));
-        }
-        let src = RatioSources {
-            reference,
-            measured,
-        };
-        let fleets = file
-            .fleets
-            .iter()
-            .map(|fleet| FleetTotals {
-                name: fleet.name.clone(),
-                bases: bases
-                    .iter()
-                    .map(|b| basis_total(fleet, figures, b, src))
-                    .collect(),
+/// One bar of the totals chart: its label, fill and the total.
+struct Bar {
+    label: String,
+    fill: RGBColor,
+    total: Interval,
+}
+
+/// Bars bottom to top, so the first fleet's first basis reads first from the top. A total
+/// that cannot be computed has no bar.
+fn bars(projection: &Projection) -> Vec<Bar> {
+    projection
+        .totals
+        .iter()
+        .rev()
+        .filter_map(|t| {
+            let total = t.equivalents?;
+            Some(Bar {
+                label: format!("{} ({})", t.fleet, t.basis),
+                fill: basis_style(projection.basis(&t.basis)).0,
+                total,
             })
-            .collect();
-        FleetProjection {
-            reference: reference.id.clone(),
-            fleets,
-        }
-    }
-
-    /// One row per fleet and basis.
-    pub fn totals_table(&self) -> Table {
-        let unit = format!("{} equivalents", self.reference);
-        let mut t = Table::new(&["fleet", "basis", &unit, "interval", "missing"]);
-        for f in &self.fleets {
-            for b in &f.bases {
-                t.push(vec![
-                    f.name.clone(),
-                    b.basis.clone(),
-                    format!("{:.1}", b.total.value),
-                    format!("[{:.1}, {:.1}]", b.total.low, b.total.high),
-                    b.missing.join(", "),
-                ]);
-            }
-        }
-        t
-    }
-
-    /// The totals chart, and a stock chart when any fleet is dated.
-    pub fn figures(&self, label: &str) -> Result<Vec<Figure>> {
-        let mut figures = vec![Figure {
-            id: "totals".into(),
-            kind: "fleet-totals".into(),
-            caption: format!("{label}: totals by basis"),
-            svg: self.totals_svg()?,
-        }];
-        if self
-            .fleets
-            .iter()
-            .any(|f| f.bases.iter().any(|b| b.stock.len() > 1))
-        {
-            figures.push(Figure {
-                id: "stock".into(),
-                kind: "fleet-stock".into(),
-                caption: format!("{label}: stock over time"),
-                svg: self.stock_svg()?,
-            });
-        }
-        Ok(figures)
-    }
-
-    fn bars(&self) -> Vec<(String, usize, Interval)> {
-        let mut bars = Vec::new();
-        for f in self.fleets.iter().rev() {
-            for (i, b) in f.bases.iter().enumerate().rev() {
-                bars.push((format!("{} ({})", f.name, b.basis), i, b.total));
-            }
-        }
-        bars
-    }
-
-    fn totals_svg(&self) -> Result<String> {
-        let bars = self.bars();
-        let height = 170 + 26 * bars.len().max(1) as u32;
-        draw_svg("fleet totals chart", height, |root| {
-            let n = bars.len();
-            let top = bars
-                .iter()
-                .map(|b| b.2.high.max(b.2.value))
-                .fold(1.0, f64::max)
-                * 1.5;
-            let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
-            let mut chart = ChartBuilder::on(root)
-                .caption(
-                    format!("Fleet totals in {} equivalents", self.reference),
-                    ("sans-serif", 20),
-                )
-                .margin(16)
-                .x_label_area_size(48)
-                .y_label_area_size(300)
-                .build_cartesian_2d(0.0..top, (0..n.max(1) - 1).into_segmented())?;
-            chart
-                .configure_mesh()
-                .disable_y_mesh()
-                .x_desc(format!("total ({} equivalents)", self.reference))
-                .y_desc("fleet (basis)")
-                .y_labels(n.max(1))
-                .x_label_formatter(&|v| axis_number(*v))
-                .y_label_formatter(&|v| match v {
-                    SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
-                    _ => String::new(),
-                })
-                .draw()?;
-            draw_total_bars(&mut chart, &bars)?;
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw()?;
-            Ok(())
         })
-    }
+        .collect()
+}
 
-    fn stock_svg(&self) -> Result<String> {
-        draw_svg("fleet stock chart", HEIGHT, |root| self.draw_stock(root))
-    }
-
-    fn draw_stock(&self, root: &DrawingArea<SVGBackend, plotters::coord::Shift>) -> DrawResult {
-        let series: Vec<(String, &[(f64, Interval)])> = self
-            .fleets
-            .iter()
-            .flat_map(|f| {
-                f.bases
-                    .iter()
-                    .map(move |b| (format!("{} ({})", f.name, b.basis), b.stock.as_slice()))
-            })
-            .filter(|(_, s)| s.len() > 1)
-            .collect();
-        let points = series.iter().flat_map(|(_, s)| s.iter());
-        let (mut x0, mut x1, mut y1) = (f64::MAX, f64::MIN, 1.0f64);
-        for (x, e) in points {
-            x0 = x0.min(*x);
-            x1 = x1.max(*x);
-            y1 = y1.max(e.high).max(e.value);
+/// The legend of the totals chart: one swatch per kind of basis present, then the whisker.
+fn totals_legend(projection: &Projection) -> Vec<LegendEntry> {
+    let mut entries: Vec<LegendEntry> = Vec::new();
+    for t in projection.totals.iter().filter(|t| t.equivalents.is_some()) {
+        let (fill, name) = basis_style(projection.basis(&t.basis));
+        if !entries.iter().any(|e| e.label == name) {
+            entries.push(LegendEntry::new(name, Swatch::Bar(fill)));
         }
-        let pad = ((x1 - x0) * 0.05).max(0.1);
+    }
+    let whisker = Swatch::Line {
+        colour: BLACK,
+        width: 2,
+        dashed: false,
+    };
+    entries.push(LegendEntry::new("interval", whisker));
+    entries
+}
+
+fn totals_svg(projection: &Projection) -> Result<String> {
+    let bars = bars(projection);
+    let height = 120 + 26 * bars.len().max(1) as u32;
+    let legend = totals_legend(projection);
+    draw_svg_with_legend("fleet totals chart", height, &legend, |root| {
+        let n = bars.len();
+        let top = bars
+            .iter()
+            .map(|b| b.total.high.max(b.total.value))
+            .fold(1.0, f64::max)
+            * 1.1;
+        let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
+        let reference = &projection.reference;
         let mut chart = ChartBuilder::on(root)
             .caption(
-                format!("Stock over time in {} equivalents", self.reference),
+                format!("Fleet totals in {reference} equivalents"),
                 ("sans-serif", 20),
             )
             .margin(16)
             .x_label_area_size(48)
-            .y_label_area_size(80)
-            .build_cartesian_2d((x0 - pad)..(x1 + pad), 0.0..y1 * 1.15)?;
+            .y_label_area_size(300)
+            .build_cartesian_2d(0.0..top, (0..n.max(1) - 1).into_segmented())?;
         chart
             .configure_mesh()
-            .x_desc("acquisition date (year)")
-            .y_desc(format!("stock ({} equivalents)", self.reference))
-            .x_label_formatter(&|v| format!("{v:.1}"))
-            .y_label_formatter(&|v| axis_number(*v))
+            .disable_y_mesh()
+            .x_desc(format!("total ({reference} equivalents)"))
+            .y_desc("fleet (basis)")
+            .y_labels(n.max(1))
+            .y_label_style(("sans-serif", 14))
+            .x_label_formatter(&|v| axis_number(*v))
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
             .draw()?;
-        for (i, (name, stock)) in series.iter().enumerate() {
-            let style = colour(i).stroke_width(2);
-            chart
-                .draw_series(LineSeries::new(
-                    stock.iter().map(|(x, e)| (*x, e.value)),
-                    style,
-                ))?
-                .label(format!("{name}, interval as whiskers"))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
-            chart.draw_series(stock.iter().map(|(x, e)| {
-                PathElement::new([(*x, e.low), (*x, e.high)], colour(i).stroke_width(1))
-            }))?;
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
-        Ok(())
-    }
+        draw_total_bars(&mut chart, &bars)
+    })
 }
 
 type BarChart<'a, 'b> = ChartContext<
@@ -243,89 +139,108 @@ type BarChart<'a, 'b> = ChartContext<
     Cartesian2d<RangedCoordf64, plotters::coord::ranged1d::SegmentedCoord<RangedCoordusize>>,
 >;
 
-fn draw_total_bars(chart: &mut BarChart, bars: &[(String, usize, Interval)]) -> DrawResult {
-    for (basis_index, name) in [(0, "published basis"), (1, "calibrated basis")] {
-        let style = if basis_index == 0 {
-            RGBColor(160, 160, 160).filled()
-        } else {
-            colour(0).mix(0.8).filled()
-        };
-        if !bars.iter().any(|b| b.1 == basis_index) {
-            continue;
-        }
-        chart
-            .draw_series(
-                bars.iter()
-                    .enumerate()
-                    .filter(|(_, b)| b.1 == basis_index)
-                    .map(|(i, b)| {
-                        let corners = [
-                            (0.0, SegmentValue::Exact(i)),
-                            (b.2.value, SegmentValue::Exact(i + 1)),
-                        ];
-                        let mut bar = Rectangle::new(corners, style);
-                        bar.set_margin(3, 3, 0, 0);
-                        bar
-                    }),
-            )?
-            .label(name)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], style));
-    }
-    chart
-        .draw_series(bars.iter().enumerate().map(|(i, b)| {
-            let y = SegmentValue::CenterOf(i);
-            PathElement::new([(b.2.low, y.clone()), (b.2.high, y)], BLACK.stroke_width(2))
-        }))?
-        .label("interval")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+fn draw_total_bars(chart: &mut BarChart, bars: &[Bar]) -> DrawResult {
+    chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
+        let corners = [
+            (0.0, SegmentValue::Exact(i)),
+            (b.total.value, SegmentValue::Exact(i + 1)),
+        ];
+        let mut bar = Rectangle::new(corners, b.fill.mix(0.8).filled());
+        bar.set_margin(3, 3, 0, 0);
+        bar
+    }))?;
+    chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
+        let y = SegmentValue::CenterOf(i);
+        PathElement::new(
+            [(b.total.low, y.clone()), (b.total.high, y)],
+            BLACK.stroke_width(2),
+        )
+    }))?;
     Ok(())
 }
 
-fn basis_total(
-    fleet: &Fleet,
-    figures: &BTreeMap<String, DeviceFigures>,
-    basis: &Basis,
-    src: RatioSources,
-) -> BasisTotal {
-    let holdings: Vec<Holding> = fleet.entries.iter().map(|e| holding(e, figures)).collect();
-    let t = total(&holdings, basis, src);
-    let mut dated = Vec::new();
-    for (entry, h) in fleet.entries.iter().zip(&holdings) {
-        let (Ok(Some(acquired)), Ok(r)) = (entry.acquired_at(), entry_equivalents(*h, basis, src))
-        else {
-            continue;
-        };
-        dated.push(Dated {
-            acquired,
-            equivalents: r.equivalents,
-        });
+/// One line of the stock chart: `fleet (basis)` and its points (fractional year, stock).
+type StockSeries = (String, Vec<(f64, Interval)>);
+
+/// Every fleet and basis with at least two dated points.
+fn stock_series(projection: &Projection) -> Vec<StockSeries> {
+    let mut series: Vec<StockSeries> = Vec::new();
+    for p in &projection.stock {
+        let name = format!("{} ({})", p.fleet, p.basis);
+        match series.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, points)) => points.push((p.year, p.stock)),
+            None => series.push((name, vec![(p.year, p.stock)])),
+        }
     }
-    dated.sort_by(|a, b| a.acquired.years.total_cmp(&b.acquired.years));
-    let stock = dated
-        .iter()
-        .map(|d| (d.acquired.years, stock_at(&dated, d.acquired)))
-        .collect();
-    BasisTotal {
-        basis: basis.to_string(),
-        total: t.equivalents,
-        missing: t.missing,
-        stock,
-    }
+    series.retain(|(_, points)| points.len() > 1);
+    series
 }
 
-/// A fleet entry as the projection counts it (the same rule as `fleetbench project`).
-fn holding<'a>(
-    entry: &crate::fleet::Entry,
-    figures: &'a BTreeMap<String, DeviceFigures>,
-) -> Holding<'a> {
-    match (&entry.device, entry.equivalents) {
-        (Some(id), _) => match figures.get(id) {
-            Some(f) => Holding::Devices {
-                figures: f,
-                count: entry.whole_count(),
-            },
-            None => Holding::Equivalents(0.0),
-        },
-        (None, x) => Holding::Equivalents(x.unwrap_or(0.0)),
+/// The stock as the step function it is: it holds its value until the next acquisition.
+fn steps(points: &[(f64, Interval)]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(2 * points.len());
+    for (i, (x, e)) in points.iter().enumerate() {
+        if i > 0 {
+            out.push((*x, points[i - 1].1.value));
+        }
+        out.push((*x, e.value));
     }
+    out
+}
+
+fn stock_svg(projection: &Projection) -> Result<String> {
+    let series = stock_series(projection);
+    let legend: Vec<LegendEntry> = series
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| {
+            let line = Swatch::Line {
+                colour: colour(i),
+                width: 2,
+                dashed: false,
+            };
+            LegendEntry::new(format!("{name}, interval as whiskers"), line)
+        })
+        .collect();
+    draw_svg_with_legend("fleet stock chart", HEIGHT, &legend, |root| {
+        draw_stock(root, &projection.reference, &series)
+    })
+}
+
+fn draw_stock(
+    root: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+    reference: &str,
+    series: &[StockSeries],
+) -> DrawResult {
+    let (mut x0, mut x1, mut y1) = (f64::MAX, f64::MIN, 1.0f64);
+    for (x, e) in series.iter().flat_map(|(_, s)| s.iter()) {
+        x0 = x0.min(*x);
+        x1 = x1.max(*x);
+        y1 = y1.max(e.high).max(e.value);
+    }
+    let pad = ((x1 - x0) * 0.05).max(0.1);
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!("Stock over time in {reference} equivalents"),
+            ("sans-serif", 20),
+        )
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(80)
+        .build_cartesian_2d((x0 - pad)..(x1 + pad), 0.0..y1 * 1.1)?;
+    chart
+        .configure_mesh()
+        .x_desc("acquisition date (year)")
+        .y_desc(format!("stock ({reference} equivalents)"))
+        .x_label_formatter(&|v| format!("{v:.1}"))
+        .y_label_formatter(&|v| axis_number(*v))
+        .draw()?;
+    for (i, (_, stock)) in series.iter().enumerate() {
+        let style = colour(i).stroke_width(2);
+        chart.draw_series(LineSeries::new(steps(stock), style))?;
+        chart.draw_series(stock.iter().map(|(x, e)| {
+            PathElement::new([(*x, e.low), (*x, e.high)], colour(i).stroke_width(1))
+        }))?;
+    }
+    Ok(())
 }

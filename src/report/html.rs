@@ -19,7 +19,7 @@ pub struct Figure {
 
 /// A titled part of the page: charts first, then their tables.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Section {
+pub struct PageSection {
     /// Element id.
     pub id: String,
     /// Heading.
@@ -46,7 +46,7 @@ e.setAttribute('data-rendered','yes');}});\
 document.getElementById('chart-check').textContent=ok+' of '+f.length+' charts rendered';})();";
 
 /// The whole page.
-pub fn page(title: &str, summary: &str, sections: &[Section]) -> String {
+pub fn page(title: &str, summary: &str, sections: &[PageSection]) -> String {
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <title>{t}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{t}</h1>\n<p>{s}</p>\n\
@@ -61,7 +61,7 @@ pub fn page(title: &str, summary: &str, sections: &[Section]) -> String {
     out
 }
 
-fn section_html(section: &Section) -> String {
+fn section_html(section: &PageSection) -> String {
     let mut out = format!(
         "<section id=\"{}\">\n<h2>{}</h2>\n<p>{}</p>\n",
         escape(&section.id),

@@ -4,9 +4,12 @@
 //! cases still gets its points, and the chart says which ceiling is missing instead of drawing
 //! a made-up one.
 
-use super::chart::{axis_number, colour, draw_svg, log_range, DrawResult, HEIGHT};
+use super::chart::{
+    axis_number, colour, draw_svg_with_legend, log_range, DrawResult, LegendEntry, Swatch, HEIGHT,
+};
 use crate::error::Result;
 use crate::results::{RateUnit, ResultFile};
+use crate::stats::Interval;
 use crate::workload::Op;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -29,12 +32,8 @@ pub struct RooflinePoint {
     pub kernel: String,
     /// FLOP per byte of compulsory memory traffic.
     pub intensity: f64,
-    /// Median GFLOP/s.
-    pub gflops: f64,
-    /// Lower end of the median's 95% interval, GFLOP/s.
-    pub ci_low: f64,
-    /// Upper end of the median's 95% interval, GFLOP/s.
-    pub ci_high: f64,
+    /// Median GFLOP/s with its interval.
+    pub gflops: Interval,
 }
 
 /// Datasheet ceilings of the device, when the catalog knows it: drawn dashed beside the
@@ -89,9 +88,7 @@ impl Roofline {
                     case_id: case.id.clone(),
                     kernel: case.kernel.id.clone(),
                     intensity: case.workload.intensity(),
-                    gflops: summary.median.value,
-                    ci_low: summary.median.low,
-                    ci_high: summary.median.high,
+                    gflops: summary.median,
                 }),
                 (Op::PeakFma, RateUnit::Gflops) => keep_best(&mut roofline.compute, ceiling),
                 (Op::Copy, RateUnit::Gbps) => keep_best(&mut roofline.bandwidth, ceiling),
@@ -119,9 +116,68 @@ impl Roofline {
         }
     }
 
-    /// The chart as SVG.
+    /// The chart as SVG, its legend in a strip under the plot.
     pub fn to_svg(&self) -> Result<String> {
-        draw_svg("roofline chart", HEIGHT, |root| self.draw(root))
+        draw_svg_with_legend("roofline chart", HEIGHT, &self.legend(), |root| {
+            self.draw(root)
+        })
+    }
+
+    /// What the legend lists, in drawing order: measured ceilings, datasheet ceilings, one
+    /// entry per kernel, then what was not measured.
+    pub fn legend(&self) -> Vec<LegendEntry> {
+        let line = |colour, dashed| Swatch::Line {
+            colour,
+            width: 2,
+            dashed,
+        };
+        let mut entries = Vec::new();
+        if let Some(c) = &self.compute {
+            let label = format!("compute ceiling {} GFLOP/s", axis_number(c.value));
+            entries.push(LegendEntry::new(label, line(BLACK, false)));
+        }
+        if let Some(b) = &self.bandwidth {
+            let label = format!("bandwidth ceiling {} GB/s", axis_number(b.value));
+            entries.push(LegendEntry::new(label, line(BANDWIDTH_GREY, false)));
+        }
+        if let Some(p) = &self.published {
+            if let Some(c) = p.compute {
+                let label = format!(
+                    "published FP32 peak {} GFLOP/s ({})",
+                    axis_number(c),
+                    p.catalog_id
+                );
+                entries.push(LegendEntry::new(label, line(colour(3), true)));
+            }
+            if let Some(b) = p.bandwidth {
+                let label = format!("published bandwidth {} GB/s", axis_number(b));
+                entries.push(LegendEntry::new(label, line(colour(3), true)));
+            }
+        }
+        for (i, kernel) in self.kernels().iter().enumerate() {
+            let (filled, radius) = kernel_marker(i);
+            let marker = Swatch::Marker {
+                colour: colour(i),
+                filled,
+                radius,
+            };
+            entries.push(LegendEntry::new(
+                format!("{kernel} (median, 95% CI)"),
+                marker,
+            ));
+        }
+        if let Some(note) = self.missing_note() {
+            entries.push(LegendEntry::new(note, Swatch::Warning));
+        }
+        entries
+    }
+
+    /// Kernel ids in sorted order: each has a colour and a marker.
+    fn kernels(&self) -> Vec<&str> {
+        let mut kernels: Vec<&str> = self.points.iter().map(|p| p.kernel.as_str()).collect();
+        kernels.sort_unstable();
+        kernels.dedup();
+        kernels
     }
 
     fn axis_ranges(&self) -> ((f64, f64), (f64, f64)) {
@@ -131,7 +187,7 @@ impl Roofline {
         let mut ys: Vec<f64> = self
             .points
             .iter()
-            .flat_map(|p| [p.ci_low, p.ci_high])
+            .flat_map(|p| [p.gflops.low, p.gflops.high])
             .collect();
         ys.extend(self.compute.as_ref().map(|c| c.value));
         ys.extend(self.bandwidth.as_ref().map(|b| b.value * x.0));
@@ -162,21 +218,17 @@ impl Roofline {
         self.draw_ceilings(&mut chart, (x0, x1))?;
         self.draw_published(&mut chart, (x0, x1))?;
         self.draw_points(&mut chart)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
-        if let Some(note) = self.missing_note() {
-            root.draw(&Text::new(
-                note,
-                (420, 470),
-                ("sans-serif", 15).into_font().color(&RED),
-            ))?;
-        }
         Ok(())
     }
+}
+
+/// The grey of the measured bandwidth roof.
+const BANDWIDTH_GREY: RGBColor = RGBColor(96, 96, 96);
+
+/// Kernels alternate filled and ring markers (and sizes) so kernels at the same spot stay
+/// visible.
+fn kernel_marker(i: usize) -> (bool, i32) {
+    (i.is_multiple_of(2), 5 + 3 * (i % 2) as i32)
 }
 
 type LogChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<LogCoord<f64>, LogCoord<f64>>>;
@@ -186,26 +238,17 @@ impl Roofline {
         let ridge = self.ridge();
         if let Some(c) = &self.compute {
             let start = ridge.unwrap_or(x0).max(x0);
-            chart
-                .draw_series(LineSeries::new(
-                    [(start, c.value), (x1, c.value)],
-                    BLACK.stroke_width(2),
-                ))?
-                .label(format!("compute ceiling {} GFLOP/s", axis_number(c.value)))
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+            chart.draw_series(LineSeries::new(
+                [(start, c.value), (x1, c.value)],
+                BLACK.stroke_width(2),
+            ))?;
         }
         if let Some(b) = &self.bandwidth {
             let end = ridge.unwrap_or(x1).min(x1);
-            let grey = RGBColor(96, 96, 96);
-            chart
-                .draw_series(LineSeries::new(
-                    [(x0, b.value * x0), (end, b.value * end)],
-                    grey.stroke_width(2),
-                ))?
-                .label(format!("bandwidth ceiling {} GB/s", axis_number(b.value)))
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], grey.stroke_width(2))
-                });
+            chart.draw_series(LineSeries::new(
+                [(x0, b.value * x0), (end, b.value * end)],
+                BANDWIDTH_GREY.stroke_width(2),
+            ))?;
         }
         Ok(())
     }
@@ -219,54 +262,36 @@ impl Roofline {
         if let Some(c) = p.compute {
             let start = ridge.unwrap_or(x0).max(x0);
             let line = DashedLineSeries::new([(start, c), (x1, c)], 8, 5, style);
-            chart
-                .draw_series(line)?
-                .label(format!(
-                    "published FP32 peak {} GFLOP/s ({})",
-                    axis_number(c),
-                    p.catalog_id
-                ))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+            chart.draw_series(line)?;
         }
         if let Some(b) = p.bandwidth {
             let end = ridge.unwrap_or(x1).min(x1);
             let line = DashedLineSeries::new([(x0, b * x0), (end, b * end)], 8, 5, style);
-            chart
-                .draw_series(line)?
-                .label(format!("published bandwidth {} GB/s", axis_number(b)))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+            chart.draw_series(line)?;
         }
         Ok(())
     }
 
     fn draw_points(&self, chart: &mut LogChart) -> DrawResult {
-        let mut kernels: Vec<&str> = self.points.iter().map(|p| p.kernel.as_str()).collect();
-        kernels.dedup();
-        kernels.sort_unstable();
-        kernels.dedup();
-        for (i, kernel) in kernels.iter().enumerate() {
-            // Alternate filled and ring markers so kernels at the same spot stay visible.
-            let style = if i % 2 == 0 {
+        for (i, kernel) in self.kernels().iter().enumerate() {
+            let (filled, radius) = kernel_marker(i);
+            let style = if filled {
                 colour(i).filled()
             } else {
                 colour(i).stroke_width(2)
             };
-            let radius = 5 + 3 * (i % 2) as i32;
             let mine: Vec<&RooflinePoint> =
                 self.points.iter().filter(|p| p.kernel == *kernel).collect();
             chart.draw_series(mine.iter().map(|p| {
                 PathElement::new(
-                    [(p.intensity, p.ci_low), (p.intensity, p.ci_high)],
+                    [(p.intensity, p.gflops.low), (p.intensity, p.gflops.high)],
                     colour(i),
                 )
             }))?;
-            chart
-                .draw_series(
-                    mine.iter()
-                        .map(|p| Circle::new((p.intensity, p.gflops), radius, style)),
-                )?
-                .label(format!("{kernel} (median, 95% CI)"))
-                .legend(move |(x, y)| Circle::new((x + 10, y), radius, style));
+            chart.draw_series(
+                mine.iter()
+                    .map(|p| Circle::new((p.intensity, p.gflops.value), radius, style)),
+            )?;
         }
         Ok(())
     }

@@ -1,12 +1,19 @@
-//! JSON Schemas of the files fleetbench reads, generated from the Rust types themselves so the
-//! documented format cannot drift from the code: the committed copies under `docs/schemas/`
-//! are checked against these in the tests. Regenerate them after changing a type with
-//! `FLEETBENCH_UPDATE_SCHEMAS=1 cargo test --test schemas`.
+//! JSON Schemas of the files fleetbench reads and of every command's `--format json` output,
+//! generated from the Rust types themselves so the documented format cannot drift from the
+//! code: the committed copies under `docs/schemas/` are checked against these in the tests,
+//! and the tests validate each command's JSON against its schema. Regenerate them after
+//! changing a type with `FLEETBENCH_UPDATE_SCHEMAS=1 cargo test --test schemas`.
 
+use crate::catalog::CatalogListing;
 use crate::compare::Comparison;
+use crate::devices::DeviceList;
 use crate::equiv::RatiosFile;
 use crate::fleet::FleetFile;
+use crate::merge::MergeReport;
+use crate::projection::Projection;
+use crate::report::document::Listing;
 use crate::results::ResultFile;
+use crate::validate::verdicts::ValidationReport;
 
 /// One schema and where its committed copy lives.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,7 +70,71 @@ pub fn comparison() -> SchemaDoc {
     }
 }
 
+/// What `fleetbench project --format json` prints.
+pub fn projection() -> SchemaDoc {
+    SchemaDoc {
+        name: "projection",
+        path: "docs/schemas/projection.schema.json",
+        schema: schemars::schema_for!(Projection).to_value(),
+    }
+}
+
+/// What `fleetbench merge --format json` prints and `merge -o` writes.
+pub fn merge_report() -> SchemaDoc {
+    SchemaDoc {
+        name: "merge-report",
+        path: "docs/schemas/merge-report.schema.json",
+        schema: schemars::schema_for!(MergeReport).to_value(),
+    }
+}
+
+/// What `fleetbench catalog --format json` prints (also after `import-epoch`).
+pub fn catalog() -> SchemaDoc {
+    SchemaDoc {
+        name: "catalog",
+        path: "docs/schemas/catalog.schema.json",
+        schema: schemars::schema_for!(CatalogListing).to_value(),
+    }
+}
+
+/// What `fleetbench devices --format json` prints.
+pub fn devices() -> SchemaDoc {
+    SchemaDoc {
+        name: "devices",
+        path: "docs/schemas/devices.schema.json",
+        schema: schemars::schema_for!(DeviceList).to_value(),
+    }
+}
+
+/// What `fleetbench validate --format json` prints.
+pub fn validation() -> SchemaDoc {
+    SchemaDoc {
+        name: "validation",
+        path: "docs/schemas/validation.schema.json",
+        schema: schemars::schema_for!(ValidationReport).to_value(),
+    }
+}
+
+/// What `fleetbench report --format json` prints: the files it wrote.
+pub fn report_listing() -> SchemaDoc {
+    SchemaDoc {
+        name: "report-listing",
+        path: "docs/schemas/report-listing.schema.json",
+        schema: schemars::schema_for!(Listing).to_value(),
+    }
+}
+
 /// Every schema fleetbench documents.
 pub fn all() -> Vec<SchemaDoc> {
-    vec![result_file(), ratios_file(), fleet_file(), comparison()]
+    vec![
+        result_file(),
+        ratios_file(),
+        fleet_file(),
+        projection(),
+        merge_report(),
+        catalog(),
+        devices(),
+        validation(),
+        report_listing(),
+    ]
 }

@@ -35,7 +35,10 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>> {
     fsio::read_bounded(path, fsio::RESULT_FILE)
 }
 
-/// Loads and parses a result file, checking its schema version first.
+/// Loads and parses a result file, checking its schema version first — and nothing about its
+/// meaning. Internal: commands that use a file's numbers load it through
+/// [`crate::validate::load_checked`], which re-derives every statistic and refuses a file that
+/// contradicts itself; only the checker itself (and tests that build files) read unchecked.
 pub fn load(path: &Path) -> Result<ResultFile> {
     let bytes = read_limited(path)?;
     parse(path, &bytes)

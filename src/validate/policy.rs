@@ -1,7 +1,8 @@
-//! The loader every consumer of result files should call: load, run every check, then either
-//! refuse the file or drop the inconsistent cases with a warning.
+//! The one public way in for result files: load, run every check, then either refuse the file
+//! or drop the inconsistent cases with a warning. `compare`, `calibrate`, `merge` and `report`
+//! all load through it; [`crate::results::load`] is the unchecked parse underneath.
 //!
-//! How to wire it into a subcommand (`compare`, `calibrate`, `project`):
+//! How to wire it into a subcommand:
 //!
 //! ```no_run
 //! use fleetbench::validate::{load_checked, CatalogPeaks, LoadPolicy};
