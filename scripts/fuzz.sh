@@ -3,7 +3,7 @@
 # loaders for a bounded time
 # (default 120 s each). Not run in CI.
 # With nightly Rust and cargo-fuzz installed it runs the libFuzzer targets in fuzz/; otherwise it
-# runs the stable, seeded mutation fuzzer (tests/loader_fuzz.rs) with many more iterations.
+# runs the stable, seeded mutation fuzzer (tests/integration/loader_fuzz.rs) with many more iterations.
 # Whatever it finds: fix it, and add the input to tests/hostile/ (or tests/hostile-fleet/) with a
 # line in that folder's EXPECTED.tsv (tests/hostile-ratios/, tests/hostile-epoch/ likewise).
 set -euo pipefail
@@ -27,4 +27,4 @@ if cargo +nightly fuzz --version >/dev/null 2>&1; then
 fi
 echo "nightly cargo-fuzz not available; running the stable mutation fuzzer for ${seconds}s each" >&2
 FLEETBENCH_FUZZ_SECONDS="$seconds" FLEETBENCH_FUZZ_ITERS=100000000 \
-    exec cargo test --release --test loader_fuzz -- --nocapture --test-threads=1
+    exec cargo test --release --test integration loader_fuzz -- --nocapture --test-threads=1

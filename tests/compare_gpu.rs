@@ -10,6 +10,7 @@
 //! as well as samples, so the interval covers the drift between runs. Nothing here asserts a
 //! wall-clock time; only ratios of throughputs measured side by side.
 
+#[path = "integration/common.rs"]
 mod common;
 use common::{fleetbench, gpu_available, tempdir};
 use serde_json::Value;

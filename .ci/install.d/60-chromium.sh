@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Debian's chromium, for the headless-browser test of the HTML report (tests/report_browser.rs).
+# Debian's chromium, for the headless-browser test of the HTML report (tests/integration/report_browser.rs).
 # Idempotent and quiet; fails loudly. Expects `apt-get update` to have run.
 set -euo pipefail
 if command -v chromium >/dev/null 2>&1; then

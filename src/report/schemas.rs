@@ -2,7 +2,7 @@
 //! generated from the Rust types themselves so the documented format cannot drift from the
 //! code: the committed copies under `docs/schemas/` are checked against these in the tests,
 //! and the tests validate each command's JSON against its schema. Regenerate them after
-//! changing a type with `FLEETBENCH_UPDATE_SCHEMAS=1 cargo test --test schemas`.
+//! changing a type with `FLEETBENCH_UPDATE_SCHEMAS=1 cargo test --release --test integration schemas`.
 
 use crate::catalog::CatalogListing;
 use crate::compare::Comparison;

@@ -4,8 +4,7 @@
 //! `fleetbench catalog import-epoch FILE` exit 2 with one line naming the file, the line and the
 //! problem (tests/hostile-epoch/EXPECTED.tsv), instead of printing a different catalog.
 
-mod common;
-use common::{assert_one_line_error_naming, corpus, fleetbench};
+use crate::common::{assert_one_line_error_naming, corpus, fleetbench};
 
 #[test]
 fn every_hostile_epoch_file_gets_a_one_line_error() {
@@ -31,7 +30,7 @@ fn every_hostile_epoch_file_gets_a_one_line_error() {
 fn the_clean_fixture_still_imports() {
     let out = fleetbench()
         .args(["catalog", "import-epoch", "--format", "json"])
-        .arg(common::repo_path("tests/fixtures/epoch_ml_hardware.csv"))
+        .arg(crate::common::repo_path("tests/fixtures/epoch_ml_hardware.csv"))
         .output()
         .unwrap();
     assert!(

@@ -3,8 +3,7 @@
 //! carries a throughput, and the file says faults were injected. Also the resource bounds:
 //! adapter limits and `--max-memory` skip a case before anything is allocated.
 
-mod common;
-use common::{fleetbench, gpu_available, tempdir};
+use crate::common::{fleetbench, gpu_available, tempdir};
 use fleetbench::results::{self, CaseStatus};
 use std::path::Path;
 

@@ -1,8 +1,7 @@
 //! The ceiling kernels, the texture-fed and f16 matmuls and the autotuner on a real adapter
 //! (lavapipe on CI), at tiny sizes.
 
-mod common;
-use common::{gpu_available, run_into, tempdir};
+use crate::common::{gpu_available, run_into, tempdir};
 use fleetbench::results::CaseStatus;
 
 #[test]

@@ -1,12 +1,10 @@
 //! `fleetbench report` and `fleetbench completions` end to end, and the chart data behind them,
 //! on fake-backend result files (no GPU needed).
 
-mod common;
-mod report_support;
-use common::{fleetbench, tempdir};
+use crate::common::{fleetbench, tempdir};
 use fleetbench::report::{ComparisonChart, Roofline};
 use fleetbench::results::CaseStatus;
-use report_support::{fixture, fixture_path, save, with_ceilings};
+use crate::report_support::{fixture, fixture_path, save, with_ceilings};
 use std::path::{Path, PathBuf};
 
 #[test]
@@ -325,7 +323,7 @@ fn fleet_totals_and_stock_match_hand_computation() {
     let figures = figures_from_catalog(&catalog);
     let file = FleetFile::parse(Path::new("small.toml"), SMALL_FLEET).unwrap();
     let ratios =
-        RatiosFile::load(&common::repo_path("data/scenarios/ratios-mamf-bf16.json")).unwrap();
+        RatiosFile::load(&crate::common::repo_path("data/scenarios/ratios-mamf-bf16.json")).unwrap();
     let measured = measured_from_ratios(&ratios);
     let reference = &figures["h100-sxm"];
     let projected = |measured: &[fleetbench::projection::MeasuredRatio]| -> Projection {
@@ -373,7 +371,7 @@ fn report_adds_equivalence_and_fleet_charts() {
     let tmp = tempdir();
     let fleet = tmp.path().join("small.toml");
     std::fs::write(&fleet, SMALL_FLEET).unwrap();
-    let ratios = common::repo_path("data/scenarios/ratios-mamf-bf16.json");
+    let ratios = crate::common::repo_path("data/scenarios/ratios-mamf-bf16.json");
     let dir = tmp.path().join("out");
     let out = fleetbench()
         .arg("report")
@@ -443,7 +441,7 @@ fn report_refuses_a_fleet_whose_reference_no_ratios_file_shares() {
         .arg("report")
         .arg(fixture_path("fake-a.json"))
         .arg("--ratios")
-        .arg(common::repo_path("data/scenarios/ratios-mamf-bf16.json"))
+        .arg(crate::common::repo_path("data/scenarios/ratios-mamf-bf16.json"))
         .arg("--fleet")
         .arg(&fleet)
         .arg("-o")

@@ -1,8 +1,7 @@
 //! End-to-end tests of `compare`, `calibrate` and `catalog` on deterministic fake result files
 //! (no GPU needed), including every kind of bad input the issue lists.
 
-mod common;
-use common::{fleetbench, repo_path, tempdir};
+use crate::common::{fleetbench, repo_path, tempdir};
 use fleetbench::equiv::{Provenance, RatiosFile};
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -472,7 +471,7 @@ fn incomparable_files_are_one_line_errors_and_missing_metrics_are_listed() {
 /// file, and with --skip-inconsistent drop only that case, saying so.
 #[test]
 fn inconsistent_files_are_refused_or_their_bad_cases_skipped() {
-    let dir = common::tempdir();
+    let dir = crate::common::tempdir();
     let a = fake(dir.path(), "a.json", "gpu-a", 100.0, 1, "32,64");
     let b = fake(dir.path(), "b.json", "gpu-b", 200.0, 2, "32,64");
     let mut value: serde_json::Value =

@@ -1,7 +1,6 @@
 //! End-to-end tests of `devices` and `run` on a real adapter (lavapipe on CI).
 
-mod common;
-use common::{fleetbench, gpu_available, run_into, tempdir};
+use crate::common::{fleetbench, gpu_available, run_into, tempdir};
 use fleetbench::results::CaseStatus;
 
 #[test]

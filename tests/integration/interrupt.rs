@@ -2,8 +2,7 @@
 //! still valid and holds every case that had finished; after SIGINT the run finishes the case in
 //! flight, says so, exits non-zero and leaves a valid, consistent file marked incomplete.
 
-mod common;
-use common::{fleetbench, gpu_available, tempdir};
+use crate::common::{fleetbench, gpu_available, tempdir};
 use fleetbench::results::{self, CaseStatus, ResultFile};
 use fleetbench::validate::{check_file, NoPeaks};
 use std::path::Path;

@@ -2,11 +2,10 @@
 //! the CSV and Markdown renderings of one invocation hold the same number of rows, CSV blocks
 //! are rectangular, the JSON parses, and it all runs under a comma-decimal locale. JSON is the
 //! command's model, not its tables, so its shape is checked against the command's schema
-//! (tests/schemas.rs), not counted in rows here. Every subcommand whose help offers `--format`
+//! (tests/integration/schemas.rs), not counted in rows here. Every subcommand whose help offers `--format`
 //! must be exercised here.
 
-mod common;
-use common::{fleetbench, gpu_available, repo_path, tempdir};
+use crate::common::{fleetbench, gpu_available, repo_path, tempdir};
 
 const FORMATS: [&str; 4] = ["text", "json", "csv", "markdown"];
 

@@ -4,8 +4,7 @@
 //! the wrong cell, a repeated key) and must make `fleetbench project FLEET --ratios FILE` exit 2
 //! with one line naming the file and the problem (tests/hostile-ratios/EXPECTED.tsv).
 
-mod common;
-use common::{assert_one_line_error_naming, corpus, fleetbench, repo_path};
+use crate::common::{assert_one_line_error_naming, corpus, fleetbench, repo_path};
 
 const FLEET: &str = "data/scenarios/one-h100-four-a100.toml";
 

@@ -1,9 +1,8 @@
 //! The committed JSON Schemas match the Rust types, and every committed data file validates
 //! against its schema. Regenerate the schemas after changing a type with
-//! `FLEETBENCH_UPDATE_SCHEMAS=1 cargo test --test schemas`.
+//! `FLEETBENCH_UPDATE_SCHEMAS=1 cargo test --release --test integration schemas`.
 
-mod common;
-use common::repo_path;
+use crate::common::repo_path;
 use fleetbench::report::schemas::{self, SchemaDoc};
 use std::path::{Path, PathBuf};
 
@@ -32,7 +31,7 @@ fn committed_schemas_match_the_types() {
         assert!(
             committed == generated,
             "{} is missing or out of date with the Rust types; regenerate it with \
-             FLEETBENCH_UPDATE_SCHEMAS=1 cargo test --test schemas",
+             FLEETBENCH_UPDATE_SCHEMAS=1 cargo test --release --test integration schemas",
             doc.path
         );
     }
@@ -190,7 +189,7 @@ fn the_ratios_and_fleet_schemas_reject_what_their_loaders_reject() {
 }
 
 fn stdout_json(args: &[&str]) -> serde_json::Value {
-    let out = common::fleetbench().args(args).output().unwrap();
+    let out = crate::common::fleetbench().args(args).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -266,7 +265,7 @@ fn numbers_as_strings(value: &serde_json::Value, path: &str, out: &mut Vec<Strin
 /// Runs `fleetbench ARGS --format json` and returns its stdout parsed; `codes` are the exit
 /// statuses the invocation may end with.
 fn json_of(args: &[String], codes: &[i32]) -> serde_json::Value {
-    let out = common::fleetbench()
+    let out = crate::common::fleetbench()
         .args(args)
         .args(["--format", "json"])
         .output()
@@ -283,7 +282,7 @@ fn json_of(args: &[String], codes: &[i32]) -> serde_json::Value {
 
 #[test]
 fn every_json_output_of_the_model_commands_is_typed_and_follows_its_schema() {
-    let tmp = common::tempdir();
+    let tmp = crate::common::tempdir();
     let path = |p: &str| repo_path(p).display().to_string();
     let scenario = |name: &str| path(&format!("data/scenarios/{name}"));
     let fixture = |name: &str| path(&format!("tests/fixtures/report/{name}"));
@@ -334,7 +333,7 @@ fn every_json_output_of_the_model_commands_is_typed_and_follows_its_schema() {
         let args = s(&["project", &scenario(name), "--ratios", &ratios]);
         cases.push((schemas::projection(), args, vec![0]));
     }
-    if common::gpu_available() {
+    if crate::common::gpu_available() {
         cases.push((schemas::devices(), s(&["devices"]), vec![0]));
     }
     for (doc, args, codes) in &cases {

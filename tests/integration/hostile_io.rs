@@ -6,8 +6,7 @@
 //! with the range. Every case checks one line on stderr and a non-zero status.
 #![cfg(unix)]
 
-mod common;
-use common::{fleetbench, repo_path, tempdir};
+use crate::common::{fleetbench, repo_path, tempdir};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -6,8 +6,7 @@
 //! 2.039 TB/s. Tolerances: ±1 device for counts printed as whole numbers, ±0.00005 for ratios
 //! printed with four decimals.
 
-mod common;
-use common::{fleetbench, repo_path, tempdir};
+use crate::common::{fleetbench, repo_path, tempdir};
 use serde_json::Value;
 use std::path::Path;
 

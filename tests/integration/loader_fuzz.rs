@@ -5,8 +5,7 @@
 //! without a panic. A few hundred iterations run in `cargo test`; `scripts/fuzz.sh` runs it for
 //! longer (FLEETBENCH_FUZZ_ITERS, FLEETBENCH_FUZZ_SECONDS, FLEETBENCH_FUZZ_SEED).
 
-mod common;
-use common::repo_path;
+use crate::common::repo_path;
 use fleetbench::catalog::parse_epoch;
 use fleetbench::equiv::RatiosFile;
 use fleetbench::fleet::FleetFile;

@@ -2,8 +2,7 @@
 //! and the id it keeps for a device the catalog lacks works as the reference and as a fleet
 //! entry in `project`. Runs on the fake adapter: no GPU needed.
 
-mod common;
-use common::{fleetbench, tempdir};
+use crate::common::{fleetbench, tempdir};
 use std::path::Path;
 
 fn fake_run(dir: &Path, name: &str, gflops: u32, file: &str) {

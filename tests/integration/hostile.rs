@@ -3,8 +3,7 @@
 //! the problem, and never panic. tests/hostile/EXPECTED.tsv says, for each file, which exit code
 //! (1 inconsistent, 2 unreadable) and which phrase to expect; a file without a line fails.
 
-mod common;
-use common::{fleetbench, repo_path};
+use crate::common::{fleetbench, repo_path};
 use std::collections::BTreeMap;
 
 /// File name → (exit code, phrase) from the manifest.
@@ -96,7 +95,7 @@ fn the_clean_fixture_validates_and_many_files_give_the_worst_code() {
 
 #[test]
 fn an_oversized_file_is_refused_before_it_is_read() {
-    let dir = common::tempdir();
+    let dir = crate::common::tempdir();
     let path = dir.path().join("huge.json");
     let file = std::fs::File::create(&path).unwrap();
     // Sparse: no disk space is used, and the size check must refuse it without reading it.

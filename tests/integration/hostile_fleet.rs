@@ -2,8 +2,7 @@
 //! `fleetbench project FILE` exit 2 with exactly one line on stderr that names the file and the
 //! problem (the phrase in tests/hostile-fleet/EXPECTED.tsv), never a panic.
 
-mod common;
-use common::{assert_one_line_error_naming, corpus, fleetbench};
+use crate::common::{assert_one_line_error_naming, corpus, fleetbench};
 
 #[test]
 fn every_hostile_fleet_file_gets_a_one_line_error_and_no_panic() {

@@ -6,10 +6,8 @@
 //! `FLEETBENCH_REQUIRE_BROWSER=1`, where they fail: a browser test that silently skips on CI
 //! tests nothing. `FLEETBENCH_CHROMIUM` names another binary.
 
-mod common;
-mod report_support;
-use common::{fleetbench, tempdir};
-use report_support::{fixture, fixture_path, save, with_ceilings};
+use crate::common::{fleetbench, tempdir};
+use crate::report_support::{fixture, fixture_path, save, with_ceilings};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -118,9 +116,9 @@ fn build_report(dir: &Path) -> PathBuf {
         .arg(&a)
         .arg(fixture_path("fake-b.json"))
         .arg("--ratios")
-        .arg(common::repo_path("data/scenarios/ratios-mamf-bf16.json"))
+        .arg(crate::common::repo_path("data/scenarios/ratios-mamf-bf16.json"))
         .arg("--fleet")
-        .arg(common::repo_path(
+        .arg(crate::common::repo_path(
             "data/scenarios/doubling-since-2023q1.toml",
         ))
         .arg("-o")

@@ -1,0 +1,32 @@
+//! The integration tests: one test binary with a module per area, sharing `common` (running
+//! the binary, temporary directories, GPU availability) and `report_support` (result files
+//! with ceilings for the report tests). One binary links once instead of twenty times.
+//!
+//! The lavapipe ground truth of `compare` (tests/compare_gpu.rs) is the one test kept in its own
+//! binary: it measures a 2× difference in CPU threads, so it must not share the two cores with
+//! the other tests, and cargo runs test binaries one after another.
+
+mod cli_merge;
+mod cli_project;
+mod cli_run;
+mod common;
+mod compare_cli;
+mod device_faults;
+mod formats;
+mod hostile;
+mod hostile_epoch;
+mod hostile_fleet;
+mod hostile_io;
+mod hostile_ratios;
+mod interrupt;
+mod kernels_gpu;
+mod kubernetes;
+mod loader_fuzz;
+mod reference_by_name;
+mod report;
+mod report_browser;
+mod report_support;
+mod schemas;
+mod shaders;
+mod slurm;
+mod suite;
