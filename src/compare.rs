@@ -401,7 +401,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::bench::{Backend, CaseSpec, TimingConfig};
     use crate::fake::{fake_adapter, FakeBackend};
-    use crate::results::{RunInfo, SCHEMA_VERSION};
+    use crate::results::RunInfo;
     use crate::workload::Dtype;
 
     /// A fake result file: `rate` GFLOP/s with 3% noise on square f32 matmuls of the given sides.
@@ -423,20 +423,12 @@ pub(crate) mod tests {
                 backend.run_case(&spec, &timing)
             })
             .collect();
+        let mut run = RunInfo::new(format!("{name}-{seed}"), seed, 15);
+        run.complete = true;
+        let machine = crate::machine::describe(fake_adapter(name), "test");
         let file = ResultFile {
-            schema_version: SCHEMA_VERSION,
-            machine: crate::machine::describe(fake_adapter(name), "test"),
-            run: RunInfo {
-                run_id: format!("{name}-{seed}"),
-                command: Vec::new(),
-                started_at: String::new(),
-                finished_at: None,
-                seed,
-                warmup_s: 0.0,
-                samples: 15,
-                complete: true,
-            },
             cases,
+            ..ResultFile::new(machine, run)
         };
         let device = DeviceIdentity {
             id: crate::results::slug(name),

@@ -201,6 +201,164 @@ pub fn default_cache_path() -> Option<PathBuf> {
     Some(base.join("fleetbench").join("tune.json"))
 }
 
+/// The outcome of tuning one dtype.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tuned {
+    /// The dtype tuned.
+    pub dtype: Dtype,
+    /// The search (searched now or read from the cache).
+    pub record: TuningRecord,
+    /// The candidates the search chose among.
+    pub candidates: Vec<KernelConfig>,
+}
+
+impl Tuned {
+    /// The winner's median throughput at the tuning size: the plan's estimate of what the tuned
+    /// kernel reaches.
+    pub fn best_rate(&self) -> Option<f64> {
+        self.record
+            .trials
+            .iter()
+            .filter(|t| t.status == CaseStatus::Passed)
+            .filter_map(|t| t.median)
+            .max_by(f64::total_cmp)
+    }
+
+    /// The median of the trial of `kernel_id` (any configuration's best), when it passed.
+    pub fn rate_of(&self, kernel_id: &str) -> Option<f64> {
+        self.record
+            .trials
+            .iter()
+            .filter(|t| t.status == CaseStatus::Passed && t.kernel == kernel_id)
+            .filter_map(|t| t.median)
+            .max_by(f64::total_cmp)
+    }
+}
+
+/// How to tune.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TuneOptions {
+    /// Square side of the tuning workload.
+    pub size: u64,
+    /// Search even when the cache has an entry.
+    pub retune: bool,
+    /// Seed of the tuning inputs.
+    pub seed: u64,
+    /// The tuning cache to read and update; `None` tunes without one.
+    pub cache: Option<PathBuf>,
+}
+
+/// What tuning did, for the binary to tell the user.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TuneReport {
+    /// One entry per dtype tuned.
+    pub tuned: Vec<Tuned>,
+    /// The searches run, e.g. "f32 matmul: 9 candidates at 512^3".
+    pub searched: Vec<String>,
+    /// Why the cache could not be saved, if it could not.
+    pub cache_warning: Option<String>,
+}
+
+/// Reads the cache at `opts.cache` (keeping other adapters' entries when retuning); a missing
+/// file is an empty cache.
+fn open_cache(opts: &TuneOptions) -> Result<TuneCache> {
+    let empty = TuneCache {
+        version: CACHE_VERSION,
+        entries: BTreeMap::new(),
+    };
+    match &opts.cache {
+        Some(p) if !opts.retune => TuneCache::load(p),
+        Some(p) => Ok(TuneCache::load(p).unwrap_or(empty)),
+        None => Ok(empty),
+    }
+}
+
+/// Tunes f32 and f16 matmul on `backend`: per dtype, the cached choice for this adapter, driver
+/// and settings, or a search of the candidates (whose record then enters the cache).
+pub fn tune_all(
+    backend: &mut dyn Backend,
+    timing: &TimingConfig,
+    opts: &TuneOptions,
+) -> Result<TuneReport> {
+    let mut cache = open_cache(opts)?;
+    let env = crate::machine::driver_env(std::env::vars());
+    let trial = trial_timing(timing);
+    let mut report = TuneReport::default();
+    for dtype in [Dtype::F32, Dtype::F16] {
+        let candidates = candidates(dtype);
+        let key = cache_key(
+            backend.adapter(),
+            &env,
+            dtype,
+            timing.bounds_checks,
+            &candidates,
+        );
+        let cached = (!opts.retune)
+            .then(|| cache.entries.get(&key).cloned())
+            .flatten()
+            .filter(|r| chosen_config(r, &candidates).is_some());
+        let record = match cached {
+            Some(mut r) => {
+                r.from_cache = true;
+                Some(r)
+            }
+            None => {
+                report.searched.push(format!(
+                    "{dtype} matmul: {} candidates at {}^3",
+                    candidates.len(),
+                    opts.size
+                ));
+                let w = Workload::matmul(dtype, opts.size, opts.size, opts.size);
+                let r = search(backend, &candidates, w, &trial, opts.seed, key.clone());
+                if let Some(r) = &r {
+                    cache.entries.insert(key, r.clone());
+                }
+                r
+            }
+        };
+        if let Some(record) = record {
+            report.tuned.push(Tuned {
+                dtype,
+                record,
+                candidates,
+            });
+        }
+    }
+    if let Some(p) = &opts.cache {
+        report.cache_warning = cache.save(p).err().map(|e| e.to_string());
+    }
+    Ok(report)
+}
+
+/// The tuned configuration for `w`: the fastest verified trial whose kernel can run the shape
+/// (the winner itself unless the shape rules it out).
+pub fn config_for(t: &Tuned, w: &Workload) -> Option<KernelConfig> {
+    let mut passed: Vec<_> = t
+        .record
+        .trials
+        .iter()
+        .filter(|tr| tr.status == CaseStatus::Passed)
+        .filter_map(|tr| tr.median.map(|m| (m, tr)))
+        .collect();
+    passed.sort_by(|a, b| b.0.total_cmp(&a.0));
+    passed.iter().find_map(|(_, tr)| {
+        t.candidates
+            .iter()
+            .find(|c| c.spec.id == tr.kernel && c.overrides == tr.overrides)
+            .filter(|c| c.shape_problem(w).is_none())
+            .map(|c| c.clone().into_tuned())
+    })
+}
+
+/// The search record of `case`'s dtype, for a tuned case: what the file stores beside it.
+pub fn record_for<'a>(tuned: &'a [Tuned], spec: &CaseSpec) -> Option<&'a TuningRecord> {
+    spec.kernel
+        .tuned
+        .then(|| tuned.iter().find(|t| t.dtype == spec.workload.dtype))
+        .flatten()
+        .map(|t| &t.record)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -325,7 +325,7 @@ fn check_timing(
     file: &ResultFile,
     peaks: &dyn PeakLookup,
 ) -> Vec<Problem> {
-    if let Some(problem) = check_samples(timing, file.run.samples) {
+    if let Some(problem) = check_samples(timing, case, file.run.samples) {
         return vec![(Check::Samples, problem)];
     }
     let mut out = Vec::new();
@@ -336,7 +336,40 @@ fn check_timing(
     out
 }
 
-fn check_samples(timing: &Timing, planned: usize) -> Option<String> {
+/// Why `taken` samples do not fit how the case says it was sampled (or, for files without a
+/// sampling record, the run's fixed count).
+fn sample_count_problem(
+    taken: usize,
+    sampling: Option<&crate::results::SamplingRecord>,
+    planned: usize,
+) -> Option<String> {
+    use crate::results::{SamplingRule, StopReason};
+    let Some(s) = sampling else {
+        return (taken != planned)
+            .then(|| format!("{taken} host samples but the run took {planned} per case"));
+    };
+    let least = match (s.rule, s.stopped) {
+        (_, StopReason::Interrupted | StopReason::Budget) => 2,
+        _ => s.planned,
+    };
+    if taken < least || (s.rule == SamplingRule::Fixed && taken > s.planned) {
+        return Some(format!(
+            "{taken} host samples but the case's sampling record planned {} ({:?}, stopped: {:?})",
+            s.planned, s.rule, s.stopped
+        ));
+    }
+    if s.target_half_width
+        .is_some_and(|t| s.noisy != (s.half_width > t))
+    {
+        return Some(format!(
+            "noisy is {} but the half-width {} and target {:?} say otherwise",
+            s.noisy, s.half_width, s.target_half_width
+        ));
+    }
+    None
+}
+
+fn check_samples(timing: &Timing, case: &Case, planned: usize) -> Option<String> {
     let host = &timing.host_s;
     if host.len() > MAX_SAMPLES {
         return Some(format!(
@@ -344,11 +377,8 @@ fn check_samples(timing: &Timing, planned: usize) -> Option<String> {
             host.len()
         ));
     }
-    if host.len() != planned {
-        return Some(format!(
-            "{} host samples but the run took {planned} per case",
-            host.len()
-        ));
+    if let Some(problem) = sample_count_problem(host.len(), case.sampling.as_ref(), planned) {
+        return Some(problem);
     }
     if let Some(gpu) = &timing.gpu_s {
         if gpu.len() != host.len() {

@@ -40,7 +40,9 @@ impl WgpuBackend {
     pub fn time_dispatches(&self, case: &PreparedCase, count: u32) -> Result<Duration> {
         let host = self.submit_batch(&case.inner, count, true, Duration::from_secs(600))?;
         let seconds = match &self.timer {
-            Some(timer) => timer.read(&self.ctx.device, &self.ctx.queue)?,
+            Some(timer) => {
+                timer.read(&self.ctx.device, &self.ctx.queue, Duration::from_secs(600))?
+            }
             None => host,
         };
         Ok(Duration::from_secs_f64(seconds))

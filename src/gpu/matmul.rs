@@ -1,24 +1,32 @@
-//! The wgpu backend: runs a case — buffers, pipeline, one verified dispatch, warm-up by time,
-//! then timed samples with pass timestamps and the host clock. Matmul inputs on storage buffers
-//! are prepared here; texture-fed matmuls and ceiling kernels in their own modules.
+//! The wgpu backend's preparation of a case — buffers, pipeline, bindings, submission and
+//! read-back. Matmul inputs on storage buffers are prepared here; texture-fed matmuls and
+//! ceiling kernels in their own modules; the measure loop in `measure.rs`.
 
-use super::context::{one_line, GpuContext};
+use super::context::GpuContext;
 use super::faults::Injector;
 use super::timestamps::PassTimer;
-use crate::bench::{Backend, CaseSpec, TimingConfig};
+use crate::bench::{CaseHandle, CaseSpec};
 use crate::error::{Error, Result};
-use crate::kernels::{matmul_buffer_bytes, resource_problem, round_to_f16};
-use crate::results::{derive_timing, AdapterRecord, Case, CaseStatus, RawTiming, Verification};
+use crate::kernels::{matmul_buffer_bytes, round_to_f16};
+use crate::results::Verification;
 use crate::workload::{
     matmul_inputs, matmul_reference, relative_frobenius_error, Dtype, Op, Workload,
 };
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// Runs cases on a real adapter through wgpu.
 pub struct WgpuBackend {
     pub(crate) ctx: GpuContext,
     pub(crate) timer: Option<PassTimer>,
-    faults: Injector,
+    pub(crate) faults: Injector,
+    /// Cases prepared and not yet finished, by handle.
+    pub(crate) prepared: HashMap<CaseHandle, super::measure::Resident>,
+    pub(crate) next_handle: u64,
+    /// How long a read-back may wait for the GPU (the run's `--gpu-timeout`).
+    pub(crate) readback_timeout: Duration,
+    /// When the backend was made: the clock budgets are kept on.
+    pub(crate) opened: Instant,
 }
 
 impl WgpuBackend {
@@ -33,49 +41,15 @@ impl WgpuBackend {
             ctx,
             timer,
             faults: Injector::from_env(),
+            prepared: HashMap::new(),
+            next_handle: 0,
+            readback_timeout: Duration::from_secs(600),
+            opened: Instant::now(),
         }
     }
 
-    fn lost(&self) -> Option<String> {
+    pub(crate) fn lost(&self) -> Option<String> {
         self.ctx.lost.lock().ok().and_then(|l| l.clone())
-    }
-}
-
-impl Backend for WgpuBackend {
-    fn adapter(&self) -> &AdapterRecord {
-        &self.ctx.record
-    }
-
-    fn run_case(&mut self, spec: &CaseSpec, timing: &TimingConfig) -> Case {
-        let checks = timing.bounds_checks;
-        self.faults.start_case(&self.ctx.device);
-        // Errors left over from an earlier case must not fail this one.
-        if let Ok(mut stale) = self.ctx.uncaptured.lock() {
-            stale.clear();
-        }
-        if let Some(reason) = self.lost() {
-            return spec.not_run(CaseStatus::Failed, reason, checks);
-        }
-        if let Some(reason) = spec.kernel.spec.unsupported_reason(&self.ctx.record) {
-            return spec.not_run(
-                CaseStatus::Unsupported,
-                format!("unsupported: {reason}"),
-                checks,
-            );
-        }
-        if let Some(reason) = spec.kernel.shape_problem(&spec.workload) {
-            return spec.not_run(CaseStatus::Skipped, reason, checks);
-        }
-        let limits = &self.ctx.record.limits;
-        if let Some(reason) =
-            resource_problem(&spec.kernel, &spec.workload, limits, timing.max_memory)
-        {
-            return spec.not_run(CaseStatus::Skipped, reason, checks);
-        }
-        match self.measure(spec, timing) {
-            Ok(case) => case,
-            Err(e) => spec.not_run(CaseStatus::Failed, one_line(&e.to_string()), checks),
-        }
     }
 }
 
@@ -93,29 +67,6 @@ pub(crate) struct Prepared {
 pub(crate) type Checker = Box<dyn FnOnce(&[u8]) -> Verification>;
 
 impl WgpuBackend {
-    fn measure(&self, spec: &CaseSpec, timing: &TimingConfig) -> Result<Case> {
-        let (prepared, check) = self.prepare_case(spec, timing.bounds_checks)?;
-        let first = self.submit_batch(&prepared, 1, false, timing.gpu_timeout)?;
-        let bytes = self.read_output(&prepared)?;
-        let verification = check(&bytes);
-        let mut case = spec.not_run(CaseStatus::Passed, String::new(), timing.bounds_checks);
-        case.reason = None;
-        if verification.rel_error.is_nan() || verification.rel_error > verification.tolerance {
-            case.status = CaseStatus::Failed;
-            case.reason = Some(format!(
-                "verification failed: relative error {:e} > {:e}",
-                verification.rel_error, verification.tolerance
-            ));
-            case.verification = Some(verification);
-            return Ok(case);
-        }
-        case.verification = Some(verification);
-        let (per_sample, warmup_dispatches) = self.warm_up(&prepared, first, timing)?;
-        let raw = self.sample(&prepared, per_sample, warmup_dispatches, timing)?;
-        case.timing = Some(derive_timing(&spec.workload, raw)?);
-        Ok(case)
-    }
-
     /// Builds buffers and pipeline for any case, with validation and out-of-memory errors
     /// captured as errors of this case.
     pub(crate) fn prepare_case(
@@ -335,50 +286,12 @@ impl WgpuBackend {
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(&p.output, 0, &p.readback, 0, p.out_bytes);
         self.ctx.queue.submit([encoder.finish()]);
-        read_buffer(&self.ctx.device, &p.readback, p.out_bytes)
-    }
-
-    /// Runs dispatches until the warm-up time has passed, then picks how many dispatches one
-    /// sample batches. Returns (dispatches per sample, warm-up dispatches run).
-    fn warm_up(&self, p: &Prepared, first_s: f64, timing: &TimingConfig) -> Result<(u32, u32)> {
-        let start = Instant::now();
-        let mut per_dispatch = first_s;
-        let mut dispatches = 1u32;
-        while start.elapsed() < timing.warmup {
-            per_dispatch = self.submit_batch(p, 1, false, timing.gpu_timeout)?;
-            dispatches += 1;
-        }
-        let target = timing.target_sample.as_secs_f64();
-        let per_sample = (target / per_dispatch.max(1e-9)).ceil().clamp(1.0, 1000.0) as u32;
-        Ok((per_sample, dispatches))
-    }
-
-    fn sample(
-        &self,
-        p: &Prepared,
-        per_sample: u32,
-        warmup: u32,
-        timing: &TimingConfig,
-    ) -> Result<RawTiming> {
-        let mut host_s = Vec::with_capacity(timing.samples);
-        let mut gpu_s = self
-            .timer
-            .as_ref()
-            .map(|_| Vec::with_capacity(timing.samples));
-        for _ in 0..timing.samples {
-            let host = self.submit_batch(p, per_sample, true, timing.gpu_timeout)?;
-            host_s.push(host / f64::from(per_sample));
-            if let (Some(timer), Some(gpu)) = (&self.timer, gpu_s.as_mut()) {
-                let seconds = timer.read(&self.ctx.device, &self.ctx.queue)?;
-                gpu.push(seconds / f64::from(per_sample));
-            }
-        }
-        Ok(RawTiming {
-            host_s,
-            gpu_s,
-            dispatches_per_sample: per_sample,
-            warmup_dispatches: warmup,
-        })
+        read_buffer(
+            &self.ctx.device,
+            &p.readback,
+            p.out_bytes,
+            self.readback_timeout,
+        )
     }
 }
 
@@ -420,20 +333,29 @@ pub(crate) fn verify(got: &[f32], want: &[f64], w: &Workload) -> Verification {
     }
 }
 
-/// Maps a MAP_READ buffer, copies `size` bytes out and unmaps it.
+/// Maps a MAP_READ buffer, copies `size` bytes out and unmaps it, waiting at most `timeout` for
+/// the GPU: a hung read-back fails its case like a hung dispatch does.
 pub(crate) fn read_buffer(
     device: &wgpu::Device,
     buffer: &wgpu::Buffer,
     size: u64,
+    timeout: Duration,
 ) -> Result<Vec<u8>> {
     let (tx, rx) = std::sync::mpsc::channel();
     buffer.map_async(wgpu::MapMode::Read, 0..size, move |r| {
         let _ = tx.send(r);
     });
-    device
-        .poll(wgpu::PollType::wait_indefinitely())
-        .map_err(|e| Error::Gpu(format!("waiting for read-back: {e}")))?;
-    rx.recv()
+    let poll = wgpu::PollType::Wait {
+        submission_index: None,
+        timeout: Some(timeout),
+    };
+    device.poll(poll).map_err(|e| {
+        Error::Gpu(format!(
+            "waiting for read-back ({:.1} s limit): {e}",
+            timeout.as_secs_f64()
+        ))
+    })?;
+    rx.recv_timeout(timeout)
         .map_err(|_| Error::Gpu("read-back callback never ran".to_string()))?
         .map_err(|e| Error::Gpu(format!("mapping a buffer failed: {e}")))?;
     let bytes = {

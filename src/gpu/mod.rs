@@ -8,6 +8,7 @@ mod ceiling;
 mod context;
 mod faults;
 mod matmul;
+mod measure;
 mod texture;
 mod timestamps;
 

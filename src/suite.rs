@@ -1,0 +1,432 @@
+//! Taking a suite's samples in interleaved rounds. Cases are prepared in plan order (each one
+//! verified, warmed up and given its first two samples, then saved), and then every prepared
+//! case takes a few more samples per round until each has what it needs: drift in clocks,
+//! neighbours or temperature over the run then touches every case alike instead of whichever
+//! case happened to run during it. Prepared cases stay within a memory budget: the plan is
+//! split into consecutive groups that fit, and each group is prepared, sampled and released in
+//! turn. The file is saved after every case and every round, so an interrupted run keeps every
+//! sample taken so far.
+//!
+//! Headline cases sample adaptively: at least a minimum, then until the median's 95% interval
+//! is within the target half-width or the case's share of the budget is spent, in which case it
+//! is marked noisy with its half-width. Time is accounted from what the backend reports (setup
+//! and sample durations), so the same logic runs deterministically on the fake backend.
+
+use crate::bench::{
+    case_with_samples, failed, Backend, CaseSpec, Observer, Preparation, ReadyCase, SampleTime,
+    SuiteEnd, TimingConfig,
+};
+use crate::error::Result;
+use crate::kernels::buffer_bytes;
+use crate::results::{self, Case, CaseRole, ResultFile, SamplingRecord, SamplingRule, StopReason};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Rounds the samples of a case are spread over, when its budget allows.
+pub const ROUNDS: usize = 8;
+/// Samples every prepared case takes at once, so the file holds a valid interval at once.
+pub const FIRST_SAMPLES: usize = 2;
+/// The most samples an adaptive case takes, however fast it is.
+pub const MAX_ADAPTIVE_SAMPLES: usize = 2000;
+
+/// How many samples a case takes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sampling {
+    /// Exactly this many.
+    Fixed(usize),
+    /// Until the interval is tight or the share is spent.
+    Adaptive(Adaptive),
+}
+
+/// The rule of an adaptive case.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Adaptive {
+    /// Samples taken before the interval is looked at.
+    pub min: usize,
+    /// Relative 95% half-width to reach (0.02 for ±2%).
+    pub target_half_width: f64,
+    /// Seconds of sampling this case may spend.
+    pub share_s: f64,
+}
+
+/// One case of a suite, with how it is sampled and what the plan expects it to cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedCase {
+    /// The case.
+    pub spec: CaseSpec,
+    /// Its sampling rule.
+    pub sampling: Sampling,
+    /// Headline or baseline.
+    pub role: CaseRole,
+    /// Estimated seconds (preparation, warm-up, samples); 0 when unknown.
+    pub estimate_s: f64,
+    /// The tuning search that chose this case's kernel, stored on the case.
+    pub tuning: Option<crate::results::TuningRecord>,
+}
+
+impl PlannedCase {
+    /// A case with its rule; adaptive cases are headline cases, fixed ones baselines.
+    pub fn new(spec: CaseSpec, sampling: Sampling) -> Self {
+        let role = match sampling {
+            Sampling::Fixed(_) => CaseRole::Baseline,
+            Sampling::Adaptive(_) => CaseRole::Headline,
+        };
+        PlannedCase {
+            spec,
+            sampling,
+            role,
+            estimate_s: 0.0,
+            tuning: None,
+        }
+    }
+}
+
+/// A suite ready to run: its cases, timing and limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suite {
+    /// Cases in plan order.
+    pub cases: Vec<PlannedCase>,
+    /// How each case is timed.
+    pub timing: TimingConfig,
+    /// Device bytes prepared cases may hold at once.
+    pub resident_bytes: u64,
+    /// Seconds after which adaptive cases stop, whatever their share (the run's budget less
+    /// what was spent before the suite); `None` for no limit.
+    pub deadline_s: Option<f64>,
+}
+
+impl Suite {
+    /// A suite with a 2 GiB residency limit (or `--max-memory`, when lower) and no deadline.
+    pub fn new(cases: Vec<PlannedCase>, timing: TimingConfig) -> Self {
+        let resident_bytes = timing.max_memory.unwrap_or(u64::MAX).min(2 << 30);
+        Suite {
+            cases,
+            timing,
+            resident_bytes,
+            deadline_s: None,
+        }
+    }
+}
+
+/// Device bytes a case holds while prepared: its buffers and the output's read-back twin.
+pub fn resident_bytes(spec: &CaseSpec) -> u64 {
+    let buffers = buffer_bytes(&spec.workload);
+    buffers.iter().sum::<u64>() + buffers.last().copied().unwrap_or(0)
+}
+
+/// Consecutive ranges of `cases` whose resident bytes fit `limit`; a case larger than the limit
+/// on its own gets a group of its own.
+pub fn memory_groups(cases: &[PlannedCase], limit: u64) -> Vec<std::ops::Range<usize>> {
+    let mut groups = Vec::new();
+    let (mut start, mut held) = (0, 0u64);
+    for (i, case) in cases.iter().enumerate() {
+        let bytes = resident_bytes(&case.spec);
+        if i > start && held.saturating_add(bytes) > limit {
+            groups.push(start..i);
+            start = i;
+            held = 0;
+        }
+        held = held.saturating_add(bytes);
+    }
+    if start < cases.len() {
+        groups.push(start..cases.len());
+    }
+    groups
+}
+
+/// A prepared case and the samples it has taken.
+struct Active {
+    ready: ReadyCase,
+    sampling: Sampling,
+    samples: Vec<SampleTime>,
+    spent_s: f64,
+    rounds: usize,
+    stopped: Option<StopReason>,
+    error: Option<String>,
+    released: bool,
+}
+
+impl Active {
+    /// The case as it stands, with its sampling record.
+    fn snapshot(&self) -> Case {
+        if let Some(reason) = &self.error {
+            return failed(&self.ready.case, reason);
+        }
+        let mut case = case_with_samples(&self.ready, &self.samples);
+        if let Some(t) = &case.timing {
+            case.sampling = Some(self.record(t.throughput.median.relative_half_width()));
+        }
+        case
+    }
+
+    fn record(&self, half_width: f64) -> SamplingRecord {
+        let (rule, planned, target) = match self.sampling {
+            Sampling::Fixed(n) => (SamplingRule::Fixed, n, None),
+            Sampling::Adaptive(a) => (SamplingRule::Adaptive, a.min, Some(a.target_half_width)),
+        };
+        let stopped = self.stopped.unwrap_or(StopReason::Interrupted);
+        SamplingRecord {
+            rule,
+            planned,
+            target_half_width: target,
+            half_width,
+            noisy: target.is_some_and(|t| half_width > t),
+            stopped,
+            rounds: self.rounds,
+        }
+    }
+
+    /// Seconds one sample takes.
+    fn sample_s(&self) -> f64 {
+        (self.ready.dispatch_s * f64::from(self.ready.dispatches_per_sample)).max(1e-9)
+    }
+
+    /// Samples to take in the next round.
+    fn next_batch(&self) -> usize {
+        let taken = self.samples.len();
+        match self.sampling {
+            Sampling::Fixed(n) => n
+                .saturating_sub(taken)
+                .min(n.saturating_sub(FIRST_SAMPLES).div_ceil(ROUNDS).max(1)),
+            Sampling::Adaptive(a) => {
+                let per_round = (a.share_s / ROUNDS as f64 / self.sample_s()).floor() as usize;
+                let to_min = a.min.saturating_sub(taken);
+                per_round
+                    .max(1)
+                    .max(to_min.div_ceil(2))
+                    .min(MAX_ADAPTIVE_SAMPLES - taken)
+            }
+        }
+    }
+
+    /// Why this case should stop now, if it should.
+    fn stop_reason(&self, past_deadline: bool) -> Option<StopReason> {
+        let taken = self.samples.len();
+        match self.sampling {
+            Sampling::Fixed(n) => (taken >= n).then_some(StopReason::Count),
+            Sampling::Adaptive(a) => {
+                let half_width = self
+                    .snapshot()
+                    .timing
+                    .map_or(f64::INFINITY, |t| t.throughput.median.relative_half_width());
+                if taken >= a.min && half_width <= a.target_half_width {
+                    Some(StopReason::Target)
+                } else if taken >= MAX_ADAPTIVE_SAMPLES {
+                    Some(StopReason::MaxSamples)
+                } else if past_deadline || (taken >= a.min && self.spent_s >= a.share_s) {
+                    Some(StopReason::Budget)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// Takes `count` samples; an error ends the case as failed. Returns the seconds it took
+    /// on the backend's clock.
+    fn take(&mut self, backend: &mut dyn Backend, count: usize, timing: &TimingConfig) -> f64 {
+        let start = backend.clock_s();
+        let taken = backend.sample(self.ready.handle, count, timing);
+        let spent = (backend.clock_s() - start).max(0.0);
+        match taken {
+            Ok(samples) => {
+                self.samples.extend(samples);
+                self.spent_s += spent;
+                self.rounds += 1;
+                spent
+            }
+            Err(e) => {
+                self.error = Some(e.to_string());
+                self.stopped = Some(StopReason::Count);
+                spent
+            }
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.stopped.is_some()
+    }
+}
+
+/// Time accounting and the places a run writes to.
+struct Run<'a> {
+    backend: &'a mut dyn Backend,
+    suite: &'a Suite,
+    file: &'a mut ResultFile,
+    path: &'a Path,
+    observer: &'a mut dyn Observer,
+    interrupted: &'a AtomicBool,
+    /// The backend's clock when the suite started.
+    started_s: f64,
+    /// Estimated seconds of the cases not yet finished.
+    pending_s: Vec<f64>,
+}
+
+/// Runs `suite` on `backend`, keeping `file` (saved to `path` at the start, after every case
+/// and after every round) in plan order. Marks the file complete when every case ran.
+pub fn run(
+    backend: &mut dyn Backend,
+    suite: &Suite,
+    file: &mut ResultFile,
+    path: &Path,
+    observer: &mut dyn Observer,
+    interrupted: &AtomicBool,
+) -> Result<SuiteEnd> {
+    results::save_atomic(path, file)?;
+    let mut run = Run {
+        pending_s: suite.cases.iter().map(|c| c.estimate_s).collect(),
+        started_s: backend.clock_s(),
+        backend,
+        suite,
+        file,
+        path,
+        observer,
+        interrupted,
+    };
+    for group in memory_groups(&suite.cases, suite.resident_bytes) {
+        if run.run_group(group)? == SuiteEnd::Interrupted {
+            return Ok(SuiteEnd::Interrupted);
+        }
+    }
+    run.file.run.complete = true;
+    run.file.run.finished_at = Some(crate::machine::now_rfc3339());
+    results::save_atomic(path, run.file)?;
+    Ok(SuiteEnd::Complete)
+}
+
+impl Run<'_> {
+    fn remaining_s(&self) -> f64 {
+        self.pending_s.iter().sum()
+    }
+
+    fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::SeqCst)
+    }
+
+    fn past_deadline(&self) -> bool {
+        let spent = self.backend.clock_s() - self.started_s;
+        self.suite.deadline_s.is_some_and(|d| spent >= d)
+    }
+
+    fn save(&mut self) -> Result<()> {
+        results::save_atomic(self.path, self.file)
+    }
+
+    /// Prepares, samples in rounds and releases the cases of one memory group.
+    fn run_group(&mut self, group: std::ops::Range<usize>) -> Result<SuiteEnd> {
+        let base = self.file.cases.len();
+        let mut active: Vec<(usize, Active)> = Vec::new();
+        let mut end = SuiteEnd::Complete;
+        for index in group.clone() {
+            if self.is_interrupted() {
+                end = SuiteEnd::Interrupted;
+                break;
+            }
+            if let Some(a) = self.prepare(index)? {
+                active.push((index - group.start, a));
+            }
+        }
+        let mut round = 0;
+        while end == SuiteEnd::Complete && active.iter().any(|(_, a)| !a.done()) {
+            round += 1;
+            end = self.round(&mut active, base, group.start)?;
+            let open = active.iter().filter(|(_, a)| !a.done()).count();
+            self.observer
+                .round_finished(round, open, self.remaining_s());
+        }
+        for (slot, a) in active.iter_mut().filter(|(_, a)| !a.released) {
+            self.backend.finish(a.ready.handle);
+            a.released = true;
+            self.file.cases[base + *slot] = a.snapshot();
+        }
+        self.save()?;
+        Ok(end)
+    }
+
+    /// Prepares case `index`, takes its first samples and saves it; `None` when it ended.
+    fn prepare(&mut self, index: usize) -> Result<Option<Active>> {
+        let planned = &self.suite.cases[index];
+        let total = self.suite.cases.len();
+        let remaining = self.remaining_s();
+        self.observer
+            .case_started(index, total, &planned.spec, remaining);
+        let timing = &self.suite.timing;
+        let ready = match self.backend.prepare(&planned.spec, timing) {
+            Preparation::Finished(mut case) => {
+                case.tuning = planned.tuning.clone();
+                self.file.cases.push(*case);
+                self.save()?;
+                self.pending_s[index] = 0.0;
+                let remaining = self.remaining_s();
+                let case = &self.file.cases[self.file.cases.len() - 1];
+                self.observer.case_finished(case, remaining);
+                return Ok(None);
+            }
+            Preparation::Ready(mut ready) => {
+                ready.case.tuning = planned.tuning.clone();
+                *ready
+            }
+        };
+        let mut active = Active {
+            ready,
+            sampling: planned.sampling,
+            samples: Vec::new(),
+            spent_s: 0.0,
+            rounds: 0,
+            stopped: None,
+            error: None,
+            released: false,
+        };
+        active.take(self.backend, FIRST_SAMPLES, timing);
+        active.stopped = active.stopped.or(active.stop_reason(self.past_deadline()));
+        let estimate = self.pending_s[index];
+        self.pending_s[index] = (estimate - active.ready.setup_s - active.spent_s).max(0.0);
+        self.file.cases.push(active.snapshot());
+        self.save()?;
+        if active.done() {
+            self.release(&mut active, index, self.file.cases.len() - 1);
+        }
+        Ok(Some(active))
+    }
+
+    /// Frees a case that has all its samples and tells the observer.
+    fn release(&mut self, a: &mut Active, index: usize, position: usize) {
+        self.backend.finish(a.ready.handle);
+        a.released = true;
+        self.pending_s[index] = 0.0;
+        let remaining = self.remaining_s();
+        self.observer
+            .case_finished(&self.file.cases[position], remaining);
+    }
+
+    /// One round: every open case takes its next batch; then the file is saved.
+    fn round(
+        &mut self,
+        active: &mut [(usize, Active)],
+        base: usize,
+        first: usize,
+    ) -> Result<SuiteEnd> {
+        let timing = &self.suite.timing;
+        let mut finished = Vec::new();
+        for (slot, a) in active.iter_mut().filter(|(_, a)| !a.done()) {
+            if self.is_interrupted() {
+                self.save()?;
+                return Ok(SuiteEnd::Interrupted);
+            }
+            let batch = a.next_batch();
+            let spent = a.take(self.backend, batch, timing);
+            let pending = &mut self.pending_s[first + *slot];
+            *pending = (*pending - spent).max(0.0);
+            a.stopped = a.stopped.or(a.stop_reason(self.past_deadline()));
+            self.file.cases[base + *slot] = a.snapshot();
+            if a.done() {
+                finished.push(*slot);
+            }
+        }
+        self.save()?;
+        for (slot, a) in active.iter_mut().filter(|(s, _)| finished.contains(s)) {
+            self.release(a, first + *slot, base + *slot);
+        }
+        Ok(SuiteEnd::Complete)
+    }
+}
