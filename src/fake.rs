@@ -20,7 +20,8 @@ pub struct FakeBackend {
     drift: Option<Drift>,
     /// Simulated seconds since the backend was made: setup and samples advance it.
     clock_s: f64,
-    prepared: HashMap<CaseHandle, f64>,
+    /// Seconds per dispatch and dispatches per sample of each prepared case.
+    prepared: HashMap<CaseHandle, (f64, u32)>,
     next_handle: u64,
 }
 
@@ -118,7 +119,7 @@ impl Backend for FakeBackend {
         self.clock_s += setup_s;
         let handle = CaseHandle(self.next_handle);
         self.next_handle += 1;
-        self.prepared.insert(handle, dispatch_s);
+        self.prepared.insert(handle, (dispatch_s, per_sample));
         Preparation::Ready(Box::new(ReadyCase {
             handle,
             case,
@@ -135,7 +136,7 @@ impl Backend for FakeBackend {
         count: usize,
         _timing: &TimingConfig,
     ) -> Result<Vec<SampleTime>> {
-        let ideal = *self
+        let (ideal, per_sample) = *self
             .prepared
             .get(&handle)
             .ok_or_else(|| Error::Gpu(format!("case {handle:?} is not prepared")))?;
@@ -154,7 +155,7 @@ impl Backend for FakeBackend {
                 host_s: ideal * slowdown * h,
                 gpu_s: Some(ideal * slowdown * g),
             };
-            self.clock_s += sample.host_s;
+            self.clock_s += sample.host_s * f64::from(per_sample);
             out.push(sample);
         }
         Ok(out)

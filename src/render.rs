@@ -141,21 +141,44 @@ fn short_unit(unit: RateUnit) -> &'static str {
 
 impl Tabular for RunSummary {
     fn sections(&self) -> Vec<Section> {
-        let mut section = Section::untitled(self.table());
-        for reason in self.reasons() {
-            section = section.with_note(&reason);
-        }
+        let mut notes = self.reasons();
         if let (Some(budget), Some(estimate)) = (self.budget_s, self.estimated_s) {
-            section = section.with_note(&format!(
-                "budget {budget:.0} s, planned {estimate:.0} s; ±95% is the median's interval \
-                 half-width; noisy: it stopped above its target; full ids are in the file"
+            notes.push(format!(
+                "budget {budget:.0} s, planned {estimate:.0} s; full case ids are in the file"
             ));
         }
-        for cut in &self.cuts {
-            section = section.with_note(&format!("cut: {cut}"));
+        notes.push(
+            "±95%: half-width of the median's interval; noisy: stopped above its target".into(),
+        );
+        notes.extend(self.cuts.iter().map(|c| format!("cut: {c}")));
+        let mut section = Section::untitled(self.table());
+        for line in notes.iter().flat_map(|n| wrap(n, NOTE_WIDTH)) {
+            section = section.with_note(&line);
         }
         vec![section]
     }
+}
+
+/// Notes are wrapped to this many columns, so they fit an 80-column terminal like the table.
+const NOTE_WIDTH: usize = 78;
+
+/// `text` broken at spaces into lines of at most `width` characters (a longer word stands alone).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 fn case_row(file: &ResultFile, case: &crate::results::Case) -> CaseRow {
@@ -284,5 +307,12 @@ mod tests {
             "coop_f16 64³"
         );
         assert_eq!(short_id("odd"), "odd");
+    }
+
+    #[test]
+    fn notes_wrap_at_spaces() {
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("toolongword x", 4), ["toolongword", "x"]);
+        assert!(wrap("", 10).is_empty());
     }
 }

@@ -9,8 +9,8 @@
 //!
 //! Headline cases sample adaptively: at least a minimum, then until the median's 95% interval
 //! is within the target half-width or the case's share of the budget is spent, in which case it
-//! is marked noisy with its half-width. Time is accounted from what the backend reports (setup
-//! and sample durations), so the same logic runs deterministically on the fake backend.
+//! is marked noisy with its half-width. Time is kept on the backend's own clock (wall time on a
+//! real adapter, simulated time on the fake), so the same logic is tested deterministically.
 
 use crate::bench::{
     case_with_samples, failed, Backend, CaseSpec, Observer, Preparation, ReadyCase, SampleTime,
@@ -189,11 +189,14 @@ impl Active {
                 .saturating_sub(taken)
                 .min(n.saturating_sub(FIRST_SAMPLES).div_ceil(ROUNDS).max(1)),
             Sampling::Adaptive(a) => {
-                let per_round = (a.share_s / ROUNDS as f64 / self.sample_s()).floor() as usize;
-                let to_min = a.min.saturating_sub(taken);
-                per_round
-                    .max(1)
-                    .max(to_min.div_ceil(2))
+                if taken < a.min {
+                    return a.min - taken;
+                }
+                // Grow by half each round, so a quiet case stops soon after its minimum, but
+                // never more than an even spread of the share over the rounds allows.
+                let spread = (a.share_s / ROUNDS as f64 / self.sample_s()).floor() as usize;
+                (taken / 2)
+                    .clamp(1, spread.max(1))
                     .min(MAX_ADAPTIVE_SAMPLES - taken)
             }
         }
@@ -428,5 +431,257 @@ impl Run<'_> {
             self.release(a, first + *slot, base + *slot);
         }
         Ok(SuiteEnd::Complete)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::{CaseHandle, Silent};
+    use crate::fake::{Drift, FakeBackend};
+    use crate::kernels::default_matmul_configs;
+    use crate::results::{CaseStatus, RunInfo};
+    use crate::workload::{Dtype, Workload};
+
+    /// A fake backend that logs which case each `sample` call served.
+    struct Recording {
+        inner: FakeBackend,
+        calls: Vec<CaseHandle>,
+    }
+
+    impl Backend for Recording {
+        fn adapter(&self) -> &crate::results::AdapterRecord {
+            self.inner.adapter()
+        }
+        fn prepare(&mut self, spec: &CaseSpec, timing: &TimingConfig) -> Preparation {
+            self.inner.prepare(spec, timing)
+        }
+        fn sample(
+            &mut self,
+            handle: CaseHandle,
+            count: usize,
+            timing: &TimingConfig,
+        ) -> Result<Vec<SampleTime>> {
+            self.calls.push(handle);
+            self.inner.sample(handle, count, timing)
+        }
+        fn finish(&mut self, handle: CaseHandle) {
+            self.inner.finish(handle);
+        }
+        fn clock_s(&self) -> f64 {
+            self.inner.clock_s()
+        }
+    }
+
+    fn spec(side: u64, kernel: usize) -> CaseSpec {
+        CaseSpec {
+            workload: Workload::matmul(Dtype::F32, side, side, side),
+            kernel: default_matmul_configs()[kernel].clone(),
+            seed: side,
+        }
+    }
+
+    fn adaptive(share_s: f64) -> Sampling {
+        Sampling::Adaptive(Adaptive {
+            min: 10,
+            target_half_width: 0.02,
+            share_s,
+        })
+    }
+
+    fn file(backend: &dyn Backend) -> ResultFile {
+        let machine = crate::machine::describe(backend.adapter().clone(), "test");
+        ResultFile::new(machine, RunInfo::new("t".into(), 1, 10))
+    }
+
+    /// Runs `cases` and returns how it ended, the file in memory and the file on disk.
+    fn run_on(
+        backend: &mut dyn Backend,
+        cases: Vec<PlannedCase>,
+        stop: bool,
+    ) -> (SuiteEnd, ResultFile, ResultFile) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        let mut out = file(backend);
+        let suite = Suite::new(cases, TimingConfig::default());
+        let flag = AtomicBool::new(stop);
+        let end = run(backend, &suite, &mut out, &path, &mut Silent, &flag).unwrap();
+        (end, out, results::load(&path).unwrap())
+    }
+
+    #[test]
+    fn samples_are_taken_in_rounds_across_cases() {
+        let mut backend = Recording {
+            inner: FakeBackend::new("fake", 100.0, 0.01, 1),
+            calls: Vec::new(),
+        };
+        let cases = (0..3)
+            .map(|i| PlannedCase::new(spec(64 + 16 * i, 0), Sampling::Fixed(10)))
+            .collect();
+        let (end, mem, disk) = run_on(&mut backend, cases, false);
+        assert_eq!(end, SuiteEnd::Complete);
+        assert_eq!(mem, disk);
+        assert!(disk.run.complete);
+        // After each case's first samples, the calls go round: a, b, c, a, b, c, ...
+        let rounds = &backend.calls[3..];
+        assert!(rounds.len() >= 3 * 5, "{:?}", backend.calls);
+        for window in rounds.chunks(3) {
+            let mut handles = window.to_vec();
+            handles.sort_by_key(|h| h.0);
+            handles.dedup();
+            assert_eq!(handles.len(), window.len(), "{:?}", backend.calls);
+        }
+        for case in &disk.cases {
+            assert_eq!(case.timing.as_ref().unwrap().host_s.len(), 10);
+            let s = case.sampling.as_ref().unwrap();
+            assert_eq!(
+                (s.rule, s.stopped),
+                (SamplingRule::Fixed, StopReason::Count)
+            );
+            assert!(s.rounds >= 5);
+        }
+    }
+
+    #[test]
+    fn drift_touches_interleaved_cases_alike() {
+        let drift = Drift {
+            amplitude: 0.3,
+            period_s: 4.0,
+        };
+        let median = |c: &Case| c.timing.as_ref().unwrap().throughput.median.value;
+        let spread = |cases: &[Case]| {
+            let m: Vec<f64> = cases.iter().map(median).collect();
+            let (lo, hi) = m
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+            hi / lo - 1.0
+        };
+        let specs: Vec<CaseSpec> = (0..4).map(|i| spec(256, i % 2)).collect();
+        let timing = TimingConfig::default();
+        let mut one_by_one = FakeBackend::new("fake", 100.0, 0.0, 1).with_drift(drift);
+        let back_to_back: Vec<Case> = specs
+            .iter()
+            .map(|s| one_by_one.run_case(s, &timing))
+            .collect();
+        let mut rounds = FakeBackend::new("fake", 100.0, 0.0, 1).with_drift(drift);
+        let cases = specs
+            .into_iter()
+            .map(|s| PlannedCase::new(s, Sampling::Fixed(10)))
+            .collect();
+        let (_, _, interleaved) = run_on(&mut rounds, cases, false);
+        let (apart, together) = (spread(&back_to_back), spread(&interleaved.cases));
+        assert!(
+            together < apart / 2.0,
+            "interleaved {together}, back to back {apart}"
+        );
+    }
+
+    #[test]
+    fn a_quiet_case_stops_at_its_target_and_a_noisy_one_is_marked() {
+        let mut quiet = FakeBackend::new("fake", 100.0, 0.001, 1);
+        let (_, _, file) = run_on(
+            &mut quiet,
+            vec![PlannedCase::new(spec(128, 1), adaptive(10.0))],
+            false,
+        );
+        let s = file.cases[0].sampling.clone().unwrap();
+        assert_eq!(s.stopped, StopReason::Target);
+        assert!(!s.noisy && s.half_width <= 0.02);
+        assert_eq!(file.cases[0].timing.as_ref().unwrap().host_s.len(), 10);
+
+        let mut noisy = FakeBackend::new("fake", 100.0, 0.5, 1);
+        let (_, _, file) = run_on(
+            &mut noisy,
+            vec![PlannedCase::new(spec(128, 1), adaptive(0.5))],
+            false,
+        );
+        let case = &file.cases[0];
+        let s = case.sampling.clone().unwrap();
+        assert_eq!(s.stopped, StopReason::Budget);
+        assert!(s.noisy && s.half_width > 0.02, "{s:?}");
+        let stored = case
+            .timing
+            .as_ref()
+            .unwrap()
+            .throughput
+            .median
+            .relative_half_width();
+        assert_eq!(s.half_width, stored);
+        assert!(crate::validate::check_file(&file, &crate::validate::NoPeaks).is_empty());
+    }
+
+    #[test]
+    fn a_noisy_case_samples_more_than_its_minimum_within_its_share() {
+        let mut backend = FakeBackend::new("fake", 100.0, 0.1, 2);
+        let (_, _, file) = run_on(
+            &mut backend,
+            vec![PlannedCase::new(spec(128, 1), adaptive(5.0))],
+            false,
+        );
+        let n = file.cases[0].timing.as_ref().unwrap().host_s.len();
+        assert!(n > 10, "{n}");
+        // 128³ at 100 GFLOP/s is ~42 µs; batched to 20 ms samples, 5 s hold about 250.
+        assert!(n < 400, "{n}");
+    }
+
+    #[test]
+    fn the_deadline_stops_adaptive_cases() {
+        let mut backend = FakeBackend::new("fake", 100.0, 0.3, 1);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        let mut out = file(&backend);
+        let cases = vec![PlannedCase::new(spec(128, 1), adaptive(1000.0))];
+        let mut suite = Suite::new(cases, TimingConfig::default());
+        suite.deadline_s = Some(2.0);
+        let flag = AtomicBool::new(false);
+        run(&mut backend, &suite, &mut out, &path, &mut Silent, &flag).unwrap();
+        assert!(backend.clock_s() < 4.0, "{}", backend.clock_s());
+        assert_eq!(
+            out.cases[0].sampling.as_ref().unwrap().stopped,
+            StopReason::Budget
+        );
+    }
+
+    #[test]
+    fn an_interrupted_suite_keeps_what_it_has_and_is_incomplete() {
+        let mut backend = FakeBackend::new("fake", 100.0, 0.01, 1);
+        let cases = vec![PlannedCase::new(spec(64, 0), Sampling::Fixed(10))];
+        let (end, _, disk) = run_on(&mut backend, cases, true);
+        assert_eq!(end, SuiteEnd::Interrupted);
+        assert!(!disk.run.complete && disk.cases.is_empty());
+    }
+
+    #[test]
+    fn cases_that_end_before_sampling_keep_their_place() {
+        let mut backend = FakeBackend::new("fake", 100.0, 0.01, 1);
+        // The blocked kernel cannot run 5x6x8 (N not a multiple of its rows): skipped.
+        let odd = CaseSpec {
+            workload: Workload::matmul(Dtype::F32, 5, 6, 8),
+            ..spec(8, 1)
+        };
+        let cases = vec![
+            PlannedCase::new(spec(64, 0), Sampling::Fixed(4)),
+            PlannedCase::new(odd, Sampling::Fixed(4)),
+            PlannedCase::new(spec(96, 0), Sampling::Fixed(4)),
+        ];
+        let (_, _, disk) = run_on(&mut backend, cases, false);
+        let statuses: Vec<CaseStatus> = disk.cases.iter().map(|c| c.status).collect();
+        assert_eq!(
+            statuses,
+            [CaseStatus::Passed, CaseStatus::Skipped, CaseStatus::Passed]
+        );
+    }
+
+    #[test]
+    fn prepared_cases_are_grouped_within_the_memory_limit() {
+        let cases: Vec<PlannedCase> = [64, 64, 512, 64]
+            .iter()
+            .map(|&n| PlannedCase::new(spec(n, 0), Sampling::Fixed(2)))
+            .collect();
+        let one = resident_bytes(&cases[0].spec);
+        let big = resident_bytes(&cases[2].spec);
+        assert_eq!(memory_groups(&cases, u64::MAX), vec![0..4]);
+        assert_eq!(memory_groups(&cases, 2 * one), vec![0..2, 2..3, 3..4]);
+        assert_eq!(memory_groups(&cases, big + one), vec![0..2, 2..4]);
     }
 }

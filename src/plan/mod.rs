@@ -379,3 +379,6 @@ fn preset_shapes(preset: Preset, side: u64) -> Vec<Workload> {
 
 mod budget;
 pub use budget::{plan, Planned};
+
+#[cfg(test)]
+mod tests;
