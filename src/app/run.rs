@@ -49,8 +49,8 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     let tuning = tune(&config, backend.as_mut())?;
     let tuning_s = started.elapsed().as_secs_f64();
     let rates = Rates::from_tuning(&tuning.tuned, plan::measure_host_rate());
-    let limits = backend.adapter().limits.clone();
-    let planned = plan::plan(&config.request, &limits, &tuning.tuned, &rates, tuning_s)?;
+    let adapter = backend.adapter().clone();
+    let planned = plan::plan(&config.request, &adapter, &tuning.tuned, &rates, tuning_s)?;
     file.run.plan = Some(planned.record.clone());
     if !config.quiet {
         print_plan(&planned);

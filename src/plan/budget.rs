@@ -7,8 +7,9 @@ use super::{
 };
 use crate::bench::CaseSpec;
 use crate::error::{Error, Result};
+use crate::kernels::resource_problem;
 use crate::kernels::KernelConfig;
-use crate::results::{CaseRole, LimitsRecord, PlanRecord, PlannedCaseRecord, TuningRecord};
+use crate::results::{AdapterRecord, CaseRole, PlanRecord, PlannedCaseRecord, TuningRecord};
 use crate::suite::{Adaptive, PlannedCase, Sampling, Suite};
 use crate::tune::{self, Tuned};
 use crate::workload::{Dtype, Workload};
@@ -144,17 +145,40 @@ fn cases_for(
     out
 }
 
+/// Whether `spec` can run on `adapter` at all: a case that will be recorded as unsupported or
+/// skipped costs nothing and takes no share of the budget.
+fn runs_on(spec: &CaseSpec, adapter: &AdapterRecord, max_memory: Option<u64>) -> bool {
+    let (k, w) = (&spec.kernel, &spec.workload);
+    k.spec.unsupported_reason(adapter).is_none()
+        && k.shape_problem(w).is_none()
+        && resource_problem(k, w, &adapter.limits, max_memory).is_none()
+}
+
+type Candidate = (CaseSpec, CaseRole, Option<TuningRecord>);
+
 /// The layout's cases with their sampling rules and estimates, or `Err(needed seconds)` when
 /// even their minimum does not fit `available_s`.
 fn fit(
     request: &Request,
-    cases: Vec<(CaseSpec, CaseRole, Option<TuningRecord>)>,
+    adapter: &AdapterRecord,
+    cases: Vec<Candidate>,
     rates: &Rates,
     available_s: f64,
 ) -> std::result::Result<Vec<PlannedCase>, f64> {
     let timing = &request.timing;
-    let setup: f64 = cases.iter().map(|(s, _, _)| rates.setup_s(s, timing)).sum();
-    let cost = |(s, role, _): &(CaseSpec, CaseRole, Option<TuningRecord>)| {
+    let runs = |s: &CaseSpec| runs_on(s, adapter, timing.max_memory);
+    let setup_of = |s: &CaseSpec| {
+        if runs(s) {
+            rates.setup_s(s, timing)
+        } else {
+            0.0
+        }
+    };
+    let setup: f64 = cases.iter().map(|(s, _, _)| setup_of(s)).sum();
+    let cost = |(s, role, _): &Candidate| -> f64 {
+        if !runs(s) {
+            return 0.0;
+        }
         let n = match (request.fixed_samples, role) {
             (Some(n), _) => n,
             (None, CaseRole::Baseline) => BASELINE_SAMPLES,
@@ -194,8 +218,13 @@ fn fit(
                 Sampling::Adaptive(a) => a.share_s,
             };
             let (spec, role, tuning) = c;
+            let estimate_s = if runs(&spec) {
+                setup_of(&spec) + samples_s
+            } else {
+                0.0
+            };
             PlannedCase {
-                estimate_s: rates.setup_s(&spec, timing) + samples_s,
+                estimate_s,
                 spec,
                 sampling,
                 role,
@@ -205,23 +234,29 @@ fn fit(
         .collect())
 }
 
-/// Plans `request` on an adapter with `limits`, after `spent_s` seconds of tuning: the richest
+/// Plans `request` on `adapter`, after `spent_s` seconds of tuning: the richest
 /// layout whose minimum fits the budget, with the cuts that took. An error when none fits, naming
 /// the budget that would.
 pub fn plan(
     request: &Request,
-    limits: &LimitsRecord,
+    adapter: &AdapterRecord,
     tuned: &[Tuned],
     rates: &Rates,
     spent_s: f64,
 ) -> Result<Planned> {
     let available = (request.budget_s - spent_s).max(0.0) * BUDGET_USE;
     let timing = &request.timing;
-    let side = device_side(limits, timing.max_memory, rates, available / 10.0, timing);
+    let side = device_side(
+        &adapter.limits,
+        timing.max_memory,
+        rates,
+        available / 10.0,
+        timing,
+    );
     let mut needed = f64::INFINITY;
     for layout in layouts(request, side) {
         let cases = cases_for(request, &layout, tuned);
-        match fit(request, cases, rates, available) {
+        match fit(request, adapter, cases, rates, available) {
             Ok(cases) => return Ok(planned(request, cases, layout.cuts, spent_s)),
             Err(n) => needed = needed.min(n),
         }

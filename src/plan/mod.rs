@@ -39,6 +39,8 @@ pub const QUICK_BUDGET_S: f64 = 20.0;
 pub const DEFAULT_TARGET_HALF_WIDTH: f64 = 0.02;
 /// Samples an adaptive case takes before its interval is looked at (design rule: ≥ 10).
 pub const MIN_ADAPTIVE_SAMPLES: usize = 10;
+/// Samples the default side leaves room for within its share of the budget.
+const SIZING_SAMPLES: usize = 40;
 /// Samples of a baseline case.
 pub const BASELINE_SAMPLES: usize = 10;
 /// Fraction of the budget the plan spends; the rest covers what estimates miss.
@@ -329,8 +331,10 @@ pub fn device_side(
     let mut side = 256;
     for n in (256..=MAX_DEVICE_SIDE).step_by(256) {
         let spec = tuned_spec(Workload::matmul(Dtype::F32, n, n, n));
-        let cost = rates.setup_s(&spec, timing)
-            + MIN_ADAPTIVE_SAMPLES as f64 * rates.sample_s(&spec, timing);
+        // Room for a few times the minimum samples: a long dispatch that leaves time for ten
+        // samples only would give a wide interval.
+        let cost =
+            rates.setup_s(&spec, timing) + SIZING_SAMPLES as f64 * rates.sample_s(&spec, timing);
         if fits(n) && cost <= cap_s {
             side = n;
         }

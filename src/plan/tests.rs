@@ -36,7 +36,7 @@ fn tuned(gflops: f64) -> Vec<Tuned> {
 fn make(req: &Request, gflops: f64, host_fma_per_s: f64) -> Result<Planned> {
     let t = tuned(gflops);
     let rates = Rates::from_tuning(&t, host_fma_per_s);
-    plan(req, &fake_adapter("fake").limits, &t, &rates, 1.0)
+    plan(req, &fake_adapter("fake"), &t, &rates, 1.0)
 }
 
 fn ids(p: &Planned) -> Vec<String> {
@@ -158,7 +158,7 @@ fn explicit_sizes_and_samples_are_kept_as_given() {
 #[test]
 fn a_tight_budget_cuts_baselines_and_shapes_but_keeps_headline_cases() {
     let roomy = make(&request(Preset::Default, 120.0), 40.0, 1e9).unwrap();
-    let tight = make(&request(Preset::Default, 8.0), 40.0, 1e9).unwrap();
+    let tight = make(&request(Preset::Default, needed_budget() + 0.5), 40.0, 1e9).unwrap();
     assert!(!tight.record.cuts.is_empty());
     assert!(tight.record.cuts.iter().any(|c| c.contains("baseline")));
     let headline = |p: &Planned| {
@@ -174,23 +174,24 @@ fn a_tight_budget_cuts_baselines_and_shapes_but_keeps_headline_cases() {
     assert!(tight.suite.cases.len() < roomy.suite.cases.len());
 }
 
-#[test]
-fn a_budget_too_small_for_any_plan_names_the_one_that_works() {
+/// The budget the error for a 2 s budget names.
+fn needed_budget() -> f64 {
     let err = make(&request(Preset::Default, 2.0), 40.0, 1e9)
         .unwrap_err()
         .to_string();
     assert!(err.starts_with("--budget 2: too small"), "{err}");
-    let needed: f64 = err
-        .split("needs about ")
+    err.split("needs about ")
         .nth(1)
         .and_then(|t| t.split(' ').next())
         .and_then(|n| n.parse().ok())
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_budget_too_small_for_any_plan_names_the_one_that_works() {
+    let needed = needed_budget();
     assert!(needed > 2.0);
-    assert!(
-        make(&request(Preset::Default, needed + 1.0), 40.0, 1e9).is_ok(),
-        "{err}"
-    );
+    assert!(make(&request(Preset::Default, needed + 1.0), 40.0, 1e9).is_ok());
 }
 
 #[test]
@@ -218,4 +219,19 @@ fn the_header_is_an_empty_incomplete_file_of_this_schema() {
         file.run.run_id
     );
     assert_eq!(file.run.warmup_s, 0.5);
+}
+
+#[test]
+fn cases_the_adapter_cannot_run_take_no_share() {
+    // The fake adapter lacks shader_f16 and cooperative matrices.
+    let p = make(&request(Preset::Default, 120.0), 40.0, 1e9).unwrap();
+    let coop: Vec<_> = p
+        .suite
+        .cases
+        .iter()
+        .filter(|c| c.spec.kernel.spec.id == "matmul_coop_f16")
+        .collect();
+    assert!(!coop.is_empty());
+    assert!(coop.iter().all(|c| c.estimate_s == 0.0));
+    assert!(p.suite.cases.iter().any(|c| c.estimate_s > 0.0));
 }
