@@ -459,7 +459,7 @@ fn new_file(
     )
 }
 
-/// First Ctrl-C: finish the case in flight, save, exit 130. Second: exit at once (the file on
+/// First Ctrl-C: stop after the step in flight (a preparation or a batch of samples), save every sample taken, exit 130. Second: exit at once (the file on
 /// disk is already valid, as it is saved atomically after every case).
 fn install_interrupt_handler() -> anyhow::Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
@@ -469,7 +469,7 @@ fn install_interrupt_handler() -> anyhow::Result<Arc<AtomicBool>> {
             eprintln!("\ninterrupted again: stopping now; finished cases are saved");
             std::process::exit(130);
         }
-        eprintln!("\ninterrupted: finishing the case in flight (Ctrl-C again to stop now)");
+        eprintln!("\ninterrupted: stopping after the step in flight (Ctrl-C again to stop now)");
     })
     .context("cannot install the Ctrl-C handler")?;
     Ok(flag)
