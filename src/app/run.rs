@@ -459,8 +459,9 @@ fn new_file(
     )
 }
 
-/// First Ctrl-C: stop after the step in flight (a preparation or a batch of samples), save every sample taken, exit 130. Second: exit at once (the file on
-/// disk is already valid, as it is saved atomically after every case).
+/// First Ctrl-C: stop after the step in flight (a preparation or a batch of samples), save
+/// every sample taken, exit 130. Second: exit at once (the file on disk is already valid, as it
+/// is saved atomically after every case and round).
 fn install_interrupt_handler() -> anyhow::Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
     let handler_flag = flag.clone();
