@@ -156,82 +156,96 @@ fn runs_on(spec: &CaseSpec, adapter: &AdapterRecord, max_memory: Option<u64>) ->
 
 type Candidate = (CaseSpec, CaseRole, Option<TuningRecord>);
 
-/// The layout's cases with their sampling rules and estimates, or `Err(needed seconds)` when
-/// even their minimum does not fit `available_s`.
-fn fit(
-    request: &Request,
-    adapter: &AdapterRecord,
-    cases: Vec<Candidate>,
-    rates: &Rates,
-    available_s: f64,
-) -> std::result::Result<Vec<PlannedCase>, f64> {
-    let timing = &request.timing;
-    let runs = |s: &CaseSpec| runs_on(s, adapter, timing.max_memory);
-    let setup_of = |s: &CaseSpec| {
-        if runs(s) {
-            rates.setup_s(s, timing)
+/// What a case is expected to cost on one adapter.
+struct Costing<'a> {
+    request: &'a Request,
+    adapter: &'a AdapterRecord,
+    rates: &'a Rates,
+}
+
+impl Costing<'_> {
+    fn runs(&self, spec: &CaseSpec) -> bool {
+        runs_on(spec, self.adapter, self.request.timing.max_memory)
+    }
+
+    /// Seconds before the samples; none for a case that will not run.
+    fn setup_s(&self, spec: &CaseSpec) -> f64 {
+        if self.runs(spec) {
+            self.rates.setup_s(spec, &self.request.timing)
         } else {
             0.0
         }
-    };
-    let setup: f64 = cases.iter().map(|(s, _, _)| setup_of(s)).sum();
-    let cost = |(s, role, _): &Candidate| -> f64 {
-        if !runs(s) {
-            return 0.0;
-        }
-        let n = match (request.fixed_samples, role) {
+    }
+
+    /// Samples a case takes at least: the fixed count, or an adaptive case's minimum.
+    fn least_samples(&self, role: CaseRole) -> usize {
+        match (self.request.fixed_samples, role) {
             (Some(n), _) => n,
             (None, CaseRole::Baseline) => BASELINE_SAMPLES,
-            (None, CaseRole::Headline) => MIN_ADAPTIVE_SAMPLES.max(timing.samples),
-        };
-        n as f64 * rates.sample_s(s, timing)
-    };
-    let minimum = setup + cases.iter().map(cost).sum::<f64>();
-    if request.fixed_samples.is_none() && minimum > available_s {
-        return Err(minimum);
+            (None, CaseRole::Headline) => MIN_ADAPTIVE_SAMPLES.max(self.request.timing.samples),
+        }
     }
-    let headline = cases
+
+    /// Seconds of a case's least samples.
+    fn least_sampling_s(&self, spec: &CaseSpec, role: CaseRole) -> f64 {
+        if !self.runs(spec) {
+            return 0.0;
+        }
+        self.least_samples(role) as f64 * self.rates.sample_s(spec, &self.request.timing)
+    }
+
+    /// The sampling rule of a case, headline cases with `share_s` seconds of samples.
+    fn sampling(&self, spec: &CaseSpec, role: CaseRole, share_s: f64) -> Sampling {
+        match (self.request.fixed_samples, role) {
+            (None, CaseRole::Headline) => Sampling::Adaptive(Adaptive {
+                min: self.least_samples(role),
+                target_half_width: self.request.target_half_width,
+                share_s: share_s.max(self.least_sampling_s(spec, role)),
+            }),
+            _ => Sampling::Fixed(self.least_samples(role)),
+        }
+    }
+}
+
+/// The layout's cases with their sampling rules and estimates, or `Err(needed seconds)` when
+/// even their minimum does not fit `available_s`. Headline cases that run share equally what
+/// the setups and the baselines leave.
+fn fit(
+    costing: &Costing,
+    cases: Vec<Candidate>,
+    available_s: f64,
+) -> std::result::Result<Vec<PlannedCase>, f64> {
+    let setup: f64 = cases.iter().map(|c| costing.setup_s(&c.0)).sum();
+    let least: f64 = cases
         .iter()
-        .filter(|c| c.1 == CaseRole::Headline)
-        .count()
-        .max(1);
-    let baseline_cost: f64 = cases
+        .map(|c| costing.least_sampling_s(&c.0, c.1))
+        .sum();
+    if costing.request.fixed_samples.is_none() && setup + least > available_s {
+        return Err(setup + least);
+    }
+    let is_headline = |c: &&Candidate| c.1 == CaseRole::Headline && costing.runs(&c.0);
+    let headline = cases.iter().filter(is_headline).count().max(1);
+    let baselines: f64 = cases
         .iter()
         .filter(|c| c.1 == CaseRole::Baseline)
-        .map(cost)
+        .map(|c| costing.least_sampling_s(&c.0, c.1))
         .sum();
-    let share = (available_s - setup - baseline_cost) / headline as f64;
-    Ok(cases
-        .into_iter()
-        .map(|c| {
-            let sampling = match (request.fixed_samples, c.1) {
-                (Some(n), _) => Sampling::Fixed(n),
-                (None, CaseRole::Baseline) => Sampling::Fixed(BASELINE_SAMPLES),
-                (None, CaseRole::Headline) => Sampling::Adaptive(Adaptive {
-                    min: MIN_ADAPTIVE_SAMPLES.max(timing.samples),
-                    target_half_width: request.target_half_width,
-                    share_s: share.max(cost(&c)),
-                }),
-            };
-            let samples_s = match sampling {
-                Sampling::Fixed(_) => cost(&c),
-                Sampling::Adaptive(a) => a.share_s,
-            };
-            let (spec, role, tuning) = c;
-            let estimate_s = if runs(&spec) {
-                setup_of(&spec) + samples_s
-            } else {
-                0.0
-            };
-            PlannedCase {
-                estimate_s,
-                spec,
-                sampling,
-                role,
-                tuning,
-            }
-        })
-        .collect())
+    let share = (available_s - setup - baselines) / headline as f64;
+    let planned = cases.into_iter().map(|(spec, role, tuning)| {
+        let sampling = costing.sampling(&spec, role, share);
+        let sampling_s = match sampling {
+            Sampling::Adaptive(a) if costing.runs(&spec) => a.share_s,
+            _ => costing.least_sampling_s(&spec, role),
+        };
+        PlannedCase {
+            estimate_s: costing.setup_s(&spec) + sampling_s,
+            spec,
+            sampling,
+            role,
+            tuning,
+        }
+    });
+    Ok(planned.collect())
 }
 
 /// Plans `request` on `adapter`, after `spent_s` seconds of tuning: the richest
@@ -253,10 +267,15 @@ pub fn plan(
         available / 10.0,
         timing,
     );
+    let costing = Costing {
+        request,
+        adapter,
+        rates,
+    };
     let mut needed = f64::INFINITY;
     for layout in layouts(request, side) {
         let cases = cases_for(request, &layout, tuned);
-        match fit(request, adapter, cases, rates, available) {
+        match fit(&costing, cases, available) {
             Ok(cases) => return Ok(planned(request, cases, layout.cuts, spent_s)),
             Err(n) => needed = needed.min(n),
         }
