@@ -108,6 +108,21 @@ impl Suite {
     }
 }
 
+/// The share each case gets when `total` is split equally, except that a case whose least
+/// exceeds its equal share keeps its least and the others split what remains.
+pub fn equal_share(total: f64, mut least: Vec<f64>) -> f64 {
+    least.sort_by(|a, b| b.total_cmp(a));
+    let mut left = total;
+    for (i, l) in least.iter().enumerate() {
+        let share = left / (least.len() - i) as f64;
+        if *l <= share {
+            return share;
+        }
+        left -= l;
+    }
+    0.0
+}
+
 /// Device bytes a case holds while prepared: its buffers and the output's read-back twin.
 pub fn resident_bytes(spec: &CaseSpec) -> u64 {
     let buffers = buffer_bytes(&spec.workload);
@@ -329,6 +344,7 @@ impl Run<'_> {
                 active.push((index - group.start, a));
             }
         }
+        self.rebalance(&mut active, group.end);
         let mut round = 0;
         while end == SuiteEnd::Complete && active.iter().any(|(_, a)| !a.done()) {
             round += 1;
@@ -344,6 +360,41 @@ impl Run<'_> {
         }
         self.save()?;
         Ok(end)
+    }
+
+    /// Sets the adaptive shares again from what preparing measured — each case's real sample
+    /// time, and the time left before the deadline less what later groups expect to need — so
+    /// an estimate that was off by a factor does not cost the budget.
+    fn rebalance(&self, active: &mut [(usize, Active)], group_end: usize) {
+        let Some(deadline) = self.suite.deadline_s else {
+            return;
+        };
+        let spent = self.backend.clock_s() - self.started_s;
+        let later: f64 = self.pending_s[group_end..].iter().sum();
+        let mut left = deadline - spent - later;
+        let mut least = Vec::new();
+        for (_, a) in active.iter().filter(|(_, a)| !a.done()) {
+            let taken = a.samples.len();
+            match a.sampling {
+                Sampling::Fixed(n) => left -= n.saturating_sub(taken) as f64 * a.sample_s(),
+                Sampling::Adaptive(r) => {
+                    least.push(r.min.saturating_sub(taken) as f64 * a.sample_s())
+                }
+            }
+        }
+        let share = equal_share(left, least);
+        for (_, a) in active.iter_mut().filter(|(_, a)| !a.done()) {
+            let least = match a.sampling {
+                Sampling::Adaptive(r) => {
+                    r.min.saturating_sub(a.samples.len()) as f64 * a.sample_s()
+                }
+                Sampling::Fixed(_) => continue,
+            };
+            let spent = a.spent_s;
+            if let Sampling::Adaptive(r) = &mut a.sampling {
+                r.share_s = spent + share.max(least);
+            }
+        }
     }
 
     /// Prepares case `index`, takes its first samples and saves it; `None` when it ended.
@@ -670,6 +721,38 @@ mod tests {
             statuses,
             [CaseStatus::Passed, CaseStatus::Skipped, CaseStatus::Passed]
         );
+    }
+
+    #[test]
+    fn shares_are_equal_unless_a_case_needs_more() {
+        assert_eq!(equal_share(9.0, vec![1.0, 1.0, 1.0]), 3.0);
+        assert_eq!(equal_share(9.0, vec![5.0, 1.0, 1.0]), 2.0);
+        assert_eq!(equal_share(1.0, vec![5.0, 1.0]), 0.0);
+    }
+
+    #[test]
+    fn shares_follow_the_measured_speed_when_the_estimate_was_wrong() {
+        // Planned shares of 1000 s each, but 20 s until the deadline: the suite keeps it.
+        let mut backend = FakeBackend::new("fake", 100.0, 0.3, 1);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        let mut out = file(&backend);
+        let cases = (0..3)
+            .map(|i| PlannedCase::new(spec(128 + 32 * i, 1), adaptive(1000.0)))
+            .collect();
+        let mut suite = Suite::new(cases, TimingConfig::default());
+        suite.deadline_s = Some(20.0);
+        let flag = AtomicBool::new(false);
+        run(&mut backend, &suite, &mut out, &path, &mut Silent, &flag).unwrap();
+        assert!(backend.clock_s() < 22.0, "{}", backend.clock_s());
+        let counts: Vec<usize> = out
+            .cases
+            .iter()
+            .map(|c| c.timing.as_ref().unwrap().host_s.len())
+            .collect();
+        // Each got about a third of the time, not the first one all of it.
+        let (lo, hi) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+        assert!(*hi < 2 * *lo, "{counts:?}");
     }
 
     #[test]

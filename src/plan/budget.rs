@@ -2,15 +2,15 @@
 //! among the headline cases, and cut — baselines first, then shapes — until the minimum fits.
 
 use super::{
-    case_seed, device_side, preset_shapes, Preset, Rates, Request, BASELINE_SAMPLES, BASELINE_SIDE,
-    BUDGET_USE, MIN_ADAPTIVE_SAMPLES,
+    case_seed, default_shapes, device_side, preset_shapes, Preset, Rates, Request,
+    BASELINE_SAMPLES, BASELINE_SIDE, BUDGET_USE, MIN_ADAPTIVE_SAMPLES,
 };
 use crate::bench::CaseSpec;
 use crate::error::{Error, Result};
 use crate::kernels::resource_problem;
 use crate::kernels::KernelConfig;
 use crate::results::{AdapterRecord, CaseRole, PlanRecord, PlannedCaseRecord, TuningRecord};
-use crate::suite::{Adaptive, PlannedCase, Sampling, Suite};
+use crate::suite::{equal_share, Adaptive, PlannedCase, Sampling, Suite};
 use crate::tune::{self, Tuned};
 use crate::workload::{Dtype, Workload};
 
@@ -23,54 +23,62 @@ pub struct Planned {
     pub record: PlanRecord,
 }
 
-/// One rung of the ladder of cuts: the shapes of the headline matmuls and of the baselines.
+/// One rung of the ladder of cuts: the shapes of the headline matmuls (f32, and f16 sized for
+/// its own speed) and of the baselines.
 #[derive(Debug, Clone, PartialEq)]
 struct Layout {
     shapes: Vec<Workload>,
+    f16_shapes: Vec<Workload>,
     baseline_shapes: Vec<Workload>,
     cuts: Vec<String>,
 }
 
-/// The layouts to try, richest first. Explicit `--sizes` are never shrunk; only their
-/// baselines can go.
-fn layouts(request: &Request, side: u64) -> Vec<Layout> {
-    let no_baselines =
-        "baseline kernels (matmul_naive, matmul_blocked): the budget leaves no time for them";
-    let layout = |shapes: Vec<Workload>, baseline_shapes, cuts: Vec<String>| Layout {
+const NO_BASELINES: &str =
+    "baseline kernels (matmul_naive, matmul_blocked): the budget leaves no time for them";
+
+/// The layouts to try, richest first, for matmul sides `side` (f32) and `f16_side`. Explicit
+/// `--sizes` are never shrunk; only their baselines can go.
+fn layouts(request: &Request, side: u64, f16_side: u64) -> Vec<Layout> {
+    let layout = |shapes: Vec<Workload>, f16_shapes, baseline_shapes, cuts: &[String]| Layout {
         shapes,
+        f16_shapes,
         baseline_shapes,
-        cuts,
+        cuts: cuts.to_vec(),
     };
-    let given = request.sizes.clone();
-    let Some(shapes) = given.or_else(|| {
-        (request.preset != Preset::Default).then(|| preset_shapes(request.preset, side))
-    }) else {
-        let full = preset_shapes(Preset::Default, side);
+    let no_baselines = [NO_BASELINES.to_string()];
+    if request.sizes.is_none() && request.preset == Preset::Default {
+        let (full, full16) = (default_shapes(side), default_shapes(f16_side));
         let base = vec![square(BASELINE_SIDE.min(side))];
         let mut ladder = vec![
-            layout(full.clone(), base, Vec::new()),
-            layout(full, Vec::new(), vec![no_baselines.to_string()]),
+            layout(full.clone(), full16.clone(), base, &[]),
+            layout(full, full16, Vec::new(), &no_baselines),
         ];
-        let mut n = side;
+        let (mut n, mut n16) = (side, f16_side);
         while n >= 256 {
-            let cut = format!("matmul shapes other than {n}^3 (budget)");
+            let cut = format!("matmul shapes other than {n}^3 (f16: {n16}^3) (budget)");
+            let cuts = [NO_BASELINES.to_string(), cut];
             ladder.push(layout(
                 vec![square(n)],
+                vec![square(n16)],
                 Vec::new(),
-                vec![no_baselines.to_string(), cut],
+                &cuts,
             ));
             n /= 2;
+            n16 = (n16 / 2).max(256);
         }
         return ladder;
-    };
-    let baselines = if request.preset == Preset::Sweep {
-        Vec::new()
-    } else {
-        shapes.clone()
+    }
+    let shapes = request
+        .sizes
+        .clone()
+        .unwrap_or_else(|| preset_shapes(request.preset, side));
+    let baselines = match request.preset {
+        Preset::Sweep => Vec::new(),
+        _ => shapes.clone(),
     };
     vec![
-        layout(shapes.clone(), baselines, Vec::new()),
-        layout(shapes, Vec::new(), vec![no_baselines.to_string()]),
+        layout(shapes.clone(), shapes.clone(), baselines, &[]),
+        layout(shapes.clone(), shapes, Vec::new(), &no_baselines),
     ]
 }
 
@@ -84,11 +92,7 @@ fn is_baseline(kernel: &KernelConfig) -> bool {
 
 /// The cases of a layout, in plan order: ceilings, then per shape the measured kernels and the
 /// tuned ones.
-fn cases_for(
-    request: &Request,
-    layout: &Layout,
-    tuned: &[Tuned],
-) -> Vec<(CaseSpec, CaseRole, Option<TuningRecord>)> {
+fn cases_for(request: &Request, layout: &Layout, tuned: &[Tuned]) -> Vec<Candidate> {
     let seed = request.seed;
     let spec = |workload: Workload, kernel: KernelConfig| {
         let mut s = CaseSpec {
@@ -99,46 +103,51 @@ fn cases_for(
         s.seed = case_seed(seed, &s.id());
         s
     };
-    let mut out: Vec<_> = request
+    let mut out: Vec<Candidate> = request
         .kernels
         .ceilings
         .iter()
         .map(|(w, k)| (spec(*w, k.clone()), CaseRole::Headline, None))
         .collect();
-    let mut shapes = layout.baseline_shapes.clone();
-    shapes.extend(
+    let mut f32_shapes = layout.baseline_shapes.clone();
+    f32_shapes.extend(
         layout
             .shapes
             .iter()
-            .filter(|s| !shapes.contains(s))
-            .copied()
-            .collect::<Vec<_>>(),
+            .filter(|s| !layout.baseline_shapes.contains(s)),
     );
-    for shape in shapes {
-        let in_headline = layout.shapes.contains(&shape);
-        let in_baseline = layout.baseline_shapes.contains(&shape);
-        for kernel in &request.kernels.matmul {
-            let w = Workload {
-                dtype: kernel.spec.dtype,
-                ..shape
-            };
-            let baseline = is_baseline(kernel);
-            if (baseline && in_baseline) || (!baseline && in_headline) {
-                let role = if baseline {
+    let passes = [
+        (Dtype::F32, f32_shapes),
+        (Dtype::F16, layout.f16_shapes.clone()),
+    ];
+    for (dtype, shapes) in passes {
+        for shape in shapes {
+            let w = Workload { dtype, ..shape };
+            let headline = layout.shapes.contains(&shape) || dtype == Dtype::F16;
+            let baseline_size = layout.baseline_shapes.contains(&shape);
+            for kernel in request
+                .kernels
+                .matmul
+                .iter()
+                .filter(|k| k.spec.dtype == dtype)
+            {
+                let role = if is_baseline(kernel) {
                     CaseRole::Baseline
                 } else {
                     CaseRole::Headline
                 };
-                out.push((spec(w, kernel.clone()), role, None));
+                let wanted = match role {
+                    CaseRole::Baseline => baseline_size,
+                    CaseRole::Headline => headline,
+                };
+                if wanted {
+                    out.push((spec(w, kernel.clone()), role, None));
+                }
             }
-        }
-        for t in tuned.iter().filter(|_| in_headline) {
-            let w = Workload {
-                dtype: t.dtype,
-                ..shape
-            };
-            if let Some(kernel) = tune::config_for(t, &w) {
-                out.push((spec(w, kernel), CaseRole::Headline, Some(t.record.clone())));
+            for t in tuned.iter().filter(|t| t.dtype == dtype && headline) {
+                if let Some(kernel) = tune::config_for(t, &w) {
+                    out.push((spec(w, kernel), CaseRole::Headline, Some(t.record.clone())));
+                }
             }
         }
     }
@@ -223,14 +232,17 @@ fn fit(
     if costing.request.fixed_samples.is_none() && setup + least > available_s {
         return Err(setup + least);
     }
-    let is_headline = |c: &&Candidate| c.1 == CaseRole::Headline && costing.runs(&c.0);
-    let headline = cases.iter().filter(is_headline).count().max(1);
     let baselines: f64 = cases
         .iter()
         .filter(|c| c.1 == CaseRole::Baseline)
         .map(|c| costing.least_sampling_s(&c.0, c.1))
         .sum();
-    let share = (available_s - setup - baselines) / headline as f64;
+    let least_of_headline: Vec<f64> = cases
+        .iter()
+        .filter(|c| c.1 == CaseRole::Headline && costing.runs(&c.0))
+        .map(|c| costing.least_sampling_s(&c.0, c.1))
+        .collect();
+    let share = equal_share(available_s - setup - baselines, least_of_headline);
     let planned = cases.into_iter().map(|(spec, role, tuning)| {
         let sampling = costing.sampling(&spec, role, share);
         let sampling_s = match sampling {
@@ -260,20 +272,25 @@ pub fn plan(
 ) -> Result<Planned> {
     let available = (request.budget_s - spent_s).max(0.0) * BUDGET_USE;
     let timing = &request.timing;
-    let side = device_side(
-        &adapter.limits,
-        timing.max_memory,
-        rates,
-        available / 10.0,
-        timing,
-    );
+    let side_of = |dtype| {
+        let cap = available / 10.0;
+        device_side(
+            &adapter.limits,
+            timing.max_memory,
+            rates,
+            cap,
+            timing,
+            dtype,
+        )
+    };
+    let (side, f16_side) = (side_of(Dtype::F32), side_of(Dtype::F16));
     let costing = Costing {
         request,
         adapter,
         rates,
     };
     let mut needed = f64::INFINITY;
-    for layout in layouts(request, side) {
+    for layout in layouts(request, side, f16_side) {
         let cases = cases_for(request, &layout, tuned);
         match fit(&costing, cases, available) {
             Ok(cases) => return Ok(planned(request, cases, layout.cuts, spent_s)),
@@ -305,7 +322,16 @@ fn planned(request: &Request, cases: Vec<PlannedCase>, cuts: Vec<String>, spent_
             .collect(),
         cuts,
     };
+    let largest = cases
+        .iter()
+        .map(|c| crate::suite::resident_bytes(&c.spec))
+        .max()
+        .unwrap_or(0);
     let mut suite = Suite::new(cases, request.timing.clone());
+    // Large cases interleave at least in pairs, unless --max-memory says otherwise.
+    if request.timing.max_memory.is_none() {
+        suite.resident_bytes = suite.resident_bytes.max(largest.saturating_mul(2));
+    }
     if request.fixed_samples.is_none() {
         suite.deadline_s = Some((request.budget_s - spent_s).max(0.0) * 0.95);
     }

@@ -309,15 +309,17 @@ pub fn measure_host_rate() -> f64 {
     (n * n * n) as f64 / seconds
 }
 
-/// The largest square side (a multiple of 256, at most [`MAX_DEVICE_SIDE`]) whose matmul fits
-/// the adapter's buffers and textures, `--max-memory`, and a per-case time `cap_s` at the tuned
-/// f32 kernel's expected speed.
+/// The largest square side (a multiple of 256, at most [`MAX_DEVICE_SIDE`]) whose `dtype`
+/// matmul fits the adapter's buffers and textures, `--max-memory`, and a per-case time `cap_s`
+/// at the tuned kernel's expected speed. Each dtype gets its own side: f16 may be emulated and
+/// far slower than f32, or run on faster units.
 pub fn device_side(
     limits: &LimitsRecord,
     max_memory: Option<u64>,
     rates: &Rates,
     cap_s: f64,
     timing: &TimingConfig,
+    dtype: Dtype,
 ) -> u64 {
     let binding = limits
         .max_storage_buffer_binding_size
@@ -330,9 +332,9 @@ pub fn device_side(
     };
     let mut side = 256;
     for n in (256..=MAX_DEVICE_SIDE).step_by(256) {
-        let spec = tuned_spec(Workload::matmul(Dtype::F32, n, n, n));
         // Room for a few times the minimum samples: a long dispatch that leaves time for ten
         // samples only would give a wide interval.
+        let spec = tuned_spec(Workload::matmul(dtype, n, n, n));
         let cost =
             rates.setup_s(&spec, timing) + SIZING_SAMPLES as f64 * rates.sample_s(&spec, timing);
         if fits(n) && cost <= cap_s {
@@ -342,6 +344,7 @@ pub fn device_side(
     side
 }
 
+/// A tuned case of `workload`, for estimates (the kernel stands for whichever the tuner chose).
 fn tuned_spec(workload: Workload) -> CaseSpec {
     CaseSpec {
         workload,
@@ -353,6 +356,7 @@ fn tuned_spec(workload: Workload) -> CaseSpec {
 /// The matmul shapes of the default preset at side `n`: n³, (n/2)³ and a transformer-like
 /// rectangle in the proportions of 768×1536×512.
 pub fn default_shapes(n: u64) -> Vec<Workload> {
+    // f32 shapes; the plan gives each case its kernel's dtype.
     let round = |x: u64| (x / 64).max(1) * 64;
     let mut shapes = vec![Workload::matmul(Dtype::F32, n, n, n)];
     if n >= 512 {

@@ -236,5 +236,9 @@ fn cases_the_adapter_cannot_run_take_no_share() {
     // What they would have had goes to the cases that run: the plan fills its share of the
     // budget (85% of what tuning left, plus tuning's second).
     let expected = (120.0 - 1.0) * 0.85 + 1.0;
-    assert!((p.record.estimated_s - expected).abs() < 0.01, "{}", p.record.estimated_s);
+    assert!(
+        (p.record.estimated_s - expected).abs() < 0.01,
+        "{}",
+        p.record.estimated_s
+    );
 }
