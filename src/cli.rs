@@ -171,7 +171,7 @@ pub struct RunArgs {
     /// cases until their interval is tight.
     #[arg(long)]
     pub samples: Option<usize>,
-    /// Seconds the whole run may take, tuning included (default 120; 20 with --quick). The plan
+    /// Seconds the whole run may take, tuning included (default 120; 25 with --quick). The plan
     /// is fitted to it up front and what it cuts is listed.
     #[arg(long, value_name = "SECONDS")]
     pub budget: Option<f64>,

@@ -14,6 +14,10 @@ use crate::suite::{equal_share, Adaptive, PlannedCase, Sampling, Suite};
 use crate::tune::{self, Tuned};
 use crate::workload::{Dtype, Workload};
 
+/// Fraction of the budget after which adaptive cases stop whatever their share: the rest is
+/// for what cannot stop at once (fixed counts, the preparation in flight, the last save).
+const DEADLINE_USE: f64 = 0.9;
+
 /// A plan fitted to its budget: the suite to run and the record the file keeps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
@@ -333,7 +337,7 @@ fn planned(request: &Request, cases: Vec<PlannedCase>, cuts: Vec<String>, spent_
         suite.resident_bytes = suite.resident_bytes.max(largest.saturating_mul(2));
     }
     if request.fixed_samples.is_none() {
-        suite.deadline_s = Some((request.budget_s - spent_s).max(0.0) * 0.95);
+        suite.deadline_s = Some((request.budget_s - spent_s).max(0.0) * DEADLINE_USE);
     }
     Planned { suite, record }
 }

@@ -34,7 +34,7 @@ pub const MAX_DEVICE_SIDE: u64 = 16384;
 /// Default time budget of a run, seconds.
 pub const DEFAULT_BUDGET_S: f64 = 120.0;
 /// Default time budget of `--quick`, seconds.
-pub const QUICK_BUDGET_S: f64 = 20.0;
+pub const QUICK_BUDGET_S: f64 = 25.0;
 /// Default target: the median's 95% interval within ±2%.
 pub const DEFAULT_TARGET_HALF_WIDTH: f64 = 0.02;
 /// Samples an adaptive case takes before its interval is looked at (design rule: ≥ 10).
