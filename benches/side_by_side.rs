@@ -168,7 +168,7 @@ fn main() {
     };
     let mut backend = WgpuBackend::new(ctx);
     println!("adapter: {}", backend.adapter().name);
-    let peak = ceiling_cases(false)
+    let peak = ceiling_cases(backend.adapter())
         .into_iter()
         .find(|(w, _)| w.op == Op::PeakFma && w.dtype == Dtype::F32);
     if let Some((workload, kernel)) = peak {
@@ -183,7 +183,7 @@ fn main() {
     }
     // Search once at the smallest size (the verification of every candidate dominates at
     // large sizes), then time the winner at every size.
-    let candidates = tune::candidates(Dtype::F32);
+    let candidates = tune::candidates(backend.adapter(), Dtype::F32);
     let sizes = sizes();
     let n0 = sizes.iter().copied().min().unwrap_or(1024);
     let w0 = Workload::matmul(Dtype::F32, n0, n0, n0);
@@ -197,7 +197,7 @@ fn main() {
     println!(
         "matmul: best of {} candidates at {n0}^3: {} {:?}",
         candidates.len(),
-        best.spec.id,
+        best.id(),
         best.overrides
     );
     for n in sizes {

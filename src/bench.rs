@@ -27,7 +27,7 @@ impl CaseSpec {
         let kernel = if self.kernel.tuned {
             "matmul_tuned"
         } else {
-            self.kernel.spec.id
+            self.kernel.id()
         };
         format!("{kernel}/{}", self.workload.key())
     }

@@ -6,7 +6,7 @@
 
 use crate::bench::{Backend, CaseSpec, TimingConfig};
 use crate::error::{Error, Result};
-use crate::kernels::{KernelConfig, MATMUL_BLOCKED, MATMUL_COOP_F16, MATMUL_F16, MATMUL_TEX};
+use crate::kernels::{Kernel, KernelConfig};
 use crate::results::{self, AdapterRecord, CaseStatus, TuningRecord, TuningTrial};
 use crate::workload::{Dtype, Workload};
 use serde::{Deserialize, Serialize};
@@ -15,34 +15,111 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The candidates searched for a dtype: every family that computes it, each with a few tile
-/// shapes. Texture kernels with large register blocks win on CPU drivers; buffer kernels and
-/// cooperative matrices are there for GPUs, where the ranking differs.
-pub fn candidates(dtype: Dtype) -> Vec<KernelConfig> {
+/// The candidates searched for a dtype on `adapter`: the families that suit the kind of device
+/// (CPU drivers: register blocks fed from textures or buffers, small workgroup tiles; GPUs:
+/// workgroup-tiled blocks with register tiles, cooperative matrices), each with several shapes.
+/// Shapes the adapter's limits cannot hold stay in the list: the search records them as
+/// skipped or unsupported at no cost, so the whole search space is visible in the result file.
+pub fn candidates(adapter: &AdapterRecord, dtype: Dtype) -> Vec<KernelConfig> {
+    let cpu = adapter.device_type == "cpu";
     match dtype {
-        Dtype::F32 => {
-            let mut c = vec![
-                KernelConfig::new(&MATMUL_BLOCKED, &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 4)]),
-                KernelConfig::new(&MATMUL_BLOCKED, &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 8)]),
-            ];
-            for (ra, cb) in [(1, 4), (2, 2), (2, 4), (4, 2), (4, 4), (8, 4)] {
+        Dtype::F32 if cpu => cpu_f32_candidates(),
+        Dtype::F32 => gpu_f32_candidates(),
+        Dtype::F16 => f16_candidates(cpu),
+        Dtype::I8 => int8_candidates(cpu),
+    }
+}
+
+fn blocked(kernel: Kernel, wg: u32, rows: u32) -> KernelConfig {
+    KernelConfig::new(kernel, &[("WG_X", wg), ("WG_Y", wg), ("ROWS", rows)])
+}
+
+/// A workgroup-tiled configuration: block BM×BN, K step BK, register tile TM×TN.
+fn tiled(kernel: Kernel, [bm, bn, bk, tm, tn]: [u32; 5]) -> KernelConfig {
+    let shape = [("BM", bm), ("BN", bn), ("BK", bk), ("TM", tm), ("TN", tn)];
+    KernelConfig::new(kernel, &shape)
+}
+
+/// Tile shapes for GPUs: 64×64 to 128×128 blocks, 4×4 to 8×8 register tiles, BK 8 to 32.
+const GPU_TILES: [[u32; 5]; 7] = [
+    [64, 64, 16, 4, 4],
+    [64, 64, 32, 4, 4],
+    [64, 64, 16, 8, 8],
+    [128, 64, 16, 8, 4],
+    [128, 128, 8, 8, 8],
+    [128, 128, 16, 8, 8],
+    [64, 64, 32, 8, 4],
+];
+
+/// Tile shapes for CPU drivers: 64 invocations (eight 8-wide SIMD batches), large register
+/// tiles, few barriers per K.
+const CPU_TILES: [[u32; 5]; 3] = [[32, 32, 16, 4, 4], [64, 32, 16, 8, 4], [64, 64, 16, 8, 8]];
+
+fn cpu_f32_candidates() -> Vec<KernelConfig> {
+    let mut c = vec![
+        blocked(Kernel::MatmulBlocked, 8, 4),
+        blocked(Kernel::MatmulBlocked, 8, 8),
+    ];
+    for (ra, cb) in [(1, 4), (2, 2), (2, 4), (4, 2), (4, 4), (8, 4)] {
+        c.push(KernelConfig::new(
+            Kernel::MatmulTex,
+            &[("WG_X", 8), ("WG_Y", 8), ("RA", ra), ("CB", cb)],
+        ));
+    }
+    c.push(KernelConfig::new(
+        Kernel::MatmulTex,
+        &[("WG_X", 16), ("WG_Y", 16), ("RA", 2), ("CB", 2)],
+    ));
+    c.extend(CPU_TILES.map(|t| tiled(Kernel::MatmulTiled, t)));
+    c
+}
+
+fn gpu_f32_candidates() -> Vec<KernelConfig> {
+    let mut c: Vec<KernelConfig> = GPU_TILES.map(|t| tiled(Kernel::MatmulTiled, t)).to_vec();
+    c.push(blocked(Kernel::MatmulBlocked, 16, 4));
+    c.push(KernelConfig::new(
+        Kernel::MatmulTex,
+        &[("WG_X", 16), ("WG_Y", 16), ("RA", 1), ("CB", 2)],
+    ));
+    c
+}
+
+fn f16_candidates(cpu: bool) -> Vec<KernelConfig> {
+    let tiles: &[[u32; 5]] = if cpu { &CPU_TILES } else { &GPU_TILES };
+    let mut c = vec![
+        blocked(Kernel::MatmulF16, 8, 4),
+        blocked(Kernel::MatmulF16, 8, 8),
+    ];
+    c.extend(tiles.iter().map(|t| tiled(Kernel::MatmulTiledF16, *t)));
+    c.push(KernelConfig::new(Kernel::MatmulCoopF16, &[("WG_X", 32)]));
+    c
+}
+
+fn int8_candidates(cpu: bool) -> Vec<KernelConfig> {
+    let wg = if cpu { 8 } else { 16 };
+    vec![
+        blocked(Kernel::MatmulInt8, wg, 4),
+        blocked(Kernel::MatmulInt8, wg, 8),
+        blocked(Kernel::MatmulInt8, 8, 2),
+    ]
+}
+
+/// The bandwidth kernels searched for `kernel` (copy or triad): element widths 1, 2 and 4,
+/// workgroups of 64 and 256, one or four elements per invocation. The best verified one is
+/// the device's bandwidth figure; its case records which won.
+pub fn bandwidth_candidates(kernel: Kernel) -> Vec<KernelConfig> {
+    let mut c = Vec::new();
+    for vec in [4, 2, 1] {
+        for wg in [256, 64] {
+            for per in [1, 4] {
                 c.push(KernelConfig::new(
-                    &MATMUL_TEX,
-                    &[("WG_X", 8), ("WG_Y", 8), ("RA", ra), ("CB", cb)],
+                    kernel,
+                    &[("WG_X", wg), ("VEC", vec), ("PER", per)],
                 ));
             }
-            c.push(KernelConfig::new(
-                &MATMUL_TEX,
-                &[("WG_X", 16), ("WG_Y", 16), ("RA", 2), ("CB", 2)],
-            ));
-            c
         }
-        Dtype::F16 => vec![
-            KernelConfig::new(&MATMUL_F16, &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 4)]),
-            KernelConfig::new(&MATMUL_F16, &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 8)]),
-            KernelConfig::new(&MATMUL_COOP_F16, &[("WG_X", 32)]),
-        ],
     }
+    c
 }
 
 /// The key a tuning result is valid under: adapter identity, driver version, dtype, bounds
@@ -107,7 +184,7 @@ pub fn search(
         };
         let case = backend.run_case(&spec, timing);
         trials.push(TuningTrial {
-            kernel: kernel.spec.id.to_string(),
+            kernel: kernel.id().to_string(),
             overrides: kernel.overrides.clone(),
             status: case.status,
             median: case.passed_throughput().map(|s| s.median.value),
@@ -136,7 +213,7 @@ pub fn search(
 pub fn chosen_config(record: &TuningRecord, candidates: &[KernelConfig]) -> Option<KernelConfig> {
     candidates
         .iter()
-        .find(|c| c.spec.id == record.chosen_kernel && c.overrides == record.chosen_overrides)
+        .find(|c| c.id() == record.chosen_kernel && c.overrides == record.chosen_overrides)
         .cloned()
 }
 
@@ -209,7 +286,7 @@ mod tests {
     #[test]
     fn search_picks_a_passing_candidate_and_records_every_trial() {
         let mut backend = FakeBackend::new("fake", 100.0, 0.3, 1);
-        let cands = candidates(Dtype::F32);
+        let cands = candidates(&fake_adapter("gpu"), Dtype::F32);
         let w = Workload::matmul(Dtype::F32, 64, 64, 64);
         let timing = trial_timing(&TimingConfig::default());
         let rec = search(&mut backend, &cands, w, &timing, 3, "k".into()).unwrap();
@@ -223,7 +300,7 @@ mod tests {
         let chosen_trial = rec
             .trials
             .iter()
-            .find(|t| t.kernel == chosen.spec.id && t.overrides == chosen.overrides)
+            .find(|t| t.kernel == chosen.id() && t.overrides == chosen.overrides)
             .unwrap();
         assert_eq!(chosen_trial.median, Some(best));
     }
@@ -236,7 +313,7 @@ mod tests {
         let timing = trial_timing(&TimingConfig::default());
         let rec = search(
             &mut backend,
-            &candidates(Dtype::F32),
+            &candidates(&fake_adapter("gpu"), Dtype::F32),
             w,
             &timing,
             3,
@@ -263,7 +340,7 @@ mod tests {
         let timing = trial_timing(&TimingConfig::default());
         let rec = search(
             &mut backend,
-            &candidates(Dtype::F16),
+            &candidates(&fake_adapter("gpu"), Dtype::F16),
             w,
             &timing,
             3,
@@ -282,7 +359,7 @@ mod tests {
     fn cache_key_changes_with_driver_settings_and_code() {
         let a = fake_adapter("gpu");
         let env = BTreeMap::new();
-        let f32c = candidates(Dtype::F32);
+        let f32c = candidates(&fake_adapter("gpu"), Dtype::F32);
         let base = cache_key(&a, &env, Dtype::F32, true, &f32c);
         assert_ne!(base, cache_key(&a, &env, Dtype::F32, false, &f32c));
         assert_ne!(base, cache_key(&a, &env, Dtype::F16, true, &f32c));
@@ -297,18 +374,18 @@ mod tests {
 
     #[test]
     fn a_cached_choice_must_name_a_shipped_candidate() {
-        let cands = candidates(Dtype::F32);
+        let cands = candidates(&fake_adapter("gpu"), Dtype::F32);
         let mut rec = TuningRecord {
             key: "k".into(),
             workload: Workload::matmul(Dtype::F32, 8, 8, 8),
-            chosen_kernel: "matmul_tex".into(),
+            chosen_kernel: cands[4].id().into(),
             chosen_overrides: cands[4].overrides.clone(),
             from_cache: true,
             searched_at: String::new(),
             trials: Vec::new(),
         };
         assert!(chosen_config(&rec, &cands).is_some());
-        rec.chosen_overrides.insert("RA".into(), 99.0);
+        rec.chosen_overrides.insert("BM".into(), 99.0);
         assert!(chosen_config(&rec, &cands).is_none());
     }
 }

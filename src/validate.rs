@@ -10,7 +10,7 @@ pub mod policy;
 pub use peaks::CatalogPeaks;
 pub use policy::{load_checked, Checked, LoadPolicy};
 
-use crate::kernels::{KernelConfig, ALL_KERNELS};
+use crate::kernels::{Kernel, KernelConfig};
 use crate::results::{
     derive_timing, AdapterRecord, Case, CaseStatus, RateUnit, RawTiming, ResultFile, Timing,
 };
@@ -241,9 +241,9 @@ fn check_identity(case: &Case) -> Option<String> {
             "override {name} = {value} is not a whole number from 1 to {MAX_OVERRIDE}"
         ));
     }
-    let spec = ALL_KERNELS.iter().find(|k| k.id == case.kernel.id)?;
+    let kernel = Kernel::from_id(&case.kernel.id)?;
     let config = KernelConfig {
-        spec,
+        kernel,
         overrides: case.kernel.overrides.clone(),
         tuned: case.tuning.is_some(),
     };

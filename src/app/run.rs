@@ -6,9 +6,9 @@ use crate::cli::RunArgs;
 use anyhow::{bail, Context};
 use fleetbench::bench::{self, Backend, CaseSpec, SuiteEnd, TimingConfig};
 use fleetbench::gpu::{self, AdapterSelector};
-use fleetbench::kernels::{ceiling_cases, default_matmul_configs, KernelConfig, MATMUL_COOP_F16};
+use fleetbench::kernels::{ceiling_cases, default_matmul_configs, Kernel, KernelConfig};
 use fleetbench::output::Format;
-use fleetbench::results::{self, CaseStatus, ResultFile, RunInfo, SCHEMA_VERSION};
+use fleetbench::results::{self, AdapterRecord, CaseStatus, ResultFile, RunInfo, SCHEMA_VERSION};
 use fleetbench::workload::{Dtype, Workload};
 use fleetbench::{fake::FakeBackend, machine, progress::ProgressObserver, render};
 use std::path::PathBuf;
@@ -46,7 +46,8 @@ struct RunConfig {
     backend: Option<String>,
     plan_shapes: Vec<Workload>,
     kernels: Vec<KernelConfig>,
-    ceilings: Vec<(Workload, KernelConfig)>,
+    /// Ceiling kernels to run; their sizes come from the adapter once it is open.
+    ceilings: Vec<Kernel>,
     tune: bool,
     tune_size: u64,
     retune: bool,
@@ -81,7 +82,7 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         Vec::new()
     };
-    let plan = plan(&config, &tuned);
+    let plan = plan(&config, &tuned, backend.adapter());
     let interrupted = install_interrupt_handler()?;
     let mut progress = ProgressObserver::new(config.quiet);
     let end = bench::run_suite(
@@ -173,7 +174,7 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
         } else {
             select_kernels(&args.kernels)?
         },
-        ceilings: select_ceilings(&args.kernels, args.quick),
+        ceilings: select_ceilings(&args.kernels),
         tune: args.kernels.is_empty() || args.kernels.iter().any(|k| k.trim() == "tuned"),
         tune_size: match args.tune_size {
             Some(n) if (16..=MAX_SIDE).contains(&n) && n.is_multiple_of(16) => n,
@@ -304,27 +305,37 @@ fn parse_bytes(text: &str) -> anyhow::Result<u64> {
 fn known_matmul_configs() -> Vec<KernelConfig> {
     let mut all = default_matmul_configs();
     all.push(KernelConfig::new(
-        &fleetbench::kernels::MATMUL_TEX,
+        Kernel::MatmulTex,
         &[("WG_X", 8), ("WG_Y", 8), ("RA", 4), ("CB", 4)],
     ));
+    all.push(KernelConfig::new(Kernel::MatmulTiled, &[]));
     all.push(KernelConfig::new(
-        &fleetbench::kernels::MATMUL_F16,
+        Kernel::MatmulF16,
         &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 4)],
     ));
-    all.push(KernelConfig::new(&MATMUL_COOP_F16, &[("WG_X", 32)]));
+    all.push(KernelConfig::new(Kernel::MatmulTiledF16, &[]));
+    all.push(KernelConfig::new(Kernel::MatmulCoopF16, &[("WG_X", 32)]));
+    all.push(KernelConfig::new(
+        Kernel::MatmulInt8,
+        &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 4)],
+    ));
     all
 }
 
 /// Ids `--kernels` accepts besides the matmul kernels: the ceilings and `tuned`.
 fn is_special_kernel(id: &str) -> bool {
-    id == "tuned" || ceiling_cases(true).iter().any(|(_, k)| k.spec.id == id)
+    id == "tuned" || ceiling_kernels().any(|k| k.id() == id)
 }
 
 fn select_kernels(ids: &[String]) -> anyhow::Result<Vec<KernelConfig>> {
     let all = known_matmul_configs();
     if ids.is_empty() {
         let mut defaults = default_matmul_configs();
-        defaults.push(KernelConfig::new(&MATMUL_COOP_F16, &[("WG_X", 32)]));
+        defaults.push(KernelConfig::new(Kernel::MatmulCoopF16, &[("WG_X", 32)]));
+        defaults.push(KernelConfig::new(
+            Kernel::MatmulInt8,
+            &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 4)],
+        ));
         return Ok(defaults);
     }
     let mut chosen = Vec::new();
@@ -333,30 +344,32 @@ fn select_kernels(ids: &[String]) -> anyhow::Result<Vec<KernelConfig>> {
         if is_special_kernel(id) {
             continue;
         }
-        let found = all
-            .iter()
-            .find(|k| k.spec.id == id)
-            .cloned()
-            .ok_or_else(|| {
-                let mut known: Vec<&str> = all.iter().map(|k| k.spec.id).collect();
-                known.extend(ceiling_cases(true).iter().map(|(_, k)| k.spec.id));
-                known.push("tuned");
-                anyhow::anyhow!(
-                    "--kernels: unknown kernel '{id}' (known: {})",
-                    known.join(", ")
-                )
-            })?;
+        let found = all.iter().find(|k| k.id() == id).cloned().ok_or_else(|| {
+            let mut known: Vec<&str> = all.iter().map(|k| k.id()).collect();
+            known.extend(ceiling_kernels().map(Kernel::id));
+            known.push("tuned");
+            anyhow::anyhow!(
+                "--kernels: unknown kernel '{id}' (known: {})",
+                known.join(", ")
+            )
+        })?;
         chosen.push(found);
     }
     Ok(chosen)
 }
 
 /// The ceiling cases to run: all of them by default, else those named in `--kernels`.
-fn select_ceilings(ids: &[String], quick: bool) -> Vec<(Workload, KernelConfig)> {
-    ceiling_cases(quick)
-        .into_iter()
-        .filter(|(_, k)| ids.is_empty() || ids.iter().any(|id| id.trim() == k.spec.id))
+fn select_ceilings(ids: &[String]) -> Vec<Kernel> {
+    ceiling_kernels()
+        .filter(|k| ids.is_empty() || ids.iter().any(|id| id.trim() == k.id()))
         .collect()
+}
+
+/// The ceiling kernels shipped.
+fn ceiling_kernels() -> impl Iterator<Item = Kernel> {
+    Kernel::ALL
+        .into_iter()
+        .filter(|k| k.info().family == fleetbench::kernels::Family::Ceiling)
 }
 
 fn parse_fake(text: &str) -> anyhow::Result<(String, f64)> {
@@ -387,12 +400,15 @@ fn open_backend(config: &RunConfig) -> anyhow::Result<Box<dyn Backend>> {
     Ok(Box::new(gpu::WgpuBackend::new(ctx)))
 }
 
-fn plan(config: &RunConfig, tuned: &[Tuned]) -> Vec<CaseSpec> {
-    let mut pairs: Vec<(Workload, KernelConfig)> = config.ceilings.clone();
+fn plan(config: &RunConfig, tuned: &[Tuned], adapter: &AdapterRecord) -> Vec<CaseSpec> {
+    let mut pairs: Vec<(Workload, KernelConfig)> = ceiling_cases(adapter)
+        .into_iter()
+        .filter(|(_, k)| config.ceilings.contains(&k.kernel))
+        .collect();
     for shape in &config.plan_shapes {
         for kernel in &config.kernels {
             let workload = Workload {
-                dtype: kernel.spec.dtype,
+                dtype: kernel.dtype(),
                 ..*shape
             };
             pairs.push((workload, kernel.clone()));

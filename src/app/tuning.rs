@@ -57,7 +57,7 @@ pub fn tune_all(
     let trial_timing = tune::trial_timing(timing);
     let mut tuned = Vec::new();
     for dtype in [Dtype::F32, Dtype::F16] {
-        let candidates = tune::candidates(dtype);
+        let candidates = tune::candidates(backend.adapter(), dtype);
         let key = tune::cache_key(
             backend.adapter(),
             &env,
@@ -127,7 +127,7 @@ pub fn config_for(t: &Tuned, w: &Workload) -> Option<KernelConfig> {
     passed.iter().find_map(|(_, tr)| {
         t.candidates
             .iter()
-            .find(|c| c.spec.id == tr.kernel && c.overrides == tr.overrides)
+            .find(|c| c.id() == tr.kernel && c.overrides == tr.overrides)
             .filter(|c| c.shape_problem(w).is_none())
             .map(|c| c.clone().into_tuned())
     })

@@ -1,0 +1,183 @@
+//! Generated variants of template shaders. A template marks the lines to replace with
+//! `//@NAME` … `//@END`; the shipped template is itself a valid kernel, so every variant is one
+//! substitution away from code naga validates in the tests.
+
+use super::{Kernel, KernelConfig};
+
+/// The source a configuration compiles, for every kernel.
+pub(super) fn source(c: &KernelConfig) -> String {
+    let template = c.kernel.info().shader.source;
+    match c.kernel {
+        Kernel::MatmulTex => texture_matmul_source(c.get("RA"), c.get("CB")),
+        Kernel::MatmulTiled => tiled_matmul_source(&TileShape::of(c), false),
+        Kernel::MatmulTiledF16 => tiled_matmul_source(&TileShape::of(c), true),
+        Kernel::Copy | Kernel::Triad => stream_source(template, c.get("VEC"), c.get("PER")),
+        Kernel::MatmulNaive
+        | Kernel::MatmulBlocked
+        | Kernel::MatmulF16
+        | Kernel::MatmulCoopF16
+        | Kernel::MatmulInt8
+        | Kernel::PeakFmaF32
+        | Kernel::PeakFmaF16 => template.to_string(),
+    }
+}
+
+/// Replaces each `//@NAME` … `//@END` block of `template` whose name is in `blocks`.
+fn substitute(template: &str, blocks: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() * 2);
+    let mut skipping = false;
+    for line in template.lines() {
+        let t = line.trim();
+        let block = t
+            .strip_prefix("//@")
+            .and_then(|name| blocks.iter().find(|(n, _)| *n == name));
+        if let Some((_, text)) = block {
+            out.push_str(text);
+            skipping = true;
+        } else if t == "//@END" {
+            skipping = false;
+        } else if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The block and register tile of the workgroup-tiled family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileShape {
+    /// Rows of C per workgroup.
+    pub bm: u32,
+    /// Columns of C per workgroup.
+    pub bn: u32,
+    /// K values staged per step.
+    pub bk: u32,
+    /// Rows of C per invocation.
+    pub tm: u32,
+    /// Columns of C per invocation.
+    pub tn: u32,
+}
+
+impl TileShape {
+    /// The shape a configuration of a tiled kernel sets.
+    pub fn of(c: &KernelConfig) -> TileShape {
+        TileShape {
+            bm: c.get("BM"),
+            bn: c.get("BN"),
+            bk: c.get("BK"),
+            tm: c.get("TM"),
+            tn: c.get("TN"),
+        }
+    }
+
+    /// Invocations per workgroup.
+    pub fn threads(&self) -> u32 {
+        (self.bm / self.tm.max(1)) * (self.bn / self.tn.max(1))
+    }
+
+    /// Workgroup memory the double-buffered f32 tiles take.
+    pub fn workgroup_bytes(&self) -> u64 {
+        2 * 4 * u64::from(self.bk) * u64::from(self.bm + self.bn)
+    }
+
+    /// Why the shader cannot be generated for this shape, if it cannot: register tiles are
+    /// whole vec4s, blocks are whole register tiles, K steps are whole vec4s, and each staged
+    /// tile splits evenly into one or more vec4 loads per invocation.
+    pub fn problem(&self) -> Option<String> {
+        let TileShape { bm, bn, bk, tm, tn } = *self;
+        if [bm, bn, bk, tm, tn].contains(&0) {
+            return Some("tile sizes must be positive".to_string());
+        }
+        if !(tm.is_multiple_of(4) && tn.is_multiple_of(4) && bk.is_multiple_of(4)) {
+            return Some(format!(
+                "TM {tm}, TN {tn} and BK {bk} must be multiples of 4"
+            ));
+        }
+        if !(bm.is_multiple_of(tm) && bn.is_multiple_of(tn)) {
+            return Some(format!(
+                "BM {bm} and BN {bn} must be multiples of TM and TN"
+            ));
+        }
+        let threads = self.threads();
+        let (a_vecs, b_vecs) = (bm * bk / 4, bk * bn / 4);
+        if threads > a_vecs.min(b_vecs)
+            || !a_vecs.is_multiple_of(threads)
+            || !b_vecs.is_multiple_of(threads)
+        {
+            return Some(format!(
+                "{threads} invocations must split the {a_vecs} and {b_vecs} vec4 tile loads evenly"
+            ));
+        }
+        None
+    }
+}
+
+/// The tiled matmul for `shape`, on f16 inputs (widened to f32 when staged) when `f16`.
+pub fn tiled_matmul_source(shape: &TileShape, f16: bool) -> String {
+    let TileShape { bm, bn, bk, tm, tn } = *shape;
+    let consts = format!(
+        "const BM: u32 = {bm}u;\nconst BN: u32 = {bn}u;\nconst BK: u32 = {bk}u;\n\
+         const TM: u32 = {tm}u;\nconst TN: u32 = {tn}u;\n"
+    );
+    let source = substitute(
+        Kernel::MatmulTiled.info().shader.source,
+        &[("SHAPE", &consts)],
+    );
+    if !f16 {
+        return source;
+    }
+    let source = source.replace("alias In4 = vec4<f32>;", "alias In4 = vec4<f16>;");
+    format!("enable f16;\n{source}")
+}
+
+/// A copy or triad variant moving `vec`-wide f32 elements (1, 2 or 4), `per` per invocation.
+pub fn stream_source(template: &str, vec: u32, per: u32) -> String {
+    let ty = match vec {
+        1 => "f32".to_string(),
+        w => format!("vec{w}<f32>"),
+    };
+    let shape = format!("alias V = {ty};\nconst PER: u32 = {per}u;\n");
+    substitute(template, &[("SHAPE", &shape)])
+}
+
+/// The texture matmul with `ra` texels of A and `cb` texels of B per step: the template's
+/// `//@DECLARE`, `//@STEP` and `//@STORE` blocks are replaced by fully unrolled code with one
+/// named accumulator per 4-wide output, so every accumulator lives in a register.
+pub fn texture_matmul_source(ra: u32, cb: u32) -> String {
+    let mut declare = String::new();
+    let mut step = String::new();
+    let mut store = String::new();
+    for r in 0..4 * ra {
+        for j in 0..cb {
+            declare.push_str(&format!("    var acc_{r}_{j} = vec4<f32>(0.0);\n"));
+            store.push_str(&format!(
+                "    c[(row0 + {r}u) * n4 + col0 + {j}u] = acc_{r}_{j};\n"
+            ));
+        }
+    }
+    for j in 0..cb {
+        step.push_str(&format!(
+            "        let b_{j} = textureLoad(bt, vec2<i32>(i32(col0 + {j}u), i32(p)));\n"
+        ));
+    }
+    for q in 0..ra {
+        step.push_str(&format!(
+            "        let a_{q} = textureLoad(at, vec2<i32>(i32(row40 + {q}u), i32(p)));\n"
+        ));
+        for (e, lane) in ["x", "y", "z", "w"].iter().enumerate() {
+            let r = 4 * q + e as u32;
+            for j in 0..cb {
+                step.push_str(&format!(
+                    "        acc_{r}_{j} = fma(vec4<f32>(a_{q}.{lane}), b_{j}, acc_{r}_{j});\n"
+                ));
+            }
+        }
+    }
+    let blocks = [
+        ("DECLARE", declare.as_str()),
+        ("STEP", step.as_str()),
+        ("STORE", store.as_str()),
+    ];
+    substitute(Kernel::MatmulTex.info().shader.source, &blocks)
+}
