@@ -10,8 +10,10 @@
 // neighbouring workgroup-memory words and write neighbouring global words.
 //
 // This file is a template: fleetbench generates one variant per tile shape by replacing the
-// `//@SHAPE` block (src/kernels/generate.rs), because workgroup arrays and the unrolled register
-// tile need compile-time sizes. As shipped it is itself a valid kernel (64×64 block, BK 16, 4×4).
+// `//@SHAPE` block (src/kernels/generate.rs), because workgroup arrays need compile-time sizes,
+// and the `//@ACC`, `//@STEP` and `//@STORE` blocks by fully unrolled code with one named
+// variable per accumulator, because drivers keep a dynamically indexed array in memory rather
+// than registers (CPU drivers do; GPU compilers usually unroll, but need not). As shipped it is itself a valid kernel (64×64 block, BK 16, 4×4).
 // The f16 family is the same template with `In4` aliased to vec4<f16> (f32 accumulation).
 // Shape rules, checked on the host: M % BM == N % BN == K % BK == 0, and the A and B tiles
 // divide evenly among the invocations (see `shape_problem`).
@@ -104,12 +106,14 @@ fn main(
 ) {
     let row0 = wg.y * BM;
     let col40 = wg.x * (BN / 4u);
+    //@ACC
     var acc: array<array<vec4<f32>, TN4>, TM>;
     for (var i = 0u; i < TM; i++) {
         for (var j = 0u; j < TN4; j++) {
             acc[i][j] = vec4<f32>(0.0);
         }
     }
+    //@END
     stage(fetch(row0, col40, 0u, lid), 0u, lid);
     workgroupBarrier();
     let steps = dims.k / BK;
@@ -121,6 +125,7 @@ fn main(
             next = fetch(row0, col40, (t + 1u) * BK, lid);
         }
         for (var p = 0u; p < BK; p++) {
+            //@STEP
             var av: array<vec4<f32>, TM4>;
             var bv: array<vec4<f32>, TN4>;
             for (var i = 0u; i < TM4; i++) {
@@ -137,6 +142,7 @@ fn main(
                     acc[4u * i + 3u][j] = fma(vec4<f32>(av[i].w), bv[j], acc[4u * i + 3u][j]);
                 }
             }
+            //@END
         }
         if (more) {
             stage(next, 1u - cur, lid);
@@ -144,6 +150,7 @@ fn main(
         workgroupBarrier();
     }
     let n4 = dims.n / 4u;
+    //@STORE
     for (var i = 0u; i < TM4; i++) {
         for (var e = 0u; e < 4u; e++) {
             let row = row0 + 4u * (i * WG_Y + l.y) + e;
@@ -152,4 +159,5 @@ fn main(
             }
         }
     }
+    //@END
 }

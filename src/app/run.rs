@@ -332,10 +332,6 @@ fn select_kernels(ids: &[String]) -> anyhow::Result<Vec<KernelConfig>> {
     if ids.is_empty() {
         let mut defaults = default_matmul_configs();
         defaults.push(KernelConfig::new(Kernel::MatmulCoopF16, &[("WG_X", 32)]));
-        defaults.push(KernelConfig::new(
-            Kernel::MatmulInt8,
-            &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 4)],
-        ));
         return Ok(defaults);
     }
     let mut chosen = Vec::new();

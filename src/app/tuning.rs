@@ -56,7 +56,7 @@ pub fn tune_all(
     let env = machine::driver_env(std::env::vars());
     let trial_timing = tune::trial_timing(timing);
     let mut tuned = Vec::new();
-    for dtype in [Dtype::F32, Dtype::F16] {
+    for dtype in [Dtype::F32, Dtype::F16, Dtype::I8] {
         let candidates = tune::candidates(backend.adapter(), dtype);
         let key = tune::cache_key(
             backend.adapter(),

@@ -120,15 +120,52 @@ pub fn tiled_matmul_source(shape: &TileShape, f16: bool) -> String {
         "const BM: u32 = {bm}u;\nconst BN: u32 = {bn}u;\nconst BK: u32 = {bk}u;\n\
          const TM: u32 = {tm}u;\nconst TN: u32 = {tn}u;\n"
     );
-    let source = substitute(
-        Kernel::MatmulTiled.info().shader.source,
-        &[("SHAPE", &consts)],
-    );
+    let (acc, step, store) = unrolled_register_tile(tm / 4, tn / 4);
+    let blocks = [
+        ("SHAPE", consts.as_str()),
+        ("ACC", acc.as_str()),
+        ("STEP", step.as_str()),
+        ("STORE", store.as_str()),
+    ];
+    let source = substitute(Kernel::MatmulTiled.info().shader.source, &blocks);
     if !f16 {
         return source;
     }
     let source = source.replace("alias In4 = vec4<f32>;", "alias In4 = vec4<f16>;");
     format!("enable f16;\n{source}")
+}
+
+/// The tiled kernel's register tile written out for `tm4` row quads and `tn4` column quads:
+/// accumulator declarations, one K step (loads from the staged tiles, then every FMA) and
+/// the stores, each accumulator a named variable `acc_<row>_<quad>`.
+fn unrolled_register_tile(tm4: u32, tn4: u32) -> (String, String, String) {
+    let (mut acc, mut step, mut store) = (String::new(), String::new(), String::new());
+    for i in 0..tm4 {
+        step.push_str(&format!(
+            "            let a_{i} = as_[cur][p * (BM / 4u) + {i}u * WG_Y + l.y];\n"
+        ));
+    }
+    for j in 0..tn4 {
+        step.push_str(&format!(
+            "            let b_{j} = bs[cur][p * (BN / 4u) + {j}u * WG_X + l.x];\n"
+        ));
+    }
+    for i in 0..tm4 {
+        for (e, lane) in ["x", "y", "z", "w"].iter().enumerate() {
+            let r = 4 * i + e as u32;
+            store.push_str(&format!(
+                "    let row_{r} = (row0 + 4u * ({i}u * WG_Y + l.y) + {e}u) * n4 + col40 + l.x;\n"
+            ));
+            for j in 0..tn4 {
+                acc.push_str(&format!("    var acc_{r}_{j} = vec4<f32>(0.0);\n"));
+                step.push_str(&format!(
+                    "            acc_{r}_{j} = fma(vec4<f32>(a_{i}.{lane}), b_{j}, acc_{r}_{j});\n"
+                ));
+                store.push_str(&format!("    c[row_{r} + {j}u * WG_X] = acc_{r}_{j};\n"));
+            }
+        }
+    }
+    (acc, step, store)
 }
 
 /// A copy or triad variant moving `vec`-wide f32 elements (1, 2 or 4), `per` per invocation.
