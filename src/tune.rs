@@ -104,22 +104,45 @@ fn int8_candidates(cpu: bool) -> Vec<KernelConfig> {
     ]
 }
 
-/// The bandwidth kernels searched for `kernel` (copy or triad): element widths 1, 2 and 4,
-/// workgroups of 64 and 256, one or four elements per invocation. The best verified one is
-/// the device's bandwidth figure; its case records which won.
+/// The bandwidth kernels searched for `kernel` (copy or triad): element widths 4, 2 and 1 in
+/// workgroups of 256, and width 4 in workgroups of 64, each with one or four elements per
+/// invocation. The best verified one is the device's bandwidth figure; its case records which
+/// won (see [`search_bandwidth`]).
 pub fn bandwidth_candidates(kernel: Kernel) -> Vec<KernelConfig> {
     let mut c = Vec::new();
-    for vec in [4, 2, 1] {
-        for wg in [256, 64] {
-            for per in [1, 4] {
-                c.push(KernelConfig::new(
-                    kernel,
-                    &[("WG_X", wg), ("VEC", vec), ("PER", per)],
-                ));
-            }
+    for (wg, vec) in [(256, 4), (256, 2), (256, 1), (64, 4)] {
+        for per in [1, 4] {
+            c.push(KernelConfig::new(
+                kernel,
+                &[("WG_X", wg), ("VEC", vec), ("PER", per)],
+            ));
         }
     }
     c
+}
+
+/// Searches the bandwidth variants of one ceiling case (copy or triad) on the case's own
+/// workload, so the figure is measured at the device-sized buffers. Returns the winner, marked
+/// tuned (its case is `copy_tuned/…`), with the whole search. `None` when none verified.
+pub fn search_bandwidth(
+    backend: &mut dyn Backend,
+    workload: Workload,
+    kernel: Kernel,
+    timing: &TimingConfig,
+    seed: u64,
+) -> Option<(KernelConfig, TuningRecord)> {
+    let candidates = bandwidth_candidates(kernel);
+    let key = format!("bandwidth|{}|{}", kernel.id(), backend.adapter().name);
+    let record = search(
+        backend,
+        &candidates,
+        workload,
+        &trial_timing(timing),
+        seed,
+        key,
+    )?;
+    let chosen = chosen_config(&record, &candidates)?.into_tuned();
+    Some((chosen, record))
 }
 
 /// The key a tuning result is valid under: adapter identity, driver version, dtype, bounds

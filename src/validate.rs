@@ -224,11 +224,11 @@ fn check_identity(case: &Case) -> Option<String> {
     if let Some(problem) = shape_problem(w) {
         return Some(problem);
     }
-    // The autotuner's pick is named `matmul_tuned/…` so machines compare their best kernels.
+    // The autotuner's pick is named `<op>_tuned/…` so machines compare their best kernels.
     let name = if case.tuning.is_some() {
-        "matmul_tuned"
+        format!("{}_tuned", w.op)
     } else {
-        case.kernel.id.as_str()
+        case.kernel.id.clone()
     };
     let expected = format!("{name}/{}", w.key());
     if case.id != expected {

@@ -8,8 +8,9 @@ use fleetbench::bench::{self, Backend, CaseSpec, SuiteEnd, TimingConfig};
 use fleetbench::gpu::{self, AdapterSelector};
 use fleetbench::kernels::{ceiling_cases, default_matmul_configs, Kernel, KernelConfig};
 use fleetbench::output::Format;
-use fleetbench::results::{self, AdapterRecord, CaseStatus, ResultFile, RunInfo, SCHEMA_VERSION};
-use fleetbench::workload::{Dtype, Workload};
+use fleetbench::results::{self, CaseStatus, ResultFile, RunInfo, TuningRecord, SCHEMA_VERSION};
+use fleetbench::tune;
+use fleetbench::workload::{Dtype, Op, Workload};
 use fleetbench::{fake::FakeBackend, machine, progress::ProgressObserver, render};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,7 +83,8 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         Vec::new()
     };
-    let plan = plan(&config, &tuned, backend.adapter());
+    let ceilings = ceiling_plan(&config, backend.as_mut());
+    let plan = plan(&config, &tuned, &ceilings);
     let interrupted = install_interrupt_handler()?;
     let mut progress = ProgressObserver::new(config.quiet);
     let end = bench::run_suite(
@@ -96,8 +98,9 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     )
     .with_context(|| format!("writing {}", path.display()))?;
     progress.finish();
-    if !tuned.is_empty() {
+    if !tuned.is_empty() || ceilings.iter().any(|c| c.2.is_some()) {
         tuning::attach_records(&mut file, &tuned);
+        attach_bandwidth_records(&mut file, &ceilings);
         results::save_atomic(&path, &file)
             .with_context(|| format!("writing {}", path.display()))?;
     }
@@ -396,11 +399,60 @@ fn open_backend(config: &RunConfig) -> anyhow::Result<Box<dyn Backend>> {
     Ok(Box::new(gpu::WgpuBackend::new(ctx)))
 }
 
-fn plan(config: &RunConfig, tuned: &[Tuned], adapter: &AdapterRecord) -> Vec<CaseSpec> {
-    let mut pairs: Vec<(Workload, KernelConfig)> = ceiling_cases(adapter)
+/// A ceiling case to run, with the bandwidth search that chose its kernel when there was one.
+type Ceiling = (Workload, KernelConfig, Option<TuningRecord>);
+
+/// The selected ceiling cases, sized for the adapter; with tuning on, copy and triad run the
+/// best verified of their bandwidth variants (the search is kept for the result file).
+fn ceiling_plan(config: &RunConfig, backend: &mut dyn Backend) -> Vec<Ceiling> {
+    let cases: Vec<(Workload, KernelConfig)> = ceiling_cases(backend.adapter())
         .into_iter()
         .filter(|(_, k)| config.ceilings.contains(&k.kernel))
         .collect();
+    let mut out = Vec::with_capacity(cases.len());
+    for (workload, kernel) in cases {
+        let searchable = matches!(workload.op, Op::Copy | Op::Triad) && config.tune;
+        let found = searchable
+            .then(|| {
+                if !config.quiet {
+                    eprintln!("searching {} bandwidth kernels", kernel.id());
+                }
+                tune::search_bandwidth(
+                    backend,
+                    workload,
+                    kernel.kernel,
+                    &config.timing,
+                    config.seed,
+                )
+            })
+            .flatten();
+        match found {
+            Some((best, record)) => out.push((workload, best, Some(record))),
+            None => out.push((workload, kernel, None)),
+        }
+    }
+    out
+}
+
+/// Puts each bandwidth search on the case it chose.
+fn attach_bandwidth_records(file: &mut ResultFile, ceilings: &[Ceiling]) {
+    for (workload, kernel, record) in ceilings {
+        let Some(record) = record else { continue };
+        let id = CaseSpec {
+            workload: *workload,
+            kernel: kernel.clone(),
+            seed: 0,
+        }
+        .id();
+        if let Some(case) = file.cases.iter_mut().find(|c| c.id == id) {
+            case.tuning = Some(record.clone());
+        }
+    }
+}
+
+fn plan(config: &RunConfig, tuned: &[Tuned], ceilings: &[Ceiling]) -> Vec<CaseSpec> {
+    let mut pairs: Vec<(Workload, KernelConfig)> =
+        ceilings.iter().map(|(w, k, _)| (*w, k.clone())).collect();
     for shape in &config.plan_shapes {
         for kernel in &config.kernels {
             let workload = Workload {
