@@ -29,6 +29,7 @@ pub mod stats;
 pub mod tune;
 pub mod units;
 pub mod validate;
+pub mod vendor;
 pub mod workload;
 
 pub use error::{Error, Result};

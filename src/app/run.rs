@@ -50,6 +50,8 @@ struct RunConfig {
     /// Ceiling kernels to run; their sizes come from the adapter once it is open.
     ceilings: Vec<Kernel>,
     tune: bool,
+    /// Measure the vendor-library references (`fleetbench::vendor`) after the WGSL cases.
+    vendor: bool,
     tune_size: u64,
     retune: bool,
     timing: TimingConfig,
@@ -98,6 +100,9 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     )
     .with_context(|| format!("writing {}", path.display()))?;
     progress.finish();
+    if config.vendor && end == SuiteEnd::Complete {
+        run_vendor_references(&config, backend.adapter(), &plan, &mut file, &path)?;
+    }
     if !tuned.is_empty() || ceilings.iter().any(|c| c.2.is_some()) {
         tuning::attach_records(&mut file, &tuned);
         attach_bandwidth_records(&mut file, &ceilings);
@@ -179,6 +184,7 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
         },
         ceilings: select_ceilings(&args.kernels),
         tune: args.kernels.is_empty() || args.kernels.iter().any(|k| k.trim() == "tuned"),
+        vendor: args.kernels.is_empty() || args.kernels.iter().any(|k| k.trim() == "vendor"),
         tune_size: match args.tune_size {
             Some(n) if (16..=MAX_SIDE).contains(&n) && n.is_multiple_of(16) => n,
             Some(n) => {
@@ -327,7 +333,7 @@ fn known_matmul_configs() -> Vec<KernelConfig> {
 
 /// Ids `--kernels` accepts besides the matmul kernels: the ceilings and `tuned`.
 fn is_special_kernel(id: &str) -> bool {
-    id == "tuned" || ceiling_kernels().any(|k| k.id() == id)
+    id == "tuned" || id == "vendor" || ceiling_kernels().any(|k| k.id() == id)
 }
 
 fn select_kernels(ids: &[String]) -> anyhow::Result<Vec<KernelConfig>> {
@@ -347,6 +353,7 @@ fn select_kernels(ids: &[String]) -> anyhow::Result<Vec<KernelConfig>> {
             let mut known: Vec<&str> = all.iter().map(|k| k.id()).collect();
             known.extend(ceiling_kernels().map(Kernel::id));
             known.push("tuned");
+            known.push("vendor");
             anyhow::anyhow!(
                 "--kernels: unknown kernel '{id}' (known: {})",
                 known.join(", ")
@@ -432,6 +439,28 @@ fn ceiling_plan(config: &RunConfig, backend: &mut dyn Backend) -> Vec<Ceiling> {
         }
     }
     out
+}
+
+/// Runs the host-library references of the plan's matmul shapes (CPU adapters only), saving
+/// the file after each like every other case.
+fn run_vendor_references(
+    config: &RunConfig,
+    adapter: &fleetbench::results::AdapterRecord,
+    plan: &[CaseSpec],
+    file: &mut ResultFile,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let planned: Vec<Workload> = plan.iter().map(|s| s.workload).collect();
+    for w in fleetbench::vendor::host_reference_workloads(adapter, &planned) {
+        if !config.quiet {
+            eprintln!("vendor reference: host SGEMM {}", w.key());
+        }
+        let seed = config.seed ^ 0x5645_4e44; // "VEND": distinct from the WGSL cases' seeds
+        file.cases
+            .push(fleetbench::vendor::run_host_sgemm(&w, &config.timing, seed));
+        results::save_atomic(path, file).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Puts each bandwidth search on the case it chose.
