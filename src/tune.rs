@@ -25,7 +25,11 @@ pub fn candidates(adapter: &AdapterRecord, dtype: Dtype) -> Vec<KernelConfig> {
     match dtype {
         Dtype::F32 if cpu => cpu_f32_candidates(),
         Dtype::F32 => gpu_f32_candidates(),
-        Dtype::F16 => f16_candidates(cpu),
+        Dtype::F16 => {
+            let mut c = f16_candidates(cpu);
+            c.extend(coop_candidates(adapter));
+            c
+        }
         Dtype::I8 => int8_candidates(cpu),
     }
 }
@@ -91,7 +95,57 @@ fn f16_candidates(cpu: bool) -> Vec<KernelConfig> {
         blocked(Kernel::MatmulF16, 8, 8),
     ];
     c.extend(tiles.iter().map(|t| tiled(Kernel::MatmulTiledF16, *t)));
-    c.push(KernelConfig::new(Kernel::MatmulCoopF16, &[("WG_X", 32)]));
+    c
+}
+
+/// The tile sides the adapter reports for f16 × f16 → f32 cooperative matrices (square 8 or
+/// 16, the shapes WGSL can name), e.g. `16x16x16 f16->f32`.
+fn coop_tiles(adapter: &AdapterRecord) -> Vec<u32> {
+    let mut tiles: Vec<u32> = adapter
+        .cooperative_matrix
+        .iter()
+        .filter_map(|s| s.strip_suffix(" f16->f32"))
+        .filter_map(|dims| {
+            let sides: Vec<u32> = dims.split('x').filter_map(|v| v.parse().ok()).collect();
+            match sides[..] {
+                [m, n, k] if m == n && n == k && matches!(m, 8 | 16) => Some(m),
+                _ => None,
+            }
+        })
+        .collect();
+    tiles.sort_unstable();
+    tiles.dedup();
+    tiles
+}
+
+/// Cooperative-matrix configurations: for every tile side the adapter reports, 2×2 to 4×2
+/// subgroups per workgroup with 2×2 to 4×2 accumulator tiles each, K staged two tiles deep,
+/// generated for the adapter's subgroup size. An adapter without cooperative matrices gets
+/// the 16×16 layout, recorded as unsupported, so every result file shows the family.
+fn coop_candidates(adapter: &AdapterRecord) -> Vec<KernelConfig> {
+    let mut tiles = coop_tiles(adapter);
+    if tiles.is_empty() {
+        tiles.push(16);
+    }
+    let sg = match adapter.limits.max_subgroup_size {
+        0 => 32,
+        s => s,
+    };
+    let mut c = Vec::new();
+    for tile in tiles {
+        for (sgm, sgn, tm, tn) in [(2, 2, 2, 2), (2, 2, 4, 2), (2, 4, 2, 2), (4, 2, 2, 2)] {
+            let shape = [
+                ("TILE", tile),
+                ("SG", sg),
+                ("SGM", sgm),
+                ("SGN", sgn),
+                ("TM", tm),
+                ("TN", tn),
+                ("BK", 2 * tile),
+            ];
+            c.push(KernelConfig::new(Kernel::MatmulCoopF16, &shape));
+        }
+    }
     c
 }
 

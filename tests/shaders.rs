@@ -6,8 +6,8 @@
 
 use fleetbench::fake::fake_adapter;
 use fleetbench::kernels::{
-    stream_source, texture_matmul_source, tiled_matmul_source, Family, Kernel, KernelConfig,
-    ParamRole, TileShape,
+    coop_matmul_source, stream_source, texture_matmul_source, tiled_matmul_source, CoopShape,
+    Family, Kernel, KernelConfig, ParamRole, TileShape,
 };
 use fleetbench::tune;
 use fleetbench::workload::Dtype;
@@ -203,4 +203,52 @@ fn catalogue_kernels_are_the_shipped_files() {
 fn a_broken_shader_is_rejected() {
     let broken = "@compute @workgroup_size(1) fn main() { let x: f32 = 1u; }";
     assert!(validate("broken", broken, all_caps()).is_err());
+}
+
+#[test]
+fn cooperative_tiles_come_from_the_adapter_and_every_variant_validates() {
+    let mut gpu = fake_adapter("gpu");
+    gpu.device_type = "discrete_gpu".into();
+    gpu.features = vec!["shader_f16".into(), "cooperative_matrix".into()];
+    gpu.cooperative_matrix = vec!["8x8x8 f16->f32".into(), "16x16x16 f16->f32".into()];
+    let mut validated = Vec::new();
+    for sg in [32, 64] {
+        gpu.limits.min_subgroup_size = sg;
+        gpu.limits.max_subgroup_size = sg;
+        for c in tune::candidates(&gpu, Dtype::F16) {
+            if c.kernel != Kernel::MatmulCoopF16 {
+                continue;
+            }
+            let shape = CoopShape::of(&c);
+            assert_eq!(shape.sg, sg, "generated for the adapter's subgroup size");
+            let w = fleetbench::workload::Workload::matmul(Dtype::F16, 1024, 1024, 1024);
+            if shape.problem().is_some() {
+                assert!(
+                    c.shape_problem(&w).is_some(),
+                    "an ill-formed shape must be refused"
+                );
+                continue;
+            }
+            assert!(c.unsupported_reason(&gpu).is_none(), "{:?}", c.overrides);
+            assert!(c.shape_problem(&w).is_none(), "{:?}", c.overrides);
+            let name = format!("coop {shape:?}");
+            validate(&name, &c.source(), all_caps()).unwrap();
+            validated.push(shape.tile);
+        }
+    }
+    assert!(
+        validated.contains(&8) && validated.contains(&16),
+        "{validated:?}"
+    );
+    // A shape the adapter does not list, or a subgroup size it does not fix, is unsupported.
+    let c = KernelConfig::new(Kernel::MatmulCoopF16, &[("TILE", 16), ("SG", 32)]);
+    gpu.cooperative_matrix = vec!["8x8x8 f16->f32".into()];
+    assert!(c
+        .unsupported_reason(&gpu)
+        .unwrap()
+        .contains("lack 16x16x16"));
+    gpu.cooperative_matrix = vec!["16x16x16 f16->f32".into()];
+    gpu.limits.min_subgroup_size = 16;
+    assert!(c.unsupported_reason(&gpu).unwrap().contains("subgroups"));
+    let _ = coop_matmul_source(&CoopShape::of(&c));
 }

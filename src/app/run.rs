@@ -323,7 +323,7 @@ fn known_matmul_configs() -> Vec<KernelConfig> {
         &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 4)],
     ));
     all.push(KernelConfig::new(Kernel::MatmulTiledF16, &[]));
-    all.push(KernelConfig::new(Kernel::MatmulCoopF16, &[("WG_X", 32)]));
+    all.push(KernelConfig::new(Kernel::MatmulCoopF16, &[]));
     all.push(KernelConfig::new(
         Kernel::MatmulInt8,
         &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 4)],
@@ -340,7 +340,7 @@ fn select_kernels(ids: &[String]) -> anyhow::Result<Vec<KernelConfig>> {
     let all = known_matmul_configs();
     if ids.is_empty() {
         let mut defaults = default_matmul_configs();
-        defaults.push(KernelConfig::new(Kernel::MatmulCoopF16, &[("WG_X", 32)]));
+        defaults.push(KernelConfig::new(Kernel::MatmulCoopF16, &[]));
         return Ok(defaults);
     }
     let mut chosen = Vec::new();

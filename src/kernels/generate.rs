@@ -11,11 +11,11 @@ pub(super) fn source(c: &KernelConfig) -> String {
         Kernel::MatmulTex => texture_matmul_source(c.get("RA"), c.get("CB")),
         Kernel::MatmulTiled => tiled_matmul_source(&TileShape::of(c), false),
         Kernel::MatmulTiledF16 => tiled_matmul_source(&TileShape::of(c), true),
+        Kernel::MatmulCoopF16 => coop_matmul_source(&CoopShape::of(c)),
         Kernel::Copy | Kernel::Triad => stream_source(template, c.get("VEC"), c.get("PER")),
         Kernel::MatmulNaive
         | Kernel::MatmulBlocked
         | Kernel::MatmulF16
-        | Kernel::MatmulCoopF16
         | Kernel::MatmulInt8
         | Kernel::PeakFmaF32
         | Kernel::PeakFmaF16 => template.to_string(),
@@ -166,6 +166,141 @@ fn unrolled_register_tile(tm4: u32, tn4: u32) -> (String, String, String) {
         }
     }
     (acc, step, store)
+}
+
+/// The tiling of the cooperative-matrix family: matrix-unit tile side, subgroup size, subgroups
+/// per workgroup along M and N, accumulator tiles per subgroup along M and N, and K staged per
+/// step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoopShape {
+    /// Side of one cooperative-matrix tile (8 or 16, as the adapter reports).
+    pub tile: u32,
+    /// Invocations per subgroup (the adapter's fixed subgroup size).
+    pub sg: u32,
+    /// Subgroups per workgroup along M.
+    pub sgm: u32,
+    /// Subgroups per workgroup along N.
+    pub sgn: u32,
+    /// Accumulator tiles per subgroup along M.
+    pub tm: u32,
+    /// Accumulator tiles per subgroup along N.
+    pub tn: u32,
+    /// K values staged in workgroup memory per step.
+    pub bk: u32,
+}
+
+impl CoopShape {
+    /// The shape a configuration of the cooperative kernel sets.
+    pub fn of(c: &KernelConfig) -> CoopShape {
+        CoopShape {
+            tile: c.get("TILE"),
+            sg: c.get("SG"),
+            sgm: c.get("SGM"),
+            sgn: c.get("SGN"),
+            tm: c.get("TM"),
+            tn: c.get("TN"),
+            bk: c.get("BK"),
+        }
+    }
+
+    /// Rows and columns of C one workgroup computes.
+    pub fn block(&self) -> (u32, u32) {
+        (
+            self.sgm * self.tm * self.tile,
+            self.sgn * self.tn * self.tile,
+        )
+    }
+
+    /// Invocations per workgroup.
+    pub fn threads(&self) -> u32 {
+        self.sg * self.sgm * self.sgn
+    }
+
+    /// Workgroup memory of the staged f16 tiles.
+    pub fn workgroup_bytes(&self) -> u64 {
+        let (bm, bn) = self.block();
+        2 * u64::from(self.bk) * u64::from(bm + bn)
+    }
+
+    /// Why no kernel can be generated for this shape, if none can.
+    pub fn problem(&self) -> Option<String> {
+        let CoopShape {
+            tile,
+            sg,
+            sgm,
+            sgn,
+            tm,
+            tn,
+            bk,
+        } = *self;
+        if !matches!(tile, 8 | 16) {
+            return Some(format!("TILE {tile} must be 8 or 16"));
+        }
+        if [sg, sgm, sgn, tm, tn, bk].contains(&0) || !bk.is_multiple_of(tile) {
+            return Some(format!(
+                "sizes must be positive and BK {bk} a multiple of {tile}"
+            ));
+        }
+        let (bm, bn) = self.block();
+        let threads = self.threads();
+        if !(bm * bk / 4).is_multiple_of(threads) || !(bk * bn / 4).is_multiple_of(threads) {
+            return Some(format!(
+                "{threads} invocations must split the staged tiles' vec4 loads evenly"
+            ));
+        }
+        None
+    }
+}
+
+/// The cooperative-matrix matmul for `shape`: tile types, sizes and one named accumulator per
+/// tile of each subgroup, with the multiply-adds of one K tile written out.
+pub fn coop_matmul_source(shape: &CoopShape) -> String {
+    let CoopShape {
+        tile,
+        sg,
+        sgm,
+        sgn,
+        tm,
+        tn,
+        bk,
+    } = *shape;
+    let t = format!("coop_mat{tile}x{tile}");
+    let consts = format!(
+        "const TILE: u32 = {tile}u;\nconst SG: u32 = {sg}u;\nconst SGM: u32 = {sgm}u;\n\
+         const SGN: u32 = {sgn}u;\nconst TM: u32 = {tm}u;\nconst TN: u32 = {tn}u;\n\
+         const BK: u32 = {bk}u;\nalias TileA = {t}<f16, A>;\nalias TileB = {t}<f16, B>;\n\
+         alias TileC = {t}<f32, C>;\n"
+    );
+    let (mut acc, mut mma, mut store) = (String::new(), String::new(), String::new());
+    for i in 0..tm {
+        mma.push_str(&format!(
+            "            let a_{i} = coopLoadT<TileA>(&as_[(sr + {i}u * TILE) * BK + kk], BK);\n"
+        ));
+    }
+    for j in 0..tn {
+        mma.push_str(&format!(
+            "            let b_{j} = coopLoadT<TileB>(&bs[kk * BN + sc + {j}u * TILE], BN);\n"
+        ));
+    }
+    for i in 0..tm {
+        for j in 0..tn {
+            acc.push_str(&format!("    var acc_{i}_{j}: TileC;\n"));
+            mma.push_str(&format!(
+                "            acc_{i}_{j} = coopMultiplyAdd(a_{i}, b_{j}, acc_{i}_{j});\n"
+            ));
+            store.push_str(&format!(
+                "    coopStoreT(acc_{i}_{j}, &c[(row0 + sr + {i}u * TILE) * dims.n + col0 + sc \
+                 + {j}u * TILE], dims.n);\n"
+            ));
+        }
+    }
+    let blocks = [
+        ("SHAPE", consts.as_str()),
+        ("ACC", acc.as_str()),
+        ("MMA", mma.as_str()),
+        ("STORE", store.as_str()),
+    ];
+    substitute(Kernel::MatmulCoopF16.info().shader.source, &blocks)
 }
 
 /// A copy or triad variant moving `vec`-wide f32 elements (1, 2 or 4), `per` per invocation.

@@ -15,7 +15,10 @@ mod resources;
 mod rules;
 
 pub use config::KernelConfig;
-pub use generate::{stream_source, texture_matmul_source, tiled_matmul_source, TileShape};
+pub use generate::{
+    coop_matmul_source, stream_source, texture_matmul_source, tiled_matmul_source, CoopShape,
+    TileShape,
+};
 pub use plan::{ceiling_cases, default_matmul_configs, VENDOR_FAMILY};
 pub use resources::{
     buffer_bytes, matmul_buffer_bytes, pack_a_int8, pack_b_int8, resource_problem, round_to_f16,
@@ -176,7 +179,15 @@ const TILED: [Param; 5] = [
     generated("TM", 4),
     generated("TN", 4),
 ];
-const COOP: [Param; 1] = [over("WG_X", 32)];
+const COOP: [Param; 7] = [
+    generated("TILE", 16),
+    generated("SG", 32),
+    generated("SGM", 1),
+    generated("SGN", 1),
+    generated("TM", 1),
+    generated("TN", 1),
+    generated("BK", 16),
+];
 const PEAK: [Param; 1] = [over("WG_X", 64)];
 const STREAM: [Param; 3] = [over("WG_X", 256), generated("VEC", 4), generated("PER", 1)];
 

@@ -1,7 +1,7 @@
 //! What a case needs from the adapter before anything is allocated: buffer sizes, texture
 //! sides, workgroup memory and dispatch limits; and the host-side packing of inputs.
 
-use super::{Kernel, KernelConfig, TileShape};
+use super::{CoopShape, Kernel, KernelConfig, TileShape};
 use crate::results::LimitsRecord;
 use crate::workload::{Op, Workload};
 
@@ -64,11 +64,11 @@ pub fn buffer_bytes(w: &Workload) -> Vec<u64> {
 pub fn workgroup_bytes(c: &KernelConfig) -> u64 {
     match c.kernel {
         Kernel::MatmulTiled | Kernel::MatmulTiledF16 => TileShape::of(c).workgroup_bytes(),
+        Kernel::MatmulCoopF16 => CoopShape::of(c).workgroup_bytes(),
         Kernel::MatmulNaive
         | Kernel::MatmulBlocked
         | Kernel::MatmulTex
         | Kernel::MatmulF16
-        | Kernel::MatmulCoopF16
         | Kernel::MatmulInt8
         | Kernel::PeakFmaF32
         | Kernel::PeakFmaF16

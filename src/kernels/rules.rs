@@ -3,7 +3,7 @@
 //! what the adapter must offer, and what the host does to the inputs.
 
 use super::Kernel;
-use super::{KernelConfig, TileShape, PEAK_FMAS_PER_ITER};
+use super::{CoopShape, KernelConfig, TileShape, PEAK_FMAS_PER_ITER};
 use crate::results::AdapterRecord;
 use crate::workload::{Dtype, Workload};
 
@@ -21,16 +21,15 @@ pub(super) fn workgroup_size(c: &KernelConfig) -> [u32; 3] {
             let t = TileShape::of(c);
             [t.bn / t.tn.max(1), t.bm / t.tm.max(1), 1]
         }
+        Kernel::MatmulCoopF16 => [CoopShape::of(c).threads(), 1, 1],
         Kernel::MatmulNaive
         | Kernel::MatmulBlocked
         | Kernel::MatmulTex
         | Kernel::MatmulF16
         | Kernel::MatmulInt8 => [c.get("WG_X"), c.get("WG_Y"), 1],
-        Kernel::MatmulCoopF16
-        | Kernel::PeakFmaF32
-        | Kernel::PeakFmaF16
-        | Kernel::Copy
-        | Kernel::Triad => [c.get("WG_X"), 1, 1],
+        Kernel::PeakFmaF32 | Kernel::PeakFmaF16 | Kernel::Copy | Kernel::Triad => {
+            [c.get("WG_X"), 1, 1]
+        }
     }
 }
 
@@ -54,7 +53,13 @@ fn coverage(c: &KernelConfig) -> Coverage {
                 rows: u64::from(t.bm),
             }
         }
-        Kernel::MatmulCoopF16 => Coverage::Block { cols: 16, rows: 16 },
+        Kernel::MatmulCoopF16 => {
+            let (rows, cols) = CoopShape::of(c).block();
+            Coverage::Block {
+                cols: u64::from(cols),
+                rows: u64::from(rows),
+            }
+        }
         Kernel::PeakFmaF32 | Kernel::PeakFmaF16 => Coverage::Line { items: wx },
         Kernel::Copy | Kernel::Triad => Coverage::Line {
             items: wx * get("VEC") * get("PER"),
@@ -105,11 +110,7 @@ pub(super) fn shape_problem(c: &KernelConfig, w: &Workload) -> Option<String> {
             )
         }
         Kernel::MatmulTiled | Kernel::MatmulTiledF16 => tiled_shape_problem(c, w),
-        Kernel::MatmulCoopF16 => need(
-            c,
-            [w.m, w.n, w.k].iter().all(|s| s.is_multiple_of(16)),
-            "M, N and K to be multiples of 16",
-        ),
+        Kernel::MatmulCoopF16 => coop_shape_problem(c, w),
         Kernel::PeakFmaF32 | Kernel::PeakFmaF16 => peak_shape_problem(c, w),
         Kernel::Copy | Kernel::Triad => {
             let vec = get("VEC");
@@ -136,6 +137,46 @@ fn tiled_shape_problem(c: &KernelConfig, w: &Workload) -> Option<String> {
     )
 }
 
+/// The cooperative tiling must be well formed (see [`CoopShape::problem`]) and divide the
+/// matrices into whole workgroup blocks and K steps.
+fn coop_shape_problem(c: &KernelConfig, w: &Workload) -> Option<String> {
+    let shape = CoopShape::of(c);
+    if let Some(p) = shape.problem() {
+        return Some(format!("{}: {p}", c.id()));
+    }
+    let (bm, bn) = shape.block();
+    let (bm, bn, bk) = (u64::from(bm), u64::from(bn), u64::from(shape.bk));
+    need(
+        c,
+        w.m.is_multiple_of(bm) && w.n.is_multiple_of(bn) && w.k.is_multiple_of(bk),
+        &format!("M to be a multiple of {bm}, N of {bn} and K of {bk}"),
+    )
+}
+
+/// The cooperative kernel's tile must be one the adapter lists for f16 inputs and f32
+/// accumulation, and its subgroups the fixed size the kernel was generated for.
+fn coop_adapter_problem(c: &KernelConfig, adapter: &AdapterRecord) -> Option<String> {
+    let shape = CoopShape::of(c);
+    let t = shape.tile;
+    let wanted = format!("{t}x{t}x{t} f16->f32");
+    if !adapter.cooperative_matrix.iter().any(|s| *s == wanted) {
+        return Some(format!(
+            "adapter's cooperative-matrix shapes [{}] lack {wanted}",
+            adapter.cooperative_matrix.join(", ")
+        ));
+    }
+    let (min, max) = (
+        adapter.limits.min_subgroup_size,
+        adapter.limits.max_subgroup_size,
+    );
+    (min != shape.sg || max != shape.sg).then(|| {
+        format!(
+            "generated for subgroups of {}; the adapter's are {min} to {max}",
+            shape.sg
+        )
+    })
+}
+
 /// Peak kernels run `k / 96` iterations of 8 steps on 3 vec4 chains; f16 chains stay exact
 /// only up to 1024 steps, f32 chains far beyond any useful count.
 fn peak_shape_problem(c: &KernelConfig, w: &Workload) -> Option<String> {
@@ -159,16 +200,7 @@ fn peak_shape_problem(c: &KernelConfig, w: &Workload) -> Option<String> {
 /// the adapter lists, and staged tiles must fit its workgroup memory.
 pub(super) fn adapter_problem(c: &KernelConfig, adapter: &AdapterRecord) -> Option<String> {
     match c.kernel {
-        Kernel::MatmulCoopF16 => {
-            let wanted = "16x16x16 f16->f32";
-            if adapter.cooperative_matrix.iter().any(|s| s == wanted) {
-                return None;
-            }
-            Some(format!(
-                "adapter's cooperative-matrix shapes [{}] lack {wanted}",
-                adapter.cooperative_matrix.join(", ")
-            ))
-        }
+        Kernel::MatmulCoopF16 => coop_adapter_problem(c, adapter),
         Kernel::MatmulTiled | Kernel::MatmulTiledF16 => {
             let bytes = TileShape::of(c).workgroup_bytes();
             let limit = u64::from(adapter.limits.max_compute_workgroup_storage_size);
