@@ -159,7 +159,7 @@ fn coop_adapter_problem(c: &KernelConfig, adapter: &AdapterRecord) -> Option<Str
     let shape = CoopShape::of(c);
     let t = shape.tile;
     let wanted = format!("{t}x{t}x{t} f16->f32");
-    if !adapter.cooperative_matrix.iter().any(|s| *s == wanted) {
+    if !adapter.cooperative_matrix.contains(&wanted) {
         return Some(format!(
             "adapter's cooperative-matrix shapes [{}] lack {wanted}",
             adapter.cooperative_matrix.join(", ")
