@@ -159,13 +159,13 @@ fn int8_candidates(cpu: bool) -> Vec<KernelConfig> {
 }
 
 /// The bandwidth kernels searched for `kernel` (copy or triad): element widths 4, 2 and 1 in
-/// workgroups of 256, and width 4 in workgroups of 64, each with one or four elements per
-/// invocation. The best verified one is the device's bandwidth figure; its case records which
+/// workgroups of 256, and width 4 in workgroups of 64, each with 1, 4 or 16 elements per
+/// invocation (fewer, fatter workgroups suit CPU drivers; one element each suits GPUs). The best verified one is the device's bandwidth figure; its case records which
 /// won (see [`search_bandwidth`]).
 pub fn bandwidth_candidates(kernel: Kernel) -> Vec<KernelConfig> {
     let mut c = Vec::new();
     for (wg, vec) in [(256, 4), (256, 2), (256, 1), (64, 4)] {
-        for per in [1, 4] {
+        for per in [1, 4, 16] {
             c.push(KernelConfig::new(
                 kernel,
                 &[("WG_X", wg), ("VEC", vec), ("PER", per)],
@@ -404,6 +404,67 @@ mod tests {
             .find(|t| t.kernel == rec.chosen_kernel && t.overrides == rec.chosen_overrides)
             .unwrap();
         assert_eq!(winner.status, CaseStatus::Passed);
+    }
+
+    #[test]
+    fn bandwidth_search_keeps_the_best_verified_variant_and_the_whole_search() {
+        let mut backend = FakeBackend::new("fake", 100.0, 0.3, 1);
+        let (w, k) = crate::kernels::ceiling_cases(&fake_adapter("fake"))
+            .into_iter()
+            .find(|(w, _)| w.op == crate::workload::Op::Copy)
+            .unwrap();
+        let timing = TimingConfig::default();
+        let (best, record) = search_bandwidth(&mut backend, w, k.kernel, &timing, 3).unwrap();
+        assert!(best.tuned);
+        assert_eq!(record.trials.len(), bandwidth_candidates(k.kernel).len());
+        let spec = CaseSpec {
+            workload: w,
+            kernel: best.clone(),
+            seed: 0,
+        };
+        assert!(
+            spec.id().starts_with("copy_tuned/copy/f32/"),
+            "{}",
+            spec.id()
+        );
+        let fastest = record
+            .trials
+            .iter()
+            .filter_map(|t| t.median)
+            .fold(f64::MIN, f64::max);
+        let won = record
+            .trials
+            .iter()
+            .find(|t| t.overrides == best.overrides)
+            .unwrap();
+        assert_eq!(won.median, Some(fastest));
+    }
+
+    #[test]
+    fn the_search_space_follows_the_adapter() {
+        let mut cpu = fake_adapter("cpu");
+        cpu.device_type = "cpu".into();
+        let mut gpu = fake_adapter("gpu");
+        gpu.device_type = "discrete_gpu".into();
+        let families = |a: &AdapterRecord| -> Vec<Kernel> {
+            candidates(a, Dtype::F32).iter().map(|c| c.kernel).collect()
+        };
+        assert!(families(&cpu).contains(&Kernel::MatmulTex));
+        let on_gpu = families(&gpu);
+        assert!(on_gpu.iter().filter(|k| **k == Kernel::MatmulTiled).count() >= 6);
+        let big = candidates(&gpu, Dtype::F32)
+            .into_iter()
+            .find(|c| c.get("BM") == 128 && c.get("BN") == 128)
+            .unwrap();
+        assert!(big.unsupported_reason(&gpu).is_none());
+        gpu.limits.max_compute_workgroup_storage_size = 16384;
+        assert!(big
+            .unsupported_reason(&gpu)
+            .unwrap()
+            .contains("workgroup memory"));
+        assert!(candidates(&gpu, Dtype::I8)
+            .iter()
+            .all(|c| c.kernel == Kernel::MatmulInt8));
     }
 
     #[test]
