@@ -457,7 +457,7 @@ mod tests {
             .find(|c| c.get("BM") == 128 && c.get("BN") == 128)
             .unwrap();
         assert!(big.unsupported_reason(&gpu).is_none());
-        gpu.limits.max_compute_workgroup_storage_size = 16384;
+        gpu.limits.max_compute_workgroup_storage_size = 8192;
         assert!(big
             .unsupported_reason(&gpu)
             .unwrap()
