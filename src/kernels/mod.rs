@@ -208,128 +208,21 @@ impl Kernel {
         Kernel::Triad,
     ];
 
-    /// The kernel's fixed facts.
+    /// The kernel's fixed facts (one `const` per kernel, below).
     pub const fn info(self) -> KernelInfo {
-        use Dtype::{F16, F32, I8};
-        let (id, family, shader, op, dtype, needs, params): (_, _, _, _, _, &[&str], &[Param]) =
-            match self {
-                Kernel::MatmulNaive => (
-                    "matmul_naive",
-                    Family::StorageBuffer,
-                    shader!("matmul_naive.wgsl"),
-                    Op::Matmul,
-                    F32,
-                    &[],
-                    &WG_2D,
-                ),
-                Kernel::MatmulBlocked => (
-                    "matmul_blocked",
-                    Family::StorageBuffer,
-                    shader!("matmul_blocked.wgsl"),
-                    Op::Matmul,
-                    F32,
-                    &[],
-                    &BLOCKED,
-                ),
-                Kernel::MatmulTex => (
-                    "matmul_tex",
-                    Family::StorageTexture,
-                    shader!("matmul_tex.wgsl"),
-                    Op::Matmul,
-                    F32,
-                    &[],
-                    &TEXTURE,
-                ),
-                Kernel::MatmulTiled => (
-                    "matmul_tiled",
-                    Family::WorkgroupTiled,
-                    shader!("matmul_tiled.wgsl"),
-                    Op::Matmul,
-                    F32,
-                    &[],
-                    &TILED,
-                ),
-                Kernel::MatmulF16 => (
-                    "matmul_f16",
-                    Family::StorageBuffer,
-                    shader!("matmul_f16.wgsl"),
-                    Op::Matmul,
-                    F16,
-                    &["shader_f16"],
-                    &BLOCKED,
-                ),
-                Kernel::MatmulTiledF16 => (
-                    "matmul_tiled_f16",
-                    Family::WorkgroupTiled,
-                    shader!("matmul_tiled.wgsl"),
-                    Op::Matmul,
-                    F16,
-                    &["shader_f16"],
-                    &TILED,
-                ),
-                Kernel::MatmulCoopF16 => (
-                    "matmul_coop_f16",
-                    Family::CooperativeMatrix,
-                    shader!("matmul_coop_f16.wgsl"),
-                    Op::Matmul,
-                    F16,
-                    &["shader_f16", "cooperative_matrix"],
-                    &COOP,
-                ),
-                Kernel::MatmulInt8 => (
-                    "matmul_int8",
-                    Family::PackedDot,
-                    shader!("matmul_int8.wgsl"),
-                    Op::Matmul,
-                    I8,
-                    &[],
-                    &BLOCKED,
-                ),
-                Kernel::PeakFmaF32 => (
-                    "peak_fma_f32",
-                    Family::Ceiling,
-                    shader!("peak_fma_f32.wgsl"),
-                    Op::PeakFma,
-                    F32,
-                    &[],
-                    &PEAK,
-                ),
-                Kernel::PeakFmaF16 => (
-                    "peak_fma_f16",
-                    Family::Ceiling,
-                    shader!("peak_fma_f16.wgsl"),
-                    Op::PeakFma,
-                    F16,
-                    &["shader_f16"],
-                    &PEAK,
-                ),
-                Kernel::Copy => (
-                    "copy",
-                    Family::Ceiling,
-                    shader!("copy.wgsl"),
-                    Op::Copy,
-                    F32,
-                    &[],
-                    &STREAM,
-                ),
-                Kernel::Triad => (
-                    "triad",
-                    Family::Ceiling,
-                    shader!("triad.wgsl"),
-                    Op::Triad,
-                    F32,
-                    &[],
-                    &STREAM,
-                ),
-            };
-        KernelInfo {
-            id,
-            family,
-            shader,
-            op,
-            dtype,
-            needs,
-            params,
+        match self {
+            Kernel::MatmulNaive => MATMUL_NAIVE,
+            Kernel::MatmulBlocked => MATMUL_BLOCKED,
+            Kernel::MatmulTex => MATMUL_TEX,
+            Kernel::MatmulTiled => MATMUL_TILED,
+            Kernel::MatmulF16 => MATMUL_F16,
+            Kernel::MatmulTiledF16 => MATMUL_TILED_F16,
+            Kernel::MatmulCoopF16 => MATMUL_COOP_F16,
+            Kernel::MatmulInt8 => MATMUL_INT8,
+            Kernel::PeakFmaF32 => PEAK_FMA_F32,
+            Kernel::PeakFmaF16 => PEAK_FMA_F16,
+            Kernel::Copy => COPY,
+            Kernel::Triad => TRIAD,
         }
     }
 
@@ -348,6 +241,128 @@ impl Kernel {
         self.info().params.iter().copied().find(|p| p.name == name)
     }
 }
+
+// What each kernel is: its id, family, shader, operation, input type, needs and parameters.
+
+const MATMUL_NAIVE: KernelInfo = KernelInfo {
+    id: "matmul_naive",
+    family: Family::StorageBuffer,
+    shader: shader!("matmul_naive.wgsl"),
+    op: Op::Matmul,
+    dtype: Dtype::F32,
+    needs: &[],
+    params: &WG_2D,
+};
+
+const MATMUL_BLOCKED: KernelInfo = KernelInfo {
+    id: "matmul_blocked",
+    family: Family::StorageBuffer,
+    shader: shader!("matmul_blocked.wgsl"),
+    op: Op::Matmul,
+    dtype: Dtype::F32,
+    needs: &[],
+    params: &BLOCKED,
+};
+
+const MATMUL_TEX: KernelInfo = KernelInfo {
+    id: "matmul_tex",
+    family: Family::StorageTexture,
+    shader: shader!("matmul_tex.wgsl"),
+    op: Op::Matmul,
+    dtype: Dtype::F32,
+    needs: &[],
+    params: &TEXTURE,
+};
+
+const MATMUL_TILED: KernelInfo = KernelInfo {
+    id: "matmul_tiled",
+    family: Family::WorkgroupTiled,
+    shader: shader!("matmul_tiled.wgsl"),
+    op: Op::Matmul,
+    dtype: Dtype::F32,
+    needs: &[],
+    params: &TILED,
+};
+
+const MATMUL_F16: KernelInfo = KernelInfo {
+    id: "matmul_f16",
+    family: Family::StorageBuffer,
+    shader: shader!("matmul_f16.wgsl"),
+    op: Op::Matmul,
+    dtype: Dtype::F16,
+    needs: &["shader_f16"],
+    params: &BLOCKED,
+};
+
+const MATMUL_TILED_F16: KernelInfo = KernelInfo {
+    id: "matmul_tiled_f16",
+    family: Family::WorkgroupTiled,
+    shader: shader!("matmul_tiled.wgsl"),
+    op: Op::Matmul,
+    dtype: Dtype::F16,
+    needs: &["shader_f16"],
+    params: &TILED,
+};
+
+const MATMUL_COOP_F16: KernelInfo = KernelInfo {
+    id: "matmul_coop_f16",
+    family: Family::CooperativeMatrix,
+    shader: shader!("matmul_coop_f16.wgsl"),
+    op: Op::Matmul,
+    dtype: Dtype::F16,
+    needs: &["shader_f16", "cooperative_matrix"],
+    params: &COOP,
+};
+
+const MATMUL_INT8: KernelInfo = KernelInfo {
+    id: "matmul_int8",
+    family: Family::PackedDot,
+    shader: shader!("matmul_int8.wgsl"),
+    op: Op::Matmul,
+    dtype: Dtype::I8,
+    needs: &[],
+    params: &BLOCKED,
+};
+
+const PEAK_FMA_F32: KernelInfo = KernelInfo {
+    id: "peak_fma_f32",
+    family: Family::Ceiling,
+    shader: shader!("peak_fma_f32.wgsl"),
+    op: Op::PeakFma,
+    dtype: Dtype::F32,
+    needs: &[],
+    params: &PEAK,
+};
+
+const PEAK_FMA_F16: KernelInfo = KernelInfo {
+    id: "peak_fma_f16",
+    family: Family::Ceiling,
+    shader: shader!("peak_fma_f16.wgsl"),
+    op: Op::PeakFma,
+    dtype: Dtype::F16,
+    needs: &["shader_f16"],
+    params: &PEAK,
+};
+
+const COPY: KernelInfo = KernelInfo {
+    id: "copy",
+    family: Family::Ceiling,
+    shader: shader!("copy.wgsl"),
+    op: Op::Copy,
+    dtype: Dtype::F32,
+    needs: &[],
+    params: &STREAM,
+};
+
+const TRIAD: KernelInfo = KernelInfo {
+    id: "triad",
+    family: Family::Ceiling,
+    shader: shader!("triad.wgsl"),
+    op: Op::Triad,
+    dtype: Dtype::F32,
+    needs: &[],
+    params: &STREAM,
+};
 
 /// FMAs one invocation of a peak kernel does per loop iteration (8 steps × 3 chains × vec4).
 pub const PEAK_FMAS_PER_ITER: u64 = 96;
