@@ -24,14 +24,13 @@ pub struct CaseSpec {
 }
 
 impl CaseSpec {
-    /// `<kernel id>/<workload key>`; `matmul_tuned/<workload key>` for the autotuner's choice.
+    /// `<kernel id>/<workload key>`; `<op>_tuned/<workload key>` (`matmul_tuned/…`,
+    /// `copy_tuned/…`) for the autotuner's choice.
     pub fn id(&self) -> String {
-        let kernel = if self.kernel.tuned {
-            "matmul_tuned"
-        } else {
-            self.kernel.spec.id
-        };
-        format!("{kernel}/{}", self.workload.key())
+        if self.kernel.tuned {
+            return format!("{}_tuned/{}", self.workload.op, self.workload.key());
+        }
+        format!("{}/{}", self.kernel.id(), self.workload.key())
     }
 
     /// A case that did not run, with its reason.

@@ -31,6 +31,7 @@ pub mod suite;
 pub mod tune;
 pub mod units;
 pub mod validate;
+pub mod vendor;
 pub mod workload;
 
 pub use error::{Error, Result};

@@ -75,7 +75,7 @@ mod tests {
 
     fn fake_file() -> ResultFile {
         let mut backend = FakeBackend::new("fake", 100.0, 0.0, 1);
-        let mut plan: Vec<CaseSpec> = ceiling_cases(true)
+        let mut plan: Vec<CaseSpec> = ceiling_cases(&crate::fake::fake_adapter("fake"))
             .into_iter()
             .map(|(workload, kernel)| CaseSpec {
                 workload,

@@ -93,6 +93,22 @@ pub struct Suite {
     /// Seconds after which adaptive cases stop, whatever their share (the run's budget less
     /// what was spent before the suite); `None` for no limit.
     pub deadline_s: Option<f64>,
+    /// Vendor-library references, measured on the host after the WGSL cases.
+    pub vendor: Vec<VendorCase>,
+}
+
+/// A vendor-library reference of the plan (the host SGEMM on a CPU adapter): not a wgpu case,
+/// so it runs as the suite's last step, with a fixed sample count and raw samples kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VendorCase {
+    /// The f32 matmul it computes.
+    pub workload: crate::workload::Workload,
+    /// Seed of its inputs.
+    pub seed: u64,
+    /// Samples it takes.
+    pub samples: usize,
+    /// Estimated seconds.
+    pub estimate_s: f64,
 }
 
 impl Suite {
@@ -104,6 +120,7 @@ impl Suite {
             timing,
             resident_bytes,
             deadline_s: None,
+            vendor: Vec::new(),
         }
     }
 }
@@ -306,6 +323,9 @@ pub fn run(
             return Ok(SuiteEnd::Interrupted);
         }
     }
+    if run.run_vendor()? == SuiteEnd::Interrupted {
+        return Ok(SuiteEnd::Interrupted);
+    }
     run.file.run.complete = true;
     run.file.run.finished_at = Some(crate::machine::now_rfc3339());
     results::save_atomic(path, run.file)?;
@@ -313,6 +333,34 @@ pub fn run(
 }
 
 impl Run<'_> {
+    /// Measures the vendor references, saving the file after each.
+    fn run_vendor(&mut self) -> Result<SuiteEnd> {
+        for v in &self.suite.vendor {
+            if self.is_interrupted() {
+                return Ok(SuiteEnd::Interrupted);
+            }
+            let timing = TimingConfig {
+                samples: v.samples,
+                ..self.suite.timing.clone()
+            };
+            let mut case = crate::vendor::run_host_sgemm(&v.workload, &timing, v.seed);
+            if let Some(t) = &case.timing {
+                case.sampling = Some(SamplingRecord {
+                    rule: SamplingRule::Fixed,
+                    planned: v.samples,
+                    target_half_width: None,
+                    half_width: t.throughput.median.relative_half_width(),
+                    noisy: false,
+                    stopped: StopReason::Count,
+                    rounds: 1,
+                });
+            }
+            self.file.cases.push(case);
+            self.save()?;
+        }
+        Ok(SuiteEnd::Complete)
+    }
+
     fn remaining_s(&self) -> f64 {
         self.pending_s.iter().sum()
     }

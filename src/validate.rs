@@ -10,7 +10,7 @@ pub mod policy;
 pub use peaks::CatalogPeaks;
 pub use policy::{load_checked, Checked, LoadPolicy};
 
-use crate::kernels::{KernelConfig, ALL_KERNELS};
+use crate::kernels::{Kernel, KernelConfig};
 use crate::results::{
     derive_timing, AdapterRecord, Case, CaseStatus, RateUnit, RawTiming, ResultFile, Timing,
 };
@@ -224,11 +224,11 @@ fn check_identity(case: &Case) -> Option<String> {
     if let Some(problem) = shape_problem(w) {
         return Some(problem);
     }
-    // The autotuner's pick is named `matmul_tuned/…` so machines compare their best kernels.
+    // The autotuner's pick is named `<op>_tuned/…` so machines compare their best kernels.
     let name = if case.tuning.is_some() {
-        "matmul_tuned"
+        format!("{}_tuned", w.op)
     } else {
-        case.kernel.id.as_str()
+        case.kernel.id.clone()
     };
     let expected = format!("{name}/{}", w.key());
     if case.id != expected {
@@ -241,9 +241,9 @@ fn check_identity(case: &Case) -> Option<String> {
             "override {name} = {value} is not a whole number from 1 to {MAX_OVERRIDE}"
         ));
     }
-    let spec = ALL_KERNELS.iter().find(|k| k.id == case.kernel.id)?;
+    let kernel = Kernel::from_id(&case.kernel.id)?;
     let config = KernelConfig {
-        spec,
+        kernel,
         overrides: case.kernel.overrides.clone(),
         tuned: case.tuning.is_some(),
     };

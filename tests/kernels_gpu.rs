@@ -49,8 +49,8 @@ fn every_kernel_family_verifies_or_says_why_not() {
     }
     for id in [
         "peak_fma_f32/",
-        "copy/",
-        "triad/",
+        "copy_tuned/",
+        "triad_tuned/",
         "matmul_tex/",
         "matmul_tuned/matmul/f32/64x64x64",
     ] {
@@ -59,6 +59,23 @@ fn every_kernel_family_verifies_or_says_why_not() {
             "{id} missing"
         );
     }
+    let copy = file
+        .cases
+        .iter()
+        .find(|c| c.id.starts_with("copy_tuned/"))
+        .unwrap();
+    let search = copy.tuning.as_ref().unwrap();
+    assert_eq!(search.chosen_overrides, copy.kernel.overrides);
+    assert!(
+        search.trials.len() >= 6,
+        "the whole bandwidth search is kept"
+    );
+    let int8 = file
+        .cases
+        .iter()
+        .find(|c| c.id.starts_with("matmul_tuned/matmul/i8"))
+        .unwrap();
+    assert_eq!(int8.verification.as_ref().unwrap().rel_error, 0.0);
     let tuned = file
         .cases
         .iter()

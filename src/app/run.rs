@@ -6,6 +6,7 @@ use crate::cli::RunArgs;
 use anyhow::{bail, Context};
 use fleetbench::bench::{Backend, SuiteEnd, TimingConfig};
 use fleetbench::gpu::{self, AdapterSelector};
+use fleetbench::kernels::Kernel;
 use fleetbench::output::{self, Emitted, Format};
 use fleetbench::plan::{self, Planned, Preset, Rates, Request, MAX_SIDE};
 use fleetbench::render::{short_id, RunSummary};
@@ -50,7 +51,14 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     let tuning_s = started.elapsed().as_secs_f64();
     let rates = Rates::from_tuning(&tuning.tuned, plan::measure_host_rate());
     let adapter = backend.adapter().clone();
-    let planned = plan::plan(&config.request, &adapter, &tuning.tuned, &rates, tuning_s)?;
+    let planned = plan::plan(
+        &config.request,
+        &adapter,
+        &tuning.tuned,
+        &tuning.bandwidth,
+        &rates,
+        tuning_s,
+    )?;
     file.run.plan = Some(planned.record.clone());
     if !config.quiet {
         print_plan(&planned);
@@ -77,8 +85,9 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     finish(end, &file)
 }
 
-/// Tunes (or reads the cache) unless no tuned kernel is asked for; fake adapters never touch
-/// the user's cache.
+/// Tunes (or reads the cache) unless no tuned kernel is asked for, then searches the bandwidth
+/// variants of the selected copy and triad ceilings (never cached: it is short, and the time
+/// counts against the budget like tuning); fake adapters never touch the user's cache.
 fn tune(config: &RunConfig, backend: &mut dyn Backend) -> anyhow::Result<TuneReport> {
     if !config.request.kernels.tune {
         return Ok(TuneReport::default());
@@ -97,8 +106,21 @@ fn tune(config: &RunConfig, backend: &mut dyn Backend) -> anyhow::Result<TuneRep
             tune::default_cache_path()
         },
     };
-    let report = tune::tune_all(backend, &config.request.timing, &opts)
+    let mut report = tune::tune_all(backend, &config.request.timing, &opts)
         .context("reading the tuning cache (--retune rebuilds it)")?;
+    if !config.quiet {
+        let searched = config.request.kernels.ceilings.iter();
+        for k in searched.filter(|k| matches!(k, Kernel::Copy | Kernel::Triad)) {
+            eprintln!("searching {} bandwidth kernels", k.id());
+        }
+    }
+    report.bandwidth = tune::tune_bandwidth(
+        backend,
+        &config.request.kernels.ceilings,
+        &config.request.timing,
+        config.request.seed,
+        quick,
+    );
     if !config.quiet {
         for line in &report.searched {
             eprintln!("tuned {line}");
@@ -146,7 +168,7 @@ fn print_totals(file: &ResultFile, wall: Duration, budget_s: f64) {
             );
         }
     }
-    for dtype in [Dtype::F32, Dtype::F16] {
+    for dtype in [Dtype::F32, Dtype::F16, Dtype::I8] {
         if let Some(s) = fleetbench::roofline::sweep_summary(file, "matmul_tuned/", dtype) {
             eprintln!(
                 "tuned {dtype} matmul over {} shapes: best {:.2} GFLOP/s ({}), geometric mean {:.2}",

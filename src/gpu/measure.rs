@@ -3,8 +3,9 @@
 //! samples with pass timestamps and the host clock whenever the suite asks, and release the
 //! case when it is done. Every wait — dispatch or read-back — is bounded by `--gpu-timeout`.
 
+use super::backend::WgpuBackend;
 use super::context::one_line;
-use super::matmul::{Prepared, WgpuBackend};
+use super::prepare::Prepared;
 use crate::bench::{
     Backend, CaseHandle, CaseSpec, Preparation, ReadyCase, SampleTime, TimingConfig,
 };
@@ -103,7 +104,7 @@ impl WgpuBackend {
         if let Some(reason) = self.lost() {
             return Some((CaseStatus::Failed, reason));
         }
-        if let Some(reason) = spec.kernel.spec.unsupported_reason(&self.ctx.record) {
+        if let Some(reason) = spec.kernel.unsupported_reason(&self.ctx.record) {
             return Some((CaseStatus::Unsupported, format!("unsupported: {reason}")));
         }
         if let Some(reason) = spec.kernel.shape_problem(&spec.workload) {

@@ -7,11 +7,10 @@ use super::{
 };
 use crate::bench::CaseSpec;
 use crate::error::{Error, Result};
-use crate::kernels::resource_problem;
-use crate::kernels::KernelConfig;
+use crate::kernels::{ceiling_cases, resource_problem, KernelConfig};
 use crate::results::{AdapterRecord, CaseRole, PlanRecord, PlannedCaseRecord, TuningRecord};
-use crate::suite::{equal_share, Adaptive, PlannedCase, Sampling, Suite};
-use crate::tune::{self, Tuned};
+use crate::suite::{equal_share, Adaptive, PlannedCase, Sampling, Suite, VendorCase};
+use crate::tune::{self, BandwidthTuned, Tuned};
 use crate::workload::{Dtype, Workload};
 
 /// Fraction of the budget after which adaptive cases stop whatever their share: the rest is
@@ -91,12 +90,25 @@ fn square(n: u64) -> Workload {
 }
 
 fn is_baseline(kernel: &KernelConfig) -> bool {
-    !kernel.tuned && matches!(kernel.spec.id, "matmul_naive" | "matmul_blocked")
+    !kernel.tuned && matches!(kernel.id(), "matmul_naive" | "matmul_blocked")
 }
 
-/// The cases of a layout, in plan order: ceilings, then per shape the measured kernels and the
-/// tuned ones.
-fn cases_for(request: &Request, layout: &Layout, tuned: &[Tuned]) -> Vec<Candidate> {
+/// What tuning found before the plan: the matmul searches and the bandwidth searches.
+#[derive(Clone, Copy)]
+struct Found<'a> {
+    tuned: &'a [Tuned],
+    bandwidth: &'a [BandwidthTuned],
+}
+
+/// The cases of a layout, in plan order: ceilings (sized for the adapter; copy and triad as
+/// their bandwidth search chose), then per shape the measured kernels and the tuned ones.
+fn cases_for(
+    request: &Request,
+    adapter: &AdapterRecord,
+    layout: &Layout,
+    found: Found,
+) -> Vec<Candidate> {
+    let tuned = found.tuned;
     let seed = request.seed;
     let spec = |workload: Workload, kernel: KernelConfig| {
         let mut s = CaseSpec {
@@ -107,11 +119,19 @@ fn cases_for(request: &Request, layout: &Layout, tuned: &[Tuned]) -> Vec<Candida
         s.seed = case_seed(seed, &s.id());
         s
     };
-    let mut out: Vec<Candidate> = request
-        .kernels
-        .ceilings
-        .iter()
-        .map(|(w, k)| (spec(*w, k.clone()), CaseRole::Headline, None))
+    let mut out: Vec<Candidate> = ceiling_cases(adapter)
+        .into_iter()
+        .filter(|(_, k)| request.kernels.ceilings.contains(&k.kernel))
+        .map(
+            |(w, k)| match found.bandwidth.iter().find(|b| b.kernel.kernel == k.kernel) {
+                Some(b) => (
+                    spec(b.workload, b.kernel.clone()),
+                    CaseRole::Headline,
+                    Some(b.record.clone()),
+                ),
+                None => (spec(w, k), CaseRole::Headline, None),
+            },
+        )
         .collect();
     let mut f32_shapes = layout.baseline_shapes.clone();
     f32_shapes.extend(
@@ -123,18 +143,14 @@ fn cases_for(request: &Request, layout: &Layout, tuned: &[Tuned]) -> Vec<Candida
     let passes = [
         (Dtype::F32, f32_shapes),
         (Dtype::F16, layout.f16_shapes.clone()),
+        (Dtype::I8, layout.shapes.clone()),
     ];
     for (dtype, shapes) in passes {
         for shape in shapes {
             let w = Workload { dtype, ..shape };
-            let headline = layout.shapes.contains(&shape) || dtype == Dtype::F16;
+            let headline = layout.shapes.contains(&shape) || dtype != Dtype::F32;
             let baseline_size = layout.baseline_shapes.contains(&shape);
-            for kernel in request
-                .kernels
-                .matmul
-                .iter()
-                .filter(|k| k.spec.dtype == dtype)
-            {
+            for kernel in request.kernels.matmul.iter().filter(|k| k.dtype() == dtype) {
                 let role = if is_baseline(kernel) {
                     CaseRole::Baseline
                 } else {
@@ -162,7 +178,7 @@ fn cases_for(request: &Request, layout: &Layout, tuned: &[Tuned]) -> Vec<Candida
 /// skipped costs nothing and takes no share of the budget.
 fn runs_on(spec: &CaseSpec, adapter: &AdapterRecord, max_memory: Option<u64>) -> bool {
     let (k, w) = (&spec.kernel, &spec.workload);
-    k.spec.unsupported_reason(adapter).is_none()
+    k.unsupported_reason(adapter).is_none()
         && k.shape_problem(w).is_none()
         && resource_problem(k, w, &adapter.limits, max_memory).is_none()
 }
@@ -220,6 +236,46 @@ impl Costing<'_> {
     }
 }
 
+impl Costing<'_> {
+    /// The vendor references of a plan's cases (the host SGEMM on CPU adapters, one per f32
+    /// matmul shape), each with its seed and estimated seconds.
+    fn vendor(&self, cases: &[Candidate]) -> Vec<VendorCase> {
+        if !self.request.kernels.vendor {
+            return Vec::new();
+        }
+        let shapes: Vec<Workload> = cases
+            .iter()
+            .filter(|c| self.runs(&c.0))
+            .map(|c| c.0.workload)
+            .collect();
+        let samples = self.request.fixed_samples.unwrap_or(BASELINE_SAMPLES);
+        let timing = &self.request.timing;
+        crate::vendor::host_reference_workloads(self.adapter, &shapes)
+            .into_iter()
+            .map(|workload| {
+                let id = crate::vendor::host_sgemm_case_id(&workload);
+                let fma = (workload.m * workload.n * workload.k) as f64;
+                let host = self.rates.host_fma_per_s.max(1.0);
+                // The tuned host library is assumed several times the f64 reference's speed.
+                let call_s = fma / (VENDOR_SPEEDUP * host);
+                let sample_s = call_s.max(timing.target_sample.as_secs_f64());
+                let estimate_s = fma / host
+                    + timing.warmup.as_secs_f64().max(call_s)
+                    + (samples + 1) as f64 * sample_s;
+                VendorCase {
+                    workload,
+                    seed: case_seed(self.request.seed, &id),
+                    samples,
+                    estimate_s,
+                }
+            })
+            .collect()
+    }
+}
+
+/// How many times the f64 reference's speed the host SGEMM is assumed to reach, for estimates.
+const VENDOR_SPEEDUP: f64 = 8.0;
+
 /// The layout's cases with their sampling rules and estimates, or `Err(needed seconds)` when
 /// even their minimum does not fit `available_s`. Headline cases that run share equally what
 /// the setups and the baselines leave.
@@ -271,9 +327,11 @@ pub fn plan(
     request: &Request,
     adapter: &AdapterRecord,
     tuned: &[Tuned],
+    bandwidth: &[BandwidthTuned],
     rates: &Rates,
     spent_s: f64,
 ) -> Result<Planned> {
+    let found = Found { tuned, bandwidth };
     let available = (request.budget_s - spent_s).max(0.0) * BUDGET_USE;
     let timing = &request.timing;
     let side_of = |dtype| {
@@ -295,10 +353,12 @@ pub fn plan(
     };
     let mut needed = f64::INFINITY;
     for layout in layouts(request, side, f16_side) {
-        let cases = cases_for(request, &layout, tuned);
-        match fit(&costing, cases, available) {
-            Ok(cases) => return Ok(planned(request, cases, layout.cuts, spent_s)),
-            Err(n) => needed = needed.min(n),
+        let cases = cases_for(request, adapter, &layout, found);
+        let vendor = costing.vendor(&cases);
+        let vendor_s: f64 = vendor.iter().map(|v| v.estimate_s).sum();
+        match fit(&costing, cases, available - vendor_s) {
+            Ok(cases) => return Ok(planned(request, cases, vendor, layout.cuts, spent_s)),
+            Err(n) => needed = needed.min(n + vendor_s),
         }
     }
     Err(Error::Config(format!(
@@ -309,8 +369,16 @@ pub fn plan(
     )))
 }
 
-fn planned(request: &Request, cases: Vec<PlannedCase>, cuts: Vec<String>, spent_s: f64) -> Planned {
-    let estimated: f64 = cases.iter().map(|c| c.estimate_s).sum::<f64>() + spent_s;
+fn planned(
+    request: &Request,
+    cases: Vec<PlannedCase>,
+    vendor: Vec<VendorCase>,
+    cuts: Vec<String>,
+    spent_s: f64,
+) -> Planned {
+    let estimated: f64 = cases.iter().map(|c| c.estimate_s).sum::<f64>()
+        + vendor.iter().map(|v| v.estimate_s).sum::<f64>()
+        + spent_s;
     let record = PlanRecord {
         budget_s: request.budget_s,
         estimated_s: estimated,
@@ -323,6 +391,11 @@ fn planned(request: &Request, cases: Vec<PlannedCase>, cuts: Vec<String>, spent_
                 role: c.role,
                 estimated_s: c.estimate_s,
             })
+            .chain(vendor.iter().map(|v| PlannedCaseRecord {
+                id: crate::vendor::host_sgemm_case_id(&v.workload),
+                role: CaseRole::Baseline,
+                estimated_s: v.estimate_s,
+            }))
             .collect(),
         cuts,
     };
@@ -332,6 +405,7 @@ fn planned(request: &Request, cases: Vec<PlannedCase>, cuts: Vec<String>, spent_
         .max()
         .unwrap_or(0);
     let mut suite = Suite::new(cases, request.timing.clone());
+    suite.vendor = vendor;
     // Large cases interleave at least in pairs, unless --max-memory says otherwise.
     if request.timing.max_memory.is_none() {
         suite.resident_bytes = suite.resident_bytes.max(largest.saturating_mul(2));

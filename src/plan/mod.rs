@@ -3,8 +3,12 @@
 //! budget and say so. The binary only parses flags into a [`Request`]; everything else is here
 //! and tested without a GPU.
 //!
-//! - **Kernels** ([`select_kernels`]): the matmul configurations, ceilings and autotuning that
-//!   `--kernels` names.
+//! - **Kernels** ([`select_kernels`]): the matmul configurations, ceilings, autotuning and
+//!   vendor references that `--kernels` names. Ceilings are sized from the adapter
+//!   (`kernels::ceiling_cases`); copy and triad run as their bandwidth search chose
+//!   (`tune::tune_bandwidth`, before the plan, so its time counts as tuning); int8 runs tuned
+//!   at the f32 shapes; on CPU adapters the host SGEMM references of the f32 shapes are planned
+//!   and charged to the budget, and run as the suite's last step.
 //! - **Sizes**: `--sizes` as given; otherwise the preset's, where the default preset scales the
 //!   matmul side to the device — the largest that fits the adapter's limits, `--max-memory` and
 //!   the budget ([`device_side`]) — with the baselines at one moderate size.
@@ -18,9 +22,7 @@
 
 use crate::bench::{CaseSpec, TimingConfig};
 use crate::error::{Error, Result};
-use crate::kernels::{
-    ceiling_cases, default_matmul_configs, KernelConfig, MATMUL_COOP_F16, MATMUL_F16, MATMUL_TEX,
-};
+use crate::kernels::{default_matmul_configs, Family, Kernel, KernelConfig};
 use crate::results::{LimitsRecord, Machine, ResultFile, RunInfo};
 use crate::tune::Tuned;
 use crate::workload::{Dtype, Op, Workload};
@@ -34,7 +36,7 @@ pub const MAX_DEVICE_SIDE: u64 = 16384;
 /// Default time budget of a run, seconds.
 pub const DEFAULT_BUDGET_S: f64 = 120.0;
 /// Default time budget of `--quick`, seconds.
-pub const QUICK_BUDGET_S: f64 = 25.0;
+pub const QUICK_BUDGET_S: f64 = 30.0;
 /// Default target: the median's 95% interval within ±2%.
 pub const DEFAULT_TARGET_HALF_WIDTH: f64 = 0.02;
 /// Samples an adaptive case takes before its interval is looked at (design rule: ≥ 10).
@@ -85,10 +87,12 @@ pub enum Preset {
 pub struct KernelChoice {
     /// Matmul configurations measured as they are (not tuned).
     pub matmul: Vec<KernelConfig>,
-    /// Ceiling cases: ALU peaks and bandwidth.
-    pub ceilings: Vec<(Workload, KernelConfig)>,
-    /// Whether the autotuned matmuls are measured.
+    /// Ceiling kernels (ALU peaks and bandwidth); their sizes come from the adapter.
+    pub ceilings: Vec<Kernel>,
+    /// Whether the autotuned matmuls (and the bandwidth searches of copy and triad) run.
     pub tune: bool,
+    /// Whether the vendor-library references run (the host SGEMM, on CPU adapters).
+    pub vendor: bool,
 }
 
 /// Matmul kernels runnable by id: the defaults plus every other matmul kernel's default
@@ -96,58 +100,77 @@ pub struct KernelChoice {
 fn known_matmul_configs() -> Vec<KernelConfig> {
     let mut all = default_matmul_configs();
     all.push(KernelConfig::new(
-        &MATMUL_TEX,
+        Kernel::MatmulTex,
         &[("WG_X", 8), ("WG_Y", 8), ("RA", 4), ("CB", 4)],
     ));
+    all.push(KernelConfig::new(Kernel::MatmulTiled, &[]));
     all.push(KernelConfig::new(
-        &MATMUL_F16,
+        Kernel::MatmulF16,
         &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 4)],
     ));
-    all.push(KernelConfig::new(&MATMUL_COOP_F16, &[("WG_X", 32)]));
+    all.push(KernelConfig::new(Kernel::MatmulTiledF16, &[]));
+    all.push(KernelConfig::new(Kernel::MatmulCoopF16, &[]));
+    all.push(KernelConfig::new(
+        Kernel::MatmulInt8,
+        &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 4)],
+    ));
     all
+}
+
+/// The ceiling kernels shipped.
+fn ceiling_kernels() -> impl Iterator<Item = Kernel> {
+    Kernel::ALL
+        .into_iter()
+        .filter(|k| k.info().family == Family::Ceiling)
+}
+
+/// Ids `--kernels` accepts besides the matmul kernels: the ceilings, `tuned` and `vendor`.
+fn is_special_kernel(id: &str) -> bool {
+    id == "tuned" || id == "vendor" || ceiling_kernels().any(|k| k.id() == id)
 }
 
 /// The kernels `--kernels ids` names (all by default); an unknown id is an error listing the
 /// known ones. The sweep measures tuned kernels only.
 pub fn select_kernels(ids: &[String], preset: Preset) -> Result<KernelChoice> {
-    let quick = preset == Preset::Quick;
-    let ceilings: Vec<_> = ceiling_cases(quick)
-        .into_iter()
-        .filter(|(_, k)| ids.is_empty() || ids.iter().any(|id| id.trim() == k.spec.id))
+    let ceilings: Vec<Kernel> = ceiling_kernels()
+        .filter(|k| ids.is_empty() || ids.iter().any(|id| id.trim() == k.id()))
         .collect();
     let tune = ids.is_empty() || ids.iter().any(|k| k.trim() == "tuned");
+    let vendor = ids.is_empty() || ids.iter().any(|k| k.trim() == "vendor");
     if preset == Preset::Sweep {
         return Ok(KernelChoice {
             matmul: Vec::new(),
             ceilings,
             tune,
+            vendor,
         });
     }
     let all = known_matmul_configs();
     let mut matmul = Vec::new();
     if ids.is_empty() {
         matmul = default_matmul_configs();
-        matmul.push(KernelConfig::new(&MATMUL_COOP_F16, &[("WG_X", 32)]));
+        matmul.push(KernelConfig::new(Kernel::MatmulCoopF16, &[]));
     }
     for id in ids.iter().map(|id| id.trim()) {
-        let special = id == "tuned" || ceiling_cases(true).iter().any(|(_, k)| k.spec.id == id);
-        if special {
+        if is_special_kernel(id) {
             continue;
         }
-        let found = all.iter().find(|k| k.spec.id == id).cloned();
+        let found = all.iter().find(|k| k.id() == id).cloned();
         matmul.push(found.ok_or_else(|| unknown_kernel(id, &all))?);
     }
     Ok(KernelChoice {
         matmul,
         ceilings,
         tune,
+        vendor,
     })
 }
 
 fn unknown_kernel(id: &str, all: &[KernelConfig]) -> Error {
-    let mut known: Vec<&str> = all.iter().map(|k| k.spec.id).collect();
-    known.extend(ceiling_cases(true).iter().map(|(_, k)| k.spec.id));
+    let mut known: Vec<&str> = all.iter().map(|k| k.id()).collect();
+    known.extend(ceiling_kernels().map(Kernel::id));
     known.push("tuned");
+    known.push("vendor");
     Error::Config(format!(
         "--kernels: unknown kernel '{id}' (known: {})",
         known.join(", ")
@@ -238,8 +261,8 @@ impl Rates {
                 matmul_gflops.insert(format!("tuned/{}", t.dtype), best);
             }
             for c in &t.candidates {
-                if let Some(r) = t.rate_of(c.spec.id) {
-                    matmul_gflops.insert(c.spec.id.to_string(), r);
+                if let Some(r) = t.rate_of(c.id()) {
+                    matmul_gflops.insert(c.id().to_string(), r);
                 }
             }
         }
@@ -258,12 +281,12 @@ impl Rates {
         let known = if k.tuned {
             tuned
         } else {
-            self.matmul_gflops.get(k.spec.id).copied()
+            self.matmul_gflops.get(k.id()).copied()
         };
         // The naive kernel is a reference point, a few times slower than the blocked one.
         let blocked = self.matmul_gflops.get("matmul_blocked").copied();
         let guess = blocked.or(tuned).unwrap_or(self.fallback_gflops);
-        known.unwrap_or(if k.spec.id == "matmul_naive" {
+        known.unwrap_or(if k.id() == "matmul_naive" {
             guess / 4.0
         } else {
             guess

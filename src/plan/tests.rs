@@ -36,7 +36,7 @@ fn tuned(gflops: f64) -> Vec<Tuned> {
 fn make(req: &Request, gflops: f64, host_fma_per_s: f64) -> Result<Planned> {
     let t = tuned(gflops);
     let rates = Rates::from_tuning(&t, host_fma_per_s);
-    plan(req, &fake_adapter("fake"), &t, &rates, 1.0)
+    plan(req, &fake_adapter("fake"), &t, &[], &rates, 1.0)
 }
 
 fn ids(p: &Planned) -> Vec<String> {
@@ -166,7 +166,7 @@ fn a_tight_budget_cuts_baselines_and_shapes_but_keeps_headline_cases() {
             .cases
             .iter()
             .filter(|c| c.role == CaseRole::Headline)
-            .map(|c| c.spec.kernel.spec.id)
+            .map(|c| c.spec.kernel.id())
             .collect::<std::collections::BTreeSet<_>>()
     };
     // Every headline kernel (ceilings, tuned) is still measured, on fewer shapes.
@@ -229,7 +229,7 @@ fn cases_the_adapter_cannot_run_take_no_share() {
         .suite
         .cases
         .iter()
-        .filter(|c| c.spec.kernel.spec.id == "matmul_coop_f16")
+        .filter(|c| c.spec.kernel.id() == "matmul_coop_f16")
         .collect();
     assert!(!coop.is_empty());
     assert!(coop.iter().all(|c| c.estimate_s == 0.0));
@@ -241,4 +241,57 @@ fn cases_the_adapter_cannot_run_take_no_share() {
         "{}",
         p.record.estimated_s
     );
+}
+
+#[test]
+fn the_plan_has_device_sized_ceilings_tuned_bandwidth_int8_and_vendor_references_on_cpus() {
+    let req = request(Preset::Quick, 60.0);
+    let mut cpu = fake_adapter("cpu");
+    cpu.device_type = "cpu".into();
+    let mut backend = FakeBackend::new("cpu", 50.0, 0.01, 1);
+    let bandwidth = tune::tune_bandwidth(&mut backend, &req.kernels.ceilings, &req.timing, 3, true);
+    assert_eq!(bandwidth.len(), 2, "copy and triad are searched");
+    let t = tuned(50.0);
+    let rates = Rates::from_tuning(&t, 1e9);
+    let p = plan(&req, &cpu, &t, &bandwidth, &rates, 1.0).unwrap();
+    let ids = ids(&p);
+    for (w, k) in crate::kernels::ceiling_cases(&cpu) {
+        if !matches!(k.kernel, Kernel::Copy | Kernel::Triad) {
+            let id = CaseSpec {
+                workload: w,
+                kernel: k,
+                seed: 0,
+            }
+            .id();
+            assert!(ids.contains(&id), "{id} missing from {ids:?}");
+        }
+    }
+    for prefix in ["copy_tuned/copy/", "triad_tuned/triad/"] {
+        let case = p
+            .suite
+            .cases
+            .iter()
+            .find(|c| c.spec.id().starts_with(prefix));
+        let case = case.unwrap_or_else(|| panic!("no {prefix} case in {ids:?}"));
+        assert_eq!(case.role, CaseRole::Headline);
+        assert!(case.tuning.is_some(), "the bandwidth search is kept");
+    }
+    assert!(
+        ids.iter()
+            .any(|id| id.starts_with("matmul_tuned/") && id.contains("/i8/")),
+        "{ids:?}"
+    );
+    assert!(!p.suite.vendor.is_empty());
+    let planned: Vec<&str> = p.record.cases.iter().map(|c| c.id.as_str()).collect();
+    for v in &p.suite.vendor {
+        let id = crate::vendor::host_sgemm_case_id(&v.workload);
+        assert!(
+            planned.contains(&id.as_str()),
+            "{id} not in the plan record"
+        );
+        assert_eq!(v.seed, case_seed(7, &id));
+    }
+    // A GPU adapter's vendor library is measured by a script, not in the plan.
+    let gpu = plan(&req, &fake_adapter("gpu"), &t, &bandwidth, &rates, 1.0).unwrap();
+    assert!(gpu.suite.vendor.is_empty());
 }

@@ -368,6 +368,23 @@ pub struct KernelRecord {
     /// Any layout change of the inputs made before the timed dispatches, and whether it was
     /// timed; `None` when inputs are used as generated.
     pub layout_note: Option<String>,
+    /// For a vendor-library reference case (family `vendor`): the library measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library: Option<LibraryRecord>,
+}
+
+/// A vendor library a reference case measured, named so a reader can find the same build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LibraryRecord {
+    /// Library name, e.g. `gemm` (Rust crate) or `cuBLAS`.
+    pub name: String,
+    /// Its version as the library reports it.
+    pub version: String,
+    /// The routine measured, e.g. `sgemm`, `hgemm`, `int_mm`, `memcpy_d2d`.
+    pub routine: String,
+    /// How it was called (precision modes, threads, through which front end).
+    pub notes: String,
 }
 
 /// The output checked against a CPU reference in f64.
