@@ -15,4 +15,26 @@ fn main() {
     if let Some(rev) = revision {
         println!("cargo:rustc-env=FLEETBENCH_GIT_REVISION={rev}");
     }
+    record_gemm_version();
+}
+
+/// The version of the `gemm` crate this build links, from Cargo.lock, so a vendor-reference
+/// case names the exact library it measured.
+fn record_gemm_version() {
+    println!("cargo:rerun-if-changed=Cargo.lock");
+    let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
+    let mut lines = lock.lines();
+    let mut version = "unknown".to_string();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"gemm\"" {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = "))
+            {
+                version = v.trim_matches('"').to_string();
+            }
+            break;
+        }
+    }
+    println!("cargo:rustc-env=FLEETBENCH_GEMM_VERSION={version}");
 }

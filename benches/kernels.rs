@@ -5,15 +5,16 @@
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use fleetbench::bench::CaseSpec;
 use fleetbench::gpu::{open_device, AdapterSelector, WgpuBackend};
-use fleetbench::kernels::{ceiling_cases, KernelConfig, MATMUL_BLOCKED, MATMUL_TEX};
+use fleetbench::kernels::{ceiling_cases, Kernel, KernelConfig};
+use fleetbench::results::AdapterRecord;
 use fleetbench::results::RateUnit;
 use fleetbench::workload::{Dtype, Workload};
 use std::time::Duration;
 
-fn cases() -> Vec<CaseSpec> {
+fn cases(adapter: &AdapterRecord) -> Vec<CaseSpec> {
     let n = 512;
     let w = Workload::matmul(Dtype::F32, n, n, n);
-    let mut specs: Vec<CaseSpec> = ceiling_cases(true)
+    let mut specs: Vec<CaseSpec> = ceiling_cases(adapter)
         .into_iter()
         .map(|(workload, kernel)| CaseSpec {
             workload,
@@ -22,10 +23,17 @@ fn cases() -> Vec<CaseSpec> {
         })
         .collect();
     for kernel in [
-        KernelConfig::new(&MATMUL_BLOCKED, &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 8)]),
         KernelConfig::new(
-            &MATMUL_TEX,
+            Kernel::MatmulBlocked,
+            &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 8)],
+        ),
+        KernelConfig::new(
+            Kernel::MatmulTex,
             &[("WG_X", 8), ("WG_Y", 8), ("RA", 4), ("CB", 4)],
+        ),
+        KernelConfig::new(
+            Kernel::MatmulTiled,
+            &[("BM", 64), ("BN", 64), ("BK", 16), ("TM", 8), ("TN", 8)],
         ),
     ] {
         specs.push(CaseSpec {
@@ -45,10 +53,11 @@ fn bench_kernels(c: &mut Criterion) {
             return;
         }
     };
+    let adapter = ctx.record.clone();
     let backend = WgpuBackend::new(ctx);
     let mut group = c.benchmark_group("kernels");
     group.sample_size(10).sampling_mode(SamplingMode::Flat);
-    for spec in cases() {
+    for spec in cases(&adapter) {
         let prepared = match backend.prepare_verified(&spec, true) {
             Ok(p) => p,
             Err(e) => {

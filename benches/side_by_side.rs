@@ -1,6 +1,8 @@
 //! Side by side, in one process on the same cores: the best autotuned WGSL f32 matmul on the
-//! (software) adapter against a tuned CPU SGEMM (the `gemm` crate), and the WGSL FMA-peak kernel
-//! against a native 256-bit FMA loop on every core. Prints the ratios.
+//! (software) adapter against a tuned CPU SGEMM (the `gemm` crate, measured as fleetbench's
+//! vendor reference), the WGSL FMA-peak kernel against a native 256-bit FMA loop on every core,
+//! and the best verified WGSL copy against a multi-threaded host copy of the same bytes.
+//! Prints the ratios.
 //!
 //! `cargo bench --bench side_by_side` (sizes: `FLEETBENCH_SIDE_SIZES=1024,2048`). On a machine
 //! whose adapter is a real GPU the ratios compare different hardware and mean little.
@@ -10,7 +12,7 @@ use fleetbench::gpu::{open_device, AdapterSelector, WgpuBackend};
 use fleetbench::kernels::ceiling_cases;
 use fleetbench::stats::Sample;
 use fleetbench::tune;
-use fleetbench::workload::{matmul_inputs, Dtype, Op, Workload};
+use fleetbench::workload::{Dtype, Op, Workload};
 use std::time::{Duration, Instant};
 
 fn sizes() -> Vec<u64> {
@@ -30,43 +32,39 @@ fn timing() -> TimingConfig {
     }
 }
 
-/// Median GFLOP/s of the `gemm` crate's SGEMM on all cores, C = A·B row-major.
-fn cpu_sgemm_gflops(n: u64, samples: usize) -> f64 {
-    let (a, b) = matmul_inputs(n, n, n, 5);
-    let mut c = vec![0.0f32; (n * n) as usize];
+/// Median GFLOP/s of the `gemm` crate's SGEMM on all cores, C = A·B row-major: the same
+/// verified, sampled measurement `fleetbench run` records as `vendor/gemm-sgemm/…`.
+fn cpu_sgemm_gflops(n: u64) -> f64 {
+    let w = Workload::matmul(Dtype::F32, n, n, n);
+    let case = fleetbench::vendor::run_host_sgemm(&w, &timing(), 5);
+    case.passed_throughput()
+        .map_or(f64::NAN, |s| s.median.value)
+}
+
+/// Median GB/s (bytes read + written) of a host copy of `elements` f32 values on every core,
+/// each thread copying its own contiguous chunk.
+fn host_copy_gbps(elements: usize) -> f64 {
     let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
-    let nu = n as usize;
-    let mut run = || {
+    let src: Vec<f32> = (0..elements).map(|i| i as f32).collect();
+    let mut dst = vec![0.0f32; elements];
+    let chunk = elements.div_ceil(threads);
+    let mut times = Vec::new();
+    for _ in 0..8 {
         let start = Instant::now();
-        // SAFETY: all three buffers are n×n row-major and live for the call.
-        unsafe {
-            gemm::gemm(
-                nu,
-                nu,
-                nu,
-                c.as_mut_ptr(),
-                1,
-                n as isize,
-                false,
-                a.as_ptr(),
-                1,
-                n as isize,
-                b.as_ptr(),
-                1,
-                n as isize,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::Rayon(threads),
-            );
-        }
-        start.elapsed().as_secs_f64()
-    };
-    run();
-    let times: Vec<f64> = (0..samples).map(|_| run()).collect();
-    2.0 * (n as f64).powi(3) / median(&times) / 1e9
+        std::thread::scope(|s| {
+            for (d, c) in dst.chunks_mut(chunk).zip(src.chunks(chunk)) {
+                s.spawn(move || d.copy_from_slice(c));
+            }
+        });
+        times.push(start.elapsed().as_secs_f64());
+        assert_eq!(
+            dst[elements - 1],
+            src[elements - 1],
+            "the host copy is incomplete"
+        );
+    }
+    let bytes = 2.0 * 4.0 * elements as f64;
+    bytes / median(&times[1..]) / 1e9
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -168,7 +166,7 @@ fn main() {
     };
     let mut backend = WgpuBackend::new(ctx);
     println!("adapter: {}", backend.adapter().name);
-    let peak = ceiling_cases(false)
+    let peak = ceiling_cases(backend.adapter())
         .into_iter()
         .find(|(w, _)| w.op == Op::PeakFma && w.dtype == Dtype::F32);
     if let Some((workload, kernel)) = peak {
@@ -179,11 +177,18 @@ fn main() {
         };
         let wgsl = wgsl_median(&mut backend, &spec);
         let native = native_fma_gflops();
-        print_ratio("FMA peak f32", wgsl, native, "native 256-bit FMA loop");
+        print_ratio(
+            "FMA peak f32",
+            wgsl,
+            native,
+            "native 256-bit FMA loop",
+            "GFLOP/s",
+        );
     }
+    compare_copy(&mut backend);
     // Search once at the smallest size (the verification of every candidate dominates at
     // large sizes), then time the winner at every size.
-    let candidates = tune::candidates(Dtype::F32);
+    let candidates = tune::candidates(backend.adapter(), Dtype::F32);
     let sizes = sizes();
     let n0 = sizes.iter().copied().min().unwrap_or(1024);
     let w0 = Workload::matmul(Dtype::F32, n0, n0, n0);
@@ -197,7 +202,7 @@ fn main() {
     println!(
         "matmul: best of {} candidates at {n0}^3: {} {:?}",
         candidates.len(),
-        best.spec.id,
+        best.id(),
         best.overrides
     );
     for n in sizes {
@@ -208,17 +213,44 @@ fn main() {
             seed: 3,
         };
         let wgsl = wgsl_median(&mut backend, &spec);
-        let cpu = cpu_sgemm_gflops(n, 5);
-        print_ratio(&format!("matmul f32 {n}^3"), wgsl, cpu, "gemm crate SGEMM");
+        let cpu = cpu_sgemm_gflops(n);
+        let what = format!("matmul f32 {n}^3");
+        print_ratio(&what, wgsl, cpu, "gemm crate SGEMM", "GFLOP/s");
     }
 }
 
-fn print_ratio(what: &str, wgsl: Option<f64>, native: f64, against: &str) {
+/// The best verified copy variant at the device-sized ceiling workload against a host copy of
+/// the same bytes on every core.
+fn compare_copy(backend: &mut WgpuBackend) {
+    let copy = ceiling_cases(backend.adapter())
+        .into_iter()
+        .find(|(w, _)| w.op == Op::Copy);
+    let Some((workload, kernel)) = copy else {
+        return;
+    };
+    let found = tune::search_bandwidth(backend, workload, kernel.kernel, &timing(), 4);
+    let Some((best, _)) = found else {
+        println!("copy: no variant verified");
+        return;
+    };
+    println!("copy: best variant {:?}", best.overrides);
+    let spec = CaseSpec {
+        workload,
+        kernel: best,
+        seed: 4,
+    };
+    let wgsl = wgsl_median(backend, &spec);
+    let host = host_copy_gbps(workload.m as usize);
+    let what = format!("copy {} MiB", (workload.m * 4) >> 20);
+    print_ratio(&what, wgsl, host, "multi-threaded host copy", "GB/s");
+}
+
+fn print_ratio(what: &str, wgsl: Option<f64>, native: f64, against: &str, unit: &str) {
     match wgsl {
         Some(g) => println!(
-            "{what}: WGSL {g:.1} GFLOP/s, {against} {native:.1} GFLOP/s, ratio {:.1}%",
+            "{what}: WGSL {g:.1} {unit}, {against} {native:.1} {unit}, ratio {:.1}%",
             100.0 * g / native
         ),
-        None => println!("{what}: WGSL case did not pass; {against} {native:.1} GFLOP/s"),
+        None => println!("{what}: WGSL case did not pass; {against} {native:.1} {unit}"),
     }
 }

@@ -1,23 +1,34 @@
-// Bandwidth ceiling: dst = src, one vec4 per invocation. Counted as bytes read plus written.
+// Bandwidth ceiling: dst = src. Counted as bytes read plus written.
+// Each invocation moves PER elements of type V, spaced one workgroup apart, so neighbouring
+// invocations always touch neighbouring words (coalesced on GPUs, contiguous lanes on CPU
+// drivers). This file is a template: fleetbench generates one variant per element type (f32,
+// vec2, vec4) and PER by replacing the `//@SHAPE` block (src/kernels/generate.rs); as shipped
+// it is itself a valid kernel.
 
+//@SHAPE
+alias V = vec4<f32>;
+const PER: u32 = 1u;
+//@END
 override WG_X: u32 = 256u;
 
 struct Params {
-    count4: u32,
+    count: u32, // elements of type V
     _pad: u32,
     scale: f32,
     _pad2: f32,
 }
 
-@group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read_write> dst: array<vec4<f32>>;
+@group(0) @binding(0) var<storage, read> src: array<V>;
+@group(0) @binding(1) var<storage, read_write> dst: array<V>;
 @group(0) @binding(2) var<uniform> params: Params;
 
 @compute @workgroup_size(WG_X, 1, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
-    if (i >= params.count4) {
-        return;
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let base = wg.x * PER * WG_X + l;
+    for (var j = 0u; j < PER; j++) {
+        let i = base + j * WG_X;
+        if (i < params.count) {
+            dst[i] = src[i];
+        }
     }
-    dst[i] = src[i];
 }

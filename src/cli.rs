@@ -178,9 +178,18 @@ pub struct RunArgs {
     /// Kernels to run, by id (default: all matmul kernels).
     #[arg(long, value_delimiter = ',')]
     pub kernels: Vec<String>,
-    /// Timed samples per case (at least 2; 10 or more for a meaningful interval).
-    #[arg(long, default_value_t = 10)]
-    pub samples: usize,
+    /// Exactly this many timed samples per case (at least 2), instead of sampling headline
+    /// cases until their interval is tight.
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// Seconds the whole run may take, tuning included (default 120; 25 with --quick). The plan
+    /// is fitted to it up front and what it cuts is listed.
+    #[arg(long, value_name = "SECONDS")]
+    pub budget: Option<f64>,
+    /// Headline cases sample until the median's 95% interval is within ±PCT percent (or their
+    /// share of the budget is spent; then they are marked noisy).
+    #[arg(long, value_name = "PCT", default_value_t = 2.0)]
+    pub target_half_width: f64,
     /// Warm-up time per case in seconds.
     #[arg(long)]
     pub warmup: Option<f64>,

@@ -21,6 +21,7 @@ pub mod kernels;
 pub mod machine;
 pub mod merge;
 pub mod output;
+pub mod plan;
 pub mod progress;
 pub mod projection;
 pub mod render;
@@ -28,8 +29,10 @@ pub mod report;
 pub mod results;
 pub mod roofline;
 pub mod stats;
+pub mod suite;
 pub mod tune;
 pub mod validate;
+pub mod vendor;
 pub mod workload;
 
 pub use error::{Error, Result};

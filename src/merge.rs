@@ -516,7 +516,7 @@ mod tests {
     use crate::bench::{Backend, CaseSpec, TimingConfig};
     use crate::fake::FakeBackend;
     use crate::kernels::default_matmul_configs;
-    use crate::results::{RunInfo, SCHEMA_VERSION};
+    use crate::results::RunInfo;
     use crate::workload::{Dtype, Workload};
 
     /// A result file of a fake `name` at `rate` GFLOP/s on `host`, device `index`.
@@ -541,20 +541,11 @@ mod tests {
         let mut machine = crate::machine::describe(backend.adapter().clone(), "test");
         machine.hostname = host.to_string();
         machine.adapter.index = index;
+        let mut run = RunInfo::new(format!("run-{seed}"), seed, timing.samples);
+        run.complete = true;
         let file = ResultFile {
-            schema_version: SCHEMA_VERSION,
-            machine,
-            run: RunInfo {
-                run_id: format!("run-{seed}"),
-                command: Vec::new(),
-                started_at: String::new(),
-                finished_at: None,
-                seed,
-                warmup_s: 0.0,
-                samples: timing.samples,
-                complete: true,
-            },
             cases,
+            ..ResultFile::new(machine, run)
         };
         (PathBuf::from(format!("{host}-{index}.json")), file)
     }

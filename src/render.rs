@@ -1,65 +1,244 @@
-//! Tables people read after a run. Pure: data in, [`Table`] out.
+//! The run summary as a typed model ([`RunSummary`]: numbers as numbers, rendered as JSON or
+//! as a table that fits an 80-column terminal), short case ids for narrow tables. Pure: data in, models and tables out.
 
-use crate::output::Table;
-use crate::results::{CaseStatus, ResultFile};
+use crate::output::{Section, Table, Tabular};
+use crate::results::{CaseStatus, RateUnit, ResultFile};
+use crate::stats::Interval;
+use serde::Serialize;
 
-/// One row per case: status, median throughput with its 95% interval, verification error and
-/// whether the two clocks disagreed. Failed cases show no throughput: a wrong answer has none.
-pub fn run_summary(file: &ResultFile) -> Table {
-    let mut t = Table::new(&[
-        "case",
-        "status",
-        "median",
-        "95% CI",
-        "unit",
-        "rel. error",
-        "note",
-        "of ALU peak",
-    ]);
-    for case in &file.cases {
-        let of_peak = crate::roofline::efficiency(file, case)
-            .map_or("-".to_string(), |e| format!("{:.0}%", e * 100.0));
-        let error = case
-            .verification
-            .as_ref()
-            .map_or("-".to_string(), |v| format!("{:.1e}", v.rel_error));
-        let (median, ci, unit, note) = match (case.status, &case.timing) {
-            (CaseStatus::Passed, Some(timing)) => {
-                let s = &timing.throughput;
-                let note = if timing.clocks_disagree {
-                    format!(
-                        "clocks differ by {:.0}%",
-                        timing.clock_disagreement.unwrap_or(0.0) * 100.0
-                    )
-                } else {
-                    String::new()
-                };
-                (
-                    format!("{:.2}", s.median.value),
-                    format!("[{:.2}, {:.2}]", s.median.low, s.median.high),
-                    timing.unit.label().to_string(),
-                    note,
-                )
-            }
-            _ => (
-                "-".into(),
-                "-".into(),
-                "-".into(),
-                case.reason.clone().unwrap_or_default(),
-            ),
-        };
-        t.push(vec![
-            case.id.clone(),
-            status_label(case.status).to_string(),
-            median,
-            ci,
-            unit,
-            error,
-            note,
-            of_peak,
-        ]);
+/// What a run measured, one row per case, with the plan's budget and cuts.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct RunSummary {
+    /// The run's id.
+    pub run_id: String,
+    /// The adapter's name.
+    pub adapter: String,
+    /// The time budget the run kept, seconds, when it had one.
+    pub budget_s: Option<f64>,
+    /// Seconds the plan estimated.
+    pub estimated_s: Option<f64>,
+    /// What the plan cut to keep the budget.
+    pub cuts: Vec<String>,
+    /// One row per case, in the file's order.
+    pub cases: Vec<CaseRow>,
+}
+
+/// One case of the run summary.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct CaseRow {
+    /// Full case id, as in the file.
+    pub id: String,
+    /// The id shortened for tables.
+    pub short_id: String,
+    /// Outcome.
+    pub status: CaseStatus,
+    /// Median throughput with its 95% interval; only for verified cases.
+    pub median: Option<Interval>,
+    /// Unit of `median`.
+    pub unit: Option<RateUnit>,
+    /// Relative 95% half-width of the median.
+    pub half_width: Option<f64>,
+    /// Timed samples taken.
+    pub samples: usize,
+    /// True when the case sampled towards a target and stopped above it.
+    pub noisy: bool,
+    /// Relative error of the verified output.
+    pub rel_error: Option<f64>,
+    /// Median over the file's ALU ceiling of the same dtype (matmul only).
+    pub of_alu_peak: Option<f64>,
+    /// Whether the host and GPU clocks disagreed beyond the limit.
+    pub clocks_disagree: bool,
+    /// Why the case did not pass, or a warning about its clocks.
+    pub note: Option<String>,
+}
+
+impl RunSummary {
+    /// The summary of `file`.
+    pub fn of(file: &ResultFile) -> Self {
+        let plan = file.run.plan.as_ref();
+        RunSummary {
+            run_id: file.run.run_id.clone(),
+            adapter: file.machine.adapter.name.clone(),
+            budget_s: plan.map(|p| p.budget_s),
+            estimated_s: plan.map(|p| p.estimated_s),
+            cuts: plan.map(|p| p.cuts.clone()).unwrap_or_default(),
+            cases: file.cases.iter().map(|c| case_row(file, c)).collect(),
+        }
     }
-    t
+
+    /// The cases as one table narrow enough for an 80-column terminal: short ids, short
+    /// status words and units, flags in one column. Reasons go under the table
+    /// ([`RunSummary::reasons`]); full values are in JSON and the file.
+    pub fn table(&self) -> Table {
+        let mut t = Table::new(&["case", "status", "median", "unit", "±95%", "n", "note"]);
+        for row in &self.cases {
+            let mut note = Vec::new();
+            if row.noisy {
+                note.push("noisy".to_string());
+            }
+            if let Some(e) = row.of_alu_peak {
+                note.push(format!("{:.0}%pk", e * 100.0));
+            }
+            if row.clocks_disagree {
+                note.push("clocks".to_string());
+            }
+            t.push(vec![
+                row.short_id.clone(),
+                short_status(row.status).to_string(),
+                row.median
+                    .map_or("-".to_string(), |m| format!("{:.2}", m.value)),
+                row.unit.map_or("-", short_unit).to_string(),
+                row.half_width
+                    .map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0)),
+                row.samples.to_string(),
+                note.join(" "),
+            ]);
+        }
+        t
+    }
+
+    /// Why cases did not pass, one line per reason with the cases it applies to.
+    pub fn reasons(&self) -> Vec<String> {
+        let mut grouped: Vec<(String, Vec<&str>)> = Vec::new();
+        for row in self.cases.iter().filter(|r| r.status != CaseStatus::Passed) {
+            let label = status_label(row.status);
+            let note = row.note.as_deref().unwrap_or("no reason recorded");
+            let reason = if note.starts_with(label) {
+                note.to_string()
+            } else {
+                format!("{label}: {note}")
+            };
+            match grouped.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, ids)) => ids.push(&row.short_id),
+                None => grouped.push((reason, vec![&row.short_id])),
+            }
+        }
+        grouped
+            .into_iter()
+            .map(|(reason, ids)| format!("{} — {reason}", ids.join(", ")))
+            .collect()
+    }
+}
+
+/// A status in at most five letters, for narrow tables (files spell it out).
+fn short_status(status: CaseStatus) -> &'static str {
+    match status {
+        CaseStatus::Passed => "ok",
+        CaseStatus::Failed => "FAIL",
+        CaseStatus::Skipped => "skip",
+        CaseStatus::Unsupported => "unsup",
+    }
+}
+
+/// A unit in four letters, for narrow tables.
+fn short_unit(unit: RateUnit) -> &'static str {
+    match unit {
+        RateUnit::Gflops => "GF/s",
+        RateUnit::Gbps => "GB/s",
+    }
+}
+
+impl Tabular for RunSummary {
+    fn sections(&self) -> Vec<Section> {
+        let mut notes = self.reasons();
+        if let (Some(budget), Some(estimate)) = (self.budget_s, self.estimated_s) {
+            notes.push(format!(
+                "budget {budget:.0} s, planned {estimate:.0} s; full case ids are in the file"
+            ));
+        }
+        notes.push(
+            "±95%: half-width of the median's interval; noisy: stopped above its target".into(),
+        );
+        notes.extend(self.cuts.iter().map(|c| format!("cut: {c}")));
+        let mut section = Section::untitled(self.table());
+        for line in notes.iter().flat_map(|n| wrap(n, NOTE_WIDTH)) {
+            section = section.with_note(&line);
+        }
+        vec![section]
+    }
+}
+
+/// Notes are wrapped to this many columns, so they fit an 80-column terminal like the table.
+const NOTE_WIDTH: usize = 78;
+
+/// `text` broken at spaces into lines of at most `width` characters (a longer word stands alone).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+fn case_row(file: &ResultFile, case: &crate::results::Case) -> CaseRow {
+    let timing = case
+        .timing
+        .as_ref()
+        .filter(|_| case.status == CaseStatus::Passed);
+    let note = match timing {
+        Some(t) if t.clocks_disagree => Some(format!(
+            "host and GPU clocks differ by {:.0}%",
+            t.clock_disagreement.unwrap_or(0.0) * 100.0
+        )),
+        Some(_) => None,
+        None => case.reason.clone(),
+    };
+    let median = timing.map(|t| t.throughput.median);
+    CaseRow {
+        id: case.id.clone(),
+        short_id: short_id(&case.id),
+        status: case.status,
+        median,
+        unit: timing.map(|t| t.unit),
+        half_width: median.map(|m| m.relative_half_width()),
+        samples: timing.map_or(0, |t| t.host_s.len()),
+        noisy: case.sampling.as_ref().is_some_and(|s| s.noisy),
+        rel_error: case.verification.as_ref().map(|v| v.rel_error),
+        of_alu_peak: crate::roofline::efficiency(file, case),
+        clocks_disagree: timing.is_some_and(|t| t.clocks_disagree),
+        note,
+    }
+}
+
+/// A case id short enough for a narrow table: `matmul_tuned/matmul/f32/1024x1024x1024` →
+/// `tuned f32 1024³`, `vendor/gemm-sgemm/matmul/f32/512x512x512` → `vendor/gemm-sgemm f32 512³`;
+/// ceilings keep their kernel id (`copy`, `peak_fma_f16`). Unknown shapes come back unchanged.
+pub fn short_id(id: &str) -> String {
+    let parts: Vec<&str> = id.split('/').collect();
+    let Some(op) = parts.iter().rposition(|p| *p == "matmul") else {
+        return parts.first().map_or(id, |k| k).to_string();
+    };
+    if op == 0 || parts.len() != op + 3 {
+        return id.to_string();
+    }
+    let kernel = parts[..op].join("/");
+    let kernel = kernel.strip_prefix("matmul_").unwrap_or(&kernel);
+    let shape = parts[op + 2];
+    let sides: Vec<&str> = shape.split('x').collect();
+    let shape = match sides.as_slice() {
+        [m, n, k] if m == n && n == k => format!("{m}³"),
+        _ => shape.to_string(),
+    };
+    let dtype = parts[op + 1];
+    if kernel.ends_with(&format!("_{dtype}")) {
+        return format!("{kernel} {shape}");
+    }
+    format!("{kernel} {dtype} {shape}")
+}
+
+/// One row per case as a table (for the report page, which lists each file's cases).
+pub fn run_summary(file: &ResultFile) -> Table {
+    RunSummary::of(file).table()
 }
 
 /// The lower-case name of a status, as files spell it.
@@ -69,5 +248,39 @@ pub fn status_label(status: CaseStatus) -> &'static str {
         CaseStatus::Failed => "failed",
         CaseStatus::Skipped => "skipped",
         CaseStatus::Unsupported => "unsupported",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_ids_shorten_for_narrow_tables() {
+        assert_eq!(
+            short_id("matmul_tuned/matmul/f32/1024x1024x1024"),
+            "tuned f32 1024³"
+        );
+        assert_eq!(
+            short_id("matmul_naive/matmul/f16/768x1536x512"),
+            "naive f16 768x1536x512"
+        );
+        assert_eq!(
+            short_id("vendor/gemm-sgemm/matmul/f32/512x512x512"),
+            "vendor/gemm-sgemm f32 512³"
+        );
+        assert_eq!(short_id("copy/copy/f32/33554432x1x1"), "copy");
+        assert_eq!(
+            short_id("matmul_coop_f16/matmul/f16/64x64x64"),
+            "coop_f16 64³"
+        );
+        assert_eq!(short_id("odd"), "odd");
+    }
+
+    #[test]
+    fn notes_wrap_at_spaces() {
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("toolongword x", 4), ["toolongword", "x"]);
+        assert!(wrap("", 10).is_empty());
     }
 }

@@ -69,13 +69,13 @@ mod tests {
     use crate::bench::{run_suite, CaseSpec, Silent, TimingConfig};
     use crate::fake::FakeBackend;
     use crate::kernels::{ceiling_cases, default_matmul_configs};
-    use crate::results::{ResultFile, RunInfo, SCHEMA_VERSION};
+    use crate::results::{ResultFile, RunInfo};
     use crate::workload::Workload;
     use std::sync::atomic::AtomicBool;
 
     fn fake_file() -> ResultFile {
         let mut backend = FakeBackend::new("fake", 100.0, 0.0, 1);
-        let mut plan: Vec<CaseSpec> = ceiling_cases(true)
+        let mut plan: Vec<CaseSpec> = ceiling_cases(&crate::fake::fake_adapter("fake"))
             .into_iter()
             .map(|(workload, kernel)| CaseSpec {
                 workload,
@@ -92,21 +92,8 @@ mod tests {
                 seed: 1,
             });
         }
-        let mut file = ResultFile {
-            schema_version: SCHEMA_VERSION,
-            machine: crate::machine::describe(crate::fake::fake_adapter("fake"), "x"),
-            run: RunInfo {
-                run_id: "r".into(),
-                command: vec![],
-                started_at: String::new(),
-                finished_at: None,
-                seed: 1,
-                warmup_s: 0.0,
-                samples: 10,
-                complete: false,
-            },
-            cases: vec![],
-        };
+        let machine = crate::machine::describe(crate::fake::fake_adapter("fake"), "x");
+        let mut file = ResultFile::new(machine, RunInfo::new("r".into(), 1, 10));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.json");
         let stop = AtomicBool::new(false);

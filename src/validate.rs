@@ -12,7 +12,7 @@ pub mod verdicts;
 pub use peaks::CatalogPeaks;
 pub use policy::{load_checked, Checked, LoadPolicy};
 
-use crate::kernels::{KernelConfig, ALL_KERNELS};
+use crate::kernels::{Kernel, KernelConfig};
 use crate::results::{
     derive_timing, AdapterRecord, Case, CaseStatus, RateUnit, RawTiming, ResultFile, Timing,
 };
@@ -228,11 +228,11 @@ fn check_identity(case: &Case) -> Option<String> {
     if let Some(problem) = shape_problem(w) {
         return Some(problem);
     }
-    // The autotuner's pick is named `matmul_tuned/…` so machines compare their best kernels.
+    // The autotuner's pick is named `<op>_tuned/…` so machines compare their best kernels.
     let name = if case.tuning.is_some() {
-        "matmul_tuned"
+        format!("{}_tuned", w.op)
     } else {
-        case.kernel.id.as_str()
+        case.kernel.id.clone()
     };
     let expected = format!("{name}/{}", w.key());
     if case.id != expected {
@@ -245,9 +245,9 @@ fn check_identity(case: &Case) -> Option<String> {
             "override {name} = {value} is not a whole number from 1 to {MAX_OVERRIDE}"
         ));
     }
-    let spec = ALL_KERNELS.iter().find(|k| k.id == case.kernel.id)?;
+    let kernel = Kernel::from_id(&case.kernel.id)?;
     let config = KernelConfig {
-        spec,
+        kernel,
         overrides: case.kernel.overrides.clone(),
         tuned: case.tuning.is_some(),
     };
@@ -329,7 +329,7 @@ fn check_timing(
     file: &ResultFile,
     peaks: &dyn PeakLookup,
 ) -> Vec<Problem> {
-    if let Some(problem) = check_samples(timing, file.run.samples) {
+    if let Some(problem) = check_samples(timing, case, file.run.samples) {
         return vec![(Check::Samples, problem)];
     }
     let mut out = Vec::new();
@@ -340,7 +340,40 @@ fn check_timing(
     out
 }
 
-fn check_samples(timing: &Timing, planned: usize) -> Option<String> {
+/// Why `taken` samples do not fit how the case says it was sampled (or, for files without a
+/// sampling record, the run's fixed count).
+fn sample_count_problem(
+    taken: usize,
+    sampling: Option<&crate::results::SamplingRecord>,
+    planned: usize,
+) -> Option<String> {
+    use crate::results::{SamplingRule, StopReason};
+    let Some(s) = sampling else {
+        return (taken != planned)
+            .then(|| format!("{taken} host samples but the run took {planned} per case"));
+    };
+    let least = match (s.rule, s.stopped) {
+        (_, StopReason::Interrupted | StopReason::Budget) => 2,
+        _ => s.planned,
+    };
+    if taken < least || (s.rule == SamplingRule::Fixed && taken > s.planned) {
+        return Some(format!(
+            "{taken} host samples but the case's sampling record planned {} ({:?}, stopped: {:?})",
+            s.planned, s.rule, s.stopped
+        ));
+    }
+    if s.target_half_width
+        .is_some_and(|t| s.noisy != (s.half_width > t))
+    {
+        return Some(format!(
+            "noisy is {} but the half-width {} and target {:?} say otherwise",
+            s.noisy, s.half_width, s.target_half_width
+        ));
+    }
+    None
+}
+
+fn check_samples(timing: &Timing, case: &Case, planned: usize) -> Option<String> {
     let host = &timing.host_s;
     if host.len() > MAX_SAMPLES {
         return Some(format!(
@@ -348,11 +381,8 @@ fn check_samples(timing: &Timing, planned: usize) -> Option<String> {
             host.len()
         ));
     }
-    if host.len() != planned {
-        return Some(format!(
-            "{} host samples but the run took {planned} per case",
-            host.len()
-        ));
+    if let Some(problem) = sample_count_problem(host.len(), case.sampling.as_ref(), planned) {
+        return Some(problem);
     }
     if let Some(gpu) = &timing.gpu_s {
         if gpu.len() != host.len() {

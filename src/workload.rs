@@ -51,6 +51,8 @@ pub enum Dtype {
     F32,
     /// 16-bit IEEE float (inputs), accumulated in f32.
     F16,
+    /// 8-bit signed integer (inputs), accumulated exactly in i32.
+    I8,
 }
 
 impl Dtype {
@@ -59,14 +61,17 @@ impl Dtype {
         match self {
             Dtype::F32 => 4,
             Dtype::F16 => 2,
+            Dtype::I8 => 1,
         }
     }
 
-    /// The largest relative Frobenius error a correct kernel of this type may show.
+    /// The largest relative Frobenius error a correct kernel of this type may show (none for
+    /// integers: their result is exact).
     pub fn tolerance(self) -> f64 {
         match self {
             Dtype::F32 => 1e-4,
             Dtype::F16 => 1e-2,
+            Dtype::I8 => 0.0,
         }
     }
 }
@@ -76,6 +81,7 @@ impl fmt::Display for Dtype {
         f.write_str(match self {
             Dtype::F32 => "f32",
             Dtype::F16 => "f16",
+            Dtype::I8 => "i8",
         })
     }
 }
@@ -133,7 +139,8 @@ impl Workload {
         }
     }
 
-    /// Floating-point operations the workload performs (an FMA counts as two).
+    /// Arithmetic operations the workload performs (an FMA or integer multiply-accumulate counts
+    /// as two); for i8 these are integer operations, not floating-point ones.
     pub fn flops(&self) -> f64 {
         let (m, n, k) = (self.m as f64, self.n as f64, self.k as f64);
         match self.op {
@@ -179,6 +186,45 @@ pub fn matmul_inputs(m: u64, n: u64, k: u64, seed: u64) -> (Vec<f32>, Vec<f32>) 
     let a = fill(m * k);
     let b = fill(k * n);
     (a, b)
+}
+
+/// Seeded i8 inputs for a matmul: A is m×k and B is k×n, row-major, uniform over all 256
+/// values, so every sign and the extremes -128 and 127 occur.
+pub fn int8_inputs(m: u64, n: u64, k: u64, seed: u64) -> (Vec<i8>, Vec<i8>) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut fill = |len: u64| -> Vec<i8> { (0..len).map(|_| rng.random::<i8>()).collect() };
+    let a = fill(m * k);
+    let b = fill(k * n);
+    (a, b)
+}
+
+/// C = A·B exactly in i32 (no overflow below k = 2^17: |a·b| ≤ 2^14), row-major, split over
+/// the machine's cores.
+pub fn int8_reference(a: &[i8], b: &[i8], m: usize, n: usize, k: usize) -> Vec<i32> {
+    let mut c = vec![0i32; m * n];
+    if m == 0 || n == 0 {
+        return c;
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
+    let rows_per_chunk = m.div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for (chunk_index, chunk) in c.chunks_mut(rows_per_chunk * n).enumerate() {
+            let first = chunk_index * rows_per_chunk;
+            scope.spawn(move || {
+                for (local, row) in chunk.chunks_mut(n).enumerate() {
+                    let i = first + local;
+                    for p in 0..k {
+                        let av = i32::from(a[i * k + p]);
+                        for (acc, bv) in row.iter_mut().zip(&b[p * n..(p + 1) * n]) {
+                            *acc += av * i32::from(*bv);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    c
 }
 
 /// C = A·B in f64, row-major, split over the machine's cores. The i-k-j loop order streams rows

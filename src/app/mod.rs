@@ -11,7 +11,6 @@ mod merge;
 mod project;
 mod report;
 mod run;
-mod tuning;
 mod validate;
 
 use crate::cli::{Cli, Command};

@@ -1,59 +1,34 @@
-//! `fleetbench run`: validate flags into a [`RunConfig`], open the adapter, run the plan, print
-//! the summary. Everything a user can get wrong is caught here, before the GPU is touched.
+//! `fleetbench run`: check flags into a [`plan::Request`], open the adapter, tune, plan,
+//! run the suite and print the summary. Everything a user can get wrong is caught here, before
+//! the GPU is touched; the plan itself (presets, sizes, seeds, budget, header) is the library's.
 
 use super::bounds;
-use super::tuning::{self, TuneOptions, Tuned};
 use crate::cli::RunArgs;
 use anyhow::{bail, Context};
-use fleetbench::bench::{self, Backend, CaseSpec, SuiteEnd, TimingConfig};
+use fleetbench::bench::{Backend, SuiteEnd, TimingConfig};
 use fleetbench::fsio::{self, Overwrite};
 use fleetbench::gpu::{self, AdapterSelector};
-use fleetbench::kernels::{ceiling_cases, default_matmul_configs, KernelConfig, MATMUL_COOP_F16};
-use fleetbench::output::Format;
-use fleetbench::results::{self, CaseStatus, ResultFile, RunInfo, SCHEMA_VERSION};
+use fleetbench::kernels::Kernel;
+use fleetbench::output::{self, Emitted, Format};
+use fleetbench::plan::{self, Planned, Preset, Rates, Request, MAX_SIDE};
+use fleetbench::render::{short_id, RunSummary};
+use fleetbench::results::{self, CaseStatus, ResultFile};
+use fleetbench::tune::{self, TuneOptions, TuneReport};
 use fleetbench::workload::{Dtype, Workload};
-use fleetbench::{fake::FakeBackend, machine, progress::ProgressObserver, render};
+use fleetbench::{fake::FakeBackend, machine, progress::ProgressObserver, suite};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Largest matrix side accepted on the command line; adapters refuse far smaller sizes, but a
-/// side past this is a typo, not a benchmark.
-const MAX_SIDE: u64 = 1 << 17;
-
-/// Square sides of the quick suite, plus one non-square shape.
-const QUICK_SIZES: &[&str] = &["128", "256", "512", "320x192x256"];
-/// The shape sweep: squares up to the largest binding any adapter allows, and the projections of
-/// a 7B-class transformer layer (hidden 4096, MLP 11008).
-const SWEEP_SIZES: &[&str] = &[
-    "256",
-    "512",
-    "1024",
-    "2048",
-    "4096",
-    "8192",
-    "16384",
-    "4096x4096x4096",
-    "4096x11008x4096",
-    "4096x4096x11008",
-];
-/// The default suite.
-const DEFAULT_SIZES: &[&str] = &["256", "512", "1024", "2048", "768x1536x512"];
-
-/// A validated `run`.
+/// A checked `run`.
 struct RunConfig {
     selector: AdapterSelector,
     backend: Option<String>,
-    plan_shapes: Vec<Workload>,
-    kernels: Vec<KernelConfig>,
-    ceilings: Vec<(Workload, KernelConfig)>,
-    tune: bool,
-    tune_size: u64,
+    request: Request,
+    tune_size: Option<u64>,
     retune: bool,
-    timing: TimingConfig,
-    seed: u64,
     output: Option<PathBuf>,
     output_dir: PathBuf,
     unique_name: bool,
@@ -68,38 +43,37 @@ struct RunConfig {
 pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     let command: Vec<String> = std::env::args().collect();
     let config = validate(args)?;
+    // The budget counts from here: opening the adapter and tuning are part of the run.
+    let started = Instant::now();
     let mut backend = open_backend(&config)?;
     // The output is checked before tuning, which can take a while: a bad path fails at once.
     let mut file = new_file(&config, backend.adapter().clone(), command);
     let path = output_path(&config, &file)?;
-    let tuned = if config.tune {
-        let opts = TuneOptions {
-            size: config.tune_size,
-            retune: config.retune,
-            seed: config.seed,
-            quiet: config.quiet,
-            // Fake adapters must never enter the user's real tuning cache.
-            cache: if config.fake.is_some() {
-                None
-            } else {
-                fleetbench::tune::default_cache_path()
-            },
-        };
-        tuning::tune_all(backend.as_mut(), &config.timing, &opts)?
-    } else {
-        Vec::new()
-    };
-    let plan = plan(&config, &tuned);
+    let tuning = tune(&config, backend.as_mut())?;
+    let tuning_s = started.elapsed().as_secs_f64();
+    let rates = Rates::from_tuning(&tuning.tuned, plan::measure_host_rate());
+    let adapter = backend.adapter().clone();
+    let planned = plan::plan(
+        &config.request,
+        &adapter,
+        &tuning.tuned,
+        &tuning.bandwidth,
+        &rates,
+        tuning_s,
+    )?;
+    file.run.plan = Some(planned.record.clone());
+    if !config.quiet {
+        print_plan(&planned);
+    }
     // The name is taken exclusively (unless --force) before the first case: of two runs given
     // the same output, one stops here instead of both reporting success.
     results::store::save(&path, &file, Overwrite::from_force(config.force))
         .with_context(|| format!("writing {}", path.display()))?;
     let interrupted = install_interrupt_handler()?;
     let mut progress = ProgressObserver::new(config.quiet);
-    let end = bench::run_suite(
+    let end = suite::run(
         backend.as_mut(),
-        &plan,
-        &config.timing,
+        &planned.suite,
         &mut file,
         &path,
         &mut progress,
@@ -107,25 +81,107 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     )
     .with_context(|| format!("writing {}", path.display()))?;
     progress.finish();
-    if !tuned.is_empty() {
-        tuning::attach_records(&mut file, &tuned);
-        results::save_atomic(&path, &file)
-            .with_context(|| format!("writing {}", path.display()))?;
+    let summary = RunSummary::of(&file);
+    let text = output::render(&summary, config.format, output::terminal_width())?;
+    if output::emit(&text)? == Emitted::PipeClosed {
+        return Ok(ExitCode::SUCCESS);
     }
-    print!(
-        "{}",
-        render::run_summary(&file).render(config.format, fleetbench::output::terminal_width())
+    print_totals(&file, started.elapsed(), config.request.budget_s);
+    eprintln!("wrote {} ({} cases)", path.display(), file.cases.len());
+    finish(end, &file)
+}
+
+/// Tunes (or reads the cache) unless no tuned kernel is asked for, then searches the bandwidth
+/// variants of the selected copy and triad ceilings (never cached: it is short, and the time
+/// counts against the budget like tuning); fake adapters never touch the user's cache.
+fn tune(config: &RunConfig, backend: &mut dyn Backend) -> anyhow::Result<TuneReport> {
+    if !config.request.kernels.tune {
+        return Ok(TuneReport::default());
+    }
+    let cpu = backend.adapter().device_type == "cpu";
+    let quick = config.request.preset == Preset::Quick;
+    let opts = TuneOptions {
+        size: config
+            .tune_size
+            .unwrap_or(if quick || cpu { 512 } else { 2048 }),
+        retune: config.retune,
+        seed: config.request.seed,
+        cache: if config.fake.is_some() {
+            None
+        } else {
+            tune::default_cache_path()
+        },
+    };
+    let mut report = tune::tune_all(backend, &config.request.timing, &opts)
+        .context("reading the tuning cache (--retune rebuilds it)")?;
+    if !config.quiet {
+        let searched = config.request.kernels.ceilings.iter();
+        for k in searched.filter(|k| matches!(k, Kernel::Copy | Kernel::Triad)) {
+            eprintln!("searching {} bandwidth kernels", k.id());
+        }
+    }
+    report.bandwidth = tune::tune_bandwidth(
+        backend,
+        &config.request.kernels.ceilings,
+        &config.request.timing,
+        config.request.seed,
+        quick,
     );
-    for dtype in [Dtype::F32, Dtype::F16] {
-        if let Some(s) = fleetbench::roofline::sweep_summary(&file, "matmul_tuned/", dtype) {
+    if !config.quiet {
+        for line in &report.searched {
+            eprintln!("tuned {line}");
+        }
+    }
+    if let Some(warning) = &report.cache_warning {
+        eprintln!("warning: tuning cache not saved: {warning}");
+    }
+    Ok(report)
+}
+
+/// The plan before the first case: its estimate against the budget, each case's estimate and
+/// every cut.
+fn print_plan(planned: &Planned) {
+    let r = &planned.record;
+    eprintln!(
+        "plan: {} cases, about {:.0} s of a {:.0} s budget (tuning {:.0} s)",
+        r.cases.len(),
+        r.estimated_s,
+        r.budget_s,
+        r.tuning_s
+    );
+    for case in &r.cases {
+        eprintln!("  {:<28} ~{:>5.1} s", short_id(&case.id), case.estimated_s);
+    }
+    for cut in &r.cuts {
+        eprintln!("cut: {cut}");
+    }
+}
+
+/// The wall time against the budget, the noisy cases, and the sweep summaries.
+fn print_totals(file: &ResultFile, wall: Duration, budget_s: f64) {
+    eprintln!(
+        "ran {:.0} s of a {budget_s:.0} s budget",
+        wall.as_secs_f64()
+    );
+    for case in &file.cases {
+        if let Some(s) = case.sampling.as_ref().filter(|s| s.noisy) {
+            eprintln!(
+                "noisy: {} stopped at ±{:.1}% (target ±{:.1}%): {:?}",
+                case.id,
+                s.half_width * 100.0,
+                s.target_half_width.unwrap_or(0.0) * 100.0,
+                s.stopped
+            );
+        }
+    }
+    for dtype in [Dtype::F32, Dtype::F16, Dtype::I8] {
+        if let Some(s) = fleetbench::roofline::sweep_summary(file, "matmul_tuned/", dtype) {
             eprintln!(
                 "tuned {dtype} matmul over {} shapes: best {:.2} GFLOP/s ({}), geometric mean {:.2}",
                 s.count, s.best, s.best_case, s.geomean
             );
         }
     }
-    eprintln!("wrote {} ({} cases)", path.display(), file.cases.len());
-    finish(end, &file)
 }
 
 fn finish(end: SuiteEnd, file: &ResultFile) -> anyhow::Result<ExitCode> {
@@ -149,58 +205,19 @@ fn finish(end: SuiteEnd, file: &ResultFile) -> anyhow::Result<ExitCode> {
 }
 
 fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
-    bounds::check("--samples", args.samples, &bounds::SAMPLES, "a count")?;
-    let warmup = args.warmup.unwrap_or(if args.quick { 0.2 } else { 0.5 });
-    bounds::check("--warmup", warmup, &bounds::WARMUP_S, "seconds")?;
-    bounds::check(
-        "--gpu-timeout",
-        args.gpu_timeout,
-        &bounds::GPU_TIMEOUT_S,
-        "seconds",
-    )?;
-    let max_memory = args.max_memory.as_deref().map(parse_bytes).transpose()?;
-    let sizes: Vec<String> = if args.sweep {
-        SWEEP_SIZES.iter().map(|s| s.to_string()).collect()
-    } else if !args.sizes.is_empty() {
-        args.sizes.clone()
-    } else if args.quick {
-        QUICK_SIZES.iter().map(|s| s.to_string()).collect()
-    } else {
-        DEFAULT_SIZES.iter().map(|s| s.to_string()).collect()
-    };
-    let plan_shapes = sizes
-        .iter()
-        .map(|s| parse_shape(s))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let request = request(&args)?;
     Ok(RunConfig {
         selector: selector(&args)?,
         backend: args.backend.clone(),
-        plan_shapes,
-        kernels: if args.sweep {
-            Vec::new()
-        } else {
-            select_kernels(&args.kernels)?
-        },
-        ceilings: select_ceilings(&args.kernels, args.quick),
-        tune: args.kernels.is_empty() || args.kernels.iter().any(|k| k.trim() == "tuned"),
+        request,
         tune_size: match args.tune_size {
-            Some(n) if (16..=MAX_SIDE).contains(&n) && n.is_multiple_of(16) => n,
+            Some(n) if (16..=MAX_SIDE).contains(&n) && n.is_multiple_of(16) => Some(n),
             Some(n) => {
                 bail!("--tune-size {n}: expected a multiple of 16 between 16 and {MAX_SIDE}")
             }
-            None if args.quick => 512,
-            None => 1024,
+            None => None,
         },
         retune: args.retune,
-        timing: TimingConfig {
-            warmup: Duration::from_secs_f64(warmup),
-            samples: args.samples,
-            bounds_checks: !args.no_bounds_checks,
-            max_memory,
-            gpu_timeout: Duration::from_secs_f64(args.gpu_timeout),
-            ..TimingConfig::default()
-        },
-        seed: args.seed.unwrap_or_else(clock_seed),
         output: args.output.clone(),
         output_dir: args
             .output_dir
@@ -218,6 +235,68 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
         format: args.format,
         fake: args.fake.as_deref().map(parse_fake).transpose()?,
     })
+}
+
+/// The plan's request from the flags: timing, preset, sizes, kernels, budget and target.
+fn request(args: &RunArgs) -> anyhow::Result<Request> {
+    if let Some(n) = args.samples {
+        bounds::check("--samples", n, &bounds::SAMPLES, "a count")?;
+    }
+    let warmup = args.warmup.unwrap_or(if args.quick { 0.2 } else { 0.5 });
+    bounds::check("--warmup", warmup, &bounds::WARMUP_S, "seconds")?;
+    bounds::check(
+        "--gpu-timeout",
+        args.gpu_timeout,
+        &bounds::GPU_TIMEOUT_S,
+        "seconds",
+    )?;
+    let target = args.target_half_width;
+    if !(target.is_finite() && target > 0.0 && target <= 50.0) {
+        bail!("--target-half-width {target}: expected a percentage above 0 and at most 50");
+    }
+    let preset = match (args.sweep, args.quick) {
+        (true, _) => Preset::Sweep,
+        (false, true) => Preset::Quick,
+        (false, false) => Preset::Default,
+    };
+    let sizes = (!args.sizes.is_empty())
+        .then(|| args.sizes.iter().map(|s| parse_shape(s)).collect())
+        .transpose()?;
+    let timing = TimingConfig {
+        warmup: Duration::from_secs_f64(warmup),
+        samples: args.samples.unwrap_or(plan::MIN_ADAPTIVE_SAMPLES),
+        bounds_checks: !args.no_bounds_checks,
+        max_memory: args.max_memory.as_deref().map(parse_bytes).transpose()?,
+        gpu_timeout: Duration::from_secs_f64(args.gpu_timeout),
+        ..TimingConfig::default()
+    };
+    let default_budget = if args.quick {
+        plan::QUICK_BUDGET_S
+    } else {
+        plan::DEFAULT_BUDGET_S
+    };
+    let request = Request {
+        preset,
+        sizes,
+        kernels: plan::select_kernels(&args.kernels, preset)?,
+        timing,
+        fixed_samples: args.samples,
+        budget_s: args.budget.unwrap_or(default_budget),
+        target_half_width: target / 100.0,
+        seed: args.seed.unwrap_or_else(clock_seed),
+    };
+    check_budget(&request)?;
+    Ok(request)
+}
+
+/// A budget must be a positive number of seconds no smaller than the ceilings need.
+fn check_budget(request: &Request) -> anyhow::Result<()> {
+    let budget = request.budget_s;
+    let least = plan::minimum_budget_s(request);
+    if !(budget.is_finite() && budget >= least) {
+        bail!("--budget {budget}: expected seconds, at least {least:.0} (the ceilings' warm-up and minimum samples need that much)");
+    }
+    Ok(())
 }
 
 fn selector(args: &RunArgs) -> anyhow::Result<AdapterSelector> {
@@ -310,66 +389,6 @@ fn parse_bytes(text: &str) -> anyhow::Result<u64> {
         })
 }
 
-/// Matmul kernels runnable by id: the defaults plus every other matmul kernel's default
-/// configuration.
-fn known_matmul_configs() -> Vec<KernelConfig> {
-    let mut all = default_matmul_configs();
-    all.push(KernelConfig::new(
-        &fleetbench::kernels::MATMUL_TEX,
-        &[("WG_X", 8), ("WG_Y", 8), ("RA", 4), ("CB", 4)],
-    ));
-    all.push(KernelConfig::new(
-        &fleetbench::kernels::MATMUL_F16,
-        &[("WG_X", 8), ("WG_Y", 8), ("ROWS", 4)],
-    ));
-    all.push(KernelConfig::new(&MATMUL_COOP_F16, &[("WG_X", 32)]));
-    all
-}
-
-/// Ids `--kernels` accepts besides the matmul kernels: the ceilings and `tuned`.
-fn is_special_kernel(id: &str) -> bool {
-    id == "tuned" || ceiling_cases(true).iter().any(|(_, k)| k.spec.id == id)
-}
-
-fn select_kernels(ids: &[String]) -> anyhow::Result<Vec<KernelConfig>> {
-    let all = known_matmul_configs();
-    if ids.is_empty() {
-        let mut defaults = default_matmul_configs();
-        defaults.push(KernelConfig::new(&MATMUL_COOP_F16, &[("WG_X", 32)]));
-        return Ok(defaults);
-    }
-    let mut chosen = Vec::new();
-    for id in ids {
-        let id = id.trim();
-        if is_special_kernel(id) {
-            continue;
-        }
-        let found = all
-            .iter()
-            .find(|k| k.spec.id == id)
-            .cloned()
-            .ok_or_else(|| {
-                let mut known: Vec<&str> = all.iter().map(|k| k.spec.id).collect();
-                known.extend(ceiling_cases(true).iter().map(|(_, k)| k.spec.id));
-                known.push("tuned");
-                anyhow::anyhow!(
-                    "--kernels: unknown kernel '{id}' (known: {})",
-                    known.join(", ")
-                )
-            })?;
-        chosen.push(found);
-    }
-    Ok(chosen)
-}
-
-/// The ceiling cases to run: all of them by default, else those named in `--kernels`.
-fn select_ceilings(ids: &[String], quick: bool) -> Vec<(Workload, KernelConfig)> {
-    ceiling_cases(quick)
-        .into_iter()
-        .filter(|(_, k)| ids.is_empty() || ids.iter().any(|id| id.trim() == k.spec.id))
-        .collect()
-}
-
 fn parse_fake(text: &str) -> anyhow::Result<(String, f64)> {
     let (name, rate) = text
         .rsplit_once(':')
@@ -387,7 +406,12 @@ fn parse_fake(text: &str) -> anyhow::Result<(String, f64)> {
 
 fn open_backend(config: &RunConfig) -> anyhow::Result<Box<dyn Backend>> {
     if let Some((name, rate)) = &config.fake {
-        return Ok(Box::new(FakeBackend::new(name, *rate, 0.02, config.seed)));
+        return Ok(Box::new(FakeBackend::new(
+            name,
+            *rate,
+            0.02,
+            config.request.seed,
+        )));
     }
     let ctx =
         gpu::open_device(&config.selector, config.backend.as_deref()).map_err(|e| {
@@ -399,39 +423,6 @@ fn open_backend(config: &RunConfig) -> anyhow::Result<Box<dyn Backend>> {
             }
         })?;
     Ok(Box::new(gpu::WgpuBackend::new(ctx)))
-}
-
-fn plan(config: &RunConfig, tuned: &[Tuned]) -> Vec<CaseSpec> {
-    let mut pairs: Vec<(Workload, KernelConfig)> = config.ceilings.clone();
-    for shape in &config.plan_shapes {
-        for kernel in &config.kernels {
-            let workload = Workload {
-                dtype: kernel.spec.dtype,
-                ..*shape
-            };
-            pairs.push((workload, kernel.clone()));
-        }
-        for t in tuned {
-            let workload = Workload {
-                dtype: t.dtype,
-                ..*shape
-            };
-            if let Some(kernel) = tuning::config_for(t, &workload) {
-                pairs.push((workload, kernel));
-            }
-        }
-    }
-    pairs
-        .into_iter()
-        .enumerate()
-        .map(|(index, (workload, kernel))| CaseSpec {
-            workload,
-            kernel,
-            seed: config
-                .seed
-                .wrapping_add((index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-        })
-        .collect()
 }
 
 fn output_path(config: &RunConfig, file: &ResultFile) -> anyhow::Result<PathBuf> {
@@ -472,12 +463,6 @@ fn new_file(
     adapter: fleetbench::results::AdapterRecord,
     command: Vec<String>,
 ) -> ResultFile {
-    let started_at = machine::now_rfc3339();
-    let run_id = format!(
-        "{}-{:08x}",
-        started_at.replace([':', '-'], ""),
-        config.seed as u32
-    );
     let mut machine = machine::describe(adapter, gpu::WGPU_VERSION);
     if let Some(host) = &config.host {
         machine.hostname = host.clone();
@@ -487,25 +472,17 @@ fn new_file(
     if let (Some(_), AdapterSelector::Index(i)) = (&config.fake, &config.selector) {
         machine.adapter.index = *i;
     }
-    ResultFile {
-        schema_version: SCHEMA_VERSION,
+    plan::header(
         machine,
-        run: RunInfo {
-            run_id,
-            command,
-            started_at,
-            finished_at: None,
-            seed: config.seed,
-            warmup_s: config.timing.warmup.as_secs_f64(),
-            samples: config.timing.samples,
-            complete: false,
-        },
-        cases: Vec::new(),
-    }
+        config.request.seed,
+        &config.request.timing,
+        command,
+    )
 }
 
-/// First Ctrl-C: finish the case in flight, save, exit 130. Second: exit at once (the file on
-/// disk is already valid, as it is saved atomically after every case).
+/// First Ctrl-C: stop after the step in flight (a preparation or a batch of samples), save
+/// every sample taken, exit 130. Second: exit at once (the file on disk is already valid, as it
+/// is saved atomically after every case and round).
 fn install_interrupt_handler() -> anyhow::Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
     let handler_flag = flag.clone();
@@ -514,7 +491,7 @@ fn install_interrupt_handler() -> anyhow::Result<Arc<AtomicBool>> {
             eprintln!("\ninterrupted again: stopping now; finished cases are saved");
             std::process::exit(130);
         }
-        eprintln!("\ninterrupted: finishing the case in flight (Ctrl-C again to stop now)");
+        eprintln!("\ninterrupted: stopping after the step in flight (Ctrl-C again to stop now)");
     })
     .context("cannot install the Ctrl-C handler")?;
     Ok(flag)

@@ -1,8 +1,8 @@
 use super::*;
 use crate::bench::{Backend, CaseSpec, TimingConfig};
 use crate::fake::{fake_adapter, FakeBackend};
-use crate::kernels::{ceiling_cases, default_matmul_configs, KernelConfig, MATMUL_TEX};
-use crate::results::{Case, RunInfo, SCHEMA_VERSION};
+use crate::kernels::{ceiling_cases, default_matmul_configs, Kernel, KernelConfig};
+use crate::results::{Case, RunInfo};
 use crate::workload::Dtype;
 
 /// One fake case: `kernel` on `workload` at `rate` GFLOP/s (or GB/s) with 3% noise.
@@ -22,20 +22,12 @@ fn fake_case(kernel: &KernelConfig, workload: Workload, rate: f64, seed: u64) ->
 
 /// A loaded fake file of `name` holding `cases`.
 fn file_with(name: &str, seed: u64, cases: Vec<Case>) -> LoadedFile {
+    let mut run = RunInfo::new(format!("{name}-{seed}"), seed, 15);
+    run.complete = true;
+    let machine = crate::machine::describe(fake_adapter(name), "test");
     let file = ResultFile {
-        schema_version: SCHEMA_VERSION,
-        machine: crate::machine::describe(fake_adapter(name), "test"),
-        run: RunInfo {
-            run_id: format!("{name}-{seed}"),
-            command: Vec::new(),
-            started_at: String::new(),
-            finished_at: None,
-            seed,
-            warmup_s: 0.0,
-            samples: 15,
-            complete: true,
-        },
         cases,
+        ..ResultFile::new(machine, run)
     };
     let device = DeviceIdentity {
         id: crate::results::slug(name),
@@ -123,7 +115,7 @@ fn capability_compares_each_file_at_its_best_kernel() {
     let naive = default_matmul_configs().remove(0);
     let tex = |ra: u32| {
         KernelConfig::new(
-            &MATMUL_TEX,
+            Kernel::MatmulTex,
             &[("WG_X", 8), ("WG_Y", 8), ("RA", ra), ("CB", 4)],
         )
     };
@@ -164,7 +156,7 @@ fn capability_compares_each_file_at_its_best_kernel() {
 #[test]
 fn kernel_limited_figures_are_labelled_with_their_fraction_of_peak() {
     let naive = default_matmul_configs().remove(0);
-    let ceilings = ceiling_cases(true);
+    let ceilings = ceiling_cases(&fake_adapter("fake"));
     let (peak_w, peak_k) = &ceilings[0];
     let file = |name: &str, matmul: f64, seed: u64| {
         file_with(
@@ -198,7 +190,7 @@ fn kernel_limited_figures_are_labelled_with_their_fraction_of_peak() {
 
 #[test]
 fn files_that_share_no_metric_are_refused_naming_both() {
-    let ceilings = ceiling_cases(true);
+    let ceilings = ceiling_cases(&fake_adapter("fake"));
     let (w, k) = &ceilings[0];
     let peak_only = file_with("p", 2, vec![fake_case(k, *w, 1000.0, 1)]);
     let groups = [one(fake_file("m", 100.0, 1, &[64])), one(peak_only)];
@@ -211,7 +203,7 @@ fn files_that_share_no_metric_are_refused_naming_both() {
 
 #[test]
 fn a_metric_missing_from_one_file_is_listed_not_dropped() {
-    let ceilings = ceiling_cases(true);
+    let ceilings = ceiling_cases(&fake_adapter("fake"));
     let (w, k) = &ceilings[0];
     let mut with_peak = fake_file("a", 100.0, 1, &[64]);
     with_peak.file.cases.push(fake_case(k, *w, 1000.0, 9));

@@ -64,11 +64,16 @@ impl PassTimer {
     }
 
     /// Copies the resolved values in a submission of their own and reads them as seconds.
-    pub(crate) fn read(&self, device: &wgpu::Device, queue: &wgpu::Queue) -> Result<f64> {
+    pub(crate) fn read(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        timeout: std::time::Duration,
+    ) -> Result<f64> {
         let mut encoder = device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(&self.resolve, 0, &self.readback, 0, 16);
         queue.submit([encoder.finish()]);
-        let bytes = super::matmul::read_buffer(device, &self.readback, 16)?;
+        let bytes = super::buffers::read_buffer(device, &self.readback, 16, timeout)?;
         let ticks: [u64; 2] = bytemuck::pod_read_unaligned(&bytes[..16]);
         ticks_to_seconds(ticks[0], ticks[1], self.period_ns).ok_or_else(|| {
             Error::Gpu(format!(

@@ -33,28 +33,14 @@ impl Table {
         self.rows.is_empty()
     }
 
-    /// Renders in a tabular `format`. JSON is the model's business ([`super::render`]); here
-    /// it is only the transitional array of string records that commands not yet moved to a
-    /// model print. TRANSITION: removed once every command renders a model.
+    /// Renders in a tabular `format`. JSON is never a table's business: [`super::render`]
+    /// serialises the model itself, so a table asked for JSON gives its CSV form.
     pub fn render(&self, format: Format, width: Option<usize>) -> String {
         match format {
             Format::Text => self.text(width),
             Format::Markdown => self.markdown(),
-            Format::Csv => self.csv(),
-            Format::Json => self.legacy_json(),
+            Format::Csv | Format::Json => self.csv(),
         }
-    }
-
-    fn legacy_json(&self) -> String {
-        let rows: Vec<serde_json::Map<String, serde_json::Value>> = self
-            .rows
-            .iter()
-            .map(|row| {
-                let cells = row.iter().map(|v| serde_json::Value::String(v.clone()));
-                self.headers.iter().cloned().zip(cells).collect()
-            })
-            .collect();
-        serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"
     }
 
     fn text(&self, width: Option<usize>) -> String {

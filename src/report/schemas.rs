@@ -124,12 +124,23 @@ pub fn report_listing() -> SchemaDoc {
     }
 }
 
+/// The schema of `fleetbench run --format json`: the run summary.
+pub fn run_summary() -> SchemaDoc {
+    SchemaDoc {
+        name: "run-summary",
+        path: "docs/schemas/run-summary.schema.json",
+        schema: schemars::schema_for!(crate::render::RunSummary).to_value(),
+    }
+}
+
 /// Every schema fleetbench documents.
 pub fn all() -> Vec<SchemaDoc> {
     vec![
         result_file(),
         ratios_file(),
         fleet_file(),
+        comparison(),
+        run_summary(),
         projection(),
         merge_report(),
         catalog(),

@@ -132,6 +132,97 @@ pub struct RunInfo {
     pub samples: usize,
     /// True once every planned case has been attempted.
     pub complete: bool,
+    /// The plan the run kept: its time budget, the estimated time of every case and what was
+    /// cut to keep the budget. Absent in files written before plans were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanRecord>,
+}
+
+/// The time budget of a run and how it was spent, as planned before the first case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRecord {
+    /// The budget the run was asked to keep, seconds.
+    pub budget_s: f64,
+    /// Seconds the plan estimated for everything (tuning included) before the first case.
+    pub estimated_s: f64,
+    /// Seconds tuning took (searches and cache look-ups).
+    pub tuning_s: f64,
+    /// The 95% half-width, relative to the median, that adaptive cases sample towards.
+    pub target_half_width: f64,
+    /// Every planned case with its estimate, in plan order.
+    pub cases: Vec<PlannedCaseRecord>,
+    /// What the plan left out or shrank to keep the budget, one line each.
+    pub cuts: Vec<String>,
+}
+
+/// One case of the plan with the time it was expected to take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedCaseRecord {
+    /// The case id.
+    pub id: String,
+    /// Whether the case samples towards the target (headline) or takes a fixed count (baseline).
+    pub role: CaseRole,
+    /// Estimated seconds: preparation, warm-up and samples.
+    pub estimated_s: f64,
+}
+
+/// Why a case is in the plan, which decides how it is sampled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseRole {
+    /// A figure people compare devices by (tuned matmul, peaks, copy, triad): sampled until its
+    /// interval is tight or its share of the budget is spent.
+    Headline,
+    /// A reference point (naive and register-blocked matmul): a fixed number of samples.
+    Baseline,
+}
+
+/// How many samples a case took and why it stopped: the evidence behind its interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SamplingRecord {
+    /// Fixed count, or adaptive towards a target half-width.
+    pub rule: SamplingRule,
+    /// The fixed count, or the least an adaptive case takes.
+    pub planned: usize,
+    /// The target relative 95% half-width of an adaptive case.
+    pub target_half_width: Option<f64>,
+    /// The relative 95% half-width of the median throughput the samples give.
+    pub half_width: f64,
+    /// True when an adaptive case stopped above its target: its interval is wider than asked.
+    pub noisy: bool,
+    /// Why sampling stopped.
+    pub stopped: StopReason,
+    /// Rounds in which this case took samples.
+    pub rounds: usize,
+}
+
+/// How a case's sample count is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SamplingRule {
+    /// Exactly `planned` samples.
+    Fixed,
+    /// At least `planned`, then until the target half-width or the case's budget share.
+    Adaptive,
+}
+
+/// Why a case stopped taking samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// It took its fixed count.
+    Count,
+    /// Its interval reached the target.
+    Target,
+    /// Its share of the budget was spent first.
+    Budget,
+    /// It reached the most samples a case may take.
+    MaxSamples,
+    /// The run was interrupted.
+    Interrupted,
 }
 
 /// Outcome of one case.
@@ -171,6 +262,10 @@ pub struct Case {
     /// When the kernel configuration was chosen by the autotuner: the search that chose it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tuning: Option<TuningRecord>,
+    /// How the samples were taken and whether the interval reached its target; absent in files
+    /// written before sampling was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<SamplingRecord>,
 }
 
 /// An autotuning search: which candidates were tried on which workload, how each did, and
@@ -210,6 +305,37 @@ pub struct TuningTrial {
     pub reason: Option<String>,
 }
 
+impl ResultFile {
+    /// A file of the current schema with no cases yet: the header a run writes before its first
+    /// case, so even an immediate crash leaves a valid file.
+    pub fn new(machine: Machine, run: RunInfo) -> Self {
+        ResultFile {
+            schema_version: SCHEMA_VERSION,
+            machine,
+            run,
+            cases: Vec::new(),
+        }
+    }
+}
+
+impl RunInfo {
+    /// A run started now with `seed` and `samples` per case, not yet complete and without a
+    /// command line, warm-up or plan (callers fill in what they have).
+    pub fn new(run_id: String, seed: u64, samples: usize) -> Self {
+        RunInfo {
+            run_id,
+            command: Vec::new(),
+            started_at: crate::machine::now_rfc3339(),
+            finished_at: None,
+            seed,
+            warmup_s: 0.0,
+            samples,
+            complete: false,
+            plan: None,
+        }
+    }
+}
+
 impl Case {
     /// The headline throughput summary, only for verified cases: a failed case's speed is never
     /// a result.
@@ -242,6 +368,23 @@ pub struct KernelRecord {
     /// Any layout change of the inputs made before the timed dispatches, and whether it was
     /// timed; `None` when inputs are used as generated.
     pub layout_note: Option<String>,
+    /// For a vendor-library reference case (family `vendor`): the library measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library: Option<LibraryRecord>,
+}
+
+/// A vendor library a reference case measured, named so a reader can find the same build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LibraryRecord {
+    /// Library name, e.g. `gemm` (Rust crate) or `cuBLAS`.
+    pub name: String,
+    /// Its version as the library reports it.
+    pub version: String,
+    /// The routine measured, e.g. `sgemm`, `hgemm`, `int_mm`, `memcpy_d2d`.
+    pub routine: String,
+    /// How it was called (precision modes, threads, through which front end).
+    pub notes: String,
 }
 
 /// The output checked against a CPU reference in f64.

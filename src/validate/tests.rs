@@ -2,7 +2,7 @@ use super::*;
 use crate::bench::{Backend, CaseSpec, TimingConfig};
 use crate::fake::FakeBackend;
 use crate::kernels::default_matmul_configs;
-use crate::results::{RunInfo, SCHEMA_VERSION};
+use crate::results::RunInfo;
 use crate::validate::policy::apply_policy;
 use std::path::Path;
 
@@ -25,20 +25,15 @@ fn clean_file() -> ResultFile {
             backend.run_case(&spec, &timing)
         })
         .collect();
+    let mut run = RunInfo::new("r".into(), 1, 5);
+    run.started_at = "2026-01-01T00:00:00Z".into();
+    run.finished_at = Some("2026-01-01T00:01:00Z".into());
+    run.warmup_s = 0.1;
+    run.complete = true;
+    let machine = crate::machine::describe(backend.adapter().clone(), "test");
     let mut file = ResultFile {
-        schema_version: SCHEMA_VERSION,
-        machine: crate::machine::describe(backend.adapter().clone(), "test"),
-        run: RunInfo {
-            run_id: "r".into(),
-            command: vec![],
-            started_at: "2026-01-01T00:00:00Z".into(),
-            finished_at: Some("2026-01-01T00:01:00Z".into()),
-            seed: 1,
-            warmup_s: 0.1,
-            samples: 5,
-            complete: true,
-        },
         cases,
+        ..ResultFile::new(machine, run)
     };
     file.machine.env.remove(FAULT_ENV);
     file

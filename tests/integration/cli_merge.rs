@@ -2,7 +2,6 @@
 //! Result files come from the fake backend (no GPU needed) and are multiplied into a fleet by
 //! editing their JSON, so hundreds of units cost milliseconds to make.
 
-
 use crate::common::{fleetbench, gpu_available, tempdir};
 use fleetbench::results::{derive_timing, RawTiming, ResultFile};
 use serde_json::Value;

@@ -159,3 +159,76 @@ fn no_adapter_at_all_says_how_to_get_a_software_driver() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("mesa-vulkan-drivers"), "{err}");
 }
+
+#[test]
+fn bad_budgets_name_the_smallest_budget_that_works() {
+    for budget in ["0", "-5", "NaN", "inf", "1"] {
+        let out = fleetbench()
+            .args(["run", "--fake", "x:10", "--quiet"])
+            .arg(format!("--budget={budget}"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{budget}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{budget}: {err}");
+        assert!(
+            err.contains("--budget") && err.contains("at least"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn the_default_run_keeps_its_budget_and_prints_a_typed_summary_that_fits() {
+    let dir = tempdir();
+    let path = dir.path().join("r.json");
+    let out = fleetbench()
+        .env("COLUMNS", "80")
+        .args(["run", "--fake", "x:50", "--seed", "3", "-o"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Not a terminal: the plan and one plain line per case, with time left.
+    assert!(
+        stderr.contains("plan: ") && stderr.contains("120 s budget"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("left)"), "{stderr}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    let file = fleetbench::results::load(&path).unwrap();
+    let plan = file.run.plan.as_ref().unwrap();
+    assert_eq!(plan.budget_s, 120.0);
+    assert!(plan.estimated_s <= 120.0);
+    assert_eq!(plan.cases.len(), file.cases.len());
+    for case in &file.cases {
+        let s = case.sampling.as_ref().unwrap();
+        assert!(s.half_width <= 0.02 || s.noisy, "{}: {s:?}", case.id);
+    }
+    let json = fleetbench()
+        .args([
+            "run", "--fake", "x:50", "--seed", "3", "--format", "json", "--force", "-o",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(json.status.success());
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(value["cases"][0]["median"]["value"].is_f64(), "{value}");
+    assert!(value["cases"][0]["samples"].is_u64());
+    let schema = fleetbench::report::schemas::run_summary().schema;
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}

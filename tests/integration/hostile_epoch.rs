@@ -30,7 +30,9 @@ fn every_hostile_epoch_file_gets_a_one_line_error() {
 fn the_clean_fixture_still_imports() {
     let out = fleetbench()
         .args(["catalog", "import-epoch", "--format", "json"])
-        .arg(crate::common::repo_path("tests/fixtures/epoch_ml_hardware.csv"))
+        .arg(crate::common::repo_path(
+            "tests/fixtures/epoch_ml_hardware.csv",
+        ))
         .output()
         .unwrap();
     assert!(

@@ -48,8 +48,8 @@ fn every_kernel_family_verifies_or_says_why_not() {
     }
     for id in [
         "peak_fma_f32/",
-        "copy/",
-        "triad/",
+        "copy_tuned/",
+        "triad_tuned/",
         "matmul_tex/",
         "matmul_tuned/matmul/f32/64x64x64",
     ] {
@@ -58,6 +58,26 @@ fn every_kernel_family_verifies_or_says_why_not() {
             "{id} missing"
         );
     }
+    let copy = file
+        .cases
+        .iter()
+        .find(|c| c.id.starts_with("copy_tuned/"))
+        .unwrap();
+    let search = copy.tuning.as_ref().unwrap();
+    assert_eq!(search.chosen_overrides, copy.kernel.overrides);
+    // --quick searches the short list; every variant of it is kept, passed or not.
+    let searched = fleetbench::tune::quick_bandwidth_candidates(fleetbench::kernels::Kernel::Copy);
+    assert_eq!(
+        search.trials.len(),
+        searched.len(),
+        "the whole bandwidth search is kept"
+    );
+    let int8 = file
+        .cases
+        .iter()
+        .find(|c| c.id.starts_with("matmul_tuned/matmul/i8"))
+        .unwrap();
+    assert_eq!(int8.verification.as_ref().unwrap().rel_error, 0.0);
     let tuned = file
         .cases
         .iter()

@@ -3,7 +3,6 @@
 //! installs it). A deliberately broken copy must fail, so the check is known to bite. Without
 //! the tool the tests skip, unless CI=true or FLEETBENCH_REQUIRE_GPU=1 makes them fail.
 
-
 use crate::common::{repo_path, tempdir};
 use std::path::Path;
 use std::process::{Command, Output};

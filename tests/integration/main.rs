@@ -11,6 +11,7 @@ mod cli_project;
 mod cli_run;
 mod common;
 mod compare_cli;
+mod device_check;
 mod device_faults;
 mod formats;
 mod hostile;

@@ -2,9 +2,9 @@
 //! on fake-backend result files (no GPU needed).
 
 use crate::common::{fleetbench, tempdir};
+use crate::report_support::{fixture, fixture_path, save, with_ceilings};
 use fleetbench::report::{ComparisonChart, Roofline};
 use fleetbench::results::CaseStatus;
-use crate::report_support::{fixture, fixture_path, save, with_ceilings};
 use std::path::{Path, PathBuf};
 
 #[test]
@@ -322,8 +322,10 @@ fn fleet_totals_and_stock_match_hand_computation() {
     let catalog = fleetbench::catalog::Catalog::builtin().unwrap();
     let figures = figures_from_catalog(&catalog);
     let file = FleetFile::parse(Path::new("small.toml"), SMALL_FLEET).unwrap();
-    let ratios =
-        RatiosFile::load(&crate::common::repo_path("data/scenarios/ratios-mamf-bf16.json")).unwrap();
+    let ratios = RatiosFile::load(&crate::common::repo_path(
+        "data/scenarios/ratios-mamf-bf16.json",
+    ))
+    .unwrap();
     let measured = measured_from_ratios(&ratios);
     let reference = &figures["h100-sxm"];
     let projected = |measured: &[fleetbench::projection::MeasuredRatio]| -> Projection {
@@ -441,7 +443,9 @@ fn report_refuses_a_fleet_whose_reference_no_ratios_file_shares() {
         .arg("report")
         .arg(fixture_path("fake-a.json"))
         .arg("--ratios")
-        .arg(crate::common::repo_path("data/scenarios/ratios-mamf-bf16.json"))
+        .arg(crate::common::repo_path(
+            "data/scenarios/ratios-mamf-bf16.json",
+        ))
         .arg("--fleet")
         .arg(&fleet)
         .arg("-o")

@@ -116,7 +116,9 @@ fn build_report(dir: &Path) -> PathBuf {
         .arg(&a)
         .arg(fixture_path("fake-b.json"))
         .arg("--ratios")
-        .arg(crate::common::repo_path("data/scenarios/ratios-mamf-bf16.json"))
+        .arg(crate::common::repo_path(
+            "data/scenarios/ratios-mamf-bf16.json",
+        ))
         .arg("--fleet")
         .arg(crate::common::repo_path(
             "data/scenarios/doubling-since-2023q1.toml",

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use crate::common::repo_path;
-use fleetbench::kernels::{KernelConfig, ALL_KERNELS};
+use fleetbench::kernels::{Kernel, KernelConfig};
 use fleetbench::results::{self, derive_timing, RawTiming, ResultFile};
 use fleetbench::workload::Op;
 use std::path::{Path, PathBuf};
@@ -29,8 +29,7 @@ pub fn with_ceilings(mut file: ResultFile, peak: f64, bandwidth: f64) -> ResultF
     ] {
         let mut case = template.clone();
         case.workload.op = op;
-        let spec = ALL_KERNELS.iter().find(|k| k.id == kernel).unwrap();
-        let config = KernelConfig::new(spec, &[]);
+        let config = KernelConfig::new(Kernel::from_id(kernel).unwrap(), &[]);
         case.kernel.id = kernel.to_string();
         case.kernel.overrides.clear();
         case.kernel.dispatch = config.dispatch(&case.workload);

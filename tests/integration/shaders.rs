@@ -1,16 +1,25 @@
-//! Every shipped WGSL kernel, and every generated variant the autotuner can pick, parses and
-//! validates with naga — no GPU needed. The cooperative-matrix kernel needs naga's
-//! COOPERATIVE_MATRIX capability (and its `enable wgpu_cooperative_matrix;` directive); the f16
-//! kernels need SHADER_FLOAT16.
+//! Every shipped WGSL kernel, and every generated variant the autotuner can pick on any kind of
+//! adapter, parses and validates with naga — no GPU needed. The cooperative-matrix kernel needs
+//! naga's COOPERATIVE_MATRIX capability (and its `enable wgpu_cooperative_matrix;` directive);
+//! the f16 kernels need SHADER_FLOAT16. Each kernel's declared parameters must match the
+//! `override`s its shader declares, with the same defaults.
 
-use fleetbench::kernels::{texture_matmul_source, ALL_KERNELS};
+use fleetbench::fake::fake_adapter;
+use fleetbench::kernels::{
+    coop_matmul_source, stream_source, texture_matmul_source, tiled_matmul_source, CoopShape,
+    Family, Kernel, KernelConfig, ParamRole, TileShape,
+};
 use fleetbench::tune;
 use fleetbench::workload::Dtype;
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 
+fn parse(name: &str, source: &str) -> Result<naga::Module, String> {
+    naga::front::wgsl::parse_str(source)
+        .map_err(|e| format!("{name}: parse: {}", e.emit_to_string(source)))
+}
+
 fn validate(name: &str, source: &str, caps: Capabilities) -> Result<(), String> {
-    let module = naga::front::wgsl::parse_str(source)
-        .map_err(|e| format!("{name}: parse: {}", e.emit_to_string(source)))?;
+    let module = parse(name, source)?;
     Validator::new(ValidationFlags::all(), caps)
         .validate(&module)
         .map(|_| ())
@@ -23,35 +32,137 @@ fn all_caps() -> Capabilities {
 
 #[test]
 fn every_shipped_kernel_validates() {
-    for k in ALL_KERNELS {
-        validate(k.file, k.source, all_caps()).unwrap();
+    for k in Kernel::ALL {
+        let shader = k.info().shader;
+        validate(shader.path, shader.source, all_caps()).unwrap();
+        let default = KernelConfig::new(k, &[]);
+        validate(k.id(), &default.source(), all_caps()).unwrap();
     }
+}
+
+fn every_candidate() -> Vec<KernelConfig> {
+    let mut gpu = fake_adapter("gpu");
+    gpu.device_type = "discrete_gpu".into();
+    let mut cpu = gpu.clone();
+    cpu.device_type = "cpu".into();
+    let mut all = Vec::new();
+    for adapter in [&gpu, &cpu] {
+        for dtype in [Dtype::F32, Dtype::F16, Dtype::I8] {
+            all.extend(tune::candidates(adapter, dtype));
+        }
+    }
+    all.extend(tune::bandwidth_candidates(Kernel::Copy));
+    all.extend(tune::bandwidth_candidates(Kernel::Triad));
+    all
 }
 
 #[test]
 fn every_tuning_candidate_validates() {
-    for dtype in [Dtype::F32, Dtype::F16] {
-        for c in tune::candidates(dtype) {
-            validate(c.spec.id, &c.source(), all_caps()).unwrap();
-        }
+    for c in every_candidate() {
+        let name = format!("{} {:?}", c.id(), c.overrides);
+        validate(&name, &c.source(), all_caps()).unwrap();
     }
     validate("tex 8x4", &texture_matmul_source(8, 4), all_caps()).unwrap();
 }
 
 #[test]
-fn cooperative_kernel_needs_the_capability() {
-    let coop = ALL_KERNELS
-        .iter()
-        .find(|k| k.family == "cooperative_matrix")
-        .unwrap();
-    let err = validate(coop.file, coop.source, Capabilities::SHADER_FLOAT16).unwrap_err();
-    assert!(err.contains("validate"), "{err}");
-    let f16 = ALL_KERNELS.iter().find(|k| k.id == "peak_fma_f16").unwrap();
-    assert!(validate(f16.file, f16.source, Capabilities::empty()).is_err());
+fn every_well_formed_tile_shape_validates() {
+    let mut checked = 0;
+    for bm in [32, 64, 128] {
+        for bn in [32, 64, 128] {
+            for bk in [4, 8, 16, 32] {
+                for (tm, tn) in [(4, 4), (8, 4), (4, 8), (8, 8)] {
+                    let shape = TileShape { bm, bn, bk, tm, tn };
+                    if shape.problem().is_some() {
+                        continue;
+                    }
+                    for f16 in [false, true] {
+                        let name = format!("tiled {shape:?} f16={f16}");
+                        validate(&name, &tiled_matmul_source(&shape, f16), all_caps()).unwrap();
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} shapes were well formed");
+    let bad = TileShape {
+        bm: 64,
+        bn: 64,
+        bk: 6,
+        tm: 4,
+        tn: 4,
+    };
+    assert!(bad.problem().is_some());
 }
 
 #[test]
-fn every_file_in_shaders_validates() {
+fn declared_parameters_match_the_shaders() {
+    for c in every_candidate()
+        .into_iter()
+        .chain(Kernel::ALL.map(|k| KernelConfig::new(k, &[])))
+    {
+        let module = parse(c.id(), &c.source()).unwrap();
+        let in_shader: Vec<(String, Option<f64>)> = module
+            .overrides
+            .iter()
+            .map(|(_, o)| {
+                let default = o.init.and_then(|h| match module.global_expressions[h] {
+                    naga::Expression::Literal(naga::Literal::U32(v)) => Some(f64::from(v)),
+                    _ => None,
+                });
+                (o.name.clone().unwrap_or_default(), default)
+            })
+            .collect();
+        let declared: Vec<_> = c
+            .kernel
+            .info()
+            .params
+            .iter()
+            .filter(|p| p.role == ParamRole::Override)
+            .collect();
+        assert_eq!(in_shader.len(), declared.len(), "{}: {in_shader:?}", c.id());
+        for p in declared {
+            let found = in_shader.iter().find(|(n, _)| n == p.name);
+            let (_, default) =
+                found.unwrap_or_else(|| panic!("{}: no override {}", c.id(), p.name));
+            assert_eq!(
+                *default,
+                Some(f64::from(p.default)),
+                "{} {}",
+                c.id(),
+                p.name
+            );
+        }
+    }
+}
+
+#[test]
+fn stream_variants_change_the_element_type() {
+    let src = Kernel::Copy.info().shader.source;
+    assert!(stream_source(src, 1, 4).contains("alias V = f32;"));
+    assert!(stream_source(src, 2, 1).contains("alias V = vec2<f32>;"));
+    assert!(stream_source(src, 4, 2).contains("const PER: u32 = 2u;"));
+}
+
+#[test]
+fn cooperative_kernel_needs_the_capability() {
+    let coop = Kernel::ALL
+        .into_iter()
+        .find(|k| k.info().family == Family::CooperativeMatrix)
+        .unwrap()
+        .info()
+        .shader;
+    let err = validate(coop.path, coop.source, Capabilities::SHADER_FLOAT16).unwrap_err();
+    assert!(err.contains("validate"), "{err}");
+    let f16 = Kernel::PeakFmaF16.info().shader;
+    assert!(validate(f16.path, f16.source, Capabilities::empty()).is_err());
+    let tiled = KernelConfig::new(Kernel::MatmulTiledF16, &[]).source();
+    assert!(validate("tiled f16", &tiled, Capabilities::empty()).is_err());
+}
+
+#[test]
+fn every_file_in_shaders_belongs_to_a_kernel_and_validates() {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("shaders");
     let mut count = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
@@ -61,6 +172,13 @@ fn every_file_in_shaders_validates() {
         }
         let source = std::fs::read_to_string(&path).unwrap();
         validate(&path.display().to_string(), &source, all_caps()).unwrap();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert!(
+            Kernel::ALL
+                .iter()
+                .any(|k| k.info().shader.path == format!("shaders/{name}")),
+            "{name} is not used by any kernel"
+        );
         count += 1;
     }
     assert!(count >= 2, "expected shader files, found {count}");
@@ -68,14 +186,15 @@ fn every_file_in_shaders_validates() {
 
 #[test]
 fn catalogue_kernels_are_the_shipped_files() {
-    for kernel in fleetbench::kernels::ALL_KERNELS {
-        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(kernel.file);
+    for kernel in Kernel::ALL {
+        let shader = kernel.info().shader;
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(shader.path);
         let on_disk =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(
-            on_disk, kernel.source,
+            on_disk, shader.source,
             "{} differs from its embedded copy",
-            kernel.file
+            shader.path
         );
     }
 }
@@ -84,4 +203,52 @@ fn catalogue_kernels_are_the_shipped_files() {
 fn a_broken_shader_is_rejected() {
     let broken = "@compute @workgroup_size(1) fn main() { let x: f32 = 1u; }";
     assert!(validate("broken", broken, all_caps()).is_err());
+}
+
+#[test]
+fn cooperative_tiles_come_from_the_adapter_and_every_variant_validates() {
+    let mut gpu = fake_adapter("gpu");
+    gpu.device_type = "discrete_gpu".into();
+    gpu.features = vec!["shader_f16".into(), "cooperative_matrix".into()];
+    gpu.cooperative_matrix = vec!["8x8x8 f16->f32".into(), "16x16x16 f16->f32".into()];
+    let mut validated = Vec::new();
+    for sg in [32, 64] {
+        gpu.limits.min_subgroup_size = sg;
+        gpu.limits.max_subgroup_size = sg;
+        for c in tune::candidates(&gpu, Dtype::F16) {
+            if c.kernel != Kernel::MatmulCoopF16 {
+                continue;
+            }
+            let shape = CoopShape::of(&c);
+            assert_eq!(shape.sg, sg, "generated for the adapter's subgroup size");
+            let w = fleetbench::workload::Workload::matmul(Dtype::F16, 1024, 1024, 1024);
+            if shape.problem().is_some() {
+                assert!(
+                    c.shape_problem(&w).is_some(),
+                    "an ill-formed shape must be refused"
+                );
+                continue;
+            }
+            assert!(c.unsupported_reason(&gpu).is_none(), "{:?}", c.overrides);
+            assert!(c.shape_problem(&w).is_none(), "{:?}", c.overrides);
+            let name = format!("coop {shape:?}");
+            validate(&name, &c.source(), all_caps()).unwrap();
+            validated.push(shape.tile);
+        }
+    }
+    assert!(
+        validated.contains(&8) && validated.contains(&16),
+        "{validated:?}"
+    );
+    // A shape the adapter does not list, or a subgroup size it does not fix, is unsupported.
+    let c = KernelConfig::new(Kernel::MatmulCoopF16, &[("TILE", 16), ("SG", 32)]);
+    gpu.cooperative_matrix = vec!["8x8x8 f16->f32".into()];
+    assert!(c
+        .unsupported_reason(&gpu)
+        .unwrap()
+        .contains("lack 16x16x16"));
+    gpu.cooperative_matrix = vec!["16x16x16 f16->f32".into()];
+    gpu.limits.min_subgroup_size = 16;
+    assert!(c.unsupported_reason(&gpu).unwrap().contains("subgroups"));
+    let _ = coop_matmul_source(&CoopShape::of(&c));
 }

@@ -14,7 +14,6 @@
 //! .ci/install.d/40-slurm.sh). Without them the test skips, unless FLEETBENCH_REQUIRE_GPU=1 or
 //! FLEETBENCH_REQUIRE_SLURM=1 asks for it to fail instead.
 
-
 use crate::common::{fleetbench, gpu_available, repo_path, tempdir};
 use serde_json::Value;
 use std::path::{Path, PathBuf};

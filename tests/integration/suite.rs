@@ -4,27 +4,19 @@
 use fleetbench::bench::{run_suite, CaseSpec, Silent, SuiteEnd, TimingConfig};
 use fleetbench::fake::FakeBackend;
 use fleetbench::kernels::default_matmul_configs;
-use fleetbench::results::{self, CaseStatus, ResultFile, RunInfo, SCHEMA_VERSION};
+use fleetbench::results::{self, CaseStatus, ResultFile, RunInfo};
 use fleetbench::workload::{Dtype, Workload};
 use std::sync::atomic::AtomicBool;
 
 fn empty_file(backend: &FakeBackend) -> ResultFile {
     use fleetbench::bench::Backend;
-    ResultFile {
-        schema_version: SCHEMA_VERSION,
-        machine: fleetbench::machine::describe(backend.adapter().clone(), "test"),
-        run: RunInfo {
-            run_id: "t".into(),
-            command: vec!["fleetbench".into()],
-            started_at: "2026-01-01T00:00:00Z".into(),
-            finished_at: None,
-            seed: 1,
-            warmup_s: 0.0,
-            samples: 10,
-            complete: false,
-        },
-        cases: Vec::new(),
-    }
+    let mut run = RunInfo::new("t".into(), 1, 10);
+    run.command = vec!["fleetbench".into()];
+    run.started_at = "2026-01-01T00:00:00Z".into();
+    ResultFile::new(
+        fleetbench::machine::describe(backend.adapter().clone(), "test"),
+        run,
+    )
 }
 
 fn plan() -> Vec<CaseSpec> {

@@ -2,9 +2,11 @@
 //! verified like a matmul: the peak kernels against a closed-form checksum that every iteration
 //! changes, the bandwidth kernels element by element.
 
-use super::matmul::{entry, Checker, Prepared, WgpuBackend};
+use super::{pipeline, Checker, Prepared};
 use crate::bench::CaseSpec;
 use crate::error::{Error, Result};
+use crate::gpu::buffers::{self, entry};
+use crate::gpu::context::GpuContext;
 use crate::kernels::PEAK_FMAS_PER_ITER;
 use crate::results::Verification;
 use crate::workload::{relative_frobenius_error, Dtype, Op, Workload};
@@ -13,7 +15,7 @@ use crate::workload::{relative_frobenius_error, Dtype, Op, Workload};
 fn peak_addend(dtype: Dtype) -> f32 {
     match dtype {
         Dtype::F32 => 1.0 / 1024.0,
-        Dtype::F16 => 1.0 / 256.0,
+        Dtype::F16 | Dtype::I8 => 1.0 / 256.0,
     }
 }
 
@@ -22,7 +24,7 @@ fn peak_addend(dtype: Dtype) -> f32 {
 pub fn peak_expected(dtype: Dtype, i: u64, steps: u64) -> f64 {
     let (s, starts) = match dtype {
         Dtype::F32 => ((i & 255) as f64 / 256.0, 16.5),
-        Dtype::F16 => ((i & 3) as f64 / 256.0, 8.25),
+        Dtype::F16 | Dtype::I8 => ((i & 3) as f64 / 256.0, 8.25),
     };
     12.0 * s + starts + 12.0 * steps as f64 * f64::from(peak_addend(dtype))
 }
@@ -41,69 +43,68 @@ fn stream_values(len: u64, seed: u64) -> Vec<f32> {
 /// Triad's scale factor, passed through the uniform.
 const TRIAD_SCALE: f32 = 3.0;
 
-impl WgpuBackend {
-    /// Buffers, pipeline and check of a ceiling case.
-    pub(crate) fn prepare_ceiling(
-        &self,
-        spec: &CaseSpec,
-        checks: bool,
-    ) -> Result<(Prepared, Checker)> {
-        let w = spec.workload;
-        let count = u32::try_from(w.m)
-            .map_err(|_| Error::Gpu(format!("{}: too many elements for one dispatch", w.key())))?;
-        let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
-        let uniform = wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST;
-        let (inputs, out_bytes, check): (Vec<wgpu::Buffer>, u64, Checker) = match w.op {
-            Op::PeakFma => (Vec::new(), 4 * w.m, peak_checker(w)),
-            Op::Copy => {
-                let src = stream_values(w.m, spec.seed);
-                let buf = self.upload("src", bytemuck::cast_slice(&src), storage);
-                (vec![buf], 4 * w.m, stream_checker(w, src, None))
-            }
-            Op::Triad | Op::Matmul => {
-                let b = stream_values(w.m, spec.seed);
-                let c = stream_values(w.m, spec.seed.wrapping_add(1));
-                let bb = self.upload("b", bytemuck::cast_slice(&b), storage);
-                let cb = self.upload("c", bytemuck::cast_slice(&c), storage);
-                (vec![bb, cb], 4 * w.m, stream_checker(w, b, Some(c)))
-            }
-        };
-        let params: [u32; 4] = match w.op {
-            Op::PeakFma => [
-                count,
-                (w.k / PEAK_FMAS_PER_ITER) as u32,
-                1.0f32.to_bits(),
-                peak_addend(w.dtype).to_bits(),
-            ],
-            _ => [count / 4, 0, TRIAD_SCALE.to_bits(), 0],
-        };
-        let params_buf = self.upload("params", bytemuck::cast_slice(&params), uniform);
-        let (output, readback) = self.output_buffers("out", out_bytes);
-        let pipeline = self.pipeline(spec, checks);
-        let mut entries: Vec<wgpu::BindGroupEntry<'_>> = Vec::new();
-        for (i, buf) in inputs.iter().enumerate() {
-            entries.push(entry(i as u32, buf));
+/// Buffers, pipeline and check of a ceiling case.
+pub(super) fn prepare(
+    ctx: &GpuContext,
+    spec: &CaseSpec,
+    checks: bool,
+) -> Result<(Prepared, Checker)> {
+    let w = spec.workload;
+    let count = u32::try_from(w.m)
+        .map_err(|_| Error::Gpu(format!("{}: too many elements for one dispatch", w.key())))?;
+    let store = |label, values: &[f32]| buffers::storage(ctx, label, bytemuck::cast_slice(values));
+    let (inputs, check): (Vec<wgpu::Buffer>, Checker) = match w.op {
+        Op::PeakFma => (Vec::new(), peak_checker(w)),
+        Op::Copy => {
+            let src = stream_values(w.m, spec.seed);
+            (vec![store("src", &src)], stream_checker(w, src, None))
         }
-        entries.push(entry(inputs.len() as u32, &output));
-        entries.push(entry(inputs.len() as u32 + 1, &params_buf));
-        let bind_group = self
-            .ctx
-            .device
-            .create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(spec.kernel.spec.id),
-                layout: &pipeline.get_bind_group_layout(0),
-                entries: &entries,
-            });
-        let prepared = Prepared {
-            pipeline,
-            bind_group,
-            output,
-            readback,
-            out_bytes,
-            dispatch: spec.kernel.dispatch(&w),
-        };
-        Ok((prepared, check))
+        Op::Triad | Op::Matmul => {
+            let b = stream_values(w.m, spec.seed);
+            let c = stream_values(w.m, spec.seed.wrapping_add(1));
+            let bufs = vec![store("b", &b), store("c", &c)];
+            (bufs, stream_checker(w, b, Some(c)))
+        }
+    };
+    let params: [u32; 4] = match w.op {
+        Op::PeakFma => [
+            count,
+            (w.k / PEAK_FMAS_PER_ITER) as u32,
+            1.0f32.to_bits(),
+            peak_addend(w.dtype).to_bits(),
+        ],
+        // Element counts in the kernel's vector type.
+        _ => [
+            count / spec.kernel.get("VEC").max(1),
+            0,
+            TRIAD_SCALE.to_bits(),
+            0,
+        ],
+    };
+    let params_buf = buffers::uniform(ctx, "params", bytemuck::cast_slice(&params));
+    let out_bytes = 4 * w.m;
+    let (output, readback) = buffers::output_buffers(ctx, "out", out_bytes);
+    let pipeline = pipeline(ctx, spec, checks);
+    let mut entries: Vec<wgpu::BindGroupEntry<'_>> = Vec::new();
+    for (i, buf) in inputs.iter().enumerate() {
+        entries.push(entry(i as u32, buf));
     }
+    entries.push(entry(inputs.len() as u32, &output));
+    entries.push(entry(inputs.len() as u32 + 1, &params_buf));
+    let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(spec.kernel.id()),
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &entries,
+    });
+    let prepared = Prepared {
+        pipeline,
+        bind_group,
+        output,
+        readback,
+        out_bytes,
+        dispatch: spec.kernel.dispatch(&w),
+    };
+    Ok((prepared, check))
 }
 
 fn peak_checker(w: Workload) -> Checker {
@@ -157,7 +158,7 @@ mod tests {
                 let add = peak_addend(dtype);
                 let (s, step_c, step_j) = match dtype {
                     Dtype::F32 => ((i & 255) as f32 / 256.0, 1.0f32, 0.25f32),
-                    Dtype::F16 => ((i & 3) as f32 / 256.0, 0.5, 0.125),
+                    Dtype::F16 | Dtype::I8 => ((i & 3) as f32 / 256.0, 0.5, 0.125),
                 };
                 let mut sum = 0.0f64;
                 for c in 0..3 {

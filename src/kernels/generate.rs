@@ -1,0 +1,355 @@
+//! Generated variants of template shaders. A template marks the lines to replace with
+//! `//@NAME` … `//@END`; the shipped template is itself a valid kernel, so every variant is one
+//! substitution away from code naga validates in the tests.
+
+use super::{Kernel, KernelConfig};
+
+/// The source a configuration compiles, for every kernel.
+pub(super) fn source(c: &KernelConfig) -> String {
+    let template = c.kernel.info().shader.source;
+    match c.kernel {
+        Kernel::MatmulTex => texture_matmul_source(c.get("RA"), c.get("CB")),
+        Kernel::MatmulTiled => tiled_matmul_source(&TileShape::of(c), false),
+        Kernel::MatmulTiledF16 => tiled_matmul_source(&TileShape::of(c), true),
+        Kernel::MatmulCoopF16 => coop_matmul_source(&CoopShape::of(c)),
+        Kernel::Copy | Kernel::Triad => stream_source(template, c.get("VEC"), c.get("PER")),
+        Kernel::MatmulNaive
+        | Kernel::MatmulBlocked
+        | Kernel::MatmulF16
+        | Kernel::MatmulInt8
+        | Kernel::PeakFmaF32
+        | Kernel::PeakFmaF16 => template.to_string(),
+    }
+}
+
+/// Replaces each `//@NAME` … `//@END` block of `template` whose name is in `blocks`.
+fn substitute(template: &str, blocks: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() * 2);
+    let mut skipping = false;
+    for line in template.lines() {
+        let t = line.trim();
+        let block = t
+            .strip_prefix("//@")
+            .and_then(|name| blocks.iter().find(|(n, _)| *n == name));
+        if let Some((_, text)) = block {
+            out.push_str(text);
+            skipping = true;
+        } else if t == "//@END" {
+            skipping = false;
+        } else if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The block and register tile of the workgroup-tiled family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileShape {
+    /// Rows of C per workgroup.
+    pub bm: u32,
+    /// Columns of C per workgroup.
+    pub bn: u32,
+    /// K values staged per step.
+    pub bk: u32,
+    /// Rows of C per invocation.
+    pub tm: u32,
+    /// Columns of C per invocation.
+    pub tn: u32,
+}
+
+impl TileShape {
+    /// The shape a configuration of a tiled kernel sets.
+    pub fn of(c: &KernelConfig) -> TileShape {
+        TileShape {
+            bm: c.get("BM"),
+            bn: c.get("BN"),
+            bk: c.get("BK"),
+            tm: c.get("TM"),
+            tn: c.get("TN"),
+        }
+    }
+
+    /// Invocations per workgroup.
+    pub fn threads(&self) -> u32 {
+        (self.bm / self.tm.max(1)) * (self.bn / self.tn.max(1))
+    }
+
+    /// Workgroup memory the double-buffered f32 tiles take.
+    pub fn workgroup_bytes(&self) -> u64 {
+        2 * 4 * u64::from(self.bk) * u64::from(self.bm + self.bn)
+    }
+
+    /// Why the shader cannot be generated for this shape, if it cannot: register tiles are
+    /// whole vec4s, blocks are whole register tiles, K steps are whole vec4s, and each staged
+    /// tile splits evenly into one or more vec4 loads per invocation.
+    pub fn problem(&self) -> Option<String> {
+        let TileShape { bm, bn, bk, tm, tn } = *self;
+        if [bm, bn, bk, tm, tn].contains(&0) {
+            return Some("tile sizes must be positive".to_string());
+        }
+        if !(tm.is_multiple_of(4) && tn.is_multiple_of(4) && bk.is_multiple_of(4)) {
+            return Some(format!(
+                "TM {tm}, TN {tn} and BK {bk} must be multiples of 4"
+            ));
+        }
+        if !(bm.is_multiple_of(tm) && bn.is_multiple_of(tn)) {
+            return Some(format!(
+                "BM {bm} and BN {bn} must be multiples of TM and TN"
+            ));
+        }
+        let threads = self.threads();
+        let (a_vecs, b_vecs) = (bm * bk / 4, bk * bn / 4);
+        if threads > a_vecs.min(b_vecs)
+            || !a_vecs.is_multiple_of(threads)
+            || !b_vecs.is_multiple_of(threads)
+        {
+            return Some(format!(
+                "{threads} invocations must split the {a_vecs} and {b_vecs} vec4 tile loads evenly"
+            ));
+        }
+        None
+    }
+}
+
+/// The tiled matmul for `shape`, on f16 inputs (widened to f32 when staged) when `f16`.
+pub fn tiled_matmul_source(shape: &TileShape, f16: bool) -> String {
+    let TileShape { bm, bn, bk, tm, tn } = *shape;
+    let consts = format!(
+        "const BM: u32 = {bm}u;\nconst BN: u32 = {bn}u;\nconst BK: u32 = {bk}u;\n\
+         const TM: u32 = {tm}u;\nconst TN: u32 = {tn}u;\n"
+    );
+    let (acc, step, store) = unrolled_register_tile(tm / 4, tn / 4);
+    let blocks = [
+        ("SHAPE", consts.as_str()),
+        ("ACC", acc.as_str()),
+        ("STEP", step.as_str()),
+        ("STORE", store.as_str()),
+    ];
+    let source = substitute(Kernel::MatmulTiled.info().shader.source, &blocks);
+    if !f16 {
+        return source;
+    }
+    let source = source.replace("alias In4 = vec4<f32>;", "alias In4 = vec4<f16>;");
+    format!("enable f16;\n{source}")
+}
+
+/// The tiled kernel's register tile written out for `tm4` row quads and `tn4` column quads:
+/// accumulator declarations, one K step (loads from the staged tiles, then every FMA) and
+/// the stores, each accumulator a named variable `acc_<row>_<quad>`.
+fn unrolled_register_tile(tm4: u32, tn4: u32) -> (String, String, String) {
+    let (mut acc, mut step, mut store) = (String::new(), String::new(), String::new());
+    for i in 0..tm4 {
+        step.push_str(&format!(
+            "            let a_{i} = as_[cur][p * (BM / 4u) + {i}u * WG_Y + l.y];\n"
+        ));
+    }
+    for j in 0..tn4 {
+        step.push_str(&format!(
+            "            let b_{j} = bs[cur][p * (BN / 4u) + {j}u * WG_X + l.x];\n"
+        ));
+    }
+    for i in 0..tm4 {
+        for (e, lane) in ["x", "y", "z", "w"].iter().enumerate() {
+            let r = 4 * i + e as u32;
+            store.push_str(&format!(
+                "    let row_{r} = (row0 + 4u * ({i}u * WG_Y + l.y) + {e}u) * n4 + col40 + l.x;\n"
+            ));
+            for j in 0..tn4 {
+                acc.push_str(&format!("    var acc_{r}_{j} = vec4<f32>(0.0);\n"));
+                step.push_str(&format!(
+                    "            acc_{r}_{j} = fma(vec4<f32>(a_{i}.{lane}), b_{j}, acc_{r}_{j});\n"
+                ));
+                store.push_str(&format!("    c[row_{r} + {j}u * WG_X] = acc_{r}_{j};\n"));
+            }
+        }
+    }
+    (acc, step, store)
+}
+
+/// The tiling of the cooperative-matrix family: matrix-unit tile side, subgroup size, subgroups
+/// per workgroup along M and N, accumulator tiles per subgroup along M and N, and K staged per
+/// step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoopShape {
+    /// Side of one cooperative-matrix tile (8 or 16, as the adapter reports).
+    pub tile: u32,
+    /// Invocations per subgroup (the adapter's fixed subgroup size).
+    pub sg: u32,
+    /// Subgroups per workgroup along M.
+    pub sgm: u32,
+    /// Subgroups per workgroup along N.
+    pub sgn: u32,
+    /// Accumulator tiles per subgroup along M.
+    pub tm: u32,
+    /// Accumulator tiles per subgroup along N.
+    pub tn: u32,
+    /// K values staged in workgroup memory per step.
+    pub bk: u32,
+}
+
+impl CoopShape {
+    /// The shape a configuration of the cooperative kernel sets.
+    pub fn of(c: &KernelConfig) -> CoopShape {
+        CoopShape {
+            tile: c.get("TILE"),
+            sg: c.get("SG"),
+            sgm: c.get("SGM"),
+            sgn: c.get("SGN"),
+            tm: c.get("TM"),
+            tn: c.get("TN"),
+            bk: c.get("BK"),
+        }
+    }
+
+    /// Rows and columns of C one workgroup computes.
+    pub fn block(&self) -> (u32, u32) {
+        (
+            self.sgm * self.tm * self.tile,
+            self.sgn * self.tn * self.tile,
+        )
+    }
+
+    /// Invocations per workgroup.
+    pub fn threads(&self) -> u32 {
+        self.sg * self.sgm * self.sgn
+    }
+
+    /// Workgroup memory of the staged f16 tiles.
+    pub fn workgroup_bytes(&self) -> u64 {
+        let (bm, bn) = self.block();
+        2 * u64::from(self.bk) * u64::from(bm + bn)
+    }
+
+    /// Why no kernel can be generated for this shape, if none can.
+    pub fn problem(&self) -> Option<String> {
+        let CoopShape {
+            tile,
+            sg,
+            sgm,
+            sgn,
+            tm,
+            tn,
+            bk,
+        } = *self;
+        if !matches!(tile, 8 | 16) {
+            return Some(format!("TILE {tile} must be 8 or 16"));
+        }
+        if [sg, sgm, sgn, tm, tn, bk].contains(&0) || !bk.is_multiple_of(tile) {
+            return Some(format!(
+                "sizes must be positive and BK {bk} a multiple of {tile}"
+            ));
+        }
+        let (bm, bn) = self.block();
+        let threads = self.threads();
+        if !(bm * bk / 4).is_multiple_of(threads) || !(bk * bn / 4).is_multiple_of(threads) {
+            return Some(format!(
+                "{threads} invocations must split the staged tiles' vec4 loads evenly"
+            ));
+        }
+        None
+    }
+}
+
+/// The cooperative-matrix matmul for `shape`: tile types, sizes and one named accumulator per
+/// tile of each subgroup, with the multiply-adds of one K tile written out.
+pub fn coop_matmul_source(shape: &CoopShape) -> String {
+    let CoopShape {
+        tile,
+        sg,
+        sgm,
+        sgn,
+        tm,
+        tn,
+        bk,
+    } = *shape;
+    let t = format!("coop_mat{tile}x{tile}");
+    let consts = format!(
+        "const TILE: u32 = {tile}u;\nconst SG: u32 = {sg}u;\nconst SGM: u32 = {sgm}u;\n\
+         const SGN: u32 = {sgn}u;\nconst TM: u32 = {tm}u;\nconst TN: u32 = {tn}u;\n\
+         const BK: u32 = {bk}u;\nalias TileA = {t}<f16, A>;\nalias TileB = {t}<f16, B>;\n\
+         alias TileC = {t}<f32, C>;\n"
+    );
+    let (mut acc, mut mma, mut store) = (String::new(), String::new(), String::new());
+    for i in 0..tm {
+        mma.push_str(&format!(
+            "            let a_{i} = coopLoadT<TileA>(&as_[(sr + {i}u * TILE) * BK + kk], BK);\n"
+        ));
+    }
+    for j in 0..tn {
+        mma.push_str(&format!(
+            "            let b_{j} = coopLoadT<TileB>(&bs[kk * BN + sc + {j}u * TILE], BN);\n"
+        ));
+    }
+    for i in 0..tm {
+        for j in 0..tn {
+            acc.push_str(&format!("    var acc_{i}_{j}: TileC;\n"));
+            mma.push_str(&format!(
+                "            acc_{i}_{j} = coopMultiplyAdd(a_{i}, b_{j}, acc_{i}_{j});\n"
+            ));
+            store.push_str(&format!(
+                "    coopStoreT(acc_{i}_{j}, &c[(row0 + sr + {i}u * TILE) * dims.n + col0 + sc \
+                 + {j}u * TILE], dims.n);\n"
+            ));
+        }
+    }
+    let blocks = [
+        ("SHAPE", consts.as_str()),
+        ("ACC", acc.as_str()),
+        ("MMA", mma.as_str()),
+        ("STORE", store.as_str()),
+    ];
+    substitute(Kernel::MatmulCoopF16.info().shader.source, &blocks)
+}
+
+/// A copy or triad variant moving `vec`-wide f32 elements (1, 2 or 4), `per` per invocation.
+pub fn stream_source(template: &str, vec: u32, per: u32) -> String {
+    let ty = match vec {
+        1 => "f32".to_string(),
+        w => format!("vec{w}<f32>"),
+    };
+    let shape = format!("alias V = {ty};\nconst PER: u32 = {per}u;\n");
+    substitute(template, &[("SHAPE", &shape)])
+}
+
+/// The texture matmul with `ra` texels of A and `cb` texels of B per step: the template's
+/// `//@DECLARE`, `//@STEP` and `//@STORE` blocks are replaced by fully unrolled code with one
+/// named accumulator per 4-wide output, so every accumulator lives in a register.
+pub fn texture_matmul_source(ra: u32, cb: u32) -> String {
+    let mut declare = String::new();
+    let mut step = String::new();
+    let mut store = String::new();
+    for r in 0..4 * ra {
+        for j in 0..cb {
+            declare.push_str(&format!("    var acc_{r}_{j} = vec4<f32>(0.0);\n"));
+            store.push_str(&format!(
+                "    c[(row0 + {r}u) * n4 + col0 + {j}u] = acc_{r}_{j};\n"
+            ));
+        }
+    }
+    for j in 0..cb {
+        step.push_str(&format!(
+            "        let b_{j} = textureLoad(bt, vec2<i32>(i32(col0 + {j}u), i32(p)));\n"
+        ));
+    }
+    for q in 0..ra {
+        step.push_str(&format!(
+            "        let a_{q} = textureLoad(at, vec2<i32>(i32(row40 + {q}u), i32(p)));\n"
+        ));
+        for (e, lane) in ["x", "y", "z", "w"].iter().enumerate() {
+            let r = 4 * q + e as u32;
+            for j in 0..cb {
+                step.push_str(&format!(
+                    "        acc_{r}_{j} = fma(vec4<f32>(a_{q}.{lane}), b_{j}, acc_{r}_{j});\n"
+                ));
+            }
+        }
+    }
+    let blocks = [
+        ("DECLARE", declare.as_str()),
+        ("STEP", step.as_str()),
+        ("STORE", store.as_str()),
+    ];
+    substitute(Kernel::MatmulTex.info().shader.source, &blocks)
+}

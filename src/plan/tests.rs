@@ -1,0 +1,297 @@
+//! The plan without a GPU: seeds, sizes, baselines, budget, cuts and the budget error.
+
+use super::*;
+use crate::fake::{fake_adapter, FakeBackend};
+use crate::results::CaseRole;
+use crate::suite::Sampling;
+use crate::tune::{self, TuneOptions};
+
+fn request(preset: Preset, budget_s: f64) -> Request {
+    Request {
+        preset,
+        sizes: None,
+        kernels: select_kernels(&[], preset).unwrap(),
+        timing: TimingConfig::default(),
+        fixed_samples: None,
+        budget_s,
+        target_half_width: DEFAULT_TARGET_HALF_WIDTH,
+        seed: 7,
+    }
+}
+
+/// Tuning records from a fake device of `gflops`.
+fn tuned(gflops: f64) -> Vec<Tuned> {
+    let mut backend = FakeBackend::new("fake", gflops, 0.01, 1);
+    let opts = TuneOptions {
+        size: 256,
+        retune: true,
+        seed: 1,
+        cache: None,
+    };
+    tune::tune_all(&mut backend, &TimingConfig::default(), &opts)
+        .unwrap()
+        .tuned
+}
+
+fn make(req: &Request, gflops: f64, host_fma_per_s: f64) -> Result<Planned> {
+    let t = tuned(gflops);
+    let rates = Rates::from_tuning(&t, host_fma_per_s);
+    plan(req, &fake_adapter("fake"), &t, &[], &rates, 1.0)
+}
+
+fn ids(p: &Planned) -> Vec<String> {
+    p.suite.cases.iter().map(|c| c.spec.id()).collect()
+}
+
+#[test]
+fn a_case_seed_depends_on_the_run_seed_and_the_case_not_its_position() {
+    let all = make(&request(Preset::Quick, 60.0), 50.0, 1e9).unwrap();
+    let mut fewer = request(Preset::Quick, 60.0);
+    fewer.kernels.ceilings.clear();
+    let fewer = make(&fewer, 50.0, 1e9).unwrap();
+    let seed_of = |p: &Planned, id: &str| {
+        p.suite
+            .cases
+            .iter()
+            .find(|c| c.spec.id() == id)
+            .map(|c| c.spec.seed)
+    };
+    let id = "matmul_naive/matmul/f32/256x256x256";
+    assert!(seed_of(&all, id).is_some());
+    assert_eq!(seed_of(&all, id), seed_of(&fewer, id));
+    assert_eq!(case_seed(7, id), seed_of(&all, id).unwrap());
+    assert_ne!(case_seed(7, id), case_seed(8, id));
+    assert_ne!(
+        case_seed(7, id),
+        case_seed(7, "matmul_blocked/matmul/f32/256x256x256")
+    );
+}
+
+#[test]
+fn the_default_plan_scales_sizes_to_the_device() {
+    let slow = make(&request(Preset::Default, 120.0), 40.0, 1e9).unwrap();
+    let fast = make(&request(Preset::Default, 120.0), 40_000.0, 1e12).unwrap();
+    let side = |p: &Planned| {
+        p.suite
+            .cases
+            .iter()
+            .filter(|c| c.spec.kernel.tuned)
+            .map(|c| c.spec.workload.m)
+            .max()
+            .unwrap()
+    };
+    assert!((512..=2048).contains(&side(&slow)), "{}", side(&slow));
+    assert!(side(&fast) >= 8192, "{}", side(&fast));
+}
+
+#[test]
+fn sizes_stay_within_the_adapter_and_max_memory() {
+    let mut req = request(Preset::Default, 120.0);
+    req.timing.max_memory = Some(64 << 20);
+    let p = make(&req, 40_000.0, 1e12).unwrap();
+    for c in p
+        .suite
+        .cases
+        .iter()
+        .filter(|c| c.spec.workload.op == Op::Matmul)
+    {
+        assert!(
+            crate::suite::resident_bytes(&c.spec) <= 64 << 20,
+            "{}",
+            c.spec.id()
+        );
+    }
+}
+
+#[test]
+fn baselines_run_at_one_moderate_size_and_headline_cases_sample_adaptively() {
+    let p = make(&request(Preset::Default, 120.0), 40.0, 1e9).unwrap();
+    let baselines: Vec<_> = p
+        .suite
+        .cases
+        .iter()
+        .filter(|c| c.role == CaseRole::Baseline)
+        .collect();
+    assert_eq!(baselines.len(), 2, "{:?}", ids(&p));
+    assert!(baselines.iter().all(|c| c.spec.workload.m == 512));
+    assert!(baselines
+        .iter()
+        .all(|c| c.sampling == Sampling::Fixed(BASELINE_SAMPLES)));
+    let headline = p
+        .suite
+        .cases
+        .iter()
+        .filter(|c| c.role == CaseRole::Headline);
+    for c in headline {
+        let Sampling::Adaptive(a) = c.sampling else {
+            panic!("{} is not adaptive", c.spec.id());
+        };
+        assert_eq!(a.target_half_width, 0.02);
+        assert!(a.share_s > 0.0);
+    }
+    assert!(p.record.cuts.is_empty(), "{:?}", p.record.cuts);
+    assert!(p.record.estimated_s <= 120.0, "{}", p.record.estimated_s);
+    assert_eq!(p.record.cases.len(), p.suite.cases.len());
+}
+
+#[test]
+fn explicit_sizes_and_samples_are_kept_as_given() {
+    let mut req = request(Preset::Default, 120.0);
+    req.sizes = Some(vec![Workload::matmul(Dtype::F32, 64, 64, 64)]);
+    req.fixed_samples = Some(3);
+    let p = make(&req, 40.0, 1e9).unwrap();
+    assert!(p
+        .suite
+        .cases
+        .iter()
+        .filter(|c| c.spec.workload.op == Op::Matmul)
+        .all(|c| c.spec.workload.m == 64));
+    assert!(ids(&p).iter().any(|id| id.starts_with("matmul_naive/")));
+    assert!(p
+        .suite
+        .cases
+        .iter()
+        .all(|c| c.sampling == Sampling::Fixed(3)));
+    assert_eq!(p.suite.deadline_s, None);
+}
+
+#[test]
+fn a_tight_budget_cuts_baselines_and_shapes_but_keeps_headline_cases() {
+    let roomy = make(&request(Preset::Default, 120.0), 40.0, 1e9).unwrap();
+    let tight = make(&request(Preset::Default, needed_budget() + 0.5), 40.0, 1e9).unwrap();
+    assert!(!tight.record.cuts.is_empty());
+    assert!(tight.record.cuts.iter().any(|c| c.contains("baseline")));
+    let headline = |p: &Planned| {
+        p.suite
+            .cases
+            .iter()
+            .filter(|c| c.role == CaseRole::Headline)
+            .map(|c| c.spec.kernel.id())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    // Every headline kernel (ceilings, tuned) is still measured, on fewer shapes.
+    assert_eq!(headline(&tight), headline(&roomy));
+    assert!(tight.suite.cases.len() < roomy.suite.cases.len());
+}
+
+/// The budget the error for a 2 s budget names.
+fn needed_budget() -> f64 {
+    let err = make(&request(Preset::Default, 2.0), 40.0, 1e9)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("--budget 2: too small"), "{err}");
+    err.split("needs about ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn a_budget_too_small_for_any_plan_names_the_one_that_works() {
+    let needed = needed_budget();
+    assert!(needed > 2.0);
+    assert!(make(&request(Preset::Default, needed + 1.0), 40.0, 1e9).is_ok());
+}
+
+#[test]
+fn the_static_minimum_budget_covers_the_ceilings() {
+    let req = request(Preset::Default, 120.0);
+    let least = minimum_budget_s(&req);
+    assert!(least >= 4.0 * 0.5, "{least}");
+    assert!(least < 30.0, "{least}");
+}
+
+#[test]
+fn the_header_is_an_empty_incomplete_file_of_this_schema() {
+    let machine = crate::machine::describe(fake_adapter("x"), "test");
+    let file = header(
+        machine,
+        42,
+        &TimingConfig::default(),
+        vec!["fleetbench".into()],
+    );
+    assert_eq!(file.schema_version, crate::results::SCHEMA_VERSION);
+    assert!(file.cases.is_empty() && !file.run.complete);
+    assert!(
+        file.run.run_id.ends_with("-0000002a"),
+        "{}",
+        file.run.run_id
+    );
+    assert_eq!(file.run.warmup_s, 0.5);
+}
+
+#[test]
+fn cases_the_adapter_cannot_run_take_no_share() {
+    // The fake adapter lacks shader_f16 and cooperative matrices.
+    let p = make(&request(Preset::Default, 120.0), 40.0, 1e9).unwrap();
+    let coop: Vec<_> = p
+        .suite
+        .cases
+        .iter()
+        .filter(|c| c.spec.kernel.id() == "matmul_coop_f16")
+        .collect();
+    assert!(!coop.is_empty());
+    assert!(coop.iter().all(|c| c.estimate_s == 0.0));
+    // What they would have had goes to the cases that run: the plan fills its share of the
+    // budget (85% of what tuning left, plus tuning's second).
+    let expected = (120.0 - 1.0) * 0.85 + 1.0;
+    assert!(
+        (p.record.estimated_s - expected).abs() < 0.01,
+        "{}",
+        p.record.estimated_s
+    );
+}
+
+#[test]
+fn the_plan_has_device_sized_ceilings_tuned_bandwidth_int8_and_vendor_references_on_cpus() {
+    let req = request(Preset::Quick, 60.0);
+    let mut cpu = fake_adapter("cpu");
+    cpu.device_type = "cpu".into();
+    let mut backend = FakeBackend::new("cpu", 50.0, 0.01, 1);
+    let bandwidth = tune::tune_bandwidth(&mut backend, &req.kernels.ceilings, &req.timing, 3, true);
+    assert_eq!(bandwidth.len(), 2, "copy and triad are searched");
+    let t = tuned(50.0);
+    let rates = Rates::from_tuning(&t, 1e9);
+    let p = plan(&req, &cpu, &t, &bandwidth, &rates, 1.0).unwrap();
+    let ids = ids(&p);
+    for (w, k) in crate::kernels::ceiling_cases(&cpu) {
+        if !matches!(k.kernel, Kernel::Copy | Kernel::Triad) {
+            let id = CaseSpec {
+                workload: w,
+                kernel: k,
+                seed: 0,
+            }
+            .id();
+            assert!(ids.contains(&id), "{id} missing from {ids:?}");
+        }
+    }
+    for prefix in ["copy_tuned/copy/", "triad_tuned/triad/"] {
+        let case = p
+            .suite
+            .cases
+            .iter()
+            .find(|c| c.spec.id().starts_with(prefix));
+        let case = case.unwrap_or_else(|| panic!("no {prefix} case in {ids:?}"));
+        assert_eq!(case.role, CaseRole::Headline);
+        assert!(case.tuning.is_some(), "the bandwidth search is kept");
+    }
+    assert!(
+        ids.iter()
+            .any(|id| id.starts_with("matmul_tuned/") && id.contains("/i8/")),
+        "{ids:?}"
+    );
+    assert!(!p.suite.vendor.is_empty());
+    let planned: Vec<&str> = p.record.cases.iter().map(|c| c.id.as_str()).collect();
+    for v in &p.suite.vendor {
+        let id = crate::vendor::host_sgemm_case_id(&v.workload);
+        assert!(
+            planned.contains(&id.as_str()),
+            "{id} not in the plan record"
+        );
+        assert_eq!(v.seed, case_seed(7, &id));
+    }
+    // A GPU adapter's vendor library is measured by a script, not in the plan.
+    let gpu = plan(&req, &fake_adapter("gpu"), &t, &bandwidth, &rates, 1.0).unwrap();
+    assert!(gpu.suite.vendor.is_empty());
+}
