@@ -1,6 +1,6 @@
 #!/bin/bash
 # Tools for the fleet tests (issue 8), idempotent:
-#  - Debian's Slurm and munge, for tests/integration/slurm.rs, which starts its own one-node cluster;
+#  - Debian's Slurm and munge, for tests/slurm.rs, which starts its own one-node cluster;
 #  - kubernetes-validate from PyPI (it ships the Kubernetes JSON schemas, so validation needs no
 #    network), for tests/integration/kubernetes.rs, in a virtual environment linked onto PATH.
 set -euo pipefail

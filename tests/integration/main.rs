@@ -2,9 +2,10 @@
 //! the binary, temporary directories, GPU availability) and `report_support` (result files
 //! with ceilings for the report tests). One binary links once instead of twenty times.
 //!
-//! The lavapipe ground truth of `compare` (tests/compare_gpu.rs) is the one test kept in its own
-//! binary: it measures a 2× difference in CPU threads, so it must not share the two cores with
-//! the other tests, and cargo runs test binaries one after another.
+//! Two tests keep binaries of their own because they measure speed differences on lavapipe and
+//! must not share the two cores with the other tests (cargo runs test binaries one after
+//! another): the ground truth of `compare` (tests/compare_gpu.rs, a 2× difference in CPU
+//! threads) and the Slurm cluster test (tests/slurm.rs, one slowed unit among four).
 
 mod cli_merge;
 mod cli_project;
@@ -29,5 +30,4 @@ mod report_browser;
 mod report_support;
 mod schemas;
 mod shaders;
-mod slurm;
 mod suite;

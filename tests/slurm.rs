@@ -14,7 +14,9 @@
 //! .ci/install.d/40-slurm.sh). Without them the test skips, unless FLEETBENCH_REQUIRE_GPU=1 or
 //! FLEETBENCH_REQUIRE_SLURM=1 asks for it to fail instead.
 
-use crate::common::{fleetbench, gpu_available, repo_path, tempdir};
+#[path = "integration/common.rs"]
+mod common;
+use common::{fleetbench, gpu_available, repo_path, tempdir};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
