@@ -3,9 +3,9 @@
 //! `cargo bench --bench kernels`. Skips with a message when no adapter is present.
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use fleetbench::bench::CaseSpec;
 use fleetbench::gpu::{open_device, AdapterSelector, WgpuBackend};
 use fleetbench::kernels::{ceiling_cases, Kernel, KernelConfig};
+use fleetbench::measure::backend::CaseSpec;
 use fleetbench::results::AdapterRecord;
 use fleetbench::results::RateUnit;
 use fleetbench::workload::{Dtype, Workload};

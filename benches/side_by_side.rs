@@ -7,11 +7,11 @@
 //! `cargo bench --bench side_by_side` (sizes: `FLEETBENCH_SIDE_SIZES=1024,2048`). On a machine
 //! whose adapter is a real GPU the ratios compare different hardware and mean little.
 
-use fleetbench::bench::{Backend, CaseSpec, TimingConfig};
 use fleetbench::gpu::{open_device, AdapterSelector, WgpuBackend};
 use fleetbench::kernels::ceiling_cases;
+use fleetbench::measure::backend::{Backend, CaseSpec, TimingConfig};
+use fleetbench::measure::tune;
 use fleetbench::stats::Sample;
-use fleetbench::tune;
 use fleetbench::workload::{Dtype, Op, Workload};
 use std::time::{Duration, Instant};
 
@@ -36,7 +36,7 @@ fn timing() -> TimingConfig {
 /// verified, sampled measurement `fleetbench run` records as `vendor/gemm-sgemm/…`.
 fn cpu_sgemm_gflops(n: u64) -> f64 {
     let w = Workload::matmul(Dtype::F32, n, n, n);
-    let case = fleetbench::vendor::run_host_sgemm(&w, &timing(), 5);
+    let case = fleetbench::measure::host_refs::run_host_sgemm(&w, &timing(), 5);
     case.passed_throughput()
         .map_or(f64::NAN, |s| s.median.value)
 }

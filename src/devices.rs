@@ -50,8 +50,8 @@ impl Tabular for DeviceList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::Backend;
-    use crate::fake::FakeBackend;
+    use crate::measure::backend::Backend;
+    use crate::measure::fake::FakeBackend;
 
     #[test]
     fn json_is_the_records_and_text_has_a_row_each() {

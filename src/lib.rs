@@ -7,32 +7,25 @@
 
 #![deny(missing_docs)]
 
-pub mod bench;
 pub mod catalog;
 pub mod compare;
 pub mod devices;
 pub mod equiv;
 pub mod error;
-pub mod fake;
 pub mod fleet;
 pub mod fsio;
 pub mod gpu;
 pub mod kernels;
-pub mod machine;
+pub mod measure;
 pub mod merge;
 pub mod output;
-pub mod plan;
-pub mod progress;
 pub mod projection;
 pub mod render;
 pub mod report;
 pub mod results;
 pub mod roofline;
 pub mod stats;
-pub mod suite;
-pub mod tune;
 pub mod validate;
-pub mod vendor;
 pub mod workload;
 
 pub use error::{Error, Result};

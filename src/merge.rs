@@ -513,9 +513,9 @@ fn outlier_table(report: &MergeReport) -> Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::{Backend, CaseSpec, TimingConfig};
-    use crate::fake::FakeBackend;
     use crate::kernels::default_matmul_configs;
+    use crate::measure::backend::{Backend, CaseSpec, TimingConfig};
+    use crate::measure::fake::FakeBackend;
     use crate::results::RunInfo;
     use crate::workload::{Dtype, Workload};
 
@@ -538,7 +538,7 @@ mod tests {
             })
             .map(|spec| backend.run_case(&spec, &timing))
             .collect();
-        let mut machine = crate::machine::describe(backend.adapter().clone(), "test");
+        let mut machine = crate::measure::machine::describe(backend.adapter().clone(), "test");
         machine.hostname = host.to_string();
         machine.adapter.index = index;
         let mut run = RunInfo::new(format!("run-{seed}"), seed, timing.samples);

@@ -66,16 +66,17 @@ pub fn sweep_summary(file: &ResultFile, prefix: &str, dtype: Dtype) -> Option<Sw
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::{run_suite, CaseSpec, Silent, TimingConfig};
-    use crate::fake::FakeBackend;
     use crate::kernels::{ceiling_cases, default_matmul_configs};
+    use crate::measure::backend::{CaseSpec, Silent, TimingConfig};
+    use crate::measure::fake::FakeBackend;
+    use crate::measure::rounds::run_suite;
     use crate::results::{ResultFile, RunInfo};
     use crate::workload::Workload;
     use std::sync::atomic::AtomicBool;
 
     fn fake_file() -> ResultFile {
         let mut backend = FakeBackend::new("fake", 100.0, 0.0, 1);
-        let mut plan: Vec<CaseSpec> = ceiling_cases(&crate::fake::fake_adapter("fake"))
+        let mut plan: Vec<CaseSpec> = ceiling_cases(&crate::measure::fake::fake_adapter("fake"))
             .into_iter()
             .map(|(workload, kernel)| CaseSpec {
                 workload,
@@ -92,7 +93,8 @@ mod tests {
                 seed: 1,
             });
         }
-        let machine = crate::machine::describe(crate::fake::fake_adapter("fake"), "x");
+        let machine =
+            crate::measure::machine::describe(crate::measure::fake::fake_adapter("fake"), "x");
         let mut file = ResultFile::new(machine, RunInfo::new("r".into(), 1, 10));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.json");

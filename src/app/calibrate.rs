@@ -8,7 +8,7 @@ use fleetbench::catalog::Catalog;
 use fleetbench::equiv::calibrate::{calibrate, CalibrateOptions};
 use fleetbench::equiv::Metric;
 use fleetbench::fsio::{self, Overwrite};
-use fleetbench::machine;
+use fleetbench::measure::machine;
 use fleetbench::output::{self, Format};
 use fleetbench::stats::BootstrapConfig;
 use std::path::PathBuf;

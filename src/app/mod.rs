@@ -8,6 +8,7 @@ mod compare;
 mod completions;
 mod devices;
 mod merge;
+mod progress;
 mod project;
 mod report;
 mod run;

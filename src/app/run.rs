@@ -3,19 +3,20 @@
 //! the GPU is touched; the plan itself (presets, sizes, seeds, budget, header) is the library's.
 
 use super::bounds;
+use super::progress::ProgressObserver;
 use crate::cli::RunArgs;
 use anyhow::{bail, Context};
-use fleetbench::bench::{Backend, SuiteEnd, TimingConfig};
 use fleetbench::fsio::{self, Overwrite};
 use fleetbench::gpu::{self, AdapterSelector};
 use fleetbench::kernels::Kernel;
+use fleetbench::measure::backend::{Backend, SuiteEnd, TimingConfig};
+use fleetbench::measure::plan::{self, Planned, Preset, Rates, Request, MAX_SIDE};
+use fleetbench::measure::tune::{self, TuneOptions, TuneReport};
+use fleetbench::measure::{fake::FakeBackend, machine, rounds};
 use fleetbench::output::{self, Emitted, Format};
-use fleetbench::plan::{self, Planned, Preset, Rates, Request, MAX_SIDE};
 use fleetbench::render::{short_id, RunSummary};
 use fleetbench::results::{self, CaseStatus, ResultFile};
-use fleetbench::tune::{self, TuneOptions, TuneReport};
 use fleetbench::workload::{Dtype, Workload};
-use fleetbench::{fake::FakeBackend, machine, progress::ProgressObserver, suite};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -71,7 +72,7 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("writing {}", path.display()))?;
     let interrupted = install_interrupt_handler()?;
     let mut progress = ProgressObserver::new(config.quiet);
-    let end = suite::run(
+    let end = rounds::run(
         backend.as_mut(),
         &planned.suite,
         &mut file,

@@ -209,7 +209,7 @@ mod tests {
     fn unknown_devices_keep_their_slug() {
         let catalog = Catalog::builtin().unwrap();
         let rules = MatchRules::builtin().unwrap();
-        let mut adapter = crate::fake::fake_adapter("llvmpipe (LLVM 15.0.6, 256 bits)");
+        let mut adapter = crate::measure::fake::fake_adapter("llvmpipe (LLVM 15.0.6, 256 bits)");
         let id = identify(&adapter, &rules, &catalog);
         assert_eq!(id.id, "llvmpipe-llvm-15-0-6-256-bits");
         assert!(!id.matched);

@@ -1,7 +1,7 @@
 use super::*;
-use crate::bench::{Backend, CaseSpec, TimingConfig};
-use crate::fake::{fake_adapter, FakeBackend};
 use crate::kernels::{ceiling_cases, default_matmul_configs, Kernel, KernelConfig};
+use crate::measure::backend::{Backend, CaseSpec, TimingConfig};
+use crate::measure::fake::{fake_adapter, FakeBackend};
 use crate::results::{Case, RunInfo};
 use crate::workload::Dtype;
 
@@ -24,7 +24,7 @@ fn fake_case(kernel: &KernelConfig, workload: Workload, rate: f64, seed: u64) ->
 fn file_with(name: &str, seed: u64, cases: Vec<Case>) -> LoadedFile {
     let mut run = RunInfo::new(format!("{name}-{seed}"), seed, 15);
     run.complete = true;
-    let machine = crate::machine::describe(fake_adapter(name), "test");
+    let machine = crate::measure::machine::describe(fake_adapter(name), "test");
     let file = ResultFile {
         cases,
         ..ResultFile::new(machine, run)

@@ -8,8 +8,8 @@ use super::context::GpuContext;
 use super::faults::Injector;
 use super::prepare::{self, Checker, Prepared};
 use super::timestamps::PassTimer;
-use crate::bench::{CaseHandle, CaseSpec};
 use crate::error::{Error, Result};
+use crate::measure::backend::{CaseHandle, CaseSpec};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 

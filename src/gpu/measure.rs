@@ -6,11 +6,11 @@
 use super::backend::WgpuBackend;
 use super::context::one_line;
 use super::prepare::Prepared;
-use crate::bench::{
-    Backend, CaseHandle, CaseSpec, Preparation, ReadyCase, SampleTime, TimingConfig,
-};
 use crate::error::{Error, Result};
 use crate::kernels::resource_problem;
+use crate::measure::backend::{
+    Backend, CaseHandle, CaseSpec, Preparation, ReadyCase, SampleTime, TimingConfig,
+};
 use crate::results::{AdapterRecord, CaseStatus};
 use std::time::Instant;
 

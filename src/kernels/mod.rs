@@ -71,7 +71,7 @@ pub enum Family {
     PackedDot,
     /// ALU and bandwidth ceilings.
     Ceiling,
-    /// A vendor library measured in-process or by a script, never WGSL (see `crate::vendor`).
+    /// A vendor library measured in-process or by a script, never WGSL (see `crate::measure::host_refs`).
     Vendor,
 }
 

@@ -90,7 +90,7 @@ pub fn ceiling_cases(adapter: &AdapterRecord) -> Vec<(Workload, KernelConfig)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fake::fake_adapter;
+    use crate::measure::fake::fake_adapter;
 
     #[test]
     fn ceilings_depend_on_the_device_only() {

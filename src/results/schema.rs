@@ -325,7 +325,7 @@ impl RunInfo {
         RunInfo {
             run_id,
             command: Vec::new(),
-            started_at: crate::machine::now_rfc3339(),
+            started_at: crate::measure::machine::now_rfc3339(),
             finished_at: None,
             seed,
             warmup_s: 0.0,

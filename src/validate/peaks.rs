@@ -65,7 +65,7 @@ impl PeakLookup for CatalogPeaks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fake::fake_adapter;
+    use crate::measure::fake::fake_adapter;
 
     fn h100() -> AdapterRecord {
         let mut a = fake_adapter("NVIDIA H100 80GB HBM3");

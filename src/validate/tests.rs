@@ -1,7 +1,7 @@
 use super::*;
-use crate::bench::{Backend, CaseSpec, TimingConfig};
-use crate::fake::FakeBackend;
 use crate::kernels::default_matmul_configs;
+use crate::measure::backend::{Backend, CaseSpec, TimingConfig};
+use crate::measure::fake::FakeBackend;
 use crate::results::RunInfo;
 use crate::validate::policy::apply_policy;
 use std::path::Path;
@@ -30,7 +30,7 @@ fn clean_file() -> ResultFile {
     run.finished_at = Some("2026-01-01T00:01:00Z".into());
     run.warmup_s = 0.1;
     run.complete = true;
-    let machine = crate::machine::describe(backend.adapter().clone(), "test");
+    let machine = crate::measure::machine::describe(backend.adapter().clone(), "test");
     let mut file = ResultFile {
         cases,
         ..ResultFile::new(machine, run)

@@ -50,7 +50,10 @@ fn the_dry_run_writes_valid_results_within_the_file_budget() {
     let suite = fleetbench::results::load(&out.join("suite.json")).unwrap();
     if suite.machine.adapter.device_type == "cpu" {
         assert!(
-            suite.cases.iter().any(fleetbench::vendor::is_vendor),
+            suite
+                .cases
+                .iter()
+                .any(fleetbench::measure::host_refs::is_vendor),
             "a CPU adapter's suite carries the host SGEMM reference"
         );
     }

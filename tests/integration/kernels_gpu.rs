@@ -66,7 +66,8 @@ fn every_kernel_family_verifies_or_says_why_not() {
     let search = copy.tuning.as_ref().unwrap();
     assert_eq!(search.chosen_overrides, copy.kernel.overrides);
     // --quick searches the short list; every variant of it is kept, passed or not.
-    let searched = fleetbench::tune::quick_bandwidth_candidates(fleetbench::kernels::Kernel::Copy);
+    let searched =
+        fleetbench::measure::tune::quick_bandwidth_candidates(fleetbench::kernels::Kernel::Copy);
     assert_eq!(
         search.trials.len(),
         searched.len(),

@@ -4,12 +4,12 @@
 //! the f16 kernels need SHADER_FLOAT16. Each kernel's declared parameters must match the
 //! `override`s its shader declares, with the same defaults.
 
-use fleetbench::fake::fake_adapter;
 use fleetbench::kernels::{
     coop_matmul_source, stream_source, texture_matmul_source, tiled_matmul_source, CoopShape,
     Family, Kernel, KernelConfig, ParamRole, TileShape,
 };
-use fleetbench::tune;
+use fleetbench::measure::fake::fake_adapter;
+use fleetbench::measure::tune;
 use fleetbench::workload::Dtype;
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 

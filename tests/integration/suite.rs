@@ -1,20 +1,21 @@
 //! The run loop with the deterministic fake backend: saving after every case, the finished
 //! flag, interruption, and a schema round trip — all without a GPU.
 
-use fleetbench::bench::{run_suite, CaseSpec, Silent, SuiteEnd, TimingConfig};
-use fleetbench::fake::FakeBackend;
 use fleetbench::kernels::default_matmul_configs;
+use fleetbench::measure::backend::{CaseSpec, Silent, SuiteEnd, TimingConfig};
+use fleetbench::measure::fake::FakeBackend;
+use fleetbench::measure::rounds::run_suite;
 use fleetbench::results::{self, CaseStatus, ResultFile, RunInfo};
 use fleetbench::workload::{Dtype, Workload};
 use std::sync::atomic::AtomicBool;
 
 fn empty_file(backend: &FakeBackend) -> ResultFile {
-    use fleetbench::bench::Backend;
+    use fleetbench::measure::backend::Backend;
     let mut run = RunInfo::new("t".into(), 1, 10);
     run.command = vec!["fleetbench".into()];
     run.started_at = "2026-01-01T00:00:00Z".into();
     ResultFile::new(
-        fleetbench::machine::describe(backend.adapter().clone(), "test"),
+        fleetbench::measure::machine::describe(backend.adapter().clone(), "test"),
         run,
     )
 }

@@ -3,11 +3,11 @@
 //! changes, the bandwidth kernels element by element.
 
 use super::{pipeline, Checker, Prepared};
-use crate::bench::CaseSpec;
 use crate::error::{Error, Result};
 use crate::gpu::buffers::{self, entry};
 use crate::gpu::context::GpuContext;
 use crate::kernels::PEAK_FMAS_PER_ITER;
+use crate::measure::backend::CaseSpec;
 use crate::results::Verification;
 use crate::workload::{relative_frobenius_error, Dtype, Op, Workload};
 

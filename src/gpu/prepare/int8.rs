@@ -2,11 +2,11 @@
 //! checked for exact equality with an integer CPU reference.
 
 use super::{matmul_bindings, Checker, Prepared};
-use crate::bench::CaseSpec;
 use crate::error::Result;
 use crate::gpu::buffers::storage;
 use crate::gpu::context::GpuContext;
 use crate::kernels::{pack_a_int8, pack_b_int8};
+use crate::measure::backend::CaseSpec;
 use crate::results::Verification;
 use crate::workload::{int8_inputs, int8_reference, Workload};
 

@@ -2,11 +2,11 @@
 //! register-blocked, workgroup-tiled and cooperative-matrix families.
 
 use super::{matmul_bindings, verify, Checker, Prepared};
-use crate::bench::CaseSpec;
 use crate::error::Result;
 use crate::gpu::buffers::storage;
 use crate::gpu::context::GpuContext;
 use crate::kernels::round_to_f16;
+use crate::measure::backend::CaseSpec;
 use crate::workload::{matmul_inputs, matmul_reference, Dtype};
 
 /// Inputs, buffers, pipeline and check of a storage-buffer matmul.

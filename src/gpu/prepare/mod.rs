@@ -13,9 +13,9 @@ pub use texture::transpose;
 
 use super::buffers::{self, entry, AsBinding};
 use super::context::GpuContext;
-use crate::bench::CaseSpec;
 use crate::error::Result;
 use crate::kernels::{matmul_buffer_bytes, Kernel};
+use crate::measure::backend::CaseSpec;
 use crate::results::Verification;
 use crate::workload::{relative_frobenius_error, Workload};
 

@@ -4,9 +4,9 @@
 //! dispatch, and the case's `layout_note` says so.
 
 use super::{matmul_bindings, verify, Checker, Prepared};
-use crate::bench::CaseSpec;
 use crate::error::Result;
 use crate::gpu::context::GpuContext;
+use crate::measure::backend::CaseSpec;
 use crate::workload::{matmul_inputs, matmul_reference};
 
 /// A row-major `rows × cols` matrix transposed to `cols × rows`.

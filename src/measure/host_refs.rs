@@ -8,8 +8,8 @@
 //! on every core), measured here with raw samples and a verified output. GPU vendor libraries
 //! (cuBLAS) are measured by `scripts/vendor-cublas.py`, which writes cases of the same shape.
 
-use crate::bench::TimingConfig;
 use crate::kernels::VENDOR_FAMILY;
+use crate::measure::backend::TimingConfig;
 use crate::results::{
     derive_timing, AdapterRecord, Case, CaseStatus, KernelRecord, LibraryRecord, RawTiming,
     Verification,
@@ -214,7 +214,7 @@ fn sample_host_sgemm(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fake::fake_adapter;
+    use crate::measure::fake::fake_adapter;
     use std::time::Duration;
 
     fn quick() -> TimingConfig {

@@ -2,10 +2,10 @@
 //! throughput. It lets the whole pipeline (run loop, files, compare, calibrate, project, report)
 //! be tested end to end without a GPU; the real runner is still tested on lavapipe.
 
-use crate::bench::{
+use crate::error::{Error, Result};
+use crate::measure::backend::{
     Backend, CaseHandle, CaseSpec, Preparation, ReadyCase, SampleTime, TimingConfig,
 };
-use crate::error::{Error, Result};
 use crate::results::{AdapterRecord, CaseStatus, LimitsRecord, RateUnit, Verification};
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;

@@ -1,10 +1,10 @@
 //! The plan without a GPU: seeds, sizes, baselines, budget, cuts and the budget error.
 
 use super::*;
-use crate::fake::{fake_adapter, FakeBackend};
+use crate::measure::fake::{fake_adapter, FakeBackend};
+use crate::measure::rounds::Sampling;
+use crate::measure::tune::{self, TuneOptions};
 use crate::results::CaseRole;
-use crate::suite::Sampling;
-use crate::tune::{self, TuneOptions};
 
 fn request(preset: Preset, budget_s: f64) -> Request {
     Request {
@@ -96,7 +96,7 @@ fn sizes_stay_within_the_adapter_and_max_memory() {
         .filter(|c| c.spec.workload.op == Op::Matmul)
     {
         assert!(
-            crate::suite::resident_bytes(&c.spec) <= 64 << 20,
+            crate::measure::rounds::resident_bytes(&c.spec) <= 64 << 20,
             "{}",
             c.spec.id()
         );
@@ -204,7 +204,7 @@ fn the_static_minimum_budget_covers_the_ceilings() {
 
 #[test]
 fn the_header_is_an_empty_incomplete_file_of_this_schema() {
-    let machine = crate::machine::describe(fake_adapter("x"), "test");
+    let machine = crate::measure::machine::describe(fake_adapter("x"), "test");
     let file = header(
         machine,
         42,
@@ -284,7 +284,7 @@ fn the_plan_has_device_sized_ceilings_tuned_bandwidth_int8_and_vendor_references
     assert!(!p.suite.vendor.is_empty());
     let planned: Vec<&str> = p.record.cases.iter().map(|c| c.id.as_str()).collect();
     for v in &p.suite.vendor {
-        let id = crate::vendor::host_sgemm_case_id(&v.workload);
+        let id = crate::measure::host_refs::host_sgemm_case_id(&v.workload);
         assert!(
             planned.contains(&id.as_str()),
             "{id} not in the plan record"

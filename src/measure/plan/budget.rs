@@ -5,12 +5,12 @@ use super::{
     case_seed, default_shapes, device_side, preset_shapes, Preset, Rates, Request,
     BASELINE_SAMPLES, BASELINE_SIDE, BUDGET_USE, MIN_ADAPTIVE_SAMPLES,
 };
-use crate::bench::CaseSpec;
 use crate::error::{Error, Result};
 use crate::kernels::{ceiling_cases, resource_problem, KernelConfig};
+use crate::measure::backend::CaseSpec;
+use crate::measure::rounds::{equal_share, Adaptive, PlannedCase, Sampling, Suite, VendorCase};
+use crate::measure::tune::{self, BandwidthTuned, Tuned};
 use crate::results::{AdapterRecord, CaseRole, PlanRecord, PlannedCaseRecord, TuningRecord};
-use crate::suite::{equal_share, Adaptive, PlannedCase, Sampling, Suite, VendorCase};
-use crate::tune::{self, BandwidthTuned, Tuned};
 use crate::workload::{Dtype, Workload};
 
 /// Fraction of the budget after which adaptive cases stop whatever their share: the rest is
@@ -250,10 +250,10 @@ impl Costing<'_> {
             .collect();
         let samples = self.request.fixed_samples.unwrap_or(BASELINE_SAMPLES);
         let timing = &self.request.timing;
-        crate::vendor::host_reference_workloads(self.adapter, &shapes)
+        crate::measure::host_refs::host_reference_workloads(self.adapter, &shapes)
             .into_iter()
             .map(|workload| {
-                let id = crate::vendor::host_sgemm_case_id(&workload);
+                let id = crate::measure::host_refs::host_sgemm_case_id(&workload);
                 let fma = (workload.m * workload.n * workload.k) as f64;
                 let host = self.rates.host_fma_per_s.max(1.0);
                 // The tuned host library is assumed several times the f64 reference's speed.
@@ -392,7 +392,7 @@ fn planned(
                 estimated_s: c.estimate_s,
             })
             .chain(vendor.iter().map(|v| PlannedCaseRecord {
-                id: crate::vendor::host_sgemm_case_id(&v.workload),
+                id: crate::measure::host_refs::host_sgemm_case_id(&v.workload),
                 role: CaseRole::Baseline,
                 estimated_s: v.estimate_s,
             }))
@@ -401,7 +401,7 @@ fn planned(
     };
     let largest = cases
         .iter()
-        .map(|c| crate::suite::resident_bytes(&c.spec))
+        .map(|c| crate::measure::rounds::resident_bytes(&c.spec))
         .max()
         .unwrap_or(0);
     let mut suite = Suite::new(cases, request.timing.clone());

@@ -12,12 +12,12 @@
 //! is marked noisy with its half-width. Time is kept on the backend's own clock (wall time on a
 //! real adapter, simulated time on the fake), so the same logic is tested deterministically.
 
-use crate::bench::{
+use crate::error::Result;
+use crate::kernels::buffer_bytes;
+use crate::measure::backend::{
     case_with_samples, failed, Backend, CaseSpec, Observer, Preparation, ReadyCase, SampleTime,
     SuiteEnd, TimingConfig,
 };
-use crate::error::Result;
-use crate::kernels::buffer_bytes;
 use crate::results::{self, Case, CaseRole, ResultFile, SamplingRecord, SamplingRule, StopReason};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -327,7 +327,7 @@ pub fn run(
         return Ok(SuiteEnd::Interrupted);
     }
     run.file.run.complete = true;
-    run.file.run.finished_at = Some(crate::machine::now_rfc3339());
+    run.file.run.finished_at = Some(crate::measure::machine::now_rfc3339());
     results::save_atomic(path, run.file)?;
     Ok(SuiteEnd::Complete)
 }
@@ -343,7 +343,7 @@ impl Run<'_> {
                 samples: v.samples,
                 ..self.suite.timing.clone()
             };
-            let mut case = crate::vendor::run_host_sgemm(&v.workload, &timing, v.seed);
+            let mut case = crate::measure::host_refs::run_host_sgemm(&v.workload, &timing, v.seed);
             if let Some(t) = &case.timing {
                 case.sampling = Some(SamplingRecord {
                     rule: SamplingRule::Fixed,
@@ -533,12 +533,31 @@ impl Run<'_> {
     }
 }
 
+/// Runs `plan` on `backend` with `timing.samples` samples per case, taken in interleaved
+/// rounds, saving `file` to `path` before the first case and after every case and round.
+pub fn run_suite(
+    backend: &mut dyn Backend,
+    plan: &[CaseSpec],
+    timing: &TimingConfig,
+    file: &mut ResultFile,
+    path: &Path,
+    observer: &mut dyn Observer,
+    interrupted: &AtomicBool,
+) -> Result<SuiteEnd> {
+    let cases: Vec<PlannedCase> = plan
+        .iter()
+        .map(|spec| PlannedCase::new(spec.clone(), Sampling::Fixed(timing.samples.max(2))))
+        .collect();
+    let suite = Suite::new(cases, timing.clone());
+    run(backend, &suite, file, path, observer, interrupted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::{CaseHandle, Silent};
-    use crate::fake::{Drift, FakeBackend};
     use crate::kernels::default_matmul_configs;
+    use crate::measure::backend::{CaseHandle, Silent};
+    use crate::measure::fake::{Drift, FakeBackend};
     use crate::results::{CaseStatus, RunInfo};
     use crate::workload::{Dtype, Workload};
 
@@ -589,7 +608,7 @@ mod tests {
     }
 
     fn file(backend: &dyn Backend) -> ResultFile {
-        let machine = crate::machine::describe(backend.adapter().clone(), "test");
+        let machine = crate::measure::machine::describe(backend.adapter().clone(), "test");
         ResultFile::new(machine, RunInfo::new("t".into(), 1, 10))
     }
 

@@ -3,9 +3,9 @@
 //! batch job's log file) it prints one plain line per finished case instead, so a log still
 //! says how far the run is and how long it will take. `--quiet` silences both.
 
-use crate::bench::{CaseSpec, Observer};
-use crate::render::{short_id, status_label};
-use crate::results::Case;
+use fleetbench::measure::backend::{CaseSpec, Observer};
+use fleetbench::render::{short_id, status_label};
+use fleetbench::results::Case;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 

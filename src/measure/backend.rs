@@ -1,15 +1,12 @@
 //! Running cases: the [`Backend`] trait that prepares a case once and then takes its timed
 //! samples on request, so a suite can take them in interleaved rounds across cases
-//! ([`crate::suite`]); and [`run_suite`], which runs a plain list of cases that way with a fixed
-//! sample count. Pure apart from saving the result file, and tested with a fake backend.
+//! ([`crate::measure::rounds`]), and the [`Observer`] told about its progress. Only types and
+//! traits: the round runner and its `run_suite` live in `rounds`, so data flows one way.
 
 use crate::error::Result;
 use crate::kernels::KernelConfig;
-use crate::results::{derive_timing, AdapterRecord, Case, CaseStatus, RawTiming, ResultFile};
-use crate::suite::{self, PlannedCase, Sampling};
+use crate::results::{derive_timing, AdapterRecord, Case, CaseStatus, RawTiming};
 use crate::workload::Workload;
-use std::path::Path;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// One case to run: a workload, the kernel that computes it and the seed of its inputs.
@@ -220,23 +217,4 @@ pub enum SuiteEnd {
     Complete,
     /// Stopped early because `interrupted` was set.
     Interrupted,
-}
-
-/// Runs `plan` on `backend` with `timing.samples` samples per case, taken in interleaved
-/// rounds, saving `file` to `path` before the first case and after every case and round.
-pub fn run_suite(
-    backend: &mut dyn Backend,
-    plan: &[CaseSpec],
-    timing: &TimingConfig,
-    file: &mut ResultFile,
-    path: &Path,
-    observer: &mut dyn Observer,
-    interrupted: &AtomicBool,
-) -> Result<SuiteEnd> {
-    let cases: Vec<PlannedCase> = plan
-        .iter()
-        .map(|spec| PlannedCase::new(spec.clone(), Sampling::Fixed(timing.samples.max(2))))
-        .collect();
-    let suite = suite::Suite::new(cases, timing.clone());
-    suite::run(backend, &suite, file, path, observer, interrupted)
 }

@@ -20,11 +20,11 @@
 //!   listed. A budget too small for the smallest plan is an error naming the budget that works.
 //! - **Header** ([`header`]): the result file as written before the first case.
 
-use crate::bench::{CaseSpec, TimingConfig};
 use crate::error::{Error, Result};
 use crate::kernels::{default_matmul_configs, Family, Kernel, KernelConfig};
+use crate::measure::backend::{CaseSpec, TimingConfig};
+use crate::measure::tune::Tuned;
 use crate::results::{LimitsRecord, Machine, ResultFile, RunInfo};
-use crate::tune::Tuned;
 use crate::workload::{Dtype, Op, Workload};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -202,7 +202,7 @@ pub fn header(
     timing: &TimingConfig,
     command: Vec<String>,
 ) -> ResultFile {
-    let started = crate::machine::now_rfc3339();
+    let started = crate::measure::machine::now_rfc3339();
     let mut run = RunInfo::new(run_id(&started, seed), seed, timing.samples);
     run.started_at = started;
     run.command = command;

@@ -4,9 +4,9 @@
 //! (`--retune` searches again). Pure apart from the cache file: the search runs through the
 //! [`Backend`] trait, so it is tested with the fake backend.
 
-use crate::bench::{Backend, CaseSpec, TimingConfig};
 use crate::error::{Error, Result};
 use crate::kernels::{Kernel, KernelConfig};
+use crate::measure::backend::{Backend, CaseSpec, TimingConfig};
 use crate::results::{AdapterRecord, CaseStatus, TuningRecord, TuningTrial};
 use crate::workload::{Dtype, Workload};
 use serde::{Deserialize, Serialize};
@@ -354,7 +354,7 @@ pub fn search(
         chosen_kernel: best.kernel.clone(),
         chosen_overrides: best.overrides.clone(),
         from_cache: false,
-        searched_at: crate::machine::now_rfc3339(),
+        searched_at: crate::measure::machine::now_rfc3339(),
         trials,
     })
 }
@@ -512,7 +512,7 @@ pub fn tune_all(
     opts: &TuneOptions,
 ) -> Result<TuneReport> {
     let mut cache = open_cache(opts)?;
-    let env = crate::machine::driver_env(std::env::vars());
+    let env = crate::measure::machine::driver_env(std::env::vars());
     let trial = trial_timing(timing);
     let mut report = TuneReport::default();
     for dtype in [Dtype::F32, Dtype::F16, Dtype::I8] {
@@ -593,7 +593,7 @@ pub fn record_for<'a>(tuned: &'a [Tuned], spec: &CaseSpec) -> Option<&'a TuningR
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fake::{fake_adapter, FakeBackend};
+    use crate::measure::fake::{fake_adapter, FakeBackend};
 
     #[test]
     fn search_picks_a_passing_candidate_and_records_every_trial() {
