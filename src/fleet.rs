@@ -157,6 +157,13 @@ impl FleetFile {
         if self.fleets.is_empty() {
             return Err("no [[fleet]] tables".to_string());
         }
+        let mut names = std::collections::HashSet::new();
+        if let Some(twice) = self.fleets.iter().find(|f| !names.insert(f.name.as_str())) {
+            return Err(format!(
+                "two [[fleet]] tables are named '{}'; their rows could not be told apart (give each fleet its own name)",
+                twice.name
+            ));
+        }
         for fleet in &self.fleets {
             fleet
                 .check()
@@ -302,16 +309,17 @@ pub fn parse_mixed(pair: &str) -> Result<(DatasheetFigure, DatasheetFigure), Str
 }
 
 fn check_count(count: f64) -> Result<(), String> {
+    let shown = crate::output::number(count);
     if !count.is_finite() || count < 0.0 {
-        return Err(format!("count {count} is negative or not a number"));
-    }
-    if count.fract() != 0.0 {
-        return Err(format!("count {count} is not a whole number of devices"));
+        return Err(format!("count {shown} is negative or not a number"));
     }
     if count > MAX_COUNT {
         return Err(format!(
-            "count {count} is absurdly large (more than {MAX_COUNT})"
+            "count {shown} is absurdly large (more than {MAX_COUNT})"
         ));
+    }
+    if count.fract() != 0.0 {
+        return Err(format!("count {shown} is not a whole number of devices"));
     }
     Ok(())
 }
@@ -319,7 +327,8 @@ fn check_count(count: f64) -> Result<(), String> {
 fn check_amount(what: &str, x: f64) -> Result<(), String> {
     if !(x.is_finite() && (0.0..=MAX_EQUIVALENTS).contains(&x)) {
         return Err(format!(
-            "{what} {x} is negative, not a number or absurdly large"
+            "{what} {} is negative, not a number or absurdly large",
+            crate::output::number(x)
         ));
     }
     Ok(())
@@ -327,7 +336,10 @@ fn check_amount(what: &str, x: f64) -> Result<(), String> {
 
 fn check_positive(what: &str, x: f64) -> Result<(), String> {
     if !(x.is_finite() && x > 0.0) {
-        return Err(format!("{what} must be a positive number, got {x}"));
+        return Err(format!(
+            "{what} must be a positive number, got {}",
+            crate::output::number(x)
+        ));
     }
     Ok(())
 }
@@ -362,10 +374,26 @@ fn toml_message(text: &str, e: &toml::de::Error) -> String {
     match e.span() {
         Some(span) => {
             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let message = date_for_value(text, span, &message).unwrap_or(message);
             format!("line {line}: {message}")
         }
         None => message,
     }
+}
+
+/// toml reads a date as a table, so a date where a number belongs reads "invalid type: map";
+/// say instead which key holds a date and what it should hold.
+fn date_for_value(text: &str, span: std::ops::Range<usize>, message: &str) -> Option<String> {
+    let expected = message.strip_prefix("invalid type: map, expected ")?;
+    let value = text.get(span.clone())?.trim();
+    value.parse::<toml::value::Datetime>().ok()?;
+    let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let key = text[line_start..span.start].split('=').next()?.trim();
+    let expected = match expected {
+        "f64" | "f32" | "u64" | "u32" | "usize" | "i64" => "a number",
+        other => other,
+    };
+    Some(format!("{key} = {value} is a date; expected {expected}"))
 }
 
 #[cfg(test)]

@@ -11,7 +11,10 @@ fn main() -> ExitCode {
     match app::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors carry names from files (adapters, hosts, fleets): escape what could drive a
+            // terminal, as every other diagnostic line does.
+            let line = format!("{e:#}");
+            eprintln!("error: {}", fleetbench::output::escape_control(&line));
             ExitCode::from(2)
         }
     }

@@ -54,6 +54,38 @@ impl GroupKey {
     }
 }
 
+/// What makes two result files the same run: the same host, adapter index and run id. Two
+/// such files (a copy, or a file saved again part-way) hold one run's samples, so merging or
+/// pooling both would count one run twice.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RunIdentity {
+    /// Host name recorded in the file.
+    pub host: String,
+    /// Adapter index on that host.
+    pub device_index: usize,
+    /// Run id recorded in the file.
+    pub run_id: String,
+}
+
+impl RunIdentity {
+    /// The identity of the run that wrote `file`.
+    pub fn of(file: &ResultFile) -> Self {
+        RunIdentity {
+            host: file.machine.hostname.clone(),
+            device_index: file.machine.adapter.index,
+            run_id: file.run.run_id.clone(),
+        }
+    }
+
+    /// Why a file is left out as a duplicate of `first`.
+    pub fn duplicate_reason(first: &Path) -> String {
+        format!(
+            "duplicate of {} (same host, device and run id)",
+            first.display()
+        )
+    }
+}
+
 /// One measured unit: one result file, i.e. one device of one host in one run.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Unit {
@@ -204,17 +236,14 @@ pub fn merge(
 ) -> Result<MergeReport> {
     check_threshold(threshold)?;
     let mut groups: BTreeMap<GroupKey, Vec<(Unit, ResultFile)>> = BTreeMap::new();
-    let mut seen: HashMap<(String, usize, String), PathBuf> = HashMap::new();
+    let mut seen: HashMap<RunIdentity, PathBuf> = HashMap::new();
     for (path, file) in files {
         let unit = Unit::of(&path, &file);
-        let identity = (unit.host.clone(), unit.device_index, unit.run_id.clone());
+        let identity = RunIdentity::of(&file);
         if let Some(first) = seen.get(&identity) {
             skipped.push(Skipped {
+                reason: RunIdentity::duplicate_reason(first),
                 path,
-                reason: format!(
-                    "duplicate of {} (same host, device and run id)",
-                    first.display()
-                ),
             });
             continue;
         }

@@ -129,14 +129,21 @@ pub fn check_file(file: &ResultFile, peaks: &dyn PeakLookup) -> Vec<Finding> {
     let mut out = check_run(file);
     out.extend(plausible::file_findings(file));
     out.extend(check_duplicates(&file.cases));
+    let own = plausible::OwnCeilings::of(file);
     for case in &file.cases {
-        out.extend(check_case(case, file, peaks));
+        out.extend(check_case(case, file, &own, peaks));
     }
     out
 }
 
-/// Every inconsistency of one case (duplicates are a file-level matter).
-pub fn check_case(case: &Case, file: &ResultFile, peaks: &dyn PeakLookup) -> Vec<Finding> {
+/// Every inconsistency of one case (duplicates are a file-level matter), against the file's
+/// own ceilings gathered once ([`plausible::OwnCeilings::of`]).
+pub fn check_case(
+    case: &Case,
+    file: &ResultFile,
+    own: &plausible::OwnCeilings,
+    peaks: &dyn PeakLookup,
+) -> Vec<Finding> {
     let mut problems = Vec::new();
     problems.extend(check_identity(case).map(|m| (Check::Identity, m)));
     problems.extend(check_status(case).map(|m| (Check::Status, m)));
@@ -144,7 +151,7 @@ pub fn check_case(case: &Case, file: &ResultFile, peaks: &dyn PeakLookup) -> Vec
     if let Some(timing) = &case.timing {
         problems.extend(check_timing(case, timing, file, peaks));
     }
-    problems.extend(plausible::case_problems(case, file, peaks));
+    problems.extend(plausible::case_problems(case, file, own, peaks));
     problems
         .into_iter()
         .map(|(check, message)| Finding {
@@ -177,6 +184,12 @@ fn check_run(file: &ResultFile) -> Vec<Finding> {
     }
     if !(run.warmup_s.is_finite() && run.warmup_s >= 0.0) {
         out.push(format!("run.warmup_s {} is not a duration", run.warmup_s));
+    }
+    if run.run_id.trim().is_empty() {
+        out.push("run.run_id is empty; every run needs an id to be told apart".to_string());
+    }
+    if file.cases.is_empty() {
+        out.push("the file holds no case: nothing was measured".to_string());
     }
     let mut found: Vec<Finding> = out
         .into_iter()
@@ -223,7 +236,20 @@ fn shape_problem(w: &Workload) -> Option<String> {
     })
 }
 
+/// What the case says it computed, with what: shape, id, overrides and dispatch, then the
+/// source hash it is matched across files by.
 fn check_identity(case: &Case) -> Option<String> {
+    workload_problem(case).or_else(|| {
+        (!is_sha256_hex(&case.kernel.source_hash)).then(|| {
+            format!(
+                "kernel.source_hash '{}' is not a SHA-256 hash (64 lower-case hex digits)",
+                case.kernel.source_hash
+            )
+        })
+    })
+}
+
+fn workload_problem(case: &Case) -> Option<String> {
     let w = &case.workload;
     if let Some(problem) = shape_problem(w) {
         return Some(problem);
@@ -258,6 +284,15 @@ fn check_identity(case: &Case) -> Option<String> {
             case.kernel.dispatch
         )
     })
+}
+
+/// Whether `text` is what `run` writes as a source hash: SHA-256 as 64 lower-case hex digits.
+/// Cases are matched across files by it, so a made-up one would match nothing or anything.
+fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Tile and workgroup overrides larger than this are corrupt, not configurations.

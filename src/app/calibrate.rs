@@ -30,7 +30,7 @@ pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
         .flat_map(|g| g.files)
         .collect();
     for f in files.iter().filter(|f| !f.device.matched) {
-        eprintln!(
+        note!(
             "note: {}: device '{}' is not in the catalog (unmatched); kept as '{}'",
             f.path.display(),
             f.device.name,
@@ -40,7 +40,7 @@ pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     let without = fleetbench::equiv::calibrate::files_without(&files, metric);
     // When no file has the metric, calibrate refuses them all in one line instead.
     for f in without.iter().filter(|_| without.len() < files.len()) {
-        eprintln!(
+        note!(
             "note: {}: no verified {metric} case; it contributes nothing to the table",
             f.path.display()
         );
@@ -69,7 +69,7 @@ pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
         Output::File(path, format) => {
             let text = output::render(&ratios, format, None)?;
             fsio::write_file(&path, text.as_bytes(), Overwrite::from_force(args.force))?;
-            eprintln!(
+            note!(
                 "wrote {} ({} devices)",
                 path.display(),
                 ratios.devices.len()

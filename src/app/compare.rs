@@ -30,10 +30,11 @@ pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let groups = load_groups(&run.groups, run.policy)?;
     let comparison = compare::compare(&groups, run.baseline, &run.config)?;
     note_missing_metrics(&comparison);
+    note_drift(&comparison);
     if let Some(path) = &run.output {
         let json = output::json(&comparison)?;
         fsio::write_file(path, json.as_bytes(), run.overwrite)?;
-        eprintln!("wrote {}", path.display());
+        note!("wrote {}", path.display());
     }
     let text = output::render(&comparison, run.format, output::terminal_width())?;
     if output::emit(&text)? == Emitted::PipeClosed {
@@ -43,8 +44,19 @@ pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let regressions = comparison.regressions(threshold / 100.0);
+    for r in comparison.undetermined_regressions(threshold / 100.0) {
+        note!(
+            "not gated: {} in {} is {:.1}% slower than the baseline (ratio {:.3} [{:.3}, {:.3}]) on one run per side, which cannot tell it from drift between runs; pool interleaved runs with '+' for a verdict",
+            r.label,
+            comparison.files[r.file].path,
+            (1.0 - r.ratio.value) * 100.0,
+            r.ratio.value,
+            r.ratio.low,
+            r.ratio.high
+        );
+    }
     for r in &regressions {
-        eprintln!(
+        note!(
             "regression: {} in {} is {:.1}% slower than the baseline (ratio {:.3} [{:.3}, {:.3}])",
             r.label,
             comparison.files[r.file].path,
@@ -59,6 +71,17 @@ pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Why a difference got no verdict (one run per side), and ceilings that moved between runs
+/// of one setting: both change how far the ratios can be trusted, so both reach stderr.
+fn note_drift(c: &Comparison) {
+    if c.has_undetermined() {
+        note!("note: {}", compare::UNDETERMINED_NOTE);
+    }
+    for line in c.environment_lines() {
+        note!("note: {line}");
+    }
 }
 
 /// A metric one file lacks is left out of the comparison; say so on stderr as well as in the
@@ -76,7 +99,7 @@ fn note_missing_metrics(c: &Comparison) {
             .filter(|(r, _)| r.is_some())
             .map(|(_, f)| f.path.as_str())
             .collect();
-        eprintln!(
+        note!(
             "note: {} is not compared: missing from {}",
             l.metric,
             missing.join(", ")
@@ -85,13 +108,17 @@ fn note_missing_metrics(c: &Comparison) {
 }
 
 fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
-    let mut groups: Vec<Vec<PathBuf>> = args.files.iter().map(|f| split_group(f)).collect();
+    let mut groups: Vec<Vec<PathBuf>> = args
+        .files
+        .iter()
+        .map(|f| split_group(f))
+        .collect::<anyhow::Result<_>>()?;
     let baseline = match &args.baseline {
         None => 0,
         Some(b) => match args.files.iter().position(|f| f == b) {
             Some(i) => i,
             None => {
-                groups.insert(0, split_group(b));
+                groups.insert(0, split_group(b)?);
                 0
             }
         },
@@ -148,9 +175,16 @@ fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
     })
 }
 
-/// `a.json+b.json` pools runs of one device into one column.
-fn split_group(arg: &str) -> Vec<PathBuf> {
-    arg.split('+').map(PathBuf::from).collect()
+/// `a.json+b.json` pools runs of one device into one column; an empty member (`a.json+`,
+/// `+b.json`, `a++b`) is refused by name rather than read as a file called "".
+fn split_group(arg: &str) -> anyhow::Result<Vec<PathBuf>> {
+    if arg.split('+').any(str::is_empty) {
+        bail!(
+            "'{}': an empty member in a pooled group ('+' joins runs of one device: a.json+b.json)",
+            fleetbench::output::escape_control(arg)
+        );
+    }
+    Ok(arg.split('+').map(PathBuf::from).collect())
 }
 
 /// Loads every file, refusing one given twice (the same path, or a copy with identical
@@ -169,7 +203,7 @@ pub fn load_groups(groups: &[Vec<PathBuf>], policy: LoadPolicy) -> anyhow::Resul
         for path in group {
             let checked = fleetbench::validate::load_checked(path, policy, &peaks)?;
             for warning in &checked.warnings {
-                eprintln!("warning: {warning}");
+                note!("warning: {warning}");
             }
             let file = checked.file;
             let device = identify(&file.machine.adapter, &rules, &catalog);

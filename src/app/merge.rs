@@ -35,11 +35,20 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     }
     let (files, skipped) = load_all(candidates, walk_skipped)?;
     report_skips(&skipped, args.strict)?;
-    if files.is_empty() {
+    if let ([], Some(first)) = (files.as_slice(), skipped.first()) {
+        let more = match skipped.len() {
+            1 => String::new(),
+            n => format!("; and {} more like it", n - 1),
+        };
         bail!(
-            "no result files to merge among the inputs ({} skipped)",
-            skipped.len()
+            "no result files to merge among the inputs: {} skipped ({}: {}{more})",
+            skipped.len(),
+            first.path.display(),
+            first.reason
         );
+    }
+    if files.is_empty() {
+        bail!("no result files to merge among the inputs");
     }
     let report = merge::merge(files, skipped, threshold)?;
     output::emit(&output::render(
@@ -50,7 +59,7 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.output {
         let json = output::json(&report)?;
         fsio::write_file(path, json.as_bytes(), overwrite)?;
-        eprintln!("wrote {}", path.display());
+        note!("wrote {}", path.display());
     }
     summarize(&report);
     let outliers = report.outliers().len();
@@ -124,15 +133,15 @@ fn report_skips(skipped: &[Skipped], strict: bool) -> anyhow::Result<()> {
 /// One line per skipped file and per group note, then the counts, on stderr.
 fn summarize(report: &MergeReport) {
     for s in &report.skipped {
-        eprintln!("skipped {}: {}", s.path.display(), s.reason);
+        note!("skipped {}: {}", s.path.display(), s.reason);
     }
     for g in &report.groups {
         if let Some(note) = &g.note {
-            eprintln!("{}: no outlier verdict, {note}", g.key.label());
+            note!("{}: no outlier verdict, {note}", g.key.label());
         }
     }
     let merged: usize = report.groups.iter().map(|g| g.units.len()).sum();
-    eprintln!(
+    note!(
         "merged {merged} file(s) into {} group(s), skipped {}; {} outlier(s) at {}% below the group median",
         report.groups.len(),
         report.skipped.len(),

@@ -1,6 +1,14 @@
 //! Wiring: each subcommand turns its parsed flags into a validated config, then calls the
 //! library. `anyhow` is used here, at the binary's edge, and nowhere in the library.
 
+/// `eprintln!` for every diagnostic line: names in it come from other machines' files, so
+/// control characters and bidi overrides are escaped visibly before they reach a terminal.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        eprintln!("{}", fleetbench::output::escape_control(&format!($($arg)*)))
+    };
+}
+
 mod bounds;
 mod calibrate;
 mod catalog;

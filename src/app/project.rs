@@ -62,6 +62,11 @@ fn validate(args: ProjectArgs, catalog: &Catalog) -> anyhow::Result<Config> {
         .iter()
         .map(|p| Ok((p.as_path(), RatiosFile::load(p)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    for (path, ratios) in &ratio_files {
+        for warning in ratios.warnings() {
+            note!("warning: {}: {warning}", path.display());
+        }
+    }
     let mut known: Vec<&str> = catalog.entries().iter().map(|e| e.id.as_str()).collect();
     let uncatalogued = uncatalogued(&ratio_files, &known);
     known.extend(uncatalogued.iter().map(String::as_str));

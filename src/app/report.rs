@@ -36,11 +36,14 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
     for written in &listing.files {
         refuse_overwrite(&written.path, config.force)?;
     }
-    for chart in &report.charts {
-        let path = config.dir.join(&chart.file_name);
-        fsio::write_file(&path, chart.figure.svg.as_bytes(), overwrite)?;
-    }
-    fsio::write_file(&config.dir.join(PAGE), report.html.as_bytes(), overwrite)?;
+    // All or nothing: a write error must not leave some charts and no page.
+    let mut files: Vec<(PathBuf, &[u8])> = report
+        .charts
+        .iter()
+        .map(|c| (config.dir.join(&c.file_name), c.figure.svg.as_bytes()))
+        .collect();
+    files.push((config.dir.join(PAGE), report.html.as_bytes()));
+    fsio::write_set(&files, overwrite)?;
     output::emit(&output::render(
         &listing,
         config.format,

@@ -33,7 +33,7 @@ fn warn(file: &FileVerdict) {
     let name = file.path.display();
     match &file.verdict {
         Verdict::Clean { .. } => {}
-        Verdict::Unreadable { message } => eprintln!("error: {message}"),
+        Verdict::Unreadable { message } => note!("error: {message}"),
         Verdict::Inconsistent { findings } => {
             let more = match findings.len() {
                 1 => String::new(),
@@ -44,7 +44,7 @@ fn warn(file: &FileVerdict) {
                 Some(case) => format!("case {case}: {}", first.message),
                 None => first.message.clone(),
             };
-            eprintln!("{name}: inconsistent: {problem}{more}");
+            note!("{name}: inconsistent: {problem}{more}");
         }
     }
 }

@@ -8,8 +8,8 @@
 //! two-level bootstrap and a run whose tuner chose differently still counts.
 
 use super::figures::{self, usable, Ceilings, Quantity};
-use super::VendorRow;
 use super::{CompareConfig, Group, LeftOut, MaxAchievable, MetricSummary, Reason, Row};
+use super::{EnvironmentChange, VendorRow};
 use crate::equiv::Metric;
 use crate::error::{Error, Result};
 use crate::stats::{geomean_of_ratios, Runs, Sample};
@@ -157,10 +157,9 @@ fn ceilings(quantities: &Figures) -> Ceilings {
 }
 
 /// Per group and shape with both: the best WGSL figure ÷ the vendor library's.
-pub(crate) fn vendor_rows(groups: &[Group], config: &CompareConfig) -> Vec<VendorRow> {
+pub(crate) fn vendor_rows(caps: &[Capability], config: &CompareConfig) -> Vec<VendorRow> {
     let mut out = Vec::new();
-    for (file, group) in groups.iter().enumerate() {
-        let cap = Capability::of(group);
+    for (file, cap) in caps.iter().enumerate() {
         for ((metric, w), vendor) in &cap.vendor {
             let Some((wgsl, wgsl_figure)) = cap.figure(*metric, w) else {
                 continue;
@@ -180,14 +179,75 @@ pub(crate) fn vendor_rows(groups: &[Group], config: &CompareConfig) -> Vec<Vendo
     out
 }
 
+/// The ceilings whose moves between two runs of one setting say the environment changed.
+const CEILINGS: [Metric; 3] = [Metric::PeakF32, Metric::PeakF16, Metric::Bandwidth];
+
+/// What must match for two runs to be "the same setting": adapter model, driver, backend and
+/// the driver settings recorded from the environment (`LP_NUM_THREADS`, `MESA_*`, …).
+fn setting(group: &Group) -> Option<Setting<'_>> {
+    let first = setting_of(group.files.first()?);
+    group
+        .files
+        .iter()
+        .all(|f| setting_of(f) == first)
+        .then_some(first)
+}
+
+/// Adapter model, driver and backend, and the driver settings from the environment.
+type Setting<'a> = (crate::merge::GroupKey, &'a BTreeMap<String, String>);
+
+fn setting_of(f: &super::LoadedFile) -> Setting<'_> {
+    (crate::merge::GroupKey::of(&f.file), &f.file.machine.env)
+}
+
+/// Per file of the baseline's setting: each ceiling (FMA peak, bandwidth) whose best figure
+/// differs from the baseline's beyond its interval. Same adapter, driver and settings should
+/// give the same ceilings; when they do not, the host changed between the runs (clocks, load,
+/// thermals), and every ratio between the two files carries that change.
+pub(crate) fn environment_changes(
+    groups: &[Group],
+    caps: &[Capability],
+    baseline: usize,
+    config: &CompareConfig,
+) -> Vec<EnvironmentChange> {
+    let Some(base_setting) = setting(&groups[baseline]) else {
+        return Vec::new();
+    };
+    let base = &caps[baseline];
+    let mut out = Vec::new();
+    for (file, group) in groups.iter().enumerate().filter(|(i, _)| *i != baseline) {
+        if setting(group) != Some(base_setting.clone()) {
+            continue;
+        }
+        let cap = &caps[file];
+        for metric in CEILINGS {
+            let (Some((_, b)), Some((_, o))) = (base.best(metric), cap.best(metric)) else {
+                continue;
+            };
+            let ratio = geomean_of_ratios(&[(&o.runs, &b.runs)], &config.bootstrap);
+            if ratio.excludes(1.0) {
+                out.push(EnvironmentChange {
+                    file,
+                    metric,
+                    ratio,
+                    unit: b.unit,
+                    baseline_median: b.runs.median(),
+                    median: o.runs.median(),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// Rows, summaries and left-out shapes of the capability view.
 pub(crate) fn compare(
     groups: &[Group],
+    caps: &[Capability],
     baseline: usize,
     config: &CompareConfig,
 ) -> Result<(Vec<Row>, Vec<MetricSummary>, Vec<LeftOut>)> {
-    let caps: Vec<Capability> = groups.iter().map(Capability::of).collect();
-    check_shared_metrics(groups, &caps, baseline)?;
+    check_shared_metrics(groups, caps, baseline)?;
     let base = &caps[baseline];
     let (mut rows, mut summaries) = (Vec::new(), Vec::new());
     for (i, cap) in caps.iter().enumerate().filter(|(i, _)| *i != baseline) {
@@ -202,7 +262,7 @@ pub(crate) fn compare(
             rows.extend(metric_rows);
         }
     }
-    Ok((rows, summaries, left_out(&caps)))
+    Ok((rows, summaries, left_out(caps)))
 }
 
 /// One file's rows of one metric (the shapes both it and the baseline have), with the run

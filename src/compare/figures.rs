@@ -2,7 +2,7 @@
 //! differs, kernel names, a group's samples of one quantity across its runs, and turning two
 //! such quantities into a [`Row`] and rows into a [`MetricSummary`].
 
-use super::{CompareConfig, Figure, MetricSummary, Reason, ReasonKind, Row, Verdict};
+use super::{CompareConfig, Coverage, Figure, MetricSummary, Reason, ReasonKind, Row, Verdict};
 use crate::equiv::Metric;
 use crate::results::{Case, KernelRecord, RateUnit, TimingMethod};
 use crate::stats::{geomean_of_ratios, mann_whitney_u, Runs, Sample};
@@ -163,6 +163,9 @@ impl Ceilings {
 pub const KERNEL_LIMITED_BELOW: f64 = 0.5;
 
 /// One row: `other` against `base`, with the two-level bootstrap interval and the rank test.
+/// The difference is significant only where both sides pool several runs: with one run on a
+/// side the interval covers the sampling within it, not the drift between runs, and a
+/// difference it shows is [`Verdict::Undetermined`].
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn row(
     file: usize,
@@ -175,7 +178,9 @@ pub(crate) fn row(
 ) -> Row {
     let ratio = geomean_of_ratios(&[(&other.runs, &base.runs)], &config.bootstrap);
     let test = mann_whitney_u(other.runs.pooled(), base.runs.pooled());
-    let significant = test.p < config.alpha && ratio.excludes(1.0);
+    let different = test.p < config.alpha && ratio.excludes(1.0);
+    let coverage = Coverage::of(other.runs.runs().len(), base.runs.runs().len());
+    let verdict = Verdict::judge(different, ratio.value, coverage);
     Row {
         file,
         metric,
@@ -186,8 +191,9 @@ pub(crate) fn row(
         other: other_figure,
         ratio,
         p: test.p,
-        significant,
-        verdict: Verdict::of(significant, ratio.value),
+        significant: verdict.is_significant(),
+        coverage,
+        verdict,
         mixed: Vec::new(),
     }
 }
@@ -201,14 +207,21 @@ pub(crate) fn summary(
     config: &CompareConfig,
 ) -> MetricSummary {
     let geomean = geomean_of_ratios(pairs, &config.bootstrap);
-    let significant = geomean.excludes(1.0) && rows.iter().any(|r| r.significant);
+    let coverage = Coverage::all(rows.iter().map(|r| r.coverage));
+    let rows_differ = rows.iter().any(|r| r.verdict != Verdict::NotSignificant);
+    let verdict = Verdict::judge(
+        geomean.excludes(1.0) && rows_differ,
+        geomean.value,
+        coverage,
+    );
     MetricSummary {
         file,
         metric,
         rows: rows.len(),
         geomean,
-        significant,
-        verdict: Verdict::of(significant, geomean.value),
+        significant: verdict.is_significant(),
+        coverage,
+        verdict,
         max_achievable: None,
     }
 }

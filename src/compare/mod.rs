@@ -83,11 +83,32 @@ pub fn pool(files: Vec<LoadedFile>) -> Result<Group> {
             other.device.name
         )));
     }
+    check_independent_runs(&label, &files)?;
     Ok(Group {
         label,
         device: first.device.clone(),
         files,
     })
+}
+
+/// Refuses a group that holds one run twice (the same host, device and run id, as `merge`
+/// calls duplicates): its samples would count as two independent runs and narrow the
+/// interval that is meant to cover the spread between runs.
+fn check_independent_runs(label: &str, files: &[LoadedFile]) -> Result<()> {
+    let mut seen: Vec<(crate::merge::RunIdentity, &LoadedFile)> = Vec::new();
+    for f in files {
+        let identity = crate::merge::RunIdentity::of(&f.file);
+        if let Some((_, first)) = seen.iter().find(|(id, _)| *id == identity) {
+            return Err(Error::Incomparable(format!(
+                "{label}: {} is a duplicate of {} (same host, device and run id {}); a pooled group needs independent runs",
+                f.path.display(),
+                first.path.display(),
+                identity.run_id
+            )));
+        }
+        seen.push((identity, f));
+    }
+    Ok(())
 }
 
 /// Which cases are set against each other.
@@ -183,6 +204,11 @@ pub enum Verdict {
     Slower,
     /// No significant difference.
     NotSignificant,
+    /// The interval leaves out 1, but it covers only the sampling within one run per side:
+    /// the drift between runs (20–50% between runs minutes apart on a shared host) is
+    /// unknown, so the difference may be real or may be drift. Pool runs with `+` for a
+    /// verdict.
+    Undetermined,
 }
 
 impl Verdict {
@@ -194,7 +220,60 @@ impl Verdict {
             (true, false) => Verdict::Slower,
         }
     }
+
+    /// The verdict of a ratio whose interval and test say `different` on an interval that
+    /// covers `coverage`: a difference on the within-run interval alone is undetermined.
+    pub fn judge(different: bool, ratio: f64, coverage: Coverage) -> Verdict {
+        match (different, coverage) {
+            (true, Coverage::WithinRun) => Verdict::Undetermined,
+            _ => Verdict::of(different, ratio),
+        }
+    }
+
+    /// Whether the verdict calls the difference significant.
+    pub fn is_significant(self) -> bool {
+        matches!(self, Verdict::Faster | Verdict::Slower)
+    }
 }
+
+/// What a ratio's interval covers: the answer to "could this difference be drift?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Coverage {
+    /// Sampling noise within the runs only: a side holds one run, so the spread between runs
+    /// is unknown and no difference is called significant on this interval.
+    WithinRun,
+    /// The spread between runs as well: both sides pool two or more runs, which the two-level
+    /// bootstrap resamples.
+    BetweenRuns,
+}
+
+impl Coverage {
+    /// What an interval over runs of these counts covers.
+    pub fn of(runs: usize, baseline_runs: usize) -> Coverage {
+        if runs >= 2 && baseline_runs >= 2 {
+            Coverage::BetweenRuns
+        } else {
+            Coverage::WithinRun
+        }
+    }
+
+    /// What an interval over several rows covers: the spread between runs only if every row's
+    /// does.
+    pub fn all(coverages: impl IntoIterator<Item = Coverage>) -> Coverage {
+        let mut all = Coverage::BetweenRuns;
+        for c in coverages {
+            if c == Coverage::WithinRun {
+                all = Coverage::WithinRun;
+            }
+        }
+        all
+    }
+}
+
+/// Why a single run per side gets no verdict, and how to get one: the one line `compare`
+/// prints (stderr and the rows' note) whenever a difference is left undetermined.
+pub const UNDETERMINED_NOTE: &str = "one run per side: the interval covers the sampling within each run, not the drift between runs (20-50% between runs minutes apart on a shared host), so no difference is called significant on it; for a verdict pool interleaved runs of each side with '+' (a1.json+a2.json b1.json+b2.json)";
 
 /// One file against the baseline at one shape (capability) or one case (same code).
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
@@ -217,8 +296,11 @@ pub struct Row {
     pub ratio: Interval,
     /// Two-sided rank-test p-value of the pooled samples.
     pub p: f64,
-    /// p below alpha and the interval leaves out 1.
+    /// p below alpha and the interval leaves out 1, on an interval that covers the spread
+    /// between runs.
     pub significant: bool,
+    /// What the interval covers: the sampling within runs only, or the drift between runs.
+    pub coverage: Coverage,
     /// The verdict.
     pub verdict: Verdict,
     /// Same-code view with `--allow-mixed`: how the two were measured differently.
@@ -239,6 +321,9 @@ pub struct MetricSummary {
     /// The geometric mean's interval leaves out 1 and at least one row is significant, so it
     /// never claims more than its rows do.
     pub significant: bool,
+    /// What the geometric mean's interval covers (the spread between runs only if every row's
+    /// interval does).
+    pub coverage: Coverage,
     /// The verdict of the geometric mean.
     pub verdict: Verdict,
     /// Capability view: best figure over shapes ÷ the baseline's best over shapes.
@@ -341,6 +426,35 @@ pub struct Comparison {
     /// Capability view: per file and shape where it ran a vendor-library reference, its best
     /// WGSL figure ÷ the library's (never part of a WGSL capability figure).
     pub vendor: Vec<VendorRow>,
+    /// Files of the same adapter, driver, backend and driver settings as the baseline whose
+    /// measured ceilings differ beyond their intervals: the environment changed between the
+    /// runs, and every ratio between them carries that change.
+    pub environment_changes: Vec<EnvironmentChange>,
+}
+
+/// A measured ceiling (FMA peak or bandwidth) that moved between two runs of one setting.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct EnvironmentChange {
+    /// Index of the compared file in [`Comparison::files`].
+    pub file: usize,
+    /// The ceiling: `peak-f32`, `peak-f16` or `bandwidth`.
+    pub metric: Metric,
+    /// The file's best figure of the ceiling ÷ the baseline's, with its interval (which leaves
+    /// out 1).
+    pub ratio: Interval,
+    /// Unit of the medians.
+    pub unit: RateUnit,
+    /// The baseline's best figure.
+    pub baseline_median: f64,
+    /// The file's best figure.
+    pub median: f64,
+}
+
+impl EnvironmentChange {
+    /// The change as a signed percentage of the baseline's figure (−19 for a ratio of 0.81).
+    pub fn percent(&self) -> f64 {
+        (self.ratio.value - 1.0) * 100.0
+    }
 }
 
 /// One file's best WGSL kernel against a vendor library at one shape, on the same device.
@@ -369,13 +483,23 @@ impl Comparison {
     /// `threshold` (a fraction, 0.05 = 5%). Same-code view: each matched case. Capability
     /// view: each metric's geometric mean over shapes.
     pub fn regressions(&self, threshold: f64) -> Vec<Regression> {
-        let slower =
-            |significant: bool, ratio: &Interval| significant && ratio.value < 1.0 - threshold;
+        self.slower_than(threshold, Verdict::Slower)
+    }
+
+    /// What `--threshold` would gate if one run per side could settle it: slower by more than
+    /// `threshold` on the within-run interval alone ([`Verdict::Undetermined`]). Not gated; the
+    /// command says so and how to get a verdict.
+    pub fn undetermined_regressions(&self, threshold: f64) -> Vec<Regression> {
+        self.slower_than(threshold, Verdict::Undetermined)
+    }
+
+    fn slower_than(&self, threshold: f64, verdict: Verdict) -> Vec<Regression> {
+        let slower = |v: Verdict, ratio: &Interval| v == verdict && ratio.value < 1.0 - threshold;
         match self.view {
             View::SameCode => self
                 .rows
                 .iter()
-                .filter(|r| slower(r.significant, &r.ratio))
+                .filter(|r| slower(r.verdict, &r.ratio))
                 .map(|r| Regression {
                     file: r.file,
                     label: r.label.clone(),
@@ -385,7 +509,7 @@ impl Comparison {
             View::Capability => self
                 .summaries
                 .iter()
-                .filter(|s| slower(s.significant, &s.geomean))
+                .filter(|s| slower(s.verdict, &s.geomean))
                 .map(|s| Regression {
                     file: s.file,
                     label: format!("{} (geometric mean over {} shapes)", s.metric, s.rows),
@@ -393,6 +517,13 @@ impl Comparison {
                 })
                 .collect(),
         }
+    }
+
+    /// Whether some difference was left undetermined because a side holds one run.
+    pub fn has_undetermined(&self) -> bool {
+        let rows = self.rows.iter().map(|r| r.verdict);
+        let summaries = self.summaries.iter().map(|s| s.verdict);
+        rows.chain(summaries).any(|v| v == Verdict::Undetermined)
     }
 
     /// The summary of one file and metric.
@@ -423,14 +554,16 @@ pub fn compare(groups: &[Group], baseline: usize, config: &CompareConfig) -> Res
             "compare needs at least two files (or a file and --baseline)".to_string(),
         ));
     }
+    let caps: Vec<capability::Capability> = groups.iter().map(capability::Capability::of).collect();
     let (rows, summaries, left_out) = match config.view {
-        View::Capability => capability::compare(groups, baseline, config)?,
+        View::Capability => capability::compare(groups, &caps, baseline, config)?,
         View::SameCode => same_code::compare(groups, baseline, config),
     };
     let vendor = match config.view {
-        View::Capability => capability::vendor_rows(groups, config),
+        View::Capability => capability::vendor_rows(&caps, config),
         View::SameCode => Vec::new(),
     };
+    let environment_changes = capability::environment_changes(groups, &caps, baseline, config);
     Ok(Comparison {
         view: config.view,
         baseline,
@@ -445,6 +578,7 @@ pub fn compare(groups: &[Group], baseline: usize, config: &CompareConfig) -> Res
         summaries,
         left_out,
         vendor,
+        environment_changes,
     })
 }
 

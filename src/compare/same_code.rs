@@ -9,7 +9,7 @@ use crate::equiv::Metric;
 use crate::results::Case;
 use crate::stats::Runs;
 use crate::workload::Workload;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What a case computed: the key cases are matched on across files.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,13 +44,32 @@ struct Matched<'a> {
     case: &'a Case,
 }
 
+/// Per file of a group, its cases by key (the first of a repeated key, as a search in file
+/// order would find): looked up once per key instead of searched, so matching stays linear in
+/// the number of cases.
+type CaseIndex<'a> = Vec<(&'a super::LoadedFile, HashMap<CaseKey, &'a Case>)>;
+
+fn index(group: &Group) -> CaseIndex<'_> {
+    group
+        .files
+        .iter()
+        .map(|loaded| {
+            let mut by_key = HashMap::with_capacity(loaded.file.cases.len());
+            for case in &loaded.file.cases {
+                by_key.entry(CaseKey::of(case)).or_insert(case);
+            }
+            (loaded, by_key)
+        })
+        .collect()
+}
+
 /// The group's usable quantity for a key, or why there is none; a run measured differently
 /// from the group's first is left out with the reason.
-fn matched<'a>(group: &'a Group, key: &CaseKey) -> (Option<Matched<'a>>, Option<Reason>) {
+fn matched<'a>(group: &CaseIndex<'a>, key: &CaseKey) -> (Option<Matched<'a>>, Option<Reason>) {
     let mut first: Option<(&Case, &str)> = None;
     let (mut runs, mut reason) = (Vec::new(), None);
-    for loaded in &group.files {
-        let Some(case) = loaded.file.cases.iter().find(|c| CaseKey::of(c) == *key) else {
+    for (loaded, by_key) in group {
+        let Some(case) = by_key.get(key).copied() else {
             continue;
         };
         let sample = match usable(case) {
@@ -87,13 +106,10 @@ pub(crate) fn compare(
     baseline: usize,
     config: &CompareConfig,
 ) -> (Vec<Row>, Vec<MetricSummary>, Vec<LeftOut>) {
-    let keys: BTreeSet<CaseKey> = groups
+    let indexes: Vec<CaseIndex> = groups.iter().map(index).collect();
+    let keys: BTreeSet<&CaseKey> = indexes
         .iter()
-        .flat_map(|g| {
-            g.files
-                .iter()
-                .flat_map(|f| f.file.cases.iter().map(CaseKey::of))
-        })
+        .flat_map(|g| g.iter().flat_map(|(_, by_key)| by_key.keys()))
         .collect();
     let mut rows = Vec::new();
     let mut left_out = Vec::new();
@@ -102,7 +118,7 @@ pub(crate) fn compare(
             continue;
         };
         let found: Vec<(Option<Matched>, Option<Reason>)> =
-            groups.iter().map(|g| matched(g, &key)).collect();
+            indexes.iter().map(|g| matched(g, key)).collect();
         let mut per_file: Vec<Option<Reason>> = found.iter().map(|f| f.1.clone()).collect();
         if let (Some(base), _) = &found[baseline] {
             for (i, (other, _)) in found.iter().enumerate() {

@@ -19,6 +19,9 @@ impl Tabular for Comparison {
         if !self.vendor.is_empty() {
             sections.push(self.vendor_section());
         }
+        if !self.environment_changes.is_empty() {
+            sections.push(self.environment_section());
+        }
         sections
     }
 }
@@ -36,6 +39,7 @@ fn verdict(v: Verdict) -> &'static str {
         Verdict::Faster => "faster",
         Verdict::Slower => "slower",
         Verdict::NotSignificant => "~",
+        Verdict::Undetermined => "undetermined",
     }
 }
 
@@ -134,7 +138,57 @@ impl Comparison {
                 row_note(r),
             ]);
         }
-        Section::titled(title, t).with_note("~: not significant (rank test and interval)")
+        let section =
+            Section::titled(title, t).with_note("~: not significant (rank test and interval)");
+        if self.has_undetermined() {
+            section.with_note(&format!("undetermined: {}", super::UNDETERMINED_NOTE))
+        } else {
+            section
+        }
+    }
+
+    /// One line per ceiling that moved between two runs of one setting.
+    pub fn environment_lines(&self) -> Vec<String> {
+        self.environment_changes
+            .iter()
+            .map(|c| {
+                format!(
+                    "environment changed between the runs: {} and {} are the same adapter, driver and settings, but the measured {} ceiling moved {:+.1}% ({:.4} -> {:.4} {}, ratio {:.3} [{:.3}, {:.3}]); every ratio between them carries that change",
+                    self.name(self.baseline),
+                    self.name(c.file),
+                    c.metric,
+                    c.percent(),
+                    c.baseline_median,
+                    c.median,
+                    c.unit.label(),
+                    c.ratio.value,
+                    c.ratio.low,
+                    c.ratio.high
+                )
+            })
+            .collect()
+    }
+
+    fn environment_section(&self) -> Section {
+        let mut t = Table::new(&[
+            "file", "ceiling", "baseline", "file's", "unit", "change", "95% CI",
+        ]);
+        for c in &self.environment_changes {
+            t.push(vec![
+                self.name(c.file),
+                c.metric.to_string(),
+                format!("{:.4}", c.baseline_median),
+                format!("{:.4}", c.median),
+                c.unit.label().to_string(),
+                format!("{:+.1}%", c.percent()),
+                interval(&c.ratio),
+            ]);
+        }
+        Section::titled(
+            "Environment changed between runs of the same adapter, driver and settings",
+            t,
+        )
+        .with_note("the measured ceilings moved beyond their intervals: every ratio between these files carries that change")
     }
 
     fn summary_section(&self) -> Section {

@@ -61,6 +61,15 @@ fn one(file: LoadedFile) -> Group {
     pool(vec![file]).unwrap()
 }
 
+/// Two independent runs of one fake device pooled: the between-run spread is known.
+fn two(name: &str, rate: f64, seed: u64, sides: &[u64]) -> Group {
+    let runs = vec![
+        fake_file(name, rate, seed, sides),
+        fake_file(name, rate, seed + 50, sides),
+    ];
+    pool(runs).unwrap()
+}
+
 fn capability(groups: &[Group]) -> Comparison {
     compare(groups, 0, &CompareConfig::default()).unwrap()
 }
@@ -77,23 +86,22 @@ fn same_code(groups: &[Group], allow_mixed: bool) -> Comparison {
 #[test]
 fn finds_a_known_ratio_and_no_difference_where_there_is_none() {
     let files = [
-        one(fake_file("a", 100.0, 1, &[64, 128])),
-        one(fake_file("b", 200.0, 2, &[64, 128])),
-        one(fake_file("a", 100.0, 3, &[64, 128])),
+        two("a", 100.0, 1, &[64, 128]),
+        two("b", 200.0, 2, &[64, 128]),
+        two("a", 100.0, 3, &[64, 128]),
     ];
     let c = capability(&files);
     assert_eq!(c.rows.len(), 4);
     assert!(c.left_out.is_empty());
     for r in c.rows.iter().filter(|r| r.file == 1) {
-        assert!(
-            r.significant && r.ratio.low < 2.0 && 2.0 < r.ratio.high,
-            "{r:?}"
-        );
+        assert!(r.significant && (r.ratio.value - 2.0).abs() < 0.05, "{r:?}");
         assert_eq!(r.verdict, Verdict::Faster);
     }
     for r in c.rows.iter().filter(|r| r.file == 2) {
         assert!(!r.significant, "{r:?}");
     }
+    assert!(c.rows.iter().all(|r| r.coverage == Coverage::BetweenRuns));
+    assert!(!c.has_undetermined());
     let g = c.summary(1, Metric::MatmulF32).unwrap();
     assert!((g.geomean.value - 2.0).abs() < 0.05, "{g:?}");
     assert_eq!(g.rows, 2);
@@ -140,7 +148,11 @@ fn capability_compares_each_file_at_its_best_kernel() {
     assert_eq!(c.rows.len(), 1, "{:?}", c.rows);
     let r = &c.rows[0];
     assert_eq!(r.label, "matmul/f32/256x256x256");
-    assert!((r.ratio.value - 2.0).abs() < 0.1 && r.significant, "{r:?}");
+    assert!((r.ratio.value - 2.0).abs() < 0.1, "{r:?}");
+    assert_eq!(
+        (r.verdict, r.coverage),
+        (Verdict::Undetermined, Coverage::WithinRun)
+    );
     assert_eq!(r.baseline.kernels, ["matmul_tex(CB=4,RA=2,WG_X=8,WG_Y=8)"]);
     assert_eq!(r.other.kernels, ["matmul_tex(CB=4,RA=4,WG_X=8,WG_Y=8)"]);
     let s = same_code(&groups, false);
@@ -294,14 +306,18 @@ fn tables_mark_not_significant_differences_with_a_tilde() {
         .iter()
         .map(|r| r[11].as_str())
         .collect();
-    assert_eq!(verdicts, ["~", "slower"]);
+    assert_eq!(verdicts, ["~", "undetermined"]);
     let geo: Vec<&str> = sections[2]
         .table
         .rows
         .iter()
         .map(|r| r[5].as_str())
         .collect();
-    assert_eq!(geo, ["~", "slower"]);
+    assert_eq!(geo, ["~", "undetermined"]);
+    assert!(sections[1]
+        .notes
+        .iter()
+        .any(|n| n.contains(UNDETERMINED_NOTE)));
     assert_eq!(
         sections[3].table.rows,
         [[
@@ -318,7 +334,8 @@ fn tables_mark_not_significant_differences_with_a_tilde() {
     )
     .unwrap();
     assert!(json["rows"][0]["ratio"]["low"].is_f64());
-    assert_eq!(json["rows"][1]["verdict"], "slower");
+    assert_eq!(json["rows"][1]["verdict"], "undetermined");
+    assert_eq!(json["rows"][1]["coverage"], "within-run");
     assert_eq!(json["view"], "capability");
 }
 
@@ -353,4 +370,83 @@ fn vendor_references_are_shown_beside_never_inside_a_capability_figure() {
         c.vendor[1]
     );
     assert_eq!(c.vendor[1].vendor.kernels, ["vendor/gemm-sgemm"]);
+}
+
+/// One run per side: a 2× difference on the within-run interval is undetermined, not gated by
+/// `--threshold`, and said why; the same files pooled with a second run each get a verdict.
+#[test]
+fn one_run_per_side_gets_no_verdict_and_pooled_runs_do() {
+    let single = [
+        one(fake_file("a", 100.0, 1, &[64])),
+        one(fake_file("a", 50.0, 2, &[64])),
+    ];
+    let c = capability(&single);
+    assert_eq!(c.rows[0].verdict, Verdict::Undetermined);
+    assert!(!c.rows[0].significant && c.rows[0].ratio.excludes(1.0));
+    assert_eq!(c.summaries[0].verdict, Verdict::Undetermined);
+    assert!(c.regressions(0.1).is_empty());
+    assert_eq!(c.undetermined_regressions(0.1).len(), 1);
+    assert!(c.has_undetermined());
+    let same_code = same_code(&single, false);
+    assert_eq!(same_code.rows[0].verdict, Verdict::Undetermined);
+    assert!(same_code.regressions(0.1).is_empty());
+    let pooled = [two("a", 100.0, 1, &[64]), two("a", 50.0, 2, &[64])];
+    let c = capability(&pooled);
+    assert_eq!(c.rows[0].verdict, Verdict::Slower);
+    assert_eq!(c.regressions(0.1).len(), 1);
+    // One side pooled, the other a single run: the single run's drift is still unknown.
+    let mixed = [
+        two("a", 100.0, 1, &[64]),
+        one(fake_file("a", 50.0, 2, &[64])),
+    ];
+    assert_eq!(capability(&mixed).rows[0].verdict, Verdict::Undetermined);
+}
+
+#[test]
+fn moved_ceilings_of_one_setting_say_the_environment_changed() {
+    let ceilings = ceiling_cases(&fake_adapter("fake"));
+    let (w, k) = &ceilings[0];
+    let with_peak = |seed: u64, peak: f64| {
+        let mut f = fake_file("a", 100.0, seed, &[64]);
+        f.file.cases.push(fake_case(k, *w, peak, seed + 7));
+        f
+    };
+    let c = capability(&[one(with_peak(1, 1000.0)), one(with_peak(2, 800.0))]);
+    assert_eq!(
+        c.environment_changes.len(),
+        1,
+        "{:?}",
+        c.environment_changes
+    );
+    let change = &c.environment_changes[0];
+    assert_eq!((change.file, change.metric), (1, Metric::PeakF32));
+    assert!((change.percent() + 20.0).abs() < 2.0, "{change:?}");
+    let line = &c.environment_lines()[0];
+    assert!(
+        line.starts_with("environment changed between the runs: a-1.json and a-2.json are the same adapter, driver and settings, but the measured peak-f32 ceiling moved -"),
+        "{line}"
+    );
+    let steady = capability(&[one(with_peak(1, 1000.0)), one(with_peak(2, 1000.0))]);
+    assert!(steady.environment_changes.is_empty());
+    // Another driver setting (a thread count in the environment) is not the same setting.
+    let mut other = with_peak(2, 800.0);
+    other
+        .file
+        .machine
+        .env
+        .insert("LP_NUM_THREADS".into(), "1".into());
+    let c = capability(&[one(with_peak(1, 1000.0)), one(other)]);
+    assert!(c.environment_changes.is_empty());
+}
+
+#[test]
+fn a_group_holding_one_run_twice_is_refused() {
+    let a = fake_file("a", 100.0, 1, &[64]);
+    let mut copy = a.clone();
+    copy.path = PathBuf::from("copy.json");
+    let e = pool(vec![a, copy]).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "a-1.json+copy.json: copy.json is a duplicate of a-1.json (same host, device and run id a-1); a pooled group needs independent runs"
+    );
 }

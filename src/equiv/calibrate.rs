@@ -83,13 +83,14 @@ pub fn calibrate(files: Vec<LoadedFile>, options: &CalibrateOptions) -> Result<R
             run_id: f.file.run.run_id.clone(),
         })
         .collect();
-    let measured = pool_by_device(files, options.metric);
+    let measured = pool_by_device(files, options.metric)?;
     let reference = resolve_reference(&measured, options)?;
     let ctx = Context {
         options,
         measured,
         reference,
     };
+    ctx.check_reference_efficiency()?;
     let devices = ctx.device_ids().iter().map(|id| ctx.row(id)).collect();
     Ok(RatiosFile {
         kind: RATIOS_KIND.to_string(),
@@ -106,7 +107,16 @@ pub fn calibrate(files: Vec<LoadedFile>, options: &CalibrateOptions) -> Result<R
     })
 }
 
-fn pool_by_device(files: Vec<LoadedFile>, metric: Metric) -> BTreeMap<String, Measured> {
+/// A measured reference below this fraction of its datasheet figure is not that device at
+/// work: a wrong catalog match, a throttled or broken run, or a forged file. Every ratio in the
+/// table is relative to it, so it is refused rather than inherited by all of them. (Even a
+/// naive WGSL matmul reaches over a per cent of a data-centre GPU's FP32 peak; a thousandth
+/// leaves a wide margin for slow kernels and still catches an "H100" at 0.04%.)
+pub const MIN_REFERENCE_EFFICIENCY: f64 = 0.001;
+
+/// Runs of one device pooled per device id; a device whose files cannot be pooled (one run
+/// given twice) is refused by name rather than left out of the table.
+fn pool_by_device(files: Vec<LoadedFile>, metric: Metric) -> Result<BTreeMap<String, Measured>> {
     let mut groups: BTreeMap<String, Vec<LoadedFile>> = BTreeMap::new();
     let kept = |m: Option<Metric>| {
         m.is_some_and(|m| m == metric || Some(m) == metric.peak_metric() || m == Metric::Bandwidth)
@@ -117,7 +127,14 @@ fn pool_by_device(files: Vec<LoadedFile>, metric: Metric) -> BTreeMap<String, Me
     }
     groups
         .into_iter()
-        .filter_map(|(id, files)| pool(files).ok().map(|group| (id, Measured { group })))
+        .map(|(id, files)| {
+            Ok((
+                id,
+                Measured {
+                    group: pool(files)?,
+                },
+            ))
+        })
         .collect()
 }
 
@@ -137,30 +154,84 @@ fn resolve_reference(
     if let Some(entry) = options.catalog.resolve(options.reference) {
         return Ok(entry.id.clone());
     }
+    if let Some(id) = by_words(measured, options)? {
+        return Ok(id);
+    }
     let by_rule = crate::catalog::MatchRules::builtin()?
         .catalog_id_by_name(options.reference)
         .map(str::to_string);
     if let Some(id) = by_rule.filter(|id| options.catalog.get(id).is_some()) {
         return Ok(measured.keys().find(|k| **k == id).cloned().unwrap_or(id));
     }
+    Err(Error::Config(format!(
+        "--reference '{}': found neither in any result file nor in the catalog",
+        options.reference
+    )))
+}
+
+/// The reference by the words of its name: first among the measured devices, then among the
+/// catalog's. Words that fit several devices are refused with the candidates (A100 SXM and
+/// PCIe differ by 30% in bandwidth; H100 SXM and PCIe by 30% in FP32), never guessed.
+fn by_words(
+    measured: &BTreeMap<String, Measured>,
+    options: &CalibrateOptions,
+) -> Result<Option<String>> {
+    let wanted = options.reference;
+    let ambiguous = |ids: Vec<&str>, where_: &str| {
+        Error::Config(format!(
+            "--reference '{wanted}': the name of more than one device {where_} ({}); give one of these ids",
+            ids.join(", ")
+        ))
+    };
     let names = measured
         .iter()
         .map(|(id, m)| (id.as_str(), m.group.device.name.as_str()));
-    match super::names::unique_by_words(options.reference, names) {
-        Ok(Some(id)) => Ok(id.to_string()),
-        Ok(None) => Err(Error::Config(format!(
-            "--reference '{}': found neither in any result file nor in the catalog",
-            options.reference
-        ))),
-        Err(ids) => Err(Error::Config(format!(
-            "--reference '{}': the name of more than one device ({}); give one of these ids",
-            options.reference,
-            ids.join(", ")
-        ))),
+    match super::names::unique_by_words(wanted, names) {
+        Ok(Some(id)) => return Ok(Some(id.to_string())),
+        Ok(None) => {}
+        Err(ids) => return Err(ambiguous(ids, "in the result files")),
+    }
+    let entries = options.catalog.entries();
+    let names = entries.iter().map(|e| (e.id.as_str(), e.name.as_str()));
+    match super::names::unique_by_words(wanted, names) {
+        Ok(Some(id)) => Ok(Some(
+            measured
+                .keys()
+                .find(|k| *k == id)
+                .cloned()
+                .unwrap_or(id.to_string()),
+        )),
+        Ok(None) => Ok(None),
+        Err(ids) => Err(ambiguous(ids, "in the catalog")),
     }
 }
 
 impl Context<'_> {
+    /// Refuses a measured reference far below its own datasheet (see
+    /// [`MIN_REFERENCE_EFFICIENCY`]).
+    fn check_reference_efficiency(&self) -> Result<()> {
+        let Some(efficiency) = self.efficiency(&self.reference) else {
+            return Ok(());
+        };
+        if efficiency >= MIN_REFERENCE_EFFICIENCY {
+            return Ok(());
+        }
+        let files: Vec<String> = self.measured[&self.reference]
+            .group
+            .files
+            .iter()
+            .map(|f| f.path.display().to_string())
+            .collect();
+        Err(Error::Incomparable(format!(
+            "{}: the reference '{}' reaches {} of its datasheet {} figure; a reference under {}% of its datasheet is a wrong device match or a broken run, and every ratio would inherit it",
+            files.join("+"),
+            self.reference,
+            percent(efficiency),
+            self.options.metric,
+            MIN_REFERENCE_EFFICIENCY * 100.0
+        )))
+    }
+
     /// The reference first, then measured devices, then every catalog entry with a figure.
     fn device_ids(&self) -> Vec<String> {
         let mut ids = vec![self.reference.clone()];
@@ -357,6 +428,18 @@ impl Context<'_> {
     }
 }
 
+/// A fraction as a percentage with the digits that tell small ones apart (0.04%, 12.3%).
+fn percent(fraction: f64) -> String {
+    let pct = fraction * 100.0;
+    if pct >= 1.0 {
+        format!("{pct:.1}%")
+    } else if pct >= 0.01 {
+        format!("{pct:.2}%")
+    } else {
+        format!("{pct:.1e}%")
+    }
+}
+
 /// One side of a capability basis: every winning kernel, and the best shape's ceiling label.
 fn side<'a>(device: &str, figures: impl Iterator<Item = &'a Figure>) -> CapabilitySide {
     let figures: Vec<&Figure> = figures.collect();
@@ -513,6 +596,37 @@ mod tests {
         assert_eq!(
             run(files, "NVIDIA H100 PCIe").unwrap().reference,
             "h100-pcie"
+        );
+    }
+
+    #[test]
+    fn words_that_fit_several_catalog_devices_are_refused_with_the_candidates() {
+        let files = vec![fake_file("llvmpipe", 33.0, 2, &[64])];
+        let e = run(files.clone(), "a100").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "--reference 'a100': the name of more than one device in the catalog (a100-sxm4-80gb, a100-pcie-40gb, a100-pcie-80gb); give one of these ids"
+        );
+        let e = run(files.clone(), "h100").unwrap_err().to_string();
+        assert!(e.contains("h100-sxm, h100-pcie, h100-nvl"), "{e}");
+        // Words that fit one catalog device still find it.
+        assert_eq!(
+            run(files, "A100 PCIe 40GB").unwrap().reference,
+            "a100-pcie-40gb"
+        );
+    }
+
+    #[test]
+    fn a_reference_far_below_its_datasheet_is_refused() {
+        // 27 GFLOP/s of an H100 SXM's 66.9 TFLOP/s FP32: 0.04%.
+        let files = vec![
+            device("h100-sxm", 27.0, 1, &[64]),
+            device("a100-sxm4-80gb", 100.0, 2, &[64]),
+        ];
+        let e = run(files, "h100-sxm").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "h100-sxm-1.json: the reference 'h100-sxm' reaches 0.04% of its datasheet matmul-f32 figure; a reference under 0.1% of its datasheet is a wrong device match or a broken run, and every ratio would inherit it"
         );
     }
 }

@@ -8,7 +8,7 @@
 
 use super::Metric;
 use crate::error::{Error, Result};
-use crate::output::{Section, Table, Tabular};
+use crate::output::{number, Section, Table, Tabular};
 use crate::stats::Interval;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -209,21 +209,81 @@ impl RatiosFile {
                 self.confidence_level
             ));
         }
-        if self.device(&self.reference).is_none() {
-            return Err(format!("reference '{}' has no row", self.reference));
+        if self.created_at.parse::<jiff::Timestamp>().is_err() {
+            return Err(format!(
+                "created_at '{}' is not an RFC 3339 time",
+                self.created_at
+            ));
         }
+        let Some(reference) = self.device(&self.reference) else {
+            return Err(format!("reference '{}' has no row", self.reference));
+        };
         let mut seen = std::collections::HashSet::new();
         for d in &self.devices {
             if !seen.insert(d.device.as_str()) {
                 return Err(format!("device '{}' has more than one row", d.device));
             }
         }
-        self.devices.iter().try_for_each(|d| self.check_row(d))
+        self.devices.iter().try_for_each(|d| self.check_row(d))?;
+        check_reference_row(reference)?;
+        self.devices.iter().try_for_each(|d| self.check_chain(d))
+    }
+
+    /// A chain of `via`s through the calibrated cells must end at a ratio that is not chained;
+    /// `a via b via a` is a ratio defined by itself.
+    fn check_chain(&self, start: &DeviceRatios) -> Result<(), String> {
+        let mut path = vec![start.device.as_str()];
+        let mut cell = start.calibrated.as_ref();
+        while let Some(via) = cell
+            .filter(|c| c.provenance == Provenance::Chained)
+            .and_then(|c| c.via.as_deref())
+        {
+            let looped = path.contains(&via);
+            path.push(via);
+            if looped {
+                return Err(format!(
+                    "{} calibrated: the chain loops ({})",
+                    start.device,
+                    path.join(" via ")
+                ));
+            }
+            cell = self.device(via).and_then(|d| d.calibrated.as_ref());
+        }
+        Ok(())
+    }
+
+    /// What a projection would silently lose from this file: with no calibrated cell outside
+    /// the reference's row, the calibrated basis has nothing to stand on. One line each.
+    pub fn warnings(&self) -> Vec<String> {
+        let others: Vec<&DeviceRatios> = self
+            .devices
+            .iter()
+            .filter(|d| d.device != self.reference)
+            .collect();
+        if others.is_empty() || others.iter().any(|d| d.calibrated.is_some()) {
+            return Vec::new();
+        }
+        vec![format!(
+            "no device but the reference '{}' has a calibrated ratio ({} other row(s) have none), so the calibrated basis has nothing to project",
+            self.reference,
+            others.len()
+        )]
     }
 
     fn check_row(&self, d: &DeviceRatios) -> Result<(), String> {
         if let Some(e) = d.efficiency.filter(|e| !(e.is_finite() && *e > 0.0)) {
-            return Err(format!("{}: efficiency {e} is not positive", d.device));
+            return Err(format!(
+                "{}: efficiency {} is not positive",
+                d.device,
+                number(e)
+            ));
+        }
+        if let Some(e) = d.efficiency.filter(|e| *e > MAX_EFFICIENCY) {
+            return Err(format!(
+                "{}: efficiency {} is above {MAX_EFFICIENCY} (measured throughput over {MAX_EFFICIENCY} times its datasheet figure)",
+                d.device,
+                number(e)
+            ));
         }
         let slots = [
             ("published", &d.published, Some(Provenance::Published)),
@@ -390,6 +450,12 @@ fn check_header(path: &Path, value: &serde_json::Value) -> Result<u64> {
             format!("not a fleetbench ratios file (no \"kind\": \"{RATIOS_KIND}\")"),
         ));
     }
+    if let Some(v) = object.get("schema_version").filter(|v| !v.is_number()) {
+        return Err(Error::parse(
+            path,
+            format!("schema_version {v} is not a number (write \"schema_version\": {RATIOS_SCHEMA_VERSION})"),
+        ));
+    }
     match object.get("schema_version").and_then(|v| v.as_u64()) {
         Some(v) if v == 1 || v == u64::from(RATIOS_SCHEMA_VERSION) => Ok(v),
         other => Err(Error::parse(
@@ -447,6 +513,35 @@ fn migrate_cell(
     Ok(())
 }
 
+/// The most a device's measured throughput may exceed its datasheet figure: boost clocks give
+/// some per cent; ten times is a wrong datasheet match or a wrong number.
+pub const MAX_EFFICIENCY: f64 = 10.0;
+
+/// The widest a device ratio can be, either way: a million times the reference's throughput
+/// spans a phone GPU against a data-centre accelerator many times over; beyond it a projection
+/// prints hundred-digit device counts or zero.
+pub const RATIO_RANGE: (f64, f64) = (1e-6, 1e6);
+
+/// Every cell of the reference's own row is the unit all ratios are relative to: 1.
+fn check_reference_row(reference: &DeviceRatios) -> Result<(), String> {
+    let cells = [
+        ("published", &reference.published),
+        ("measured", &reference.measured),
+        ("calibrated", &reference.calibrated),
+    ];
+    for (slot, cell) in cells {
+        let Some(cell) = cell else { continue };
+        if (cell.ratio.value - 1.0).abs() > INTERVAL_SLACK {
+            return Err(format!(
+                "reference '{}' {slot}: ratio {} is not 1 (every ratio is relative to the reference)",
+                reference.device,
+                number(cell.ratio.value)
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Relative slack for "the ratio lies inside its interval": the ends are rounded like the
 /// ratio, nothing more.
 const INTERVAL_SLACK: f64 = 1e-9;
@@ -456,12 +551,25 @@ fn check_cell(at: &str, c: &RatioCell) -> Result<(), String> {
     let r = &c.ratio;
     let positive = |v: f64| v.is_finite() && v > 0.0;
     if !positive(r.value) {
-        return Err(format!("{at}: ratio {} is not positive", r.value));
+        return Err(format!("{at}: ratio {} is not positive", number(r.value)));
     }
     if !(positive(r.low) && positive(r.high) && r.low <= r.high) {
         return Err(format!(
             "{at}: interval [{}, {}] is not ordered",
-            r.low, r.high
+            number(r.low),
+            number(r.high)
+        ));
+    }
+    let (least, most) = RATIO_RANGE;
+    if let Some(v) = [r.value, r.low, r.high]
+        .into_iter()
+        .find(|v| !(least..=most).contains(v))
+    {
+        return Err(format!(
+            "{at}: ratio {} is outside the range a device ratio can take ({} to {})",
+            number(v),
+            number(least),
+            number(most)
         ));
     }
     if !(r.level > 0.0 && r.level <= 1.0) {
@@ -471,7 +579,9 @@ fn check_cell(at: &str, c: &RatioCell) -> Result<(), String> {
     if r.value < r.low - slack || r.value > r.high + slack {
         return Err(format!(
             "{at}: ratio {} lies outside its own interval [{}, {}]",
-            r.value, r.low, r.high
+            number(r.value),
+            number(r.low),
+            number(r.high)
         ));
     }
     Ok(())
@@ -640,7 +750,7 @@ pub(crate) mod tests {
         };
         let v1 = serde_json::json!({
             "kind": "fleetbench-ratios", "schema_version": 1, "metric": "matmul-f32",
-            "reference": "a", "created_at": "t", "fleetbench_version": "0",
+            "reference": "a", "created_at": "2026-11-28T00:00:00Z", "fleetbench_version": "0",
             "confidence_level": 0.9, "bootstrap_resamples": 10, "bootstrap_seed": 1,
             "inputs": [],
             "devices": [row("a", cell(1.0, None, None)), row("b", cell(0.5, Some(0.4), Some(0.6)))]

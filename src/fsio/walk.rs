@@ -48,19 +48,25 @@ impl Walk {
             );
         }
         // A bind mount can make a directory its own descendant without any symbolic link.
-        let canonical = std::fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
+        let canonical = match std::fs::canonicalize(dir) {
+            Ok(c) => c,
+            Err(e) => return self.unlistable(dir, depth, e),
+        };
         if !self.seen.insert(canonical) {
             return self.skip(
                 dir,
                 "a directory already searched (a loop); not searched again",
             );
         }
-        let list = |e| Error::io(dir, e);
-        let mut entries = std::fs::read_dir(dir)
-            .map_err(list)?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<std::io::Result<Vec<_>>>()
-            .map_err(list)?;
+        let listed = std::fs::read_dir(dir).and_then(|entries| {
+            entries
+                .map(|e| e.map(|e| e.path()))
+                .collect::<std::io::Result<Vec<_>>>()
+        });
+        let mut entries = match listed {
+            Ok(entries) => entries,
+            Err(e) => return self.unlistable(dir, depth, e),
+        };
         entries.sort();
         for path in entries {
             match std::fs::symlink_metadata(&path) {
@@ -69,6 +75,18 @@ impl Walk {
             }
         }
         Ok(())
+    }
+
+    /// The directory given is the user's input: failing to list it is an error. One below it
+    /// is one entry among many, skipped with the reason like an unreadable file.
+    fn unlistable(&mut self, dir: &Path, depth: usize, e: std::io::Error) -> Result<()> {
+        if depth == 0 {
+            return Err(Error::io(dir, e));
+        }
+        self.skip(
+            dir,
+            format!("a directory that cannot be listed ({e}); not searched"),
+        )
     }
 
     fn entry(&mut self, path: PathBuf, meta: &Metadata, depth: usize) -> Result<()> {
@@ -194,6 +212,26 @@ mod tests {
             r.contains("loop1: a symbolic link that does not resolve"),
             "{r}"
         );
+    }
+
+    #[test]
+    fn an_unlistable_subdirectory_is_skipped_but_an_unlistable_input_is_an_error() {
+        // A subdirectory that vanished (or lost its permissions) between being seen and being
+        // listed: the walk goes on without it and says why.
+        let dir = tempfile::tempdir().unwrap();
+        let mut walk = Walk {
+            root: dir.path().to_path_buf(),
+            seen: HashSet::new(),
+            out: Walked::default(),
+        };
+        walk.dir(&dir.path().join("gone"), 1).unwrap();
+        let r = reasons(&walk.out);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(
+            r[0].starts_with("gone: a directory that cannot be listed (No such file"),
+            "{r:?}"
+        );
+        assert!(walk.dir(&dir.path().join("gone"), 0).is_err());
     }
 
     #[test]

@@ -105,6 +105,36 @@ fn file_identity(path: &Path) -> Option<(u64, u64)> {
 /// disk, a quota) is an error naming `path` and leaves any existing file untouched.
 pub fn write_file(path: &Path, bytes: &[u8], overwrite: Overwrite) -> Result<()> {
     check_target(path, overwrite)?;
+    let tmp = stage(path, bytes)?;
+    persist(tmp, path, overwrite)?;
+    sync_dir(&parent_dir(path));
+    Ok(())
+}
+
+/// Writes several files as one (a report's charts and its page): each is first written
+/// complete and synced under a temporary name beside its target, and only when every one is
+/// written do they take their names, in order (so the page, given last, appears last). A
+/// failed write (a full disk, a file-size limit) leaves no file of the set and no temporary
+/// file behind.
+pub fn write_set(files: &[(PathBuf, &[u8])], overwrite: Overwrite) -> Result<()> {
+    for (path, _) in files {
+        check_target(path, overwrite)?;
+    }
+    let staged = files
+        .iter()
+        .map(|(path, bytes)| stage(path, bytes))
+        .collect::<Result<Vec<_>>>()?;
+    for ((path, _), tmp) in files.iter().zip(staged) {
+        persist(tmp, path, overwrite)?;
+    }
+    if let Some((path, _)) = files.last() {
+        sync_dir(&parent_dir(path));
+    }
+    Ok(())
+}
+
+/// `bytes` in a synced temporary file beside `path`, deleted if dropped before [`persist`].
+fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
     let dir = parent_dir(path);
     let mut builder = tempfile::Builder::new();
     builder.prefix(".fleetbench-").suffix(".tmp");
@@ -116,6 +146,12 @@ pub fn write_file(path: &Path, bytes: &[u8], overwrite: Overwrite) -> Result<()>
     tmp.write_all(bytes).map_err(|e| unwritten(path, e))?;
     tmp.flush().map_err(|e| unwritten(path, e))?;
     tmp.as_file().sync_all().map_err(|e| unwritten(path, e))?;
+    Ok(tmp)
+}
+
+/// Gives a staged file its name: exclusively under [`Overwrite::Refuse`] (so of two writers
+/// racing for one name exactly one wins), by atomic rename under [`Overwrite::Replace`].
+fn persist(tmp: tempfile::NamedTempFile, path: &Path, overwrite: Overwrite) -> Result<()> {
     // The target may have changed while the bytes were written (another run, or a device node
     // put there); the rename must not land on anything but a regular file.
     check_target(path, overwrite)?;
@@ -131,7 +167,6 @@ pub fn write_file(path: &Path, bytes: &[u8], overwrite: Overwrite) -> Result<()>
         })?,
         Overwrite::Replace => tmp.persist(path).map_err(|e| unwritten(path, e.error))?,
     };
-    sync_dir(&dir);
     Ok(())
 }
 
@@ -163,6 +198,28 @@ fn sync_dir(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_set_that_fails_part_way_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name);
+        // The second file's directory does not exist: its write fails after the first one
+        // was already written (staged), as a full disk would.
+        let files: Vec<(PathBuf, &[u8])> = vec![
+            (p("a.svg"), b"<svg/>"),
+            (p("missing/b.svg"), b"<svg/>"),
+            (p("index.html"), b"<html/>"),
+        ];
+        let e = write_set(&files, Overwrite::Refuse).unwrap_err();
+        assert!(e.to_string().contains("b.svg: not written"), "{e}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+        let good: Vec<(PathBuf, &[u8])> = vec![(p("a.svg"), b"<svg/>"), (p("index.html"), b"x")];
+        write_set(&good, Overwrite::Refuse).unwrap();
+        assert_eq!(std::fs::read(p("index.html")).unwrap(), b"x");
+        assert!(write_set(&good, Overwrite::Refuse).is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
 
     #[test]
     fn refuse_creates_once_and_then_names_the_existing_file() {

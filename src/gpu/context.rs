@@ -24,15 +24,41 @@ fn backends_from(filter: Option<&str>) -> Result<wgpu::Backends> {
     let Some(name) = filter else {
         return Ok(wgpu::Backends::all());
     };
-    match name.to_ascii_lowercase().as_str() {
-        "vulkan" => Ok(wgpu::Backends::VULKAN),
-        "metal" => Ok(wgpu::Backends::METAL),
-        "dx12" => Ok(wgpu::Backends::DX12),
-        "gl" | "gles" | "opengl" => Ok(wgpu::Backends::GL),
-        other => Err(Error::Config(format!(
-            "unknown backend '{other}' (expected vulkan, metal, dx12 or gl)"
-        ))),
+    let wanted = match name.to_ascii_lowercase().as_str() {
+        "vulkan" => wgpu::Backends::VULKAN,
+        "metal" => wgpu::Backends::METAL,
+        "dx12" => wgpu::Backends::DX12,
+        "gl" | "gles" | "opengl" => wgpu::Backends::GL,
+        other => {
+            return Err(Error::Config(format!(
+                "unknown backend '{other}' (expected vulkan, metal, dx12 or gl)"
+            )))
+        }
+    };
+    let built = wgpu::Instance::enabled_backend_features();
+    if !built.contains(wanted) {
+        return Err(Error::Config(format!(
+            "--backend {name}: not available on this platform (this build can use {})",
+            backend_names(built)
+        )));
     }
+    Ok(wanted)
+}
+
+/// The names `--backend` takes for the backends in `set`.
+fn backend_names(set: wgpu::Backends) -> String {
+    let names = [
+        (wgpu::Backends::VULKAN, "vulkan"),
+        (wgpu::Backends::METAL, "metal"),
+        (wgpu::Backends::DX12, "dx12"),
+        (wgpu::Backends::GL, "gl"),
+    ];
+    let present: Vec<&str> = names
+        .iter()
+        .filter(|(b, _)| set.contains(*b))
+        .map(|(_, n)| *n)
+        .collect();
+    present.join(", ")
 }
 
 fn enumerate(backend: Option<&str>) -> Result<Vec<wgpu::Adapter>> {

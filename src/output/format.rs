@@ -43,9 +43,30 @@ impl fmt::Display for Format {
     }
 }
 
+/// A number for a message or a label: as written where that is short, in scientific notation
+/// where plain digits would run to hundreds (`1e-300`, `1e308`), so no line is a wall of zeros.
+pub fn number(v: f64) -> String {
+    let magnitude = v.abs();
+    if v == 0.0 || !v.is_finite() || (1e-4..1e6).contains(&magnitude) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extreme_numbers_are_short() {
+        assert_eq!(number(2.5), "2.5");
+        assert_eq!(number(1e-300), "1e-300");
+        assert_eq!(number(1e308), "1e308");
+        assert_eq!(number(-3e7), "-3e7");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(123456.0), "123456");
+    }
 
     #[test]
     fn formats_parse() {

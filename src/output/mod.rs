@@ -15,7 +15,7 @@ mod stdout;
 mod table;
 mod terminal;
 
-pub use format::Format;
+pub use format::{number, Format};
 pub use stdout::{emit, Emitted};
 pub use table::{Section, Table};
 pub use terminal::{escape_control, terminal_width};

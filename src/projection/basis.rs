@@ -155,6 +155,10 @@ impl Regime {
     }
 }
 
+/// Arithmetic intensities a workload can have, FLOP/byte: a streaming copy is about 0.1, a
+/// large matmul a few thousand; outside this a roofline figure is only a wall of digits.
+pub const INTENSITY_RANGE: (f64, f64) = (1e-3, 1e5);
+
 impl FromStr for Regime {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -171,6 +175,15 @@ impl FromStr for Regime {
                 if !(x.is_finite() && x > 0.0) {
                     return Err(format!(
                         "workload intensity must be a positive FLOP/byte figure, got {value}"
+                    ));
+                }
+                let (least, most) = INTENSITY_RANGE;
+                if !(least..=most).contains(&x) {
+                    return Err(format!(
+                        "workload intensity {} is outside {} to {} FLOP/byte",
+                        crate::output::number(x),
+                        crate::output::number(least),
+                        crate::output::number(most)
                     ));
                 }
                 Ok(Regime::Intensity(x))

@@ -222,6 +222,16 @@ pub enum ClaimResult {
         /// `ratio / claimed − 1`.
         off_by: f64,
     },
+    /// A requested mixed-precision pair of a "one X equals N Ys" claim that cannot be checked:
+    /// a datasheet lacks the figure (no FP8 for an A100, say). Listed, not dropped.
+    RatioNotCheckable {
+        /// The claimed N.
+        claimed: f64,
+        /// X's figure and Y's, as requested.
+        figures: (DatasheetFigure, DatasheetFigure),
+        /// `device figure` for each side whose datasheet lacks it.
+        missing: Vec<String>,
+    },
     /// "Our total is F times theirs": their implied total.
     Multiple {
         /// Our total.

@@ -248,6 +248,11 @@ fn ratio_claim(
     };
     let pairs: Vec<_> = mixed.iter().filter_map(|m| parse_mixed(m).ok()).collect();
     let label = format!("1 {device} = {claimed} {of}");
+    let not_checkable: Vec<ClaimCheck> = pairs
+        .iter()
+        .filter_map(|&pair| mixed_not_checkable((device, d), (of, o), claimed, pair))
+        .map(|(basis, result)| check(fleet, label.clone(), basis, result))
+        .collect();
     check_ratio_claim(d, o, claimed, &pairs)
         .into_iter()
         .map(|c| {
@@ -265,7 +270,34 @@ fn ratio_claim(
             };
             check(fleet, label.clone(), basis, result)
         })
+        .chain(not_checkable)
         .collect()
+}
+
+/// A requested mixed pair one of whose datasheets lacks the figure: said so, not dropped.
+fn mixed_not_checkable(
+    (device, d): (&str, &DeviceFigures),
+    (of, o): (&str, &DeviceFigures),
+    claimed: f64,
+    (a, b): (DatasheetFigure, DatasheetFigure),
+) -> Option<(String, ClaimResult)> {
+    let mut missing = Vec::new();
+    if d.figure(a).is_none() {
+        missing.push(format!("{device} {a}"));
+    }
+    if o.figure(b).is_none() {
+        missing.push(format!("{of} {b}"));
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    let basis = format!("datasheet {a} vs {b} (mixed precision)");
+    let result = ClaimResult::RatioNotCheckable {
+        claimed,
+        figures: (a, b),
+        missing,
+    };
+    Some((basis, result))
 }
 
 fn multiple_claim(

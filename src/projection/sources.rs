@@ -90,7 +90,7 @@ mod tests {
         };
         let json = serde_json::json!({
             "kind": "fleetbench-ratios", "schema_version": 1, "metric": "peak-f32",
-            "reference": "h100-sxm", "created_at": "t", "fleetbench_version": "0",
+            "reference": "h100-sxm", "created_at": "2026-11-28T00:00:00Z", "fleetbench_version": "0",
             "confidence_level": 0.95, "bootstrap_resamples": 10, "bootstrap_seed": 1,
             "inputs": [],
             "devices": [row("h100-sxm", cell(1.0, None)), row("a", cell(0.5, Some((0.4, 0.6)))),

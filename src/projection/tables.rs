@@ -157,6 +157,16 @@ fn claim_cells(result: &ClaimResult, reference: &str, basis: &str) -> [String; 3
             num(*ratio, 4),
             format!("{:+.1}% from the claim", 100.0 * off_by),
         ],
+        ClaimResult::RatioNotCheckable {
+            claimed, missing, ..
+        } => [
+            format!("{claimed}"),
+            "cannot compute".into(),
+            format!(
+                "not checkable: no datasheet figure for {}",
+                missing.join(", ")
+            ),
+        ],
         ClaimResult::Multiple {
             total, of, implied, ..
         } => [

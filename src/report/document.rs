@@ -127,7 +127,7 @@ pub fn build(inputs: &[Input], extras: &Extras) -> Result<Report> {
         .iter()
         .flat_map(|s| s.figures.iter())
         .map(|f| Chart {
-            file_name: format!("{}.svg", f.id),
+            file_name: chart_file_name(&f.id),
             figure: f.clone(),
         })
         .collect();
@@ -139,6 +139,28 @@ pub fn build(inputs: &[Input], extras: &Extras) -> Result<Report> {
     );
     let html = html::page("fleetbench report", &summary, &sections);
     Ok(Report { charts, html })
+}
+
+/// The longest chart file name, in bytes: well under the 255 that common file systems allow,
+/// so an adapter name of any length (they come from other machines' files) still fits.
+pub const MAX_CHART_FILE_NAME: usize = 120;
+
+/// `<id>.svg`, or for a long id its first characters and a hash of the whole id, so two long
+/// names that share a beginning still get two files.
+pub fn chart_file_name(id: &str) -> String {
+    let whole = format!("{id}.svg");
+    if whole.len() <= MAX_CHART_FILE_NAME {
+        return whole;
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(id.as_bytes());
+    let hash: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let keep = MAX_CHART_FILE_NAME - hash.len() - ".svg".len() - 1;
+    let mut cut = keep.min(id.len());
+    while !id.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}-{hash}.svg", &id[..cut])
 }
 
 fn roofline_section(inputs: &[Input]) -> Result<PageSection> {

@@ -88,6 +88,12 @@ fn check_version(path: &Path, value: &serde_json::Value) -> Result<u32> {
         )),
         Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => Ok(SCHEMA_VERSION),
         Some(v) if v.as_u64() == Some(1) => Ok(1),
+        Some(v) if !v.is_number() => Err(Error::parse(
+            path,
+            format!(
+                "schema_version {v} is not a number (write \"schema_version\": {SCHEMA_VERSION})"
+            ),
+        )),
         Some(v) => Err(Error::parse(
             path,
             format!("schema_version {v} is not supported (this build reads 1 to {SCHEMA_VERSION})"),
@@ -166,6 +172,10 @@ mod tests {
         assert!(msg(b"[1,2]").contains("not an object"));
         assert!(msg(b"{\"a\":1}").contains("no schema_version"));
         assert!(msg(b"{\"schema_version\":99}").contains("schema_version 99 is not supported"));
+        assert_eq!(
+            msg(b"{\"schema_version\":\"2\"}"),
+            "x.json: schema_version \"2\" is not a number (write \"schema_version\": 2)"
+        );
         assert!(msg(b"{\"schema_version\":1").contains("invalid JSON"));
         assert!(msg(&[0xff, 0xfe]).contains("not UTF-8"));
         assert!(msg(b"{\"schema_version\":1}").starts_with("x.json: not a valid result file"));

@@ -88,25 +88,27 @@ pub fn ratio_of_medians(a: &Sample, b: &Sample, config: &BootstrapConfig) -> Int
 /// plain bootstrap of the samples; with several it also covers the spread between runs, which
 /// resampling samples alone leaves out. All pairs share the draws of the runs by position (run
 /// `j` of every pair is the same result file), so a slow run moves every ratio it enters alike.
+///
+/// The loops run pair by pair, each pair through every resample, so one pair's samples stay
+/// in cache while thousands of medians are drawn from them: the cost grows linearly with the
+/// number of pairs instead of slowing down once they no longer fit in cache.
 pub fn geomean_of_ratios(pairs: &[(&Runs, &Runs)], config: &BootstrapConfig) -> Interval {
     let point = mean_log_ratio(pairs.iter().map(|(a, b)| (a.median(), b.median())));
+    let resamples = config.resamples.max(100);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let picks_a = RunPicks::draw(pairs.iter().map(|p| p.0), resamples, &mut rng);
+    let picks_b = RunPicks::draw(pairs.iter().map(|p| p.1), resamples, &mut rng);
+    let mut sums = vec![0.0; resamples];
     let mut buf = Vec::new();
-    let mut draws: Vec<f64> = (0..config.resamples.max(100))
-        .map(|_| {
-            let picks_a = pick_runs(pairs.iter().map(|p| p.0), &mut rng);
-            let picks_b = pick_runs(pairs.iter().map(|p| p.1), &mut rng);
-            let ratios: Vec<(f64, f64)> = pairs
-                .iter()
-                .map(|(a, b)| {
-                    let ma = resampled_median(a, &picks_a, &mut rng, &mut buf);
-                    let mb = resampled_median(b, &picks_b, &mut rng, &mut buf);
-                    (ma, mb)
-                })
-                .collect();
-            mean_log_ratio(ratios.into_iter())
-        })
-        .collect();
+    for (a, b) in pairs {
+        for (r, sum) in sums.iter_mut().enumerate() {
+            let ma = resampled_median(a, picks_a.of(r), &mut rng, &mut buf);
+            let mb = resampled_median(b, picks_b.of(r), &mut rng, &mut buf);
+            *sum += (ma / mb).ln();
+        }
+    }
+    let n = pairs.len() as f64;
+    let mut draws: Vec<f64> = sums.into_iter().map(|s| s / n).collect();
     draws.sort_by(f64::total_cmp);
     let tail = (1.0 - config.level) / 2.0;
     Interval::new(
@@ -117,10 +119,34 @@ pub fn geomean_of_ratios(pairs: &[(&Runs, &Runs)], config: &BootstrapConfig) -> 
     )
 }
 
-/// Run indices drawn with replacement, as many as the side's largest run count.
-fn pick_runs<'a>(side: impl Iterator<Item = &'a Runs>, rng: &mut ChaCha8Rng) -> Vec<usize> {
-    let count = side.map(|r| r.runs.len()).max().unwrap_or(1);
-    draw_indices(count, rng)
+/// One side's run indices for every resample, drawn with replacement up front (as many per
+/// resample as the side's largest run count) and kept in one flat array: every pair of a
+/// resample uses the same draw, so run `j` of every pair is the same result file.
+struct RunPicks {
+    per_resample: usize,
+    indices: Vec<usize>,
+}
+
+impl RunPicks {
+    fn draw<'a>(
+        side: impl Iterator<Item = &'a Runs>,
+        resamples: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> RunPicks {
+        let count = side.map(|r| r.runs.len()).max().unwrap_or(1);
+        let indices = (0..resamples)
+            .flat_map(|_| draw_indices(count, rng))
+            .collect();
+        RunPicks {
+            per_resample: count,
+            indices,
+        }
+    }
+
+    fn of(&self, resample: usize) -> &[usize] {
+        let start = resample * self.per_resample;
+        &self.indices[start..start + self.per_resample]
+    }
 }
 
 fn draw_indices(count: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {

@@ -39,6 +39,7 @@ fn type_bound(device_type: &str, unit: RateUnit) -> f64 {
 /// File-level findings: the run's start, finish and tick length.
 pub fn file_findings(file: &ResultFile) -> Vec<Finding> {
     let mut out = Vec::new();
+    parse_time("machine.created_at", &file.machine.created_at, &mut out);
     let started = parse_time("run.started_at", &file.run.started_at, &mut out);
     if let Some(finished) = &file.run.finished_at {
         let finished = parse_time("run.finished_at", finished, &mut out);
@@ -78,11 +79,49 @@ fn parse_time(field: &str, text: &str, out: &mut Vec<String>) -> Option<jiff::Ti
     }
 }
 
+/// The ceilings a file measured itself, gathered once per file: every case is held to them, so
+/// looking them up case by case would make checking a file quadratic in its cases.
+#[derive(Debug, Clone, Default)]
+pub struct OwnCeilings {
+    /// Best FMA-peak throughput per dtype.
+    fma_peak: Vec<(Dtype, f64)>,
+    /// Best throughput per stream op (copy, triad), with the case id that reached it.
+    stream: Vec<(Op, f64, String)>,
+}
+
+impl OwnCeilings {
+    /// The ceilings of `file`, in one pass over its cases.
+    pub fn of(file: &ResultFile) -> OwnCeilings {
+        let mut own = OwnCeilings::default();
+        for c in &file.cases {
+            let Some(max) = c.timing.as_ref().map(|t| t.throughput.max) else {
+                continue;
+            };
+            let op = c.workload.op;
+            if op == Op::PeakFma {
+                let dtype = c.workload.dtype;
+                match own.fma_peak.iter_mut().find(|(d, _)| *d == dtype) {
+                    Some((_, best)) => *best = best.max(max),
+                    None => own.fma_peak.push((dtype, max)),
+                }
+            } else if is_stream(op) {
+                match own.stream.iter_mut().find(|(o, ..)| *o == op) {
+                    Some(entry) if max > entry.1 => *entry = (op, max, c.id.clone()),
+                    Some(_) => {}
+                    None => own.stream.push((op, max, c.id.clone())),
+                }
+            }
+        }
+        own
+    }
+}
+
 /// Per-case problems: samples beyond a day, a matmul beyond the file's own FMA ceiling, and,
 /// without a catalog figure, a throughput beyond any device of the adapter's type.
 pub fn case_problems(
     case: &Case,
     file: &ResultFile,
+    own: &OwnCeilings,
     peaks: &dyn PeakLookup,
 ) -> Vec<(Check, String)> {
     let Some(timing) = &case.timing else {
@@ -90,8 +129,8 @@ pub fn case_problems(
     };
     let mut out = Vec::new();
     out.extend(long_sample(timing).map(|m| (Check::Samples, m)));
-    out.extend(above_own_peak(case, timing, file).map(|m| (Check::Peak, m)));
-    out.extend(above_own_bandwidth(case, timing, file).map(|m| (Check::Peak, m)));
+    out.extend(above_own_peak(case, timing, own).map(|m| (Check::Peak, m)));
+    out.extend(above_own_bandwidth(case, timing, own).map(|m| (Check::Peak, m)));
     let adapter = &file.machine.adapter;
     if peaks
         .peak(adapter, timing.unit, case.workload.dtype)
@@ -130,20 +169,12 @@ fn long_sample(timing: &Timing) -> Option<String> {
     })
 }
 
-/// The best FMA-peak throughput this file measured for `dtype`, if it ran that ceiling.
-fn own_fma_peak(file: &ResultFile, dtype: Dtype) -> Option<f64> {
-    file.cases
-        .iter()
-        .filter(|c| c.workload.op == Op::PeakFma && c.workload.dtype == dtype)
-        .filter_map(|c| c.timing.as_ref().map(|t| t.throughput.max))
-        .reduce(f64::max)
-}
-
-fn above_own_peak(case: &Case, timing: &Timing, file: &ResultFile) -> Option<String> {
+fn above_own_peak(case: &Case, timing: &Timing, own: &OwnCeilings) -> Option<String> {
     if case.workload.op != Op::Matmul || case.kernel.family == MATRIX_UNIT_FAMILY {
         return None;
     }
-    let peak = own_fma_peak(file, case.workload.dtype)?;
+    let dtype = case.workload.dtype;
+    let (_, peak) = *own.fma_peak.iter().find(|(d, _)| *d == dtype)?;
     let median = timing.throughput.median.value;
     (median > peak * OWN_PEAK_SLACK).then(|| {
         format!(
@@ -158,22 +189,21 @@ fn is_stream(op: Op) -> bool {
 
 /// A copy or triad far above the file's other stream case: the bandwidth ceiling the file
 /// measured itself contradicts it.
-fn above_own_bandwidth(case: &Case, timing: &Timing, file: &ResultFile) -> Option<String> {
+fn above_own_bandwidth(case: &Case, timing: &Timing, own: &OwnCeilings) -> Option<String> {
     if !is_stream(case.workload.op) {
         return None;
     }
-    let (other, ceiling) = file
-        .cases
+    let (_, ceiling, other) = own
+        .stream
         .iter()
-        .filter(|c| is_stream(c.workload.op) && c.workload.op != case.workload.op)
-        .filter_map(|c| Some((c, c.timing.as_ref()?.throughput.max)))
+        .filter(|(op, ..)| *op != case.workload.op)
         .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let ceiling = *ceiling;
     let median = timing.throughput.median.value;
     (median > ceiling * STREAM_AGREEMENT).then(|| {
         format!(
-            "median {} GB/s is more than {STREAM_AGREEMENT}x this file's own {} bandwidth {ceiling:.1} GB/s",
-            fmt_rate(median),
-            other.id
+            "median {} GB/s is more than {STREAM_AGREEMENT}x this file's own {other} bandwidth {ceiling:.1} GB/s",
+            fmt_rate(median)
         )
     })
 }

@@ -105,7 +105,9 @@ fn compare_finds_a_known_ratio_and_lists_unmatched_cases() {
         let ratio = &r["ratio"];
         assert!((ratio["value"].as_f64().unwrap() - 2.0).abs() < 0.1, "{r}");
         assert!(ratio["low"].as_f64().unwrap() < ratio["high"].as_f64().unwrap());
-        assert_eq!(r["verdict"], "faster");
+        // One run per side: the interval covers sampling, not drift between runs.
+        assert_eq!(r["verdict"], "undetermined");
+        assert_eq!(r["coverage"], "within-run");
         assert!(r["other"]["kernels"][0]
             .as_str()
             .unwrap()
@@ -130,18 +132,31 @@ fn compare_finds_a_known_ratio_and_lists_unmatched_cases() {
     }
 }
 
+/// Two fake runs of one setting pooled with `+`: the spread between runs is known.
+fn pooled(dir: &Path, name: &str, gflops: f64, seed: u64) -> String {
+    let runs = [seed, seed + 50].map(|s| {
+        let file = format!("{name}-{s}.json");
+        fake(dir, &file, "gpu", gflops, s, "64")
+            .display()
+            .to_string()
+    });
+    runs.join("+")
+}
+
 #[test]
 fn threshold_fails_only_on_a_significant_regression() {
     let dir = tempdir();
-    let base = fake(dir.path(), "base.json", "gpu", 100.0, 1, "64");
-    let slower = fake(dir.path(), "slower.json", "gpu", 80.0, 2, "64");
-    let same = fake(dir.path(), "same.json", "gpu", 100.0, 3, "64");
-    let out = run(&["compare", "--threshold", "10"], &[&base, &slower]);
+    let base = pooled(dir.path(), "base", 100.0, 1);
+    let slower = pooled(dir.path(), "slower", 80.0, 2);
+    let same = pooled(dir.path(), "same", 100.0, 3);
+    let compare =
+        |args: &[&str], files: &[&str]| fleetbench().args(args).args(files).output().unwrap();
+    let out = compare(&["compare", "--threshold", "10"], &[&base, &slower]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("regression"));
-    let out = run(&["compare", "--threshold", "30"], &[&base, &slower]);
+    let out = compare(&["compare", "--threshold", "30"], &[&base, &slower]);
     assert_eq!(out.status.code(), Some(0));
-    let out = run(&["compare", "--threshold", "1"], &[&base, &same]);
+    let out = compare(&["compare", "--threshold", "1"], &[&base, &same]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -149,13 +164,83 @@ fn threshold_fails_only_on_a_significant_regression() {
         String::from_utf8_lossy(&out.stdout)
     );
     // --baseline picks the reference column.
+    let out = compare(
+        &["compare", "--threshold", "10", "--baseline", &slower],
+        &[&base, &slower],
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// One run per side cannot tell a slowdown from drift between runs: `--threshold` does not
+/// gate it, and both the reason and the way to a verdict are said in one line each.
+#[test]
+fn one_run_per_side_is_not_gated_and_says_why() {
+    let dir = tempdir();
+    let base = fake(dir.path(), "base.json", "gpu", 100.0, 1, "64");
+    let slower = fake(dir.path(), "slower.json", "gpu", 80.0, 2, "64");
+    let out = run(&["compare", "--threshold", "10"], &[&base, &slower]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines.contains(&"note: one run per side: the interval covers the sampling within each run, not the drift between runs (20-50% between runs minutes apart on a shared host), so no difference is called significant on it; for a verdict pool interleaved runs of each side with '+' (a1.json+a2.json b1.json+b2.json)"),
+        "{err}"
+    );
+    let gate = lines
+        .iter()
+        .find(|l| l.starts_with("not gated: matmul-f32 (geometric mean over 1 shapes) in "))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        gate.ends_with("on one run per side, which cannot tell it from drift between runs; pool interleaved runs with '+' for a verdict"),
+        "{gate}"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("undetermined"), "{text}");
+}
+
+/// Two files of one run (a copy, same host, device and run id) are one run, not two.
+#[test]
+fn a_pooled_group_of_one_run_twice_is_refused() {
+    let dir = tempdir();
+    let a = fake(dir.path(), "a.json", "gpu", 100.0, 1, "64");
+    let b = fake(dir.path(), "b.json", "gpu", 100.0, 2, "64");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&a).unwrap()).unwrap();
+    // The same run, copied and edited on the way: not identical, but one run.
+    v["machine"]["os"] = "Linux (copied)".into();
+    let copy = dir.path().join("copy.json");
+    std::fs::write(&copy, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let group = format!("{}+{}", a.display(), copy.display());
     let out = fleetbench()
-        .args(["compare", "--threshold", "10", "--baseline"])
-        .arg(&slower)
-        .args([&base, &slower])
+        .args(["compare", &group])
+        .arg(&b)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_one_line_error(
+        &out,
+        &[
+            "copy.json is a duplicate of",
+            "a.json (same host, device and run id",
+            "a pooled group needs independent runs",
+        ],
+    );
+}
+
+#[test]
+fn an_empty_member_of_a_pooled_group_is_named() {
+    let dir = tempdir();
+    let a = fake(dir.path(), "a.json", "gpu", 100.0, 1, "64");
+    let b = fake(dir.path(), "b.json", "gpu", 100.0, 2, "64");
+    let out = fleetbench()
+        .arg("compare")
+        .arg(format!("{}+", a.display()))
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert_one_line_error(
+        &out,
+        &["+': an empty member in a pooled group ('+' joins runs of one device: a.json+b.json)"],
+    );
 }
 
 #[test]

@@ -54,3 +54,24 @@ fn a_published_cell_keeps_its_provenance_in_the_projection() {
         assert!(!line.contains("measured"), "{line}");
     }
 }
+
+/// A ratios file whose non-reference rows have no calibrated cell still projects, but says
+/// that the calibrated basis has nothing to stand on instead of letting it vanish.
+#[test]
+fn a_ratios_file_without_calibrated_cells_is_warned_about() {
+    let path = repo_path("tests/fixtures/ratios-no-calibrated.json");
+    let out = fleetbench()
+        .arg("project")
+        .arg(repo_path(FLEET))
+        .arg("--ratios")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let want = format!(
+        "warning: {}: no device but the reference 'h100-sxm' has a calibrated ratio (1 other row(s) have none), so the calibrated basis has nothing to project",
+        path.display()
+    );
+    assert!(err.lines().any(|l| l == want), "{err}");
+}

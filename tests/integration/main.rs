@@ -19,6 +19,7 @@ mod hostile;
 mod hostile_epoch;
 mod hostile_fleet;
 mod hostile_io;
+mod hostile_messages;
 mod hostile_ratios;
 mod interrupt;
 mod kernels_gpu;

@@ -535,3 +535,39 @@ fn legends_sit_below_the_plot_and_cover_no_data() {
         "legend at {legend}, lowest bar starts at {bars}"
     );
 }
+
+/// Adapter names come from other machines' files and can be any length: a 300-character one
+/// still gives chart files whose names fit the file system, and two such names stay apart.
+#[test]
+fn a_300_character_adapter_name_still_gives_a_report() {
+    let tmp = tempdir();
+    let long = |c: &str| {
+        let mut file = fixture("fake-a.json");
+        file.machine.adapter.name = format!("GPU {}", c.repeat(300));
+        file
+    };
+    let a = save(tmp.path(), "a.json", &long("x"));
+    let mut b_file = long("x");
+    b_file.machine.adapter.name.push('y');
+    b_file.run.run_id = "other-run".to_string();
+    let b = save(tmp.path(), "b.json", &b_file);
+    let dir = tmp.path().join("out");
+    let out = run_report(&[&a, &b], &dir, &["--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_listing(&out.stdout, &dir, 4);
+    let svgs = svgs_in(&dir);
+    assert_eq!(
+        svgs.len(),
+        3,
+        "{:?}",
+        svgs.iter().map(|s| &s.0).collect::<Vec<_>>()
+    );
+    for (name, _) in &svgs {
+        assert!(name.len() <= 120, "{name}");
+    }
+    assert!(dir.join("index.html").is_file());
+}
