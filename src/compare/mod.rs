@@ -27,10 +27,12 @@
 
 pub mod capability;
 mod figures;
+mod load;
 pub mod same_code;
 mod tables;
 
 pub use figures::{kernel_label, measurement_difference, throughput_samples, Difference};
+pub use load::{load_groups, LoadedGroups};
 
 use crate::catalog::DeviceIdentity;
 use crate::equiv::Metric;
