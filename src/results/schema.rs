@@ -348,6 +348,20 @@ impl Case {
             _ => None,
         }
     }
+
+    /// Per-sample throughput of a passed case from its headline clock, in the unit of its
+    /// workload; `None` for a case that did not pass or lacks its headline samples. Every
+    /// analysis that resamples throughput (compare, calibrate, merge) reads it here.
+    pub fn throughput_samples(&self) -> Option<(RateUnit, Vec<f64>)> {
+        self.passed_throughput()?;
+        let timing = self.timing.as_ref()?;
+        let seconds = match timing.headline {
+            TimingMethod::GpuTimestamps => timing.gpu_s.as_ref()?,
+            TimingMethod::HostClock => &timing.host_s,
+        };
+        let (unit, work) = RateUnit::of(&self.workload);
+        Some((unit, seconds.iter().map(|s| work / s).collect()))
+    }
 }
 
 /// How a kernel was configured: enough to tell whether two cases ran the same code.
