@@ -67,19 +67,30 @@ pub struct CompareArgs {
     /// checks, kernel source).
     #[arg(long)]
     pub allow_mixed: bool,
-    /// Also write the comparison as JSON (the same model `--format json` prints).
-    #[arg(short, long)]
-    pub output: Option<PathBuf>,
-    /// Overwrite an existing output file.
-    #[arg(long)]
-    pub force: bool,
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = fleetbench::stats::DEFAULT_SEED)]
     pub seed: u64,
     /// Bootstrap resamples.
     #[arg(long, default_value_t = fleetbench::stats::DEFAULT_RESAMPLES)]
     pub resamples: usize,
-    /// Output format.
+    /// `-o`, `--force`, `--format`.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `-o`, `--force` and `--format`, shared by the commands that print a model and may also
+/// write it (compare, calibrate, merge), so the flags mean the same everywhere and are checked
+/// in one place before any work.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Also write the output to FILE, in the format its extension names: .json (the same model
+    /// `--format json` prints), .csv or .md.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    /// Format on stdout: text, json, csv or markdown.
     #[arg(long, default_value = "text")]
     pub format: Format,
 }
@@ -100,18 +111,12 @@ pub struct CalibrateArgs {
     /// What to compare: matmul-f32, matmul-f16, matmul-int8, peak-f32, peak-f16, bandwidth.
     #[arg(long, default_value = "matmul-f32")]
     pub metric: String,
-    /// Output file: .json (the ratios file), .csv or .md; default: a table on stdout.
-    #[arg(short, long)]
-    pub output: Option<PathBuf>,
-    /// Overwrite an existing output file.
-    #[arg(long)]
-    pub force: bool,
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = fleetbench::stats::DEFAULT_SEED)]
     pub seed: u64,
-    /// Table format on stdout.
-    #[arg(long, default_value = "text")]
-    pub format: Format,
+    /// `-o` (.json writes the ratios file), `--force`, `--format`.
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// Flags of `fleetbench catalog`.
@@ -282,12 +287,6 @@ pub struct MergeArgs {
     /// Result files, or directories searched recursively for `*.json` result files.
     #[arg(required = true, value_name = "DIR|FILE")]
     pub inputs: Vec<PathBuf>,
-    /// Write the merged report (groups, pooled samples, units, outliers, skipped files) as JSON.
-    #[arg(short, long)]
-    pub output: Option<PathBuf>,
-    /// Overwrite an existing output file.
-    #[arg(long)]
-    pub force: bool,
     /// Name a unit as an outlier when it is this many percent below its group median.
     #[arg(long, value_name = "PCT", default_value_t = 10.0)]
     pub threshold: f64,
@@ -297,9 +296,10 @@ pub struct MergeArgs {
     /// Refuse to merge when any file has to be skipped, instead of listing it.
     #[arg(long)]
     pub strict: bool,
-    /// Table format.
-    #[arg(long, default_value = "text")]
-    pub format: Format,
+    /// `-o` (.json: groups, pooled samples, units, outliers, skipped files), `--force`,
+    /// `--format`.
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// Flags of `fleetbench project`.

@@ -8,7 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::output::{Section, Table, Tabular};
-use crate::results::{Case, ResultFile, TimingMethod};
+use crate::results::{Case, ResultFile};
 use crate::stats::{Sample, Summary};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -247,7 +247,7 @@ pub fn merge(
             });
             continue;
         }
-        if !file.cases.iter().any(|c| throughputs(c).is_some()) {
+        if !file.cases.iter().any(|c| c.throughput_samples().is_some()) {
             skipped.push(Skipped {
                 path,
                 reason: "no passed case with timings".to_string(),
@@ -271,19 +271,6 @@ pub fn merge(
     })
 }
 
-/// Per-sample throughputs of a passed case, from its headline clock.
-fn throughputs(case: &Case) -> Option<(String, Vec<f64>)> {
-    case.passed_throughput()?;
-    let timing = case.timing.as_ref()?;
-    let (unit, work) = crate::results::RateUnit::of(&case.workload);
-    let seconds = match timing.headline {
-        TimingMethod::GpuTimestamps => timing.gpu_s.as_ref()?,
-        TimingMethod::HostClock => &timing.host_s,
-    };
-    let rates: Vec<f64> = seconds.iter().map(|s| work / s).collect();
-    Some((unit.label().to_string(), rates))
-}
-
 /// Cases are the same workload only if the kernel source and its configuration match too.
 fn case_key(case: &Case) -> (String, String) {
     (case.id.clone(), case.kernel.source_hash.clone())
@@ -304,7 +291,7 @@ fn group_report(
     let mut by_case: BTreeMap<(String, String), (String, Vec<UnitCase>)> = BTreeMap::new();
     for (index, (unit, file)) in members.iter().enumerate() {
         for case in &file.cases {
-            let Some((rate_unit, samples)) = throughputs(case) else {
+            let Some((rate_unit, samples)) = case.throughput_samples() else {
                 if case.passed_throughput().is_some() {
                     return Err(Error::invalid(
                         &unit.path,
@@ -321,7 +308,7 @@ fn group_report(
                 .summary();
             by_case
                 .entry(case_key(case))
-                .or_insert_with(|| (rate_unit, Vec::new()))
+                .or_insert_with(|| (rate_unit.label().to_string(), Vec::new()))
                 .1
                 .push(UnitCase {
                     unit: index,

@@ -54,11 +54,11 @@ pub fn sweep_summary(file: &ResultFile, prefix: &str, dtype: Dtype) -> Option<Sw
         .filter(|(_, m)| *m > 0.0)
         .collect();
     let (best_case, best) = medians.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1))?;
-    let log_mean = medians.iter().map(|(_, m)| m.ln()).sum::<f64>() / medians.len() as f64;
+    let values: Vec<f64> = medians.iter().map(|(_, m)| *m).collect();
     Some(SweepSummary {
         best_case: best_case.to_string(),
         best,
-        geomean: log_mean.exp(),
+        geomean: crate::stats::geometric_mean(&values)?,
         count: medians.len(),
     })
 }

@@ -1,31 +1,24 @@
 //! `fleetbench calibrate`: result files + catalog → the equivalence table, built on the
-//! capability view of `compare`, printed in any format (JSON is the ratios file itself) or
-//! written as the versioned ratios file (.json) or a table for people (.csv, .md).
+//! capability view of `compare`, printed in any format (JSON is the ratios file itself) and,
+//! with `-o`, also written as the versioned ratios file (.json) or a table for people (.csv,
+//! .md).
 
 use crate::cli::CalibrateArgs;
-use anyhow::bail;
 use fleetbench::catalog::Catalog;
 use fleetbench::equiv::calibrate::{calibrate, CalibrateOptions};
 use fleetbench::equiv::Metric;
-use fleetbench::fsio::{self, Overwrite};
 use fleetbench::measure::machine;
-use fleetbench::output::{self, Format};
+use fleetbench::output;
 use fleetbench::stats::BootstrapConfig;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Where the table goes.
-enum Output {
-    Stdout(Format),
-    File(PathBuf, Format),
-}
-
 pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     let metric: Metric = args.metric.parse().map_err(anyhow::Error::msg)?;
-    let out = output_target(&args)?;
+    let export = args.out.export(&args.files)?;
     let groups: Vec<Vec<PathBuf>> = args.files.iter().map(|f| vec![f.clone()]).collect();
     let policy = fleetbench::validate::LoadPolicy::from_skip_flag(args.skip_inconsistent);
-    let files: Vec<_> = super::compare::load_groups(&groups, policy)?
+    let files: Vec<_> = super::load_groups(&groups, policy)?
         .into_iter()
         .flat_map(|g| g.files)
         .collect();
@@ -61,39 +54,15 @@ pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     ratios
         .validate()
         .map_err(|m| anyhow::anyhow!("calibrate built an inconsistent table: {m}"))?;
-    let width = output::terminal_width();
-    match out {
-        Output::Stdout(format) => {
-            output::emit(&output::render(&ratios, format, width)?)?;
-        }
-        Output::File(path, format) => {
-            let text = output::render(&ratios, format, None)?;
-            fsio::write_file(&path, text.as_bytes(), Overwrite::from_force(args.force))?;
-            note!(
-                "wrote {} ({} devices)",
-                path.display(),
-                ratios.devices.len()
-            );
-        }
+    if let Some(export) = &export {
+        export.write(&ratios)?;
+        note!(
+            "wrote {} ({} devices)",
+            export.path().display(),
+            ratios.devices.len()
+        );
     }
+    let text = output::render(&ratios, args.out.format, output::terminal_width())?;
+    output::emit(&text)?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn output_target(args: &CalibrateArgs) -> anyhow::Result<Output> {
-    let Some(path) = &args.output else {
-        return Ok(Output::Stdout(args.format));
-    };
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    let format = match ext.to_ascii_lowercase().as_str() {
-        "json" => Format::Json,
-        "csv" => Format::Csv,
-        "md" | "markdown" => Format::Markdown,
-        _ => bail!(
-            "-o {}: expected a .json, .csv or .md file name",
-            path.display()
-        ),
-    };
-    fsio::check_target(path, Overwrite::from_force(args.force))?;
-    fsio::check_not_input(path, &args.files)?;
-    Ok(Output::File(path.clone(), format))
 }

@@ -3,13 +3,11 @@
 //! `--threshold` is given and something regressed significantly.
 
 use crate::cli::CompareArgs;
-use anyhow::{bail, Context};
-use fleetbench::catalog::{identify, Catalog, MatchRules};
-use fleetbench::compare::{self, CompareConfig, Comparison, Group, LoadedFile, View};
-use fleetbench::fsio::{self, Overwrite};
-use fleetbench::output::{self, Emitted, Format};
+use anyhow::bail;
+use fleetbench::compare::{self, CompareConfig, Comparison, View};
+use fleetbench::output::{self, Emitted, Export, Format};
 use fleetbench::stats::BootstrapConfig;
-use fleetbench::validate::{CatalogPeaks, LoadPolicy};
+use fleetbench::validate::LoadPolicy;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,22 +17,20 @@ struct CompareRun {
     baseline: usize,
     threshold: Option<f64>,
     format: Format,
-    output: Option<PathBuf>,
-    overwrite: Overwrite,
+    export: Option<Export>,
     config: CompareConfig,
     policy: LoadPolicy,
 }
 
 pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let run = validate(args)?;
-    let groups = load_groups(&run.groups, run.policy)?;
+    let groups = super::load_groups(&run.groups, run.policy)?;
     let comparison = compare::compare(&groups, run.baseline, &run.config)?;
     note_missing_metrics(&comparison);
     note_drift(&comparison);
-    if let Some(path) = &run.output {
-        let json = output::json(&comparison)?;
-        fsio::write_file(path, json.as_bytes(), run.overwrite)?;
-        note!("wrote {}", path.display());
+    if let Some(export) = &run.export {
+        export.write(&comparison)?;
+        note!("wrote {}", export.path().display());
     }
     let text = output::render(&comparison, run.format, output::terminal_width())?;
     if output::emit(&text)? == Emitted::PipeClosed {
@@ -137,12 +133,8 @@ fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
     if args.allow_mixed && !args.same_code {
         bail!("--allow-mixed applies to the same-code view only (add --same-code)");
     }
-    let overwrite = Overwrite::from_force(args.force);
-    if let Some(path) = &args.output {
-        fsio::check_target(path, overwrite)?;
-        let inputs: Vec<PathBuf> = groups.iter().flatten().cloned().collect();
-        fsio::check_not_input(path, &inputs)?;
-    }
+    let inputs: Vec<PathBuf> = groups.iter().flatten().cloned().collect();
+    let export = args.out.export(&inputs)?;
     super::bounds::check(
         "--resamples",
         args.resamples,
@@ -158,9 +150,8 @@ fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
         groups,
         baseline,
         threshold: args.threshold,
-        format: args.format,
-        output: args.output,
-        overwrite,
+        format: args.out.format,
+        export,
         config: CompareConfig {
             view: if args.same_code {
                 View::SameCode
@@ -185,59 +176,4 @@ fn split_group(arg: &str) -> anyhow::Result<Vec<PathBuf>> {
         );
     }
     Ok(arg.split('+').map(PathBuf::from).collect())
-}
-
-/// Loads every file, refusing one given twice (the same path, or a copy with identical
-/// contents), and pools each group (refusing one that mixes devices). Every file goes through
-/// `validate`'s checks first: an inconsistent file is refused, or with `--skip-inconsistent`
-/// its bad cases are dropped with a warning on stderr, so a hand-edited number never reaches a
-/// ratio.
-pub fn load_groups(groups: &[Vec<PathBuf>], policy: LoadPolicy) -> anyhow::Result<Vec<Group>> {
-    let catalog = Catalog::builtin()?;
-    let rules = MatchRules::builtin()?;
-    let peaks = CatalogPeaks::builtin()?;
-    let mut seen: Vec<(PathBuf, LoadedFile)> = Vec::new();
-    let mut out = Vec::new();
-    for group in groups {
-        let mut loaded = Vec::new();
-        for path in group {
-            let checked = fleetbench::validate::load_checked(path, policy, &peaks)?;
-            for warning in &checked.warnings {
-                note!("warning: {warning}");
-            }
-            let file = checked.file;
-            let device = identify(&file.machine.adapter, &rules, &catalog);
-            let this = LoadedFile {
-                path: path.clone(),
-                file,
-                device,
-            };
-            check_not_seen(&this, &mut seen)?;
-            loaded.push(this);
-        }
-        out.push(compare::pool(loaded)?);
-    }
-    Ok(out)
-}
-
-fn check_not_seen(this: &LoadedFile, seen: &mut Vec<(PathBuf, LoadedFile)>) -> anyhow::Result<()> {
-    let path = &this.path;
-    let canonical = path
-        .canonicalize()
-        .with_context(|| format!("{}", path.display()))?;
-    for (other_canonical, other) in seen.iter() {
-        if *other_canonical == canonical {
-            bail!("{}: the same file is given twice", path.display());
-        }
-        if other.file == this.file {
-            bail!(
-                "{}: identical to {} (run_id {}); the same file is given twice",
-                path.display(),
-                other.path.display(),
-                this.file.run.run_id
-            );
-        }
-    }
-    seen.push((canonical, this.clone()));
-    Ok(())
 }

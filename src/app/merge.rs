@@ -6,7 +6,7 @@
 
 use crate::cli::MergeArgs;
 use anyhow::{bail, Context};
-use fleetbench::fsio::{self, Overwrite};
+use fleetbench::fsio;
 use fleetbench::merge::{self, MergeReport, Skipped};
 use fleetbench::output;
 use fleetbench::results::ResultFile;
@@ -25,14 +25,11 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
             args.threshold
         )
     })?;
-    let overwrite = Overwrite::from_force(args.force);
-    if let Some(path) = &args.output {
-        fsio::check_target(path, overwrite)?;
-    }
+    // The target is checked against the named inputs at once, and again against every file
+    // found under a named directory.
+    args.out.export(&args.inputs)?;
     let (candidates, walk_skipped) = gather(&args.inputs)?;
-    if let Some(path) = &args.output {
-        fsio::check_not_input(path, &candidates)?;
-    }
+    let export = args.out.export(&candidates)?;
     let (files, skipped) = load_all(candidates, walk_skipped)?;
     report_skips(&skipped, args.strict)?;
     if let ([], Some(first)) = (files.as_slice(), skipped.first()) {
@@ -53,13 +50,12 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let report = merge::merge(files, skipped, threshold)?;
     output::emit(&output::render(
         &report,
-        args.format,
+        args.out.format,
         output::terminal_width(),
     )?)?;
-    if let Some(path) = &args.output {
-        let json = output::json(&report)?;
-        fsio::write_file(path, json.as_bytes(), overwrite)?;
-        note!("wrote {}", path.display());
+    if let Some(export) = &export {
+        export.write(&report)?;
+        note!("wrote {}", export.path().display());
     }
     summarize(&report);
     let outliers = report.outliers().len();

@@ -22,7 +22,11 @@ mod report;
 mod run;
 mod validate;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, OutputArgs};
+use fleetbench::compare::Group;
+use fleetbench::output::Export;
+use fleetbench::validate::LoadPolicy;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Runs the parsed command line; the exit code says how it went.
@@ -39,4 +43,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calibrate(args) => calibrate::execute(args),
         Command::Catalog(args) => catalog::execute(args),
     }
+}
+
+impl OutputArgs {
+    /// The checked `-o` target, if any: call before loading inputs, so a file that exists
+    /// without `--force`, a bad extension or an output that is one of `inputs` fails at once.
+    pub fn export(&self, inputs: &[PathBuf]) -> anyhow::Result<Option<Export>> {
+        let Some(path) = &self.output else {
+            return Ok(None);
+        };
+        Ok(Some(Export::check(path, self.force, inputs)?))
+    }
+}
+
+/// `compare`'s loader for `compare` and `calibrate`, with what it dropped shown on stderr.
+fn load_groups(groups: &[Vec<PathBuf>], policy: LoadPolicy) -> anyhow::Result<Vec<Group>> {
+    let loaded = fleetbench::compare::load_groups(groups, policy)?;
+    for warning in &loaded.warnings {
+        note!("warning: {warning}");
+    }
+    Ok(loaded.groups)
 }

@@ -3,7 +3,7 @@
 //! devices whose autotuners chose different tiles are then compared at their best, and a
 //! baseline kernel (naive, register-blocked) enters only where it is a file's best.
 //!
-//! Vendor-library reference cases (family [`VENDOR_FAMILY`]) are never part of a WGSL figure.
+//! Vendor-library reference cases (family [`crate::kernels::VENDOR_FAMILY`]) are never part of a WGSL figure.
 //! In a pooled group each run contributes its own best case, so the runs stay apart for the
 //! two-level bootstrap and a run whose tuner chose differently still counts.
 
@@ -12,12 +12,10 @@ use super::{CompareConfig, Group, LeftOut, MaxAchievable, MetricSummary, Reason,
 use super::{EnvironmentChange, VendorRow};
 use crate::equiv::Metric;
 use crate::error::{Error, Result};
+use crate::kernels::VENDOR_FAMILY;
 use crate::stats::{geomean_of_ratios, Runs, Sample};
 use crate::workload::Workload;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// The kernel family of vendor-library reference cases.
-pub const VENDOR_FAMILY: &str = "vendor";
 
 /// One group's figures per metric and shape, and why a shape it ran has none.
 #[derive(Debug, Clone, Default)]

@@ -1,25 +1,13 @@
-//! The pieces both views share: a case's throughput samples, how two cases' measurement
+//! The pieces both views share: how two cases' measurement
 //! differs, kernel names, a group's samples of one quantity across its runs, and turning two
 //! such quantities into a [`Row`] and rows into a [`MetricSummary`].
 
 use super::{CompareConfig, Coverage, Figure, MetricSummary, Reason, ReasonKind, Row, Verdict};
 use crate::equiv::Metric;
-use crate::results::{Case, KernelRecord, RateUnit, TimingMethod};
+use crate::results::{Case, KernelRecord, RateUnit};
 use crate::stats::{geomean_of_ratios, mann_whitney_u, Runs, Sample};
 use crate::workload::Workload;
 use serde::Serialize;
-
-/// Per-sample throughput of a passed case, from its headline clock.
-pub fn throughput_samples(case: &Case) -> Option<(RateUnit, Vec<f64>)> {
-    case.passed_throughput()?;
-    let timing = case.timing.as_ref()?;
-    let seconds = match timing.headline {
-        TimingMethod::GpuTimestamps => timing.gpu_s.as_ref()?,
-        TimingMethod::HostClock => &timing.host_s,
-    };
-    let (unit, work) = RateUnit::of(&case.workload);
-    Some((unit, seconds.iter().map(|s| work / s).collect()))
-}
 
 /// A way two cases of one workload were measured differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
@@ -82,7 +70,7 @@ pub fn kernel_label(kernel: &KernelRecord) -> String {
 
 /// A case's samples, or why it has none.
 pub(crate) fn usable(case: &Case) -> Result<(RateUnit, Sample), Reason> {
-    let Some((unit, values)) = throughput_samples(case) else {
+    let Some((unit, values)) = case.throughput_samples() else {
         return Err(Reason::not_passed(case.status));
     };
     Sample::new(&values)

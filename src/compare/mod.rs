@@ -22,15 +22,17 @@
 //!   file, metric and shape or case, each side's [`Figure`], the ratio [`Interval`], rank-test
 //!   p, [`Verdict`]), `summaries` ([`MetricSummary`]: geometric mean and max-achievable ratio
 //!   per file and metric), `left_out`. [`Comparison::regressions`] is what `--threshold` gates.
-//! - [`throughput_samples`] gives a case's per-sample throughput; [`kernel_label`] names a
-//!   kernel with its overrides.
+//! - [`kernel_label`] names a kernel with its overrides; a case's per-sample throughput is
+//!   [`crate::results::Case::throughput_samples`], shared with `merge`.
 
 pub mod capability;
 mod figures;
+mod load;
 pub mod same_code;
 mod tables;
 
-pub use figures::{kernel_label, measurement_difference, throughput_samples, Difference};
+pub use figures::{kernel_label, measurement_difference, Difference};
+pub use load::{load_groups, LoadedGroups};
 
 use crate::catalog::DeviceIdentity;
 use crate::equiv::Metric;

@@ -344,7 +344,7 @@ fn vendor_references_are_shown_beside_never_inside_a_capability_figure() {
     let naive = default_matmul_configs().remove(0);
     let file = |name: &str, seed: u64, wgsl: f64| {
         let mut vendor = fake_case(&naive, square(256), 400.0, seed + 1);
-        vendor.kernel.family = capability::VENDOR_FAMILY.to_string();
+        vendor.kernel.family = crate::kernels::VENDOR_FAMILY.to_string();
         vendor.kernel.id = "vendor/gemm-sgemm".to_string();
         vendor.kernel.overrides.clear();
         file_with(

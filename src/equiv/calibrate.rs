@@ -21,6 +21,7 @@ use super::{RatioCell, RatiosFile, RATIOS_KIND, RATIOS_SCHEMA_VERSION};
 use crate::catalog::{Catalog, CatalogEntry};
 use crate::compare::{compare, pool, CompareConfig, Figure, Group, LoadedFile, Row};
 use crate::error::{Error, Result};
+use crate::results::Case;
 use crate::stats::{BootstrapConfig, Interval};
 use std::collections::BTreeMap;
 
@@ -56,8 +57,8 @@ pub fn files_without(files: &[LoadedFile], metric: Metric) -> Vec<&LoadedFile> {
     let has = |f: &LoadedFile| {
         f.file.cases.iter().any(|c| {
             metric.covers(&c.workload)
-                && c.kernel.family != crate::compare::capability::VENDOR_FAMILY
-                && crate::compare::throughput_samples(c).is_some()
+                && c.kernel.family != crate::kernels::VENDOR_FAMILY
+                && c.throughput_samples().is_some()
         })
     };
     files.iter().filter(|f| !has(f)).collect()
@@ -342,8 +343,8 @@ impl Context<'_> {
             .iter()
             .flat_map(|f| f.file.cases.iter())
             .filter(|c| metric.covers(&c.workload))
-            .filter(|c| c.kernel.family != crate::compare::capability::VENDOR_FAMILY)
-            .filter_map(crate::compare::throughput_samples)
+            .filter(|c| c.kernel.family != crate::kernels::VENDOR_FAMILY)
+            .filter_map(Case::throughput_samples)
             .filter_map(|(_, values)| crate::stats::Sample::new(&values).ok())
             .map(|s| s.median())
             .reduce(f64::max)?;

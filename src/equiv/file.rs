@@ -1,13 +1,15 @@
 //! Versioned serde types of the ratios file, its validation on load, and its table form.
 //!
-//! Like the result file it rejects unknown fields and checks `kind` and `schema_version` before
-//! the shape, so a hand edit or another tool's JSON fails with a message that says so. Bump
+//! Like the result file it is read by the one versioned loader ([`crate::fsio::versioned`]),
+//! which rejects unknown fields and checks `kind` and `schema_version` before the shape, so a
+//! hand edit or another tool's JSON fails with a message that says so. Bump
 //! [`RATIOS_SCHEMA_VERSION`] on any change that alters meaning. Version 2 holds each ratio as
 //! the crate's one [`Interval`] (a published ratio is exact); version-1 files, with flat
 //! `ratio`, `ci_low` and `ci_high` numbers, are migrated on load.
 
 use super::Metric;
 use crate::error::{Error, Result};
+use crate::fsio::versioned::{Migration, VersionedFormat};
 use crate::output::{number, Section, Table, Tabular};
 use crate::stats::Interval;
 use serde::{Deserialize, Serialize};
@@ -17,6 +19,19 @@ use std::path::Path;
 pub const RATIOS_SCHEMA_VERSION: u32 = 2;
 /// The `kind` tag of a ratios file.
 pub const RATIOS_KIND: &str = "fleetbench-ratios";
+
+/// The ratios file as a versioned format: tagged with [`RATIOS_KIND`]; version 1 (flat ratio
+/// and interval numbers) is migrated on load.
+pub const RATIOS_FORMAT: VersionedFormat = VersionedFormat {
+    file: crate::fsio::RATIOS_FILE,
+    kind_tag: Some(RATIOS_KIND),
+    version_field: "schema_version",
+    current: RATIOS_SCHEMA_VERSION,
+    migrations: &[Migration {
+        from: 1,
+        upgrade: migrate_v1,
+    }],
+};
 
 /// Where a ratio came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
@@ -173,27 +188,14 @@ impl RatiosFile {
 
     /// Loads and validates a ratios file.
     pub fn load(path: &Path) -> Result<RatiosFile> {
-        let bytes = crate::fsio::read_bounded(path, crate::fsio::RATIOS_FILE)?;
+        let bytes = crate::fsio::read_bounded(path, RATIOS_FORMAT.file)?;
         RatiosFile::parse(path, &bytes)
     }
 
-    /// Parses ratios-file bytes; `path` names the source in errors.
+    /// Parses ratios-file bytes through the one versioned loader, then checks what serde
+    /// cannot; `path` names the source in errors.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<RatiosFile> {
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| Error::parse(path, format!("not UTF-8 text ({e})")))?;
-        let value = crate::fsio::json::parse_strict(text).map_err(|e| {
-            if crate::fsio::json::is_duplicate_key(&e) {
-                Error::parse(path, format!("not a valid ratios file: {e}"))
-            } else {
-                Error::parse(path, format!("invalid JSON: {e}"))
-            }
-        })?;
-        let mut value = value;
-        if check_header(path, &value)? == 1 {
-            migrate_v1(&mut value).map_err(|m| Error::invalid(path, m))?;
-        }
-        let file: RatiosFile = serde_json::from_value(value)
-            .map_err(|e| Error::parse(path, format!("not a valid ratios file: {e}")))?;
+        let file: RatiosFile = RATIOS_FORMAT.parse(path, bytes)?;
         file.validate().map_err(|m| Error::invalid(path, m))?;
         Ok(file)
     }
@@ -436,45 +438,12 @@ pub(crate) fn fmt3(v: f64) -> String {
     format!("{v:.3}")
 }
 
-/// Checks `kind` and `schema_version`; returns the version (1 or the current one).
-fn check_header(path: &Path, value: &serde_json::Value) -> Result<u64> {
-    let Some(object) = value.as_object() else {
-        return Err(Error::parse(
-            path,
-            "not a fleetbench ratios file (not an object)",
-        ));
-    };
-    if object.get("kind").and_then(|k| k.as_str()) != Some(RATIOS_KIND) {
-        return Err(Error::parse(
-            path,
-            format!("not a fleetbench ratios file (no \"kind\": \"{RATIOS_KIND}\")"),
-        ));
-    }
-    if let Some(v) = object.get("schema_version").filter(|v| !v.is_number()) {
-        return Err(Error::parse(
-            path,
-            format!("schema_version {v} is not a number (write \"schema_version\": {RATIOS_SCHEMA_VERSION})"),
-        ));
-    }
-    match object.get("schema_version").and_then(|v| v.as_u64()) {
-        Some(v) if v == 1 || v == u64::from(RATIOS_SCHEMA_VERSION) => Ok(v),
-        other => Err(Error::parse(
-            path,
-            format!(
-                "ratios schema_version {} is not supported (this build reads 1 and {RATIOS_SCHEMA_VERSION})",
-                other.map_or("missing".to_string(), |v| v.to_string())
-            ),
-        )),
-    }
-}
-
 /// Version 1 → 2: each cell's flat `ratio`, `ci_low`, `ci_high` become one interval at the
 /// file's confidence level (exact where there were no bounds). Anything unexpected is left as
 /// it is, for serde and validation to name.
 fn migrate_v1(value: &mut serde_json::Value) -> Result<(), String> {
     let level = value["confidence_level"].as_f64().unwrap_or(0.95);
-    value["schema_version"] = RATIOS_SCHEMA_VERSION.into();
-    let Some(devices) = value["devices"].as_array_mut() else {
+    let Some(devices) = value.get_mut("devices").and_then(|d| d.as_array_mut()) else {
         return Ok(());
     };
     for device in devices {
@@ -645,6 +614,10 @@ pub(crate) mod tests {
         let msg = |s: &str| RatiosFile::parse(p, s.as_bytes()).unwrap_err().to_string();
         assert!(msg("{\"schema_version\":1}").contains("not a fleetbench ratios file"));
         assert!(msg("{\"kind\":\"fleetbench-ratios\",\"schema_version\":7}").contains("7 is not"));
+        assert!(
+            msg("{\"kind\":\"fleetbench-ratios\",\"schema_version\":\"2\"}")
+                .contains("schema_version \"2\" must be a number")
+        );
         assert!(msg("[").contains("invalid JSON"));
         let mut f = example();
         f.devices[1].calibrated.as_mut().unwrap().via = None;

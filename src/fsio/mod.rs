@@ -1,6 +1,8 @@
 //! The one way fleetbench touches the file system. Every file the tool writes goes through
-//! [`write_file`], every file it reads through [`read_bounded`], and `merge` walks directories
-//! with [`walk_json`], so the rules below hold everywhere instead of loader by loader:
+//! [`write_file`], every file it reads through [`read_bounded`], every versioned JSON file
+//! (result files, ratios files) through [`versioned::VersionedFormat`], and `merge` walks
+//! directories with [`walk_json`], so the rules below hold everywhere instead of loader by
+//! loader:
 //!
 //! - only regular files are read or written: a device node, a FIFO or a directory is refused by
 //!   its type before it is opened, so `/dev/zero` cannot grow memory and a FIFO cannot block;
@@ -14,6 +16,7 @@
 
 pub mod json;
 mod read;
+pub mod versioned;
 mod walk;
 mod write;
 

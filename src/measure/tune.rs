@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 use crate::kernels::{Kernel, KernelConfig};
 use crate::measure::backend::{Backend, CaseSpec, TimingConfig};
-use crate::results::{AdapterRecord, CaseStatus, TuningRecord, TuningTrial};
+use crate::results::{AdapterRecord, CaseStatus, MatrixScalar, TuningRecord, TuningTrial};
 use crate::workload::{Dtype, Workload};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -21,7 +21,7 @@ use std::time::Duration;
 /// Shapes the adapter's limits cannot hold stay in the list: the search records them as
 /// skipped or unsupported at no cost, so the whole search space is visible in the result file.
 pub fn candidates(adapter: &AdapterRecord, dtype: Dtype) -> Vec<KernelConfig> {
-    let cpu = adapter.device_type == "cpu";
+    let cpu = adapter.device_type.is_cpu();
     match dtype {
         Dtype::F32 if cpu => cpu_f32_candidates(),
         Dtype::F32 => gpu_f32_candidates(),
@@ -99,19 +99,14 @@ fn f16_candidates(cpu: bool) -> Vec<KernelConfig> {
 }
 
 /// The tile sides the adapter reports for f16 × f16 → f32 cooperative matrices (square 8 or
-/// 16, the shapes WGSL can name), e.g. `16x16x16 f16->f32`.
+/// 16, the shapes WGSL can name).
 fn coop_tiles(adapter: &AdapterRecord) -> Vec<u32> {
     let mut tiles: Vec<u32> = adapter
         .cooperative_matrix
         .iter()
-        .filter_map(|s| s.strip_suffix(" f16->f32"))
-        .filter_map(|dims| {
-            let sides: Vec<u32> = dims.split('x').filter_map(|v| v.parse().ok()).collect();
-            match sides[..] {
-                [m, n, k] if m == n && n == k && matches!(m, 8 | 16) => Some(m),
-                _ => None,
-            }
-        })
+        .filter(|shape| shape.input == MatrixScalar::F16 && shape.accumulator == MatrixScalar::F32)
+        .filter_map(|shape| shape.square_side())
+        .filter(|side| matches!(side, 8 | 16))
         .collect();
     tiles.sort_unstable();
     tiles.dedup();
@@ -594,6 +589,7 @@ pub fn record_for<'a>(tuned: &'a [Tuned], spec: &CaseSpec) -> Option<&'a TuningR
 mod tests {
     use super::*;
     use crate::measure::fake::{fake_adapter, FakeBackend};
+    use crate::results::DeviceType;
 
     #[test]
     fn search_picks_a_passing_candidate_and_records_every_trial() {
@@ -678,9 +674,9 @@ mod tests {
     #[test]
     fn the_search_space_follows_the_adapter() {
         let mut cpu = fake_adapter("cpu");
-        cpu.device_type = "cpu".into();
+        cpu.device_type = DeviceType::Cpu;
         let mut gpu = fake_adapter("gpu");
-        gpu.device_type = "discrete_gpu".into();
+        gpu.device_type = DeviceType::DiscreteGpu;
         let families = |a: &AdapterRecord| -> Vec<Kernel> {
             candidates(a, Dtype::F32).iter().map(|c| c.kernel).collect()
         };

@@ -10,11 +10,13 @@
 //! - [`emit`] writes to stdout and tells a closed pipe apart from a real write error, so
 //!   `fleetbench … | head -1` ends quietly while a full disk is still an error.
 
+mod export;
 mod format;
 mod stdout;
 mod table;
 mod terminal;
 
+pub use export::{file_format, Export};
 pub use format::{number, Format};
 pub use stdout::{emit, Emitted};
 pub use table::{Section, Table};

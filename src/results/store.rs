@@ -1,9 +1,11 @@
 //! The one place result files are read and written. Writes are atomic (temporary file in the
-//! same directory, then rename) so a crash never leaves half a file; loads check the version
-//! before the shape so another tool's JSON gets a message that says so.
+//! same directory, then rename) so a crash never leaves half a file; loads go through the one
+//! versioned loader ([`crate::fsio::versioned`]), which checks the version before the shape so
+//! another tool's JSON gets a message that says so.
 
 use super::schema::{ResultFile, SCHEMA_VERSION};
 use crate::error::{Error, Result};
+use crate::fsio::versioned::{Migration, VersionedFormat};
 use crate::fsio::{self, Overwrite};
 use std::path::{Path, PathBuf};
 
@@ -35,70 +37,30 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>> {
     fsio::read_bounded(path, fsio::RESULT_FILE)
 }
 
+/// The result file as a versioned format: version 1 (flat interval numbers) is migrated on
+/// load by [`super::migrate::v1_to_v2`].
+pub const RESULT_FORMAT: VersionedFormat = VersionedFormat {
+    file: fsio::RESULT_FILE,
+    kind_tag: None,
+    version_field: "schema_version",
+    current: SCHEMA_VERSION,
+    migrations: &[Migration {
+        from: 1,
+        upgrade: super::migrate::v1_to_v2,
+    }],
+};
+
 /// Loads and parses a result file, checking its schema version first — and nothing about its
 /// meaning. Internal: commands that use a file's numbers load it through
 /// [`crate::validate::load_checked`], which re-derives every statistic and refuses a file that
 /// contradicts itself; only the checker itself (and tests that build files) read unchecked.
 pub fn load(path: &Path) -> Result<ResultFile> {
-    let bytes = read_limited(path)?;
-    parse(path, &bytes)
+    RESULT_FORMAT.load(path)
 }
 
 /// Parses result-file bytes; `path` only names the source in errors.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<ResultFile> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::parse(
-            path,
-            "empty file, not a fleetbench result file",
-        ));
-    }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| Error::parse(path, format!("not UTF-8 text ({e})")))?;
-    let value = fsio::json::parse_strict(text).map_err(|e| json_error(path, &e))?;
-    let value = match check_version(path, &value)? {
-        SCHEMA_VERSION => value,
-        _ => super::migrate::from_v1(value),
-    };
-    serde_json::from_value(value)
-        .map_err(|e| Error::parse(path, format!("not a valid result file: {e}")))
-}
-
-/// "invalid JSON" for syntax; a repeated key is valid syntax but not a file this tool wrote.
-fn json_error(path: &Path, e: &serde_json::Error) -> Error {
-    if fsio::json::is_duplicate_key(e) {
-        Error::parse(path, format!("not a valid result file: {e}"))
-    } else {
-        Error::parse(path, format!("invalid JSON: {e}"))
-    }
-}
-
-/// The file's schema version when this build reads it (the current one, or version 1, which
-/// is migrated on load).
-fn check_version(path: &Path, value: &serde_json::Value) -> Result<u32> {
-    let Some(object) = value.as_object() else {
-        return Err(Error::parse(
-            path,
-            "not a fleetbench result file (top level is not an object)",
-        ));
-    };
-    match object.get("schema_version") {
-        None => Err(Error::parse(
-            path,
-            "not a fleetbench result file (no schema_version field)",
-        )),
-        Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => Ok(SCHEMA_VERSION),
-        Some(v) if v.as_u64() == Some(1) => Ok(1),
-        Some(v) if !v.is_number() => Err(Error::parse(
-            path,
-            format!(
-                "schema_version {v} is not a number (write \"schema_version\": {SCHEMA_VERSION})"
-            ),
-        )),
-        Some(v) => Err(Error::parse(
-            path,
-            format!("schema_version {v} is not supported (this build reads 1 to {SCHEMA_VERSION})"),
-        )),
-    }
+    RESULT_FORMAT.parse(path, bytes)
 }
 
 /// A file-name-safe lower-case slug: runs of other characters become one dash.
@@ -172,10 +134,7 @@ mod tests {
         assert!(msg(b"[1,2]").contains("not an object"));
         assert!(msg(b"{\"a\":1}").contains("no schema_version"));
         assert!(msg(b"{\"schema_version\":99}").contains("schema_version 99 is not supported"));
-        assert_eq!(
-            msg(b"{\"schema_version\":\"2\"}"),
-            "x.json: schema_version \"2\" is not a number (write \"schema_version\": 2)"
-        );
+        assert!(msg(b"{\"schema_version\":\"2\"}").contains("\"2\" must be a number"));
         assert!(msg(b"{\"schema_version\":1").contains("invalid JSON"));
         assert!(msg(&[0xff, 0xfe]).contains("not UTF-8"));
         assert!(msg(b"{\"schema_version\":1}").starts_with("x.json: not a valid result file"));

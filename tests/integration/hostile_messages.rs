@@ -107,7 +107,7 @@ fn a_merge_with_every_input_skipped_says_why() {
     assert_eq!(
         one_line_error(&out),
         format!(
-            "no result files to merge among the inputs: 1 skipped ({}: schema_version \"2\" is not a number (write \"schema_version\": 2))",
+            "no result files to merge among the inputs: 1 skipped ({}: schema_version \"2\" must be a number, as in \"schema_version\": 2)",
             bad.display()
         )
     );

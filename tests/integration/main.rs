@@ -25,6 +25,7 @@ mod interrupt;
 mod kernels_gpu;
 mod kubernetes;
 mod loader_fuzz;
+mod output_args;
 mod reference_by_name;
 mod report;
 mod report_browser;
