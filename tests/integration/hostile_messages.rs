@@ -112,3 +112,24 @@ fn a_merge_with_every_input_skipped_says_why() {
         )
     );
 }
+
+/// A fleet file past its size limit (1 MiB, some 18,000 entries; the 16 MiB allowed before took
+/// 1.4 GB to project) is refused before it is parsed.
+#[test]
+fn a_fleet_file_past_its_limit_is_refused_before_parsing() {
+    let dir = tempdir();
+    let path = dir.path().join("huge.toml");
+    let mut text = String::from("version = 1\n\n[[fleet]]\nname = \"big\"\n\n");
+    while text.len() <= 1024 * 1024 {
+        text.push_str("[[fleet.entry]]\ndevice = \"a100-sxm4-80gb\"\ncount = 1\n\n");
+    }
+    std::fs::write(&path, text).unwrap();
+    let out = fleetbench().arg("project").arg(&path).output().unwrap();
+    assert_eq!(
+        one_line_error(&out),
+        format!(
+            "{}: larger than the 1048576-byte limit; is this a fleet file?",
+            path.display()
+        )
+    );
+}
