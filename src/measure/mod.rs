@@ -12,4 +12,11 @@ pub mod host_refs;
 pub mod machine;
 pub mod plan;
 pub mod rounds;
+mod run;
+pub mod summary;
 pub mod tune;
+
+pub use run::{
+    partial_path, run, tune_size, OutputTarget, RunOutcome, RunRequest, TuneRequest, GPU_TUNE_SIZE,
+    SMALL_TUNE_SIZE,
+};

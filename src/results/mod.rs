@@ -9,3 +9,12 @@ pub mod timing;
 pub use schema::*;
 pub use store::{default_path, load, save_atomic, slug, unit_file_name};
 pub use timing::{derive_timing, RawTiming};
+
+/// The current UTC time as RFC 3339 with second precision: how every time stamp in a file is
+/// written. Kept with the file format (not with the measuring side) so the format does not
+/// import the code that fills it.
+pub fn now_rfc3339() -> String {
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
+}
