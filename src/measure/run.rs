@@ -329,3 +329,90 @@ pub fn partial_path(path: &Path) -> PathBuf {
     name.push(".partial");
     path.with_file_name(name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::backend::{Silent, TimingConfig};
+    use crate::measure::fake::FakeBackend;
+
+    fn small_request(dir: &Path, name: &str, overwrite: Overwrite) -> RunRequest {
+        let kernels = vec!["matmul_naive".to_string()];
+        let samples = 3;
+        RunRequest {
+            plan: Request {
+                preset: Preset::Default,
+                sizes: Some(vec![crate::workload::Workload::matmul(
+                    crate::workload::Dtype::F32,
+                    64,
+                    64,
+                    64,
+                )]),
+                kernels: plan::select_kernels(&kernels, Preset::Default).unwrap(),
+                timing: TimingConfig {
+                    samples,
+                    ..TimingConfig::default()
+                },
+                fixed_samples: Some(samples),
+                budget_s: plan::DEFAULT_BUDGET_S,
+                budget_chosen: true,
+                target_half_width: plan::DEFAULT_TARGET_HALF_WIDTH,
+                seed: 1,
+            },
+            tune: TuneRequest {
+                size: None,
+                retune: false,
+                cache: None,
+            },
+            output: OutputTarget::File(dir.join(name)),
+            overwrite,
+            command: vec!["test".into()],
+            host: Some("node-7".into()),
+            adapter_index: Some(3),
+        }
+    }
+
+    fn run_fake(request: &RunRequest, interrupted: bool) -> Result<RunOutcome> {
+        let mut backend = FakeBackend::new("fake", 50.0, 0.02, 1);
+        run(
+            request,
+            &mut backend,
+            &mut Silent,
+            &AtomicBool::new(interrupted),
+        )
+    }
+
+    #[test]
+    fn a_run_is_one_call_from_request_to_saved_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = small_request(dir.path(), "a.json", Overwrite::Refuse);
+        let outcome = run_fake(&request, false).unwrap();
+        assert_eq!(outcome.end, SuiteEnd::Complete);
+        assert_eq!(outcome.path, dir.path().join("a.json"));
+        let saved = results::load(&outcome.path).unwrap();
+        assert_eq!(saved, outcome.file);
+        assert!(saved.run.complete && saved.run.host.is_some());
+        assert_eq!(saved.machine.hostname, "node-7");
+        assert_eq!(saved.machine.adapter.index, 3);
+        assert_eq!(saved.machine.wgpu_version, "fake");
+        assert_eq!(outcome.summary.cases.len(), saved.cases.len());
+        let again = run_fake(&request, false).unwrap_err().to_string();
+        assert!(again.contains("already exists"), "{again}");
+    }
+
+    #[test]
+    fn an_old_file_is_replaced_only_by_a_complete_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old.json");
+        std::fs::write(&old, b"old bytes").unwrap();
+        let request = small_request(dir.path(), "old.json", Overwrite::Replace);
+        let stopped = run_fake(&request, true).unwrap();
+        assert_eq!(stopped.end, SuiteEnd::Interrupted);
+        assert_eq!(stopped.path, partial_path(&old));
+        assert_eq!(std::fs::read(&old).unwrap(), b"old bytes");
+        let done = run_fake(&request, false).unwrap();
+        assert_eq!(done.path, old);
+        assert!(results::load(&old).unwrap().run.complete);
+        assert!(!partial_path(&old).exists(), "the partial file is renamed");
+    }
+}
