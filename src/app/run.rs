@@ -68,6 +68,8 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
 /// The wall time against the budget, the host's steadiness, the noisy cases, and the sweep
 /// summaries.
 fn print_totals(file: &ResultFile, wall: Duration, budget_s: f64) {
+    // A default budget that gave way to the smallest plan is the plan's, not the flag's.
+    let budget_s = file.run.plan.as_ref().map_or(budget_s, |p| p.budget_s);
     eprintln!(
         "ran {:.0} s of a {budget_s:.0} s budget",
         wall.as_secs_f64()
