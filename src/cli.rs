@@ -2,6 +2,7 @@
 //! config before anything runs.
 
 use clap::{Args, Parser, Subcommand};
+use fleetbench::measure::plan;
 use fleetbench::output::Format;
 use std::path::PathBuf;
 
@@ -187,16 +188,16 @@ pub struct RunArgs {
     /// cases until their interval is tight.
     #[arg(long)]
     pub samples: Option<usize>,
-    /// Seconds the whole run may take, tuning included (default 120; 25 with --quick). The plan
-    /// is fitted to it up front and what it cuts is listed.
-    #[arg(long, value_name = "SECONDS")]
+    /// Seconds the whole run may take, tuning included. The plan is fitted to it up front and
+    /// what it cuts is listed.
+    #[arg(long, value_name = "SECONDS", help = help::budget())]
     pub budget: Option<f64>,
     /// Headline cases sample until the median's 95% interval is within ±PCT percent (or their
     /// share of the budget is spent; then they are marked noisy).
-    #[arg(long, value_name = "PCT", default_value_t = 2.0)]
-    pub target_half_width: f64,
+    #[arg(long, value_name = "PCT", help = help::target_half_width())]
+    pub target_half_width: Option<f64>,
     /// Warm-up time per case in seconds.
-    #[arg(long)]
+    #[arg(long, value_name = "SECONDS", help = help::warmup())]
     pub warmup: Option<f64>,
     /// Seed of the input generator (default: derived from the clock, and recorded).
     #[arg(long)]
@@ -228,15 +229,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "BYTES")]
     pub max_memory: Option<String>,
     /// Seconds to wait for the GPU before a case is declared hung.
-    #[arg(long, default_value_t = 120.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = plan::DEFAULT_GPU_TIMEOUT_S)]
     pub gpu_timeout: f64,
     /// Shape sweep: square sizes up to 16384 and transformer shapes (4096x4096x11008, …), with
     /// the autotuned kernels only; sizes beyond the adapter's limits are recorded as skipped.
     /// Prints the best and the geometric mean.
     #[arg(long, conflicts_with_all = ["sizes", "quick"])]
     pub sweep: bool,
-    /// Square side of the autotuning workload (default 512 with --quick, else 1024).
-    #[arg(long, hide = true, value_name = "N")]
+    /// Square side of the autotuning workload.
+    #[arg(long, hide = true, value_name = "N", help = help::tune_size())]
     pub tune_size: Option<u64>,
     /// Search the matmul kernel configurations again instead of reusing the tuning cache.
     #[arg(long)]
@@ -288,7 +289,7 @@ pub struct MergeArgs {
     #[arg(required = true, value_name = "DIR|FILE")]
     pub inputs: Vec<PathBuf>,
     /// Name a unit as an outlier when it is this many percent below its group median.
-    #[arg(long, value_name = "PCT", default_value_t = 10.0)]
+    #[arg(long, value_name = "PCT", default_value_t = fleetbench::merge::DEFAULT_THRESHOLD * 100.0)]
     pub threshold: f64,
     /// Exit with status 1 when any outlier is found (for health checks).
     #[arg(long)]
@@ -325,4 +326,45 @@ pub struct ProjectArgs {
     /// Output format.
     #[arg(long, default_value = "text")]
     pub format: Format,
+}
+
+/// Help texts that state a default: built from the library's constants, so the help cannot
+/// drift from what the code does (a test compares them with README too).
+pub mod help {
+    use fleetbench::measure::{self, plan};
+
+    /// `run --budget`.
+    pub fn budget() -> String {
+        format!(
+            "Seconds the whole run may take, tuning included (default {}; {} with --quick). The plan is fitted to it up front and what it cuts is listed; a default budget too small for this host gives way to the smallest plan (said in its cuts), a given one is kept strictly",
+            plan::DEFAULT_BUDGET_S,
+            plan::QUICK_BUDGET_S
+        )
+    }
+
+    /// `run --target-half-width`.
+    pub fn target_half_width() -> String {
+        format!(
+            "Headline cases sample until the median's 95% interval is within ±PCT percent (default {}), or their share of the budget is spent (then they are marked noisy). Not with --samples",
+            plan::DEFAULT_TARGET_HALF_WIDTH * 100.0
+        )
+    }
+
+    /// `run --warmup`.
+    pub fn warmup() -> String {
+        format!(
+            "Warm-up time per case in seconds (default {}; {} with --quick)",
+            plan::DEFAULT_WARMUP_S,
+            plan::QUICK_WARMUP_S
+        )
+    }
+
+    /// `run --tune-size`.
+    pub fn tune_size() -> String {
+        format!(
+            "Square side of the autotuning workload (default {}; {} with --quick or on a CPU adapter)",
+            measure::GPU_TUNE_SIZE,
+            measure::SMALL_TUNE_SIZE
+        )
+    }
 }

@@ -24,6 +24,17 @@ pub enum Error {
         /// The operating system's error (not a `#[source]`, as for [`Error::Io`]).
         cause: std::io::Error,
     },
+    /// A run that was to replace an existing result file failed before it was complete: the
+    /// old file is untouched and the new samples so far are beside it.
+    #[error("{cause}; {} is unchanged{}", kept.display(), partial_note(partial))]
+    Kept {
+        /// What went wrong, in one line.
+        cause: String,
+        /// The existing file, still as it was.
+        kept: PathBuf,
+        /// The new run's file so far, when one was written.
+        partial: Option<PathBuf>,
+    },
     /// A file was read but its contents could not be parsed.
     #[error("{path}: {message}")]
     Parse {
@@ -65,6 +76,13 @@ pub enum Error {
     /// A chart or page could not be drawn.
     #[error("cannot draw {0}")]
     Render(String),
+}
+
+/// Where the samples of a run that could not replace its old file are, for [`Error::Kept`].
+fn partial_note(partial: &Option<PathBuf>) -> String {
+    partial.as_ref().map_or(String::new(), |p| {
+        format!("; the samples taken so far are in {}", p.display())
+    })
 }
 
 /// The library's result type.

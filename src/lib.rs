@@ -20,7 +20,6 @@ pub mod measure;
 pub mod merge;
 pub mod output;
 pub mod projection;
-pub mod render;
 pub mod report;
 pub mod results;
 pub mod roofline;

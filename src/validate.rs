@@ -32,9 +32,7 @@ pub const MAX_SAMPLES: usize = 10_000;
 /// granularity.
 pub const GPU_OVER_HOST_SLACK: f64 = 0.10;
 
-/// Environment variable that switches on fault injection; files written with it are tests, not
-/// measurements.
-pub const FAULT_ENV: &str = "FLEETBENCH_INJECT_FAULTS";
+pub use crate::results::FAULT_ENV;
 
 /// Which check a finding comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -4,8 +4,8 @@
 //! says how far the run is and how long it will take. `--quiet` silences both.
 
 use fleetbench::measure::backend::{CaseSpec, Observer};
-use fleetbench::render::{short_id, status_label};
-use fleetbench::results::Case;
+use fleetbench::measure::summary::{case_label, short_label, status_label};
+use fleetbench::results::{Case, PlanRecord};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 
@@ -15,6 +15,7 @@ pub struct ProgressObserver {
     lines: bool,
     finished: usize,
     total: usize,
+    quiet: bool,
 }
 
 impl ProgressObserver {
@@ -35,6 +36,7 @@ impl ProgressObserver {
             lines: !quiet && !terminal,
             finished: 0,
             total: 0,
+            quiet,
         }
     }
 
@@ -62,7 +64,8 @@ impl Observer for ProgressObserver {
         if let Some(bar) = &self.bar {
             bar.set_length(total as u64);
             bar.set_position(self.finished as u64);
-            bar.set_message(format!("ETA {} {}", eta(remaining_s), short_id(&spec.id())));
+            let label = short_label(spec.kernel.id(), spec.kernel.tuned, &spec.workload);
+            bar.set_message(format!("ETA {} {label}", eta(remaining_s)));
         }
     }
 
@@ -77,11 +80,42 @@ impl Observer for ProgressObserver {
                 "[{}/{}] {} {} (about {} left)",
                 self.finished,
                 self.total,
-                short_id(&case.id),
+                case_label(case),
                 status_label(case.status),
                 eta(remaining_s)
             );
         }
+    }
+
+    /// The plan before the first case: its estimate against the budget, each case's estimate
+    /// and every cut.
+    fn planned(&mut self, plan: &PlanRecord, labels: &[String]) {
+        if self.quiet {
+            return;
+        }
+        eprintln!(
+            "plan: {} cases, about {:.0} s of a {:.0} s budget (tuning {:.0} s)",
+            plan.cases.len(),
+            plan.estimated_s,
+            plan.budget_s,
+            plan.tuning_s
+        );
+        for (case, label) in plan.cases.iter().zip(labels) {
+            eprintln!("  {label:<28} ~{:>5.1} s", case.estimated_s);
+        }
+        for cut in &plan.cuts {
+            eprintln!("cut: {cut}");
+        }
+    }
+
+    fn note(&mut self, line: &str) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    fn warning(&mut self, line: &str) {
+        eprintln!("warning: {line}");
     }
 
     fn round_finished(&mut self, round: usize, active: usize, remaining_s: f64) {

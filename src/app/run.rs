@@ -1,21 +1,20 @@
-//! `fleetbench run`: check flags into a [`plan::Request`], open the adapter, tune, plan,
-//! run the suite and print the summary. Everything a user can get wrong is caught here, before
-//! the GPU is touched; the plan itself (presets, sizes, seeds, budget, header) is the library's.
+//! `fleetbench run`: check flags into a [`RunRequest`], open the adapter (wgpu or the fake),
+//! hand both to the library's one entry point ([`measure::run`]) and print the summary.
+//! Everything a user can get wrong is caught here, before the GPU is touched; tuning, the plan,
+//! the rounds and the file are the library's.
 
 use super::bounds;
 use super::progress::ProgressObserver;
 use crate::cli::RunArgs;
 use anyhow::{bail, Context};
-use fleetbench::fsio::{self, Overwrite};
+use fleetbench::fsio::Overwrite;
 use fleetbench::gpu::{self, AdapterSelector};
-use fleetbench::kernels::Kernel;
 use fleetbench::measure::backend::{Backend, SuiteEnd, TimingConfig};
-use fleetbench::measure::plan::{self, Planned, Preset, Rates, Request, MAX_SIDE};
-use fleetbench::measure::tune::{self, TuneOptions, TuneReport};
-use fleetbench::measure::{fake::FakeBackend, machine, rounds};
+use fleetbench::measure::fake::FakeBackend;
+use fleetbench::measure::plan::{self, Preset, Request, MAX_SIDE};
+use fleetbench::measure::{self, tune, OutputTarget, RunOutcome, RunRequest, TuneRequest};
 use fleetbench::output::{self, Emitted, Format};
-use fleetbench::render::{short_id, RunSummary};
-use fleetbench::results::{self, CaseStatus, ResultFile};
+use fleetbench::results::{CaseStatus, ResultFile};
 use fleetbench::workload::{Dtype, Workload};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,147 +22,64 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A checked `run`.
+/// A checked `run`: the library's request, and what only the binary decides (which adapter,
+/// how to print).
 struct RunConfig {
     selector: AdapterSelector,
     backend: Option<String>,
-    request: Request,
-    tune_size: Option<u64>,
-    retune: bool,
-    output: Option<PathBuf>,
-    output_dir: PathBuf,
-    unique_name: bool,
+    request: RunRequest,
     device_var: Option<String>,
-    host: Option<String>,
-    force: bool,
     quiet: bool,
     format: Format,
     fake: Option<(String, f64)>,
 }
 
 pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let command: Vec<String> = std::env::args().collect();
     let config = validate(args)?;
-    // The budget counts from here: opening the adapter and tuning are part of the run.
-    let started = Instant::now();
     let mut backend = open_backend(&config)?;
-    // The output is checked before tuning, which can take a while: a bad path fails at once.
-    let mut file = new_file(&config, backend.adapter().clone(), command);
-    let path = output_path(&config, &file)?;
-    let tuning = tune(&config, backend.as_mut())?;
-    let tuning_s = started.elapsed().as_secs_f64();
-    let rates = Rates::from_tuning(&tuning.tuned, plan::measure_host_rate());
-    let adapter = backend.adapter().clone();
-    let planned = plan::plan(
-        &config.request,
-        &adapter,
-        &tuning.tuned,
-        &tuning.bandwidth,
-        &rates,
-        tuning_s,
-    )?;
-    file.run.plan = Some(planned.record.clone());
-    if !config.quiet {
-        print_plan(&planned);
-    }
-    // The name is taken exclusively (unless --force) before the first case: of two runs given
-    // the same output, one stops here instead of both reporting success.
-    results::store::save(&path, &file, Overwrite::from_force(config.force))
-        .with_context(|| format!("writing {}", path.display()))?;
     let interrupted = install_interrupt_handler()?;
     let mut progress = ProgressObserver::new(config.quiet);
-    let end = rounds::run(
+    let started = Instant::now();
+    let outcome = measure::run(
+        &config.request,
         backend.as_mut(),
-        &planned.suite,
-        &mut file,
-        &path,
         &mut progress,
         &interrupted,
-    )
-    .with_context(|| format!("writing {}", path.display()))?;
+    );
     progress.finish();
-    let summary = RunSummary::of(&file);
-    let text = output::render(&summary, config.format, output::terminal_width())?;
+    let outcome = outcome?;
+    let text = output::render(&outcome.summary, config.format, output::terminal_width())?;
     if output::emit(&text)? == Emitted::PipeClosed {
         return Ok(ExitCode::SUCCESS);
     }
-    print_totals(&file, started.elapsed(), config.request.budget_s);
-    eprintln!("wrote {} ({} cases)", path.display(), file.cases.len());
-    finish(end, &file)
-}
-
-/// Tunes (or reads the cache) unless no tuned kernel is asked for, then searches the bandwidth
-/// variants of the selected copy and triad ceilings (never cached: it is short, and the time
-/// counts against the budget like tuning); fake adapters never touch the user's cache.
-fn tune(config: &RunConfig, backend: &mut dyn Backend) -> anyhow::Result<TuneReport> {
-    if !config.request.kernels.tune {
-        return Ok(TuneReport::default());
-    }
-    let cpu = backend.adapter().device_type.is_cpu();
-    let quick = config.request.preset == Preset::Quick;
-    let opts = TuneOptions {
-        size: config
-            .tune_size
-            .unwrap_or(if quick || cpu { 512 } else { 2048 }),
-        retune: config.retune,
-        seed: config.request.seed,
-        cache: if config.fake.is_some() {
-            None
-        } else {
-            tune::default_cache_path()
-        },
-    };
-    let mut report = tune::tune_all(backend, &config.request.timing, &opts)
-        .context("reading the tuning cache (--retune rebuilds it)")?;
-    if !config.quiet {
-        let searched = config.request.kernels.ceilings.iter();
-        for k in searched.filter(|k| matches!(k, Kernel::Copy | Kernel::Triad)) {
-            eprintln!("searching {} bandwidth kernels", k.id());
-        }
-    }
-    report.bandwidth = tune::tune_bandwidth(
-        backend,
-        &config.request.kernels.ceilings,
-        &config.request.timing,
-        config.request.seed,
-        quick,
+    print_totals(
+        &outcome.file,
+        started.elapsed(),
+        config.request.plan.budget_s,
     );
-    if !config.quiet {
-        for line in &report.searched {
-            eprintln!("tuned {line}");
-        }
-    }
-    if let Some(warning) = &report.cache_warning {
-        eprintln!("warning: tuning cache not saved: {warning}");
-    }
-    Ok(report)
-}
-
-/// The plan before the first case: its estimate against the budget, each case's estimate and
-/// every cut.
-fn print_plan(planned: &Planned) {
-    let r = &planned.record;
     eprintln!(
-        "plan: {} cases, about {:.0} s of a {:.0} s budget (tuning {:.0} s)",
-        r.cases.len(),
-        r.estimated_s,
-        r.budget_s,
-        r.tuning_s
+        "wrote {} ({} cases)",
+        outcome.path.display(),
+        outcome.file.cases.len()
     );
-    for case in &r.cases {
-        eprintln!("  {:<28} ~{:>5.1} s", short_id(&case.id), case.estimated_s);
-    }
-    for cut in &r.cuts {
-        eprintln!("cut: {cut}");
-    }
+    finish(&outcome)
 }
 
-/// The wall time against the budget, the noisy cases, and the sweep summaries.
+/// The wall time against the budget, the host's steadiness, the noisy cases, and the sweep
+/// summaries.
 fn print_totals(file: &ResultFile, wall: Duration, budget_s: f64) {
+    // A default budget that gave way to the smallest plan is the plan's, not the flag's.
+    let budget_s = file.run.plan.as_ref().map_or(budget_s, |p| p.budget_s);
     eprintln!(
         "ran {:.0} s of a {budget_s:.0} s budget",
         wall.as_secs_f64()
     );
+    if let Some(host) = file.run.host.as_ref().filter(|h| !h.quiet) {
+        eprintln!(
+            "disturbed host: a host probe changed by {:+.0}% between the first and last case; compare this run with care",
+            host.change * 100.0
+        );
+    }
     for case in &file.cases {
         if let Some(s) = case.sampling.as_ref().filter(|s| s.noisy) {
             eprintln!(
@@ -185,11 +101,13 @@ fn print_totals(file: &ResultFile, wall: Duration, budget_s: f64) {
     }
 }
 
-fn finish(end: SuiteEnd, file: &ResultFile) -> anyhow::Result<ExitCode> {
-    if end == SuiteEnd::Interrupted {
+fn finish(outcome: &RunOutcome) -> anyhow::Result<ExitCode> {
+    let file = &outcome.file;
+    if outcome.end == SuiteEnd::Interrupted {
         eprintln!(
-            "interrupted: {} finished case(s) are saved; the run is marked incomplete",
-            file.cases.len()
+            "interrupted: {} finished case(s) are saved in {}; the run is marked incomplete",
+            file.cases.len(),
+            outcome.path.display()
         );
         return Ok(ExitCode::from(130));
     }
@@ -206,36 +124,60 @@ fn finish(end: SuiteEnd, file: &ResultFile) -> anyhow::Result<ExitCode> {
 }
 
 fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
-    let request = request(&args)?;
-    Ok(RunConfig {
-        selector: selector(&args)?,
-        backend: args.backend.clone(),
-        request,
-        tune_size: match args.tune_size {
-            Some(n) if (16..=MAX_SIDE).contains(&n) && n.is_multiple_of(16) => Some(n),
-            Some(n) => {
-                bail!("--tune-size {n}: expected a multiple of 16 between 16 and {MAX_SIDE}")
-            }
-            None => None,
+    let plan = request(&args)?;
+    let selector = selector(&args)?;
+    let fake = args.fake.as_deref().map(parse_fake).transpose()?;
+    // A fake adapter stands at whatever index was asked for, so cluster naming can be
+    // exercised without GPUs.
+    let adapter_index = match (&fake, &selector) {
+        (Some(_), AdapterSelector::Index(i)) => Some(*i),
+        _ => None,
+    };
+    let output = match &args.output {
+        Some(p) => OutputTarget::File(p.clone()),
+        None => OutputTarget::Directory {
+            dir: args
+                .output_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("results")),
+            unique: args.unique_name,
         },
-        retune: args.retune,
-        output: args.output.clone(),
-        output_dir: args
-            .output_dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("results")),
-        unique_name: args.unique_name,
-        device_var: args.device_from_env.clone(),
+    };
+    let request = RunRequest {
+        plan,
+        tune: TuneRequest {
+            size: tune_size(args.tune_size)?,
+            retune: args.retune,
+            cache: fake.is_none().then(tune::default_cache_path).flatten(),
+        },
+        output,
+        overwrite: Overwrite::from_force(args.force),
+        command: std::env::args().collect(),
         host: args
             .host_from_env
             .as_deref()
             .map(host_from_env)
             .transpose()?,
-        force: args.force,
+        adapter_index,
+    };
+    Ok(RunConfig {
+        selector,
+        backend: args.backend.clone(),
+        request,
+        device_var: args.device_from_env.clone(),
         quiet: args.quiet,
         format: args.format,
-        fake: args.fake.as_deref().map(parse_fake).transpose()?,
+        fake,
     })
+}
+
+/// `--tune-size`: a multiple of 16 from 16 to [`MAX_SIDE`].
+fn tune_size(flag: Option<u64>) -> anyhow::Result<Option<u64>> {
+    match flag {
+        Some(n) if (16..=MAX_SIDE).contains(&n) && n.is_multiple_of(16) => Ok(Some(n)),
+        Some(n) => bail!("--tune-size {n}: expected a multiple of 16 between 16 and {MAX_SIDE}"),
+        None => Ok(None),
+    }
 }
 
 /// The plan's request from the flags: timing, preset, sizes, kernels, budget and target.
@@ -243,7 +185,11 @@ fn request(args: &RunArgs) -> anyhow::Result<Request> {
     if let Some(n) = args.samples {
         bounds::check("--samples", n, &bounds::SAMPLES, "a count")?;
     }
-    let warmup = args.warmup.unwrap_or(if args.quick { 0.2 } else { 0.5 });
+    let warmup = args.warmup.unwrap_or(if args.quick {
+        plan::QUICK_WARMUP_S
+    } else {
+        plan::DEFAULT_WARMUP_S
+    });
     bounds::check("--warmup", warmup, &bounds::WARMUP_S, "seconds")?;
     bounds::check(
         "--gpu-timeout",
@@ -251,7 +197,9 @@ fn request(args: &RunArgs) -> anyhow::Result<Request> {
         &bounds::GPU_TIMEOUT_S,
         "seconds",
     )?;
-    let target = args.target_half_width;
+    let target = args
+        .target_half_width
+        .unwrap_or(plan::DEFAULT_TARGET_HALF_WIDTH * 100.0);
     if !(target.is_finite() && target > 0.0 && target <= 50.0) {
         bail!("--target-half-width {target}: expected a percentage above 0 and at most 50");
     }
@@ -276,18 +224,39 @@ fn request(args: &RunArgs) -> anyhow::Result<Request> {
     } else {
         plan::DEFAULT_BUDGET_S
     };
+    let kernels = plan::select_kernels(&args.kernels, preset)?;
+    refuse_idle_flags(args, kernels.tune)?;
     let request = Request {
         preset,
         sizes,
-        kernels: plan::select_kernels(&args.kernels, preset)?,
+        kernels,
         timing,
         fixed_samples: args.samples,
         budget_s: args.budget.unwrap_or(default_budget),
+        budget_chosen: args.budget.is_some(),
         target_half_width: target / 100.0,
         seed: args.seed.unwrap_or_else(clock_seed),
     };
     check_budget(&request)?;
     Ok(request)
+}
+
+/// Flags that would change nothing in this run are refused, not silently accepted: the user
+/// believes they did something.
+fn refuse_idle_flags(args: &RunArgs, tuning: bool) -> anyhow::Result<()> {
+    if let (Some(pct), Some(n)) = (args.target_half_width, args.samples) {
+        bail!("--target-half-width {pct}: has no effect with --samples {n} (every case takes exactly {n} samples); give one of them");
+    }
+    if !tuning {
+        let idle = [
+            ("--retune", args.retune),
+            ("--tune-size", args.tune_size.is_some()),
+        ];
+        if let Some((flag, _)) = idle.iter().find(|(_, given)| *given) {
+            bail!("{flag}: has no effect: --kernels selects no tuned kernel (add 'tuned' to tune)");
+        }
+    }
+    Ok(())
 }
 
 /// A budget must be a positive number of seconds no smaller than the ceilings need.
@@ -411,7 +380,7 @@ fn open_backend(config: &RunConfig) -> anyhow::Result<Box<dyn Backend>> {
             name,
             *rate,
             0.02,
-            config.request.seed,
+            config.request.plan.seed,
         )));
     }
     let ctx =
@@ -424,61 +393,6 @@ fn open_backend(config: &RunConfig) -> anyhow::Result<Box<dyn Backend>> {
             }
         })?;
     Ok(Box::new(gpu::WgpuBackend::new(ctx)))
-}
-
-fn output_path(config: &RunConfig, file: &ResultFile) -> anyhow::Result<PathBuf> {
-    let adapter = &file.machine.adapter;
-    let path = match &config.output {
-        Some(p) => p.clone(),
-        None if config.unique_name => config.output_dir.join(results::unit_file_name(
-            &file.machine.hostname,
-            adapter.index,
-            &file.run.run_id,
-        )),
-        None => {
-            let name = results::default_path(&machine::today(), &adapter.name, &adapter.backend);
-            config.output_dir.join(name.file_name().unwrap_or_default())
-        }
-    };
-    fsio::check_target(&path, Overwrite::from_force(config.force))?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("{}: cannot create the output directory", parent.display()))?;
-        check_writable(parent)?;
-    }
-    Ok(path)
-}
-
-/// Fails before any case runs when the output directory cannot take a file, so a cluster task
-/// on a read-only or full shared volume stops at once instead of after the whole suite.
-fn check_writable(dir: &std::path::Path) -> anyhow::Result<()> {
-    tempfile::Builder::new()
-        .prefix(".fleetbench-probe-")
-        .tempfile_in(dir)
-        .map(drop)
-        .with_context(|| format!("{}: the output directory is not writable", dir.display()))
-}
-
-fn new_file(
-    config: &RunConfig,
-    adapter: fleetbench::results::AdapterRecord,
-    command: Vec<String>,
-) -> ResultFile {
-    let mut machine = machine::describe(adapter, gpu::WGPU_VERSION);
-    if let Some(host) = &config.host {
-        machine.hostname = host.clone();
-    }
-    // A fake adapter stands at whatever index was asked for, so cluster naming can be
-    // exercised without GPUs.
-    if let (Some(_), AdapterSelector::Index(i)) = (&config.fake, &config.selector) {
-        machine.adapter.index = *i;
-    }
-    plan::header(
-        machine,
-        config.request.seed,
-        &config.request.timing,
-        command,
-    )
 }
 
 /// First Ctrl-C: stop after the step in flight (a preparation or a batch of samples), save

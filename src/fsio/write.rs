@@ -170,7 +170,16 @@ fn persist(tmp: tempfile::NamedTempFile, path: &Path, overwrite: Overwrite) -> R
     Ok(())
 }
 
+/// The error of a failed write of `path`. The temporary file's own errors name the temporary
+/// (`at path ".fleetbench-….tmp"`), which is removed by then: only the operating system's
+/// error is kept, so the message names the file the user asked for and nothing that is gone.
 fn unwritten(path: &Path, cause: std::io::Error) -> Error {
+    // tempfile keeps its path type private, so its suffix is cut from the text.
+    let text = cause.to_string();
+    let cause = match text.split_once(" at path \"") {
+        Some((os, _)) if cause.raw_os_error().is_none() => std::io::Error::new(cause.kind(), os),
+        _ => cause,
+    };
     Error::Unwritten {
         path: path.to_path_buf(),
         cause,

@@ -13,13 +13,21 @@ use crate::measure::backend::{CaseHandle, CaseSpec};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+/// A prepared case held between rounds, with the dispatches one of its samples batches. It
+/// lives here, beside the map that holds it, so the measure loop imports this file and not the
+/// other way round.
+pub(crate) struct Resident {
+    pub(crate) prepared: Prepared,
+    pub(crate) per_sample: u32,
+}
+
 /// Runs cases on a real adapter through wgpu.
 pub struct WgpuBackend {
     pub(crate) ctx: GpuContext,
     pub(crate) timer: Option<PassTimer>,
     pub(crate) faults: Injector,
     /// Cases prepared and not yet finished, by handle.
-    pub(crate) prepared: HashMap<CaseHandle, super::measure::Resident>,
+    pub(crate) prepared: HashMap<CaseHandle, Resident>,
     pub(crate) next_handle: u64,
     /// How long a read-back may wait for the GPU (the run's `--gpu-timeout`).
     pub(crate) readback_timeout: Duration,

@@ -15,7 +15,7 @@
 //!   wait, with wgpu's own timeout message).
 
 use crate::error::{Error, Result};
-use crate::validate::FAULT_ENV;
+use crate::results::FAULT_ENV;
 use std::time::Duration;
 
 /// A fault that can be injected.

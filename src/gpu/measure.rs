@@ -3,7 +3,7 @@
 //! samples with pass timestamps and the host clock whenever the suite asks, and release the
 //! case when it is done. Every wait — dispatch or read-back — is bounded by `--gpu-timeout`.
 
-use super::backend::WgpuBackend;
+use super::backend::{Resident, WgpuBackend};
 use super::context::one_line;
 use super::prepare::Prepared;
 use crate::error::{Error, Result};
@@ -13,12 +13,6 @@ use crate::measure::backend::{
 };
 use crate::results::{AdapterRecord, CaseStatus};
 use std::time::Instant;
-
-/// A prepared case held between rounds, with the dispatches one of its samples batches.
-pub(crate) struct Resident {
-    prepared: Prepared,
-    per_sample: u32,
-}
 
 impl Backend for WgpuBackend {
     fn adapter(&self) -> &AdapterRecord {
@@ -95,6 +89,10 @@ impl Backend for WgpuBackend {
 
     fn clock_s(&self) -> f64 {
         self.opened.elapsed().as_secs_f64()
+    }
+
+    fn runtime_version(&self) -> &str {
+        super::WGPU_VERSION
     }
 }
 

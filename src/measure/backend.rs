@@ -5,7 +5,7 @@
 
 use crate::error::Result;
 use crate::kernels::KernelConfig;
-use crate::results::{derive_timing, AdapterRecord, Case, CaseStatus, RawTiming};
+use crate::results::{derive_timing, AdapterRecord, Case, CaseStatus, PlanRecord, RawTiming};
 use crate::workload::Workload;
 use std::time::Duration;
 
@@ -146,6 +146,11 @@ pub trait Backend {
     /// Seconds since the backend was opened, on the clock its work runs by: wall time for a
     /// real adapter, simulated time for the fake. Budgets are kept on this clock.
     fn clock_s(&self) -> f64;
+    /// The GPU runtime's version, recorded in the file (`wgpu_version`). The trait cannot name
+    /// wgpu (only `gpu/` does), so the backend says it; stand-ins say what they are.
+    fn runtime_version(&self) -> &str {
+        "none"
+    }
 
     /// Runs one case to completion, its samples back to back (tuning trials, benches, tests).
     fn run_case(&mut self, spec: &CaseSpec, timing: &TimingConfig) -> Case {
@@ -200,6 +205,13 @@ pub trait Observer {
     fn case_finished(&mut self, case: &Case, remaining_s: f64);
     /// A round of samples across the prepared cases has been taken and saved.
     fn round_finished(&mut self, _round: usize, _active: usize, _remaining_s: f64) {}
+    /// The plan is made, before its first case: budget, estimates and cuts, with a short label
+    /// per planned case in the record's order.
+    fn planned(&mut self, _plan: &PlanRecord, _labels: &[String]) {}
+    /// A step worth a line for a user watching (a search starting or done).
+    fn note(&mut self, _line: &str) {}
+    /// Something went wrong that does not stop the run (the tuning cache was not saved).
+    fn warning(&mut self, _line: &str) {}
 }
 
 /// An observer that ignores everything.

@@ -169,6 +169,10 @@ impl Backend for FakeBackend {
     fn clock_s(&self) -> f64 {
         self.clock_s
     }
+
+    fn runtime_version(&self) -> &str {
+        "fake"
+    }
 }
 
 #[cfg(test)]

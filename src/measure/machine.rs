@@ -36,12 +36,7 @@ pub fn driver_env(vars: impl Iterator<Item = (String, String)>) -> BTreeMap<Stri
         .collect()
 }
 
-/// The current UTC time as RFC 3339 with second precision.
-pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .round(jiff::Unit::Second)
-        .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
-}
+pub use crate::results::now_rfc3339;
 
 /// Today's UTC date, `yyyy-mm-dd`, for default file names.
 pub fn today() -> String {

@@ -1,10 +1,13 @@
 //! The measuring wing: everything that takes samples. A run request, a backend and an observer
-//! go in; a verified, self-describing result file comes out. The plan is made up front
-//! ([`plan`]), kernels are searched per adapter ([`tune`]), every case is prepared through the
-//! [`backend::Backend`] trait and sampled in interleaved rounds ([`rounds`]); host-side
-//! vendor references ([`host_refs`]) and the host's own facts ([`machine`]) are recorded beside
-//! them. The wgpu runner lives in `gpu/`; [`fake`] is the deterministic stand-in that lets the
-//! whole pipeline be tested without a GPU.
+//! go in; a verified, self-describing result file comes out — one call, [`run()`], so any
+//! front end (the binary, a benchmark, a store ingesting results) runs the suite the same way.
+//! The plan is made up front ([`plan`]), kernels are searched per adapter ([`tune`]), every
+//! case is prepared through the [`backend::Backend`] trait and sampled in interleaved rounds
+//! ([`rounds`]); host-side vendor references ([`host_refs`]) and the host's own facts
+//! ([`machine`]) are recorded beside them, and [`summary`] is the model the run prints. The
+//! wgpu runner lives in `gpu/` and implements the trait (the one import that runs back up);
+//! nothing here imports `gpu/`. [`fake`] is the deterministic stand-in that lets the whole
+//! pipeline be tested without a GPU.
 
 pub mod backend;
 pub mod fake;
@@ -12,4 +15,11 @@ pub mod host_refs;
 pub mod machine;
 pub mod plan;
 pub mod rounds;
+mod run;
+pub mod summary;
 pub mod tune;
+
+pub use run::{
+    partial_path, run, tune_size, OutputTarget, RunOutcome, RunRequest, TuneRequest, GPU_TUNE_SIZE,
+    SMALL_TUNE_SIZE,
+};

@@ -10,7 +10,6 @@ use crate::equiv::RatiosFile;
 use crate::error::Result;
 use crate::output::{Section, Table, Tabular};
 use crate::projection::Projection;
-use crate::render;
 use crate::results::{slug, ResultFile};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -268,7 +267,12 @@ fn runs_section(inputs: &[Input]) -> PageSection {
         figures: Vec::new(),
         tables: inputs
             .iter()
-            .map(|i| (i.label.clone(), render::run_summary(&i.file)))
+            .map(|i| {
+                (
+                    i.label.clone(),
+                    crate::measure::summary::run_summary(&i.file),
+                )
+            })
             .collect(),
     }
 }

@@ -129,7 +129,7 @@ pub fn run_summary() -> SchemaDoc {
     SchemaDoc {
         name: "run-summary",
         path: "docs/schemas/run-summary.schema.json",
-        schema: schemars::schema_for!(crate::render::RunSummary).to_value(),
+        schema: schemars::schema_for!(crate::measure::summary::RunSummary).to_value(),
     }
 }
 

@@ -139,6 +139,43 @@ pub struct RunInfo {
     /// cut to keep the budget. Absent in files written before plans were recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanRecord>,
+    /// How steady the host was over the run, from a host probe before the first case and
+    /// after the last; absent in older files and in runs that did not finish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<HostStability>,
+}
+
+/// The same small host computation (an f64 matmul) timed before the first case and after the
+/// last: a host whose speed moved during the run (neighbours, thermals, clocks) moved the
+/// device's figures too, and a reader can tell a quiet run from a disturbed one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostStability {
+    /// Multiply-adds per second of the probe before the first case.
+    pub probe_start_fma_per_s: f64,
+    /// Multiply-adds per second of the probe after the last case.
+    pub probe_end_fma_per_s: f64,
+    /// Relative change from start to end: end / start − 1.
+    pub change: f64,
+    /// True when the change is within [`HostStability::QUIET_CHANGE`].
+    pub quiet: bool,
+}
+
+impl HostStability {
+    /// The largest relative change of the probe a quiet run shows: a single small probe
+    /// varies by a few percent on an idle host, a loaded one moves it by tens of percent.
+    pub const QUIET_CHANGE: f64 = 0.15;
+
+    /// The record of two probes (multiply-adds per second).
+    pub fn from_probes(start: f64, end: f64) -> Self {
+        let change = if start > 0.0 { end / start - 1.0 } else { 0.0 };
+        HostStability {
+            probe_start_fma_per_s: start,
+            probe_end_fma_per_s: end,
+            change,
+            quiet: change.abs() <= Self::QUIET_CHANGE,
+        }
+    }
 }
 
 /// The time budget of a run and how it was spent, as planned before the first case.
@@ -328,13 +365,14 @@ impl RunInfo {
         RunInfo {
             run_id,
             command: Vec::new(),
-            started_at: crate::measure::machine::now_rfc3339(),
+            started_at: super::now_rfc3339(),
             finished_at: None,
             seed,
             warmup_s: 0.0,
             samples,
             complete: false,
             plan: None,
+            host: None,
         }
     }
 }

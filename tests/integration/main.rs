@@ -30,6 +30,7 @@ mod reference_by_name;
 mod report;
 mod report_browser;
 mod report_support;
+mod run_files;
 mod schemas;
 mod shaders;
 mod suite;

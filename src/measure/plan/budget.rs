@@ -361,12 +361,45 @@ pub fn plan(
             Err(n) => needed = needed.min(n + vendor_s),
         }
     }
+    let needed_s = (needed / BUDGET_USE + spent_s).ceil();
+    if !request.budget_chosen && needed_s.is_finite() {
+        return stretched(request, adapter, found, rates, spent_s, needed_s);
+    }
     Err(Error::Config(format!(
-        "--budget {}: too small for this adapter; the smallest plan needs about {:.0} s (tuning took {:.0} s)",
+        "--budget {}: too small for this adapter; the smallest plan needs about {needed_s:.0} s (tuning took {spent_s:.0} s)",
         request.budget_s,
-        (needed / BUDGET_USE + spent_s).ceil(),
-        spent_s
     )))
+}
+
+/// The smallest plan, when the default budget cannot hold any plan after tuning (a slow or
+/// loaded host): the user did not choose that budget, so the run goes on with every cut the
+/// ladder has, at the budget the smallest plan needs, and says so.
+fn stretched(
+    request: &Request,
+    adapter: &AdapterRecord,
+    found: Found<'_>,
+    rates: &Rates,
+    spent_s: f64,
+    needed_s: f64,
+) -> Result<Planned> {
+    let relaxed = Request {
+        budget_s: needed_s,
+        budget_chosen: true,
+        ..request.clone()
+    };
+    let mut planned = plan(
+        &relaxed,
+        adapter,
+        found.tuned,
+        found.bandwidth,
+        rates,
+        spent_s,
+    )?;
+    planned.record.cuts.push(format!(
+        "budget: the default {:.0} s cannot hold any plan after {spent_s:.0} s of tuning on this host; the smallest plan runs in about {needed_s:.0} s (give --budget to make the budget strict)",
+        request.budget_s
+    ));
+    Ok(planned)
 }
 
 fn planned(

@@ -37,6 +37,12 @@ pub const MAX_DEVICE_SIDE: u64 = 16384;
 pub const DEFAULT_BUDGET_S: f64 = 120.0;
 /// Default time budget of `--quick`, seconds.
 pub const QUICK_BUDGET_S: f64 = 30.0;
+/// Warm-up seconds per case (`--warmup`'s default): long enough for clocks to ramp.
+pub const DEFAULT_WARMUP_S: f64 = 0.5;
+/// Warm-up seconds per case with `--quick`.
+pub const QUICK_WARMUP_S: f64 = 0.2;
+/// Seconds a run waits for the GPU before a case is declared hung (`--gpu-timeout`'s default).
+pub const DEFAULT_GPU_TIMEOUT_S: f64 = 120.0;
 /// Default target: the median's 95% interval within ±2%.
 pub const DEFAULT_TARGET_HALF_WIDTH: f64 = 0.02;
 /// Samples an adaptive case takes before its interval is looked at (design rule: ≥ 10).
@@ -225,6 +231,10 @@ pub struct Request {
     pub fixed_samples: Option<usize>,
     /// The time budget, seconds.
     pub budget_s: f64,
+    /// Whether the user chose the budget (`--budget`). A chosen budget is kept strictly: a
+    /// plan that cannot fit it is an error. A default one gives way: the smallest plan runs
+    /// and the cut says so.
+    pub budget_chosen: bool,
     /// Target relative 95% half-width of headline cases.
     pub target_half_width: f64,
     /// The run seed.

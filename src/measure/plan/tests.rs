@@ -8,6 +8,7 @@ use crate::results::{CaseRole, DeviceType};
 
 fn request(preset: Preset, budget_s: f64) -> Request {
     Request {
+        budget_chosen: true,
         preset,
         sizes: None,
         kernels: select_kernels(&[], preset).unwrap(),
@@ -294,4 +295,22 @@ fn the_plan_has_device_sized_ceilings_tuned_bandwidth_int8_and_vendor_references
     // A GPU adapter's vendor library is measured by a script, not in the plan.
     let gpu = plan(&req, &fake_adapter("gpu"), &t, &bandwidth, &rates, 1.0).unwrap();
     assert!(gpu.suite.vendor.is_empty());
+}
+
+#[test]
+fn a_default_budget_too_small_gives_way_to_the_smallest_plan_and_says_so() {
+    let needed = needed_budget();
+    let defaulted = Request {
+        budget_chosen: false,
+        ..request(Preset::Default, 2.0)
+    };
+    let planned = make(&defaulted, 40.0, 1e9).unwrap();
+    assert_eq!(
+        planned.record.cuts.last().unwrap(),
+        &format!(
+            "budget: the default 2 s cannot hold any plan after 1 s of tuning on this host; the smallest plan runs in about {needed:.0} s (give --budget to make the budget strict)"
+        )
+    );
+    assert_eq!(planned.record.budget_s, needed);
+    assert!(!planned.suite.cases.is_empty());
 }

@@ -1,9 +1,12 @@
 //! The run summary as a typed model ([`RunSummary`]: numbers as numbers, rendered as JSON or
-//! as a table that fits an 80-column terminal), short case ids for narrow tables. Pure: data in, models and tables out.
+//! as a table that fits an 80-column terminal), and short case labels for narrow tables, built
+//! from a case's typed kernel and workload. Pure: data in, models and tables out. It lives with
+//! the run because [`super::run`] returns it; the report page lists each file's cases with it.
 
 use crate::output::{Section, Table, Tabular};
-use crate::results::{CaseStatus, RateUnit, ResultFile};
+use crate::results::{Case, CaseStatus, RateUnit, ResultFile};
 use crate::stats::Interval;
+use crate::workload::{Op, Workload};
 use serde::Serialize;
 
 /// What a run measured, one row per case, with the plan's budget and cuts.
@@ -180,7 +183,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-fn case_row(file: &ResultFile, case: &crate::results::Case) -> CaseRow {
+fn case_row(file: &ResultFile, case: &Case) -> CaseRow {
     let timing = case
         .timing
         .as_ref()
@@ -196,7 +199,7 @@ fn case_row(file: &ResultFile, case: &crate::results::Case) -> CaseRow {
     let median = timing.map(|t| t.throughput.median);
     CaseRow {
         id: case.id.clone(),
-        short_id: short_id(&case.id),
+        short_id: case_label(case),
         status: case.status,
         median,
         unit: timing.map(|t| t.unit),
@@ -210,30 +213,37 @@ fn case_row(file: &ResultFile, case: &crate::results::Case) -> CaseRow {
     }
 }
 
-/// A case id short enough for a narrow table: `matmul_tuned/matmul/f32/1024x1024x1024` →
-/// `tuned f32 1024³`, `vendor/gemm-sgemm/matmul/f32/512x512x512` → `vendor/gemm-sgemm f32 512³`;
-/// ceilings keep their kernel id (`copy`, `peak_fma_f16`). Unknown shapes come back unchanged.
-pub fn short_id(id: &str) -> String {
-    let parts: Vec<&str> = id.split('/').collect();
-    let Some(op) = parts.iter().rposition(|p| *p == "matmul") else {
-        return parts.first().map_or(id, |k| k).to_string();
-    };
-    if op == 0 || parts.len() != op + 3 {
-        return id.to_string();
+/// A case label short enough for a narrow table, from the case's kernel id, whether the
+/// autotuner chose it, and its workload: the tuned f32 matmul at 1024³ is `tuned f32 1024³`,
+/// the host SGEMM at 512³ `vendor/gemm-sgemm f32 512³`; ceilings keep their kernel id (`copy`,
+/// `peak_fma_f16`, `copy_tuned`).
+pub fn short_label(kernel_id: &str, tuned: bool, w: &Workload) -> String {
+    if w.op != Op::Matmul {
+        return if tuned {
+            format!("{}_tuned", w.op)
+        } else {
+            kernel_id.to_string()
+        };
     }
-    let kernel = parts[..op].join("/");
-    let kernel = kernel.strip_prefix("matmul_").unwrap_or(&kernel);
-    let shape = parts[op + 2];
-    let sides: Vec<&str> = shape.split('x').collect();
-    let shape = match sides.as_slice() {
-        [m, n, k] if m == n && n == k => format!("{m}³"),
-        _ => shape.to_string(),
+    let kernel = if tuned {
+        "tuned"
+    } else {
+        kernel_id.strip_prefix("matmul_").unwrap_or(kernel_id)
     };
-    let dtype = parts[op + 1];
-    if kernel.ends_with(&format!("_{dtype}")) {
+    let shape = if w.m == w.n && w.n == w.k {
+        format!("{}³", w.m)
+    } else {
+        format!("{}x{}x{}", w.m, w.n, w.k)
+    };
+    if kernel.ends_with(&format!("_{}", w.dtype)) {
         return format!("{kernel} {shape}");
     }
-    format!("{kernel} {dtype} {shape}")
+    format!("{kernel} {} {shape}", w.dtype)
+}
+
+/// [`short_label`] of a case in a file: a tuned case carries the search that chose it.
+pub fn case_label(case: &Case) -> String {
+    short_label(&case.kernel.id, case.tuning.is_some(), &case.workload)
 }
 
 /// One row per case as a table (for the report page, which lists each file's cases).
@@ -256,25 +266,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn case_ids_shorten_for_narrow_tables() {
+    fn case_labels_shorten_for_narrow_tables() {
+        use crate::workload::Dtype;
+        let square = |d, n| Workload::matmul(d, n, n, n);
         assert_eq!(
-            short_id("matmul_tuned/matmul/f32/1024x1024x1024"),
+            short_label("matmul_tiled", true, &square(Dtype::F32, 1024)),
             "tuned f32 1024³"
         );
         assert_eq!(
-            short_id("matmul_naive/matmul/f16/768x1536x512"),
+            short_label(
+                "matmul_naive",
+                false,
+                &Workload::matmul(Dtype::F16, 768, 1536, 512)
+            ),
             "naive f16 768x1536x512"
         );
         assert_eq!(
-            short_id("vendor/gemm-sgemm/matmul/f32/512x512x512"),
+            short_label("vendor/gemm-sgemm", false, &square(Dtype::F32, 512)),
             "vendor/gemm-sgemm f32 512³"
         );
-        assert_eq!(short_id("copy/copy/f32/33554432x1x1"), "copy");
         assert_eq!(
-            short_id("matmul_coop_f16/matmul/f16/64x64x64"),
+            short_label("matmul_coop_f16", false, &square(Dtype::F16, 64)),
             "coop_f16 64³"
         );
-        assert_eq!(short_id("odd"), "odd");
+        let (copy, _) = crate::kernels::ceiling_cases(&crate::measure::fake::fake_adapter("x"))
+            .into_iter()
+            .find(|(w, _)| w.op == Op::Copy)
+            .unwrap();
+        assert_eq!(short_label("copy", false, &copy), "copy");
+        assert_eq!(short_label("copy", true, &copy), "copy_tuned");
     }
 
     #[test]
