@@ -29,6 +29,7 @@ pub mod report;
 pub mod results;
 pub mod roofline;
 pub mod stats;
+pub mod store;
 pub mod suite;
 pub mod tune;
 pub mod validate;

@@ -11,6 +11,7 @@ mod merge;
 mod project;
 mod report;
 mod run;
+mod store;
 mod validate;
 
 use crate::cli::{Cli, Command};
@@ -29,5 +30,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => compare::execute(args),
         Command::Calibrate(args) => calibrate::execute(args),
         Command::Catalog(args) => catalog::execute(args),
+        Command::Store(args) => store::execute(args),
     }
 }

@@ -41,7 +41,9 @@ struct RunConfig {
 }
 
 pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let command: Vec<String> = std::env::args().collect();
+    // A postgres:// URL of --store is recorded without its password.
+    let command = fleetbench::store::redact_args(&std::env::args().collect::<Vec<_>>());
+    let store = args.store.clone();
     let config = validate(args)?;
     // The budget counts from here: opening the adapter and tuning are part of the run.
     let started = Instant::now();
@@ -81,6 +83,9 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     )
     .with_context(|| format!("writing {}", path.display()))?;
     progress.finish();
+    if let Some(db) = &store {
+        super::store::after_run(db, &path)?; // `run --store`: the file is already written
+    }
     let summary = RunSummary::of(&file);
     let text = output::render(&summary, config.format, output::terminal_width())?;
     if output::emit(&text)? == Emitted::PipeClosed {
