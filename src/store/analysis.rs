@@ -18,7 +18,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Thresholds of the regression verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RegressionSettings {
     /// The smallest relative change that matters (0.05 for 5%).
     pub min_change: f64,
@@ -69,7 +69,7 @@ impl RegressionSettings {
 }
 
 /// One run's figure in a series.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct HistoryPoint {
     /// The run id.
     pub run_id: String,
@@ -94,7 +94,7 @@ pub struct HistoryPoint {
 }
 
 /// A step in a series: the median before and after, and how sure the split is.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ChangePoint {
     /// Index in the series of the first run after the step.
     pub index: usize,
@@ -113,7 +113,7 @@ pub struct ChangePoint {
 }
 
 /// One metric's series.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MetricHistory {
     /// The metric.
     pub metric: String,
@@ -126,7 +126,7 @@ pub struct MetricHistory {
 }
 
 /// The answer of `store history`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct History {
     /// What the history is of: `host GPU n (device)` or a device model.
     pub subject: String,

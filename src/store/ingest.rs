@@ -67,7 +67,7 @@ pub struct PreparedRun {
 }
 
 /// A file that was not stored, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Refusal {
     /// The file.
     pub path: PathBuf,
@@ -76,7 +76,7 @@ pub struct Refusal {
 }
 
 /// What an ingest did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct IngestReport {
     /// The store, password hidden.
     pub store: String,

@@ -60,7 +60,7 @@ pub fn parse_time(text: &str, end_of_day: bool) -> Result<i64> {
 }
 
 /// One stored run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RunRow {
     /// The store's own id of the run (what `store export --key` takes).
     pub key: i64,
@@ -91,7 +91,7 @@ pub struct RunRow {
 }
 
 /// One capability figure of one stored run, with the run's identity.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FigureRow {
     /// The store's id of the run.
     pub key: i64,
@@ -137,7 +137,7 @@ impl FigureRow {
 }
 
 /// The answer of `store list`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RunList {
     /// The store, password hidden.
     pub store: String,

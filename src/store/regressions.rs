@@ -15,7 +15,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// What a unit's latest figure of a metric says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// Slower than its own history or its population, beyond the minimum and significantly.
@@ -41,7 +41,7 @@ impl Verdict {
 }
 
 /// The latest figure against the unit's own earlier runs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct OwnHistoryTest {
     /// Earlier runs in the baseline (since the last change point).
     pub runs: usize,
@@ -62,7 +62,7 @@ pub struct OwnHistoryTest {
 }
 
 /// The latest figure against the latest figures of every unit of the same model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PopulationTest {
     /// Units of the model with this metric and shape.
     pub units: usize,
@@ -77,7 +77,7 @@ pub struct PopulationTest {
 }
 
 /// One unit and metric.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     /// Host name.
     pub host: String,
@@ -110,7 +110,7 @@ pub struct Finding {
 }
 
 /// The answer of `store regressions`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RegressionReport {
     /// The thresholds used.
     pub settings: RegressionSettings,

@@ -102,7 +102,10 @@ fn fleet(dir: &Path, units: usize, runs: usize, planted: Option<(usize, f64)>) -
                     slowdown *= factor;
                 }
             }
-            let file = unit_run(&format!("node{u:02}"), u % 4, r, slowdown);
+            let mut file = unit_run(&format!("node{u:02}"), u % 4, r, slowdown);
+            if u == 1 && r >= 2 {
+                file.machine.adapter.driver_info = "updated driver 2.0".into();
+            }
             write(&out.join(format!("node{u:02}_r{r}.json")), &file);
         }
     }
@@ -236,6 +239,29 @@ fn a_planted_slow_unit_is_the_only_regression_and_an_a_a_sequence_names_none() {
             csv.contains("run3-node03-3") && csv.contains("2026-03-04T10:00:00Z"),
             "{csv}"
         );
+        let updated = ok(store(
+            &db_planted,
+            &[
+                "history", "--host", "node01", "--gpu", "1", "--format", "json",
+            ],
+        ));
+        let updated: Value = serde_json::from_slice(&updated.stdout).unwrap();
+        for metric in updated["metrics"].as_array().unwrap() {
+            let changed: Vec<bool> = metric["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["driver_changed"] == true)
+                .collect();
+            assert_eq!(changed, [false, false, true, false], "{metric}");
+        }
+        let model = ok(store(
+            &db_planted,
+            &["history", "--device", "fleet-gpu", "--format", "json"],
+        ));
+        let model: Value = serde_json::from_slice(&model.stdout).unwrap();
+        assert_eq!(model["single_unit"], false);
+        assert_eq!(model["metrics"][0]["points"].as_array().unwrap().len(), 24);
     }
 }
 
