@@ -3,7 +3,9 @@
 //! file), ingested into a fresh SQLite store and merged, each by the real binary in a process
 //! of its own so its peak resident memory can be read (`wait4`'s `ru_maxrss`).
 //!
-//! `cargo bench --bench store_scale` prints files/s and peak memory against N, and the seconds
+//! `cargo bench --bench store_scale` prints files/s (per wall-clock second, and per CPU second
+//! of the process, which a shared machine does not distort) and peak memory against N, and the
+//! seconds
 //! `store regressions` over the whole store and `store history` of one unit take. N defaults to
 //! 1,000 and 10,000; set `FLEETBENCH_BENCH_N=1000,10000,100000` for more (100,000 files take
 //! about 10 GB of disk). Nothing is asserted: the figures are printed side by side.
@@ -28,11 +30,13 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
-        "{:>8} {:>14} {:>16} {:>13} {:>15} {:>12} {:>14} {:>10}",
+        "{:>8} {:>14} {:>18} {:>16} {:>13} {:>17} {:>15} {:>10} {:>14} {:>10}",
         "files",
         "ingest file/s",
+        "ingest file/CPU-s",
         "ingest peak MiB",
         "merge file/s",
+        "merge file/CPU-s",
         "merge peak MiB",
         "store MiB",
         "regressions s",
@@ -65,14 +69,16 @@ fn main() {
         let merge = measure(Command::new(BIN).arg("merge").arg(&files));
         let store_mib = file_mib(&db) + file_mib(&db.with_extension("sqlite-wal"));
         println!(
-            "{n:>8} {:>14.0} {:>16.1} {:>13.0} {:>15.1} {:>12.1} {:>14.2} {:>10.2}",
-            n as f64 / ingest.0,
-            ingest.1,
-            n as f64 / merge.0,
-            merge.1,
+            "{n:>8} {:>14.0} {:>18.0} {:>16.1} {:>13.0} {:>17.0} {:>15.1} {:>10.1} {:>14.2} {:>10.2}",
+            n as f64 / ingest.wall_s,
+            n as f64 / ingest.cpu_s,
+            ingest.peak_mib,
+            n as f64 / merge.wall_s,
+            n as f64 / merge.cpu_s,
+            merge.peak_mib,
             store_mib,
-            regressions.0,
-            history.0
+            regressions.wall_s,
+            history.wall_s
         );
         let _ = std::fs::remove_dir_all(&files);
         let _ = std::fs::remove_file(&db);
@@ -116,10 +122,20 @@ fn generate(template: &str, dir: &Path, n: usize) {
     }
 }
 
-/// Wall seconds and peak resident MiB of one command, its output discarded. The child is
-/// reaped by `wait4`, which also gives its own peak memory (not that of earlier children).
+/// What one command took.
+struct Usage {
+    /// Wall-clock seconds.
+    wall_s: f64,
+    /// CPU seconds (user and system): on a shared machine, what the work itself cost.
+    cpu_s: f64,
+    /// Peak resident memory, MiB.
+    peak_mib: f64,
+}
+
+/// What one command took, its output discarded. The child is reaped by `wait4`, which also
+/// gives its own CPU time and peak memory (not those of earlier children).
 #[allow(clippy::zombie_processes)]
-fn measure(command: &mut Command) -> (f64, f64) {
+fn measure(command: &mut Command) -> Usage {
     let start = Instant::now();
     let child = command
         .stdout(std::process::Stdio::null())
@@ -132,10 +148,12 @@ fn measure(command: &mut Command) -> (f64, f64) {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(waited, pid, "wait4 failed");
-    (
-        start.elapsed().as_secs_f64(),
-        usage.ru_maxrss as f64 / 1024.0,
-    )
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Usage {
+        wall_s: start.elapsed().as_secs_f64(),
+        cpu_s: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+        peak_mib: usage.ru_maxrss as f64 / 1024.0,
+    }
 }
 
 fn file_mib(path: &Path) -> f64 {
