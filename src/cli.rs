@@ -42,6 +42,9 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Print the published datasheet catalog, or import Epoch AI's ml_hardware.csv.
     Catalog(CatalogArgs),
+    /// The results database of a fleet over months: ingest result files, list runs, show a
+    /// unit's history, find regressions, export a stored run.
+    Store(StoreArgs),
 }
 
 /// Flags of `fleetbench compare`.
@@ -169,6 +172,10 @@ pub struct RunArgs {
     /// Adapter by index (from `fleetbench devices`) or by a substring of its name.
     #[arg(long)]
     pub device: Option<String>,
+    /// Once the result file is written, also store it in this results store (a SQLite file
+    /// or a postgres:// URL; see `fleetbench store`).
+    #[arg(long, value_name = "PATH|URL")]
+    pub store: Option<String>,
     /// Take the adapter index from this environment variable (e.g. SLURM_LOCALID).
     #[arg(long, value_name = "VAR", conflicts_with = "device")]
     pub device_from_env: Option<String>,
@@ -367,4 +374,150 @@ pub mod help {
             measure::SMALL_TUNE_SIZE
         )
     }
+}
+
+/// Flags of `fleetbench store`.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The store: a SQLite file, or a postgres:// URL (default: $FLEETBENCH_DB, else
+    /// results.sqlite under the user's data directory).
+    #[arg(long, global = true, value_name = "PATH|URL")]
+    pub db: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: StoreAction,
+}
+
+/// `fleetbench store` actions.
+#[derive(Debug, Subcommand)]
+pub enum StoreAction {
+    /// Store result files (files, or directories searched for *.json); files already stored
+    /// are counted, not added again; refused files are listed with the reason.
+    Ingest(StoreIngestArgs),
+    /// List stored runs.
+    List(StoreListArgs),
+    /// Each metric's capability figure over time for one unit (--host, --gpu) or one device
+    /// model (--device), with intervals; driver changes and steps marked.
+    History(StoreQueryArgs),
+    /// Each unit's latest run against its own history and its model's population.
+    Regressions(StoreRegressionArgs),
+    /// Write a stored run back as a result file.
+    Export(StoreExportArgs),
+}
+
+/// Flags of `fleetbench store ingest`.
+#[derive(Debug, Args)]
+pub struct StoreIngestArgs {
+    /// Result files, or directories searched recursively for `*.json` files.
+    #[arg(required = true, value_name = "DIR|FILE")]
+    pub inputs: Vec<PathBuf>,
+    /// Runs stored per transaction.
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// Exit 1 when any file is refused.
+    #[arg(long)]
+    pub strict: bool,
+    /// Output format of the refused-file table.
+    #[arg(long, default_value = "text")]
+    pub format: Format,
+}
+
+/// Which runs a store query takes.
+#[derive(Debug, Args, Clone)]
+pub struct StoreFilterArgs {
+    /// Device model: the adapter name as `store list` shows it.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Host name.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// GPU index on the host.
+    #[arg(long)]
+    pub gpu: Option<i64>,
+    /// Driver name and version, as `store list` shows it.
+    #[arg(long)]
+    pub driver: Option<String>,
+    /// Backend (vulkan, metal, dx12, gl).
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// Runs started on or after this date (2026-03-01) or time (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Runs started on or before this date (the whole day) or time.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+}
+
+/// Flags of `fleetbench store list`.
+#[derive(Debug, Args)]
+pub struct StoreListArgs {
+    /// Which runs.
+    #[command(flatten)]
+    pub filter: StoreFilterArgs,
+    /// Output format.
+    #[arg(long, default_value = "text")]
+    pub format: Format,
+}
+
+/// Flags of `fleetbench store history`.
+#[derive(Debug, Args)]
+pub struct StoreQueryArgs {
+    /// Which runs.
+    #[command(flatten)]
+    pub filter: StoreFilterArgs,
+    /// The smallest step, in percent, that counts as a change point.
+    #[arg(long, value_name = "PCT", default_value_t = 5.0)]
+    pub min_change: f64,
+    /// Output format.
+    #[arg(long, default_value = "text")]
+    pub format: Format,
+}
+
+/// Flags of `fleetbench store regressions`.
+#[derive(Debug, Args)]
+pub struct StoreRegressionArgs {
+    /// Which runs.
+    #[command(flatten)]
+    pub filter: StoreFilterArgs,
+    /// The smallest slowdown, in percent, that counts (the practical minimum).
+    #[arg(long, value_name = "PCT", default_value_t = 5.0)]
+    pub min_change: f64,
+    /// Significance level of the tests.
+    #[arg(long, default_value_t = 0.01)]
+    pub alpha: f64,
+    /// Earlier runs a unit needs before its own history is tested.
+    #[arg(long, default_value_t = 3)]
+    pub min_history: usize,
+    /// Show every unit and metric, not only the regressions.
+    #[arg(long)]
+    pub all: bool,
+    /// Exit 1 when any unit regressed (for health checks).
+    #[arg(long)]
+    pub fail_on_regressions: bool,
+    /// Output format.
+    #[arg(long, default_value = "text")]
+    pub format: Format,
+}
+
+/// Flags of `fleetbench store export`.
+#[derive(Debug, Args)]
+pub struct StoreExportArgs {
+    /// The run id to export (add --host and --gpu when several units share it).
+    #[arg(required_unless_present = "key")]
+    pub run_id: Option<String>,
+    /// The store's key of the run, as `store list` shows it.
+    #[arg(long, conflicts_with = "run_id")]
+    pub key: Option<i64>,
+    /// Host of the run.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// GPU index of the run.
+    #[arg(long)]
+    pub gpu: Option<i64>,
+    /// The result file to write.
+    #[arg(short, long, required = true)]
+    pub output: PathBuf,
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    pub force: bool,
 }

@@ -73,6 +73,15 @@ pub enum Error {
     /// Writing a command's output to stdout failed (a full disk behind a redirection).
     #[error("writing to stdout: {0}")]
     Output(String),
+    /// The results database failed or refused an operation. `db` names the database with any
+    /// password replaced, so no message can leak it.
+    #[error("{db}: {message}")]
+    Store {
+        /// The database's location, password hidden.
+        db: String,
+        /// What went wrong, in one line.
+        message: String,
+    },
     /// A chart or page could not be drawn.
     #[error("cannot draw {0}")]
     Render(String),

@@ -24,6 +24,7 @@ pub mod report;
 pub mod results;
 pub mod roofline;
 pub mod stats;
+pub mod store;
 pub mod validate;
 pub mod workload;
 

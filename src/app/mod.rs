@@ -20,6 +20,7 @@ mod progress;
 mod project;
 mod report;
 mod run;
+mod store;
 mod validate;
 
 use crate::cli::{Cli, Command, OutputArgs};
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => compare::execute(args),
         Command::Calibrate(args) => calibrate::execute(args),
         Command::Catalog(args) => catalog::execute(args),
+        Command::Store(args) => store::execute(args),
     }
 }
 

@@ -35,6 +35,7 @@ struct RunConfig {
 }
 
 pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let store = args.store.clone();
     let config = validate(args)?;
     let mut backend = open_backend(&config)?;
     let interrupted = install_interrupt_handler()?;
@@ -48,6 +49,9 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     );
     progress.finish();
     let outcome = outcome?;
+    if let Some(db) = &store {
+        super::store::after_run(db, &outcome.path)?; // `run --store`: the file is already written
+    }
     let text = output::render(&outcome.summary, config.format, output::terminal_width())?;
     if output::emit(&text)? == Emitted::PipeClosed {
         return Ok(ExitCode::SUCCESS);
@@ -152,7 +156,7 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
         },
         output,
         overwrite: Overwrite::from_force(args.force),
-        command: std::env::args().collect(),
+        command: fleetbench::store::redact_args(&std::env::args().collect::<Vec<_>>()),
         host: args
             .host_from_env
             .as_deref()

@@ -13,7 +13,8 @@ use super::{EnvironmentChange, VendorRow};
 use crate::equiv::Metric;
 use crate::error::{Error, Result};
 use crate::kernels::VENDOR_FAMILY;
-use crate::stats::{geomean_of_ratios, Runs, Sample};
+use crate::results::{RateUnit, ResultFile};
+use crate::stats::{geomean_of_ratios, Interval, Runs, Sample};
 use crate::workload::Workload;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -87,6 +88,57 @@ impl Capability {
                 .unwrap_or_else(Reason::absent),
         )
     }
+}
+
+/// One file's capability figure at one workload: its best verified WGSL case there (the rule
+/// of [`Capability`]), as the results store keeps it per run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FileFigure {
+    /// The metric the workload counts towards.
+    pub metric: Metric,
+    /// The workload.
+    pub workload: Workload,
+    /// Unit of the median.
+    pub unit: RateUnit,
+    /// The kernel that was best here, with its overrides.
+    pub kernel: String,
+    /// Median throughput of the best case, with its distribution-free 95% interval.
+    pub median: Interval,
+    /// Samples behind the median.
+    pub samples: usize,
+}
+
+/// Every workload's capability figure of one file: per metric and workload, the verified
+/// non-vendor case with the highest median, whichever kernel it is.
+pub fn file_figures(file: &ResultFile) -> Vec<FileFigure> {
+    let mut best: BTreeMap<(Metric, Workload), FileFigure> = BTreeMap::new();
+    for case in &file.cases {
+        let Some(metric) = Metric::of(&case.workload) else {
+            continue;
+        };
+        if case.kernel.family == VENDOR_FAMILY {
+            continue;
+        }
+        let Ok((unit, sample)) = usable(case) else {
+            continue;
+        };
+        let key = (metric, case.workload);
+        if best
+            .get(&key)
+            .is_none_or(|b| sample.median() > b.median.value)
+        {
+            let figure = FileFigure {
+                metric,
+                workload: case.workload,
+                unit,
+                kernel: figures::kernel_label(&case.kernel),
+                median: sample.summary().median,
+                samples: sample.len(),
+            };
+            best.insert(key, figure);
+        }
+    }
+    best.into_values().collect()
 }
 
 type Figures = BTreeMap<(Metric, Workload), Quantity>;

@@ -133,6 +133,42 @@ pub fn run_summary() -> SchemaDoc {
     }
 }
 
+/// The schema of `fleetbench store list --format json`.
+pub fn store_runs() -> SchemaDoc {
+    SchemaDoc {
+        name: "store-runs",
+        path: "docs/schemas/store-runs.schema.json",
+        schema: schemars::schema_for!(crate::store::RunList).to_value(),
+    }
+}
+
+/// The schema of `fleetbench store ingest --format json`.
+pub fn store_ingest() -> SchemaDoc {
+    SchemaDoc {
+        name: "store-ingest",
+        path: "docs/schemas/store-ingest.schema.json",
+        schema: schemars::schema_for!(crate::store::IngestReport).to_value(),
+    }
+}
+
+/// The schema of `fleetbench store history --format json`.
+pub fn store_history() -> SchemaDoc {
+    SchemaDoc {
+        name: "store-history",
+        path: "docs/schemas/store-history.schema.json",
+        schema: schemars::schema_for!(crate::store::analysis::History).to_value(),
+    }
+}
+
+/// The schema of `fleetbench store regressions --format json`.
+pub fn store_regressions() -> SchemaDoc {
+    SchemaDoc {
+        name: "store-regressions",
+        path: "docs/schemas/store-regressions.schema.json",
+        schema: schemars::schema_for!(crate::store::regressions::RegressionReport).to_value(),
+    }
+}
+
 /// Every schema fleetbench documents.
 pub fn all() -> Vec<SchemaDoc> {
     vec![
@@ -147,5 +183,9 @@ pub fn all() -> Vec<SchemaDoc> {
         devices(),
         validation(),
         report_listing(),
+        store_runs(),
+        store_ingest(),
+        store_history(),
+        store_regressions(),
     ]
 }

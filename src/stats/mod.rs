@@ -8,6 +8,7 @@
 mod bootstrap;
 mod interval;
 mod rank;
+mod student;
 mod summary;
 
 pub use bootstrap::{
@@ -16,4 +17,5 @@ pub use bootstrap::{
 };
 pub use interval::{median_of_sorted, quantile, Interval};
 pub use rank::{mann_whitney_u, normal_sf, RankTest};
+pub use student::student_t_sf;
 pub use summary::{median_ci, Sample, Summary, MEDIAN_LEVEL};

@@ -1,0 +1,165 @@
+//! What the store gives back: runs, their capability figures, and the selection of runs a
+//! query asks for. Plain typed rows (serde, numbers as numbers); formats are rendered at the
+//! edge.
+
+use crate::error::{Error, Result};
+use serde::Serialize;
+
+/// Which runs a query takes. Every field narrows the selection; `None` leaves it open.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunFilter {
+    /// The device model: the adapter name as reported (e.g. "NVIDIA H100 80GB HBM3").
+    pub device: Option<String>,
+    /// The host name.
+    pub host: Option<String>,
+    /// The GPU index on its host.
+    pub gpu_index: Option<i64>,
+    /// Driver name and version, as `store list` shows it.
+    pub driver: Option<String>,
+    /// Backend: vulkan, metal, dx12, gl.
+    pub backend: Option<String>,
+    /// Runs started at or after this time (Unix seconds).
+    pub since_s: Option<i64>,
+    /// Runs started at or before this time (Unix seconds).
+    pub until_s: Option<i64>,
+    /// One stored run by run id.
+    pub run_id: Option<String>,
+}
+
+impl RunFilter {
+    /// Sets `since_s` from a date (`2026-03-01`, midnight UTC) or an RFC 3339 time.
+    pub fn since(mut self, text: &str) -> Result<Self> {
+        self.since_s = Some(parse_time(text, false)?);
+        Ok(self)
+    }
+
+    /// Sets `until_s` from a date (the whole day counts) or an RFC 3339 time.
+    pub fn until(mut self, text: &str) -> Result<Self> {
+        self.until_s = Some(parse_time(text, true)?);
+        Ok(self)
+    }
+}
+
+/// Unix seconds of an RFC 3339 time, or of a date's first (or, with `end_of_day`, last)
+/// second in UTC.
+pub fn parse_time(text: &str, end_of_day: bool) -> Result<i64> {
+    if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+        return Ok(ts.as_second());
+    }
+    let date: jiff::civil::Date = text.parse().map_err(|_| {
+        Error::Config(format!(
+            "'{text}' is not a date (2026-03-01) or an RFC 3339 time (2026-03-01T12:00:00Z)"
+        ))
+    })?;
+    let start = date
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map_err(|e| Error::Config(format!("'{text}': {e}")))?
+        .timestamp()
+        .as_second();
+    Ok(if end_of_day { start + 86_399 } else { start })
+}
+
+/// One stored run.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct RunRow {
+    /// The store's own id of the run (what `store export --key` takes).
+    pub key: i64,
+    /// The run id written by `fleetbench run`.
+    pub run_id: String,
+    /// Host name.
+    pub host: String,
+    /// GPU index on the host.
+    pub gpu_index: i64,
+    /// Device model (adapter name).
+    pub device: String,
+    /// Driver name and version.
+    pub driver: String,
+    /// Backend.
+    pub backend: String,
+    /// When the run started (RFC 3339, as in the file).
+    pub started_at: String,
+    /// The same, as Unix seconds.
+    pub started_s: i64,
+    /// Whether every planned case was attempted.
+    pub complete: bool,
+    /// Cases stored.
+    pub cases: i64,
+    /// SHA-256 of the file's bytes, hex.
+    pub content_hash: String,
+    /// The path the file was ingested from.
+    pub source: String,
+}
+
+/// One capability figure of one stored run, with the run's identity.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct FigureRow {
+    /// The store's id of the run.
+    pub key: i64,
+    /// The run id.
+    pub run_id: String,
+    /// Host name.
+    pub host: String,
+    /// GPU index on the host.
+    pub gpu_index: i64,
+    /// Device model.
+    pub device: String,
+    /// Driver name and version.
+    pub driver: String,
+    /// Backend.
+    pub backend: String,
+    /// When the run started (RFC 3339).
+    pub started_at: String,
+    /// The same, as Unix seconds.
+    pub started_s: i64,
+    /// Metric name (`matmul-f32`, `bandwidth`, …).
+    pub metric: String,
+    /// The workload (`op/dtype/MxNxK`).
+    pub shape: String,
+    /// Unit of the figure.
+    pub unit: String,
+    /// The best kernel there, with its overrides.
+    pub kernel: String,
+    /// Median throughput.
+    pub median: f64,
+    /// Lower end of its 95% interval.
+    pub low: f64,
+    /// Upper end of its 95% interval.
+    pub high: f64,
+    /// Samples behind it.
+    pub samples: i64,
+}
+
+impl FigureRow {
+    /// Whether two rows belong to the same unit (host, GPU index, device).
+    pub fn same_unit(&self, other: &FigureRow) -> bool {
+        self.host == other.host && self.gpu_index == other.gpu_index && self.device == other.device
+    }
+}
+
+/// The answer of `store list`.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct RunList {
+    /// The store, password hidden.
+    pub store: String,
+    /// The runs, oldest first.
+    pub runs: Vec<RunRow>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_cover_whole_days_and_times_are_exact() {
+        let start = parse_time("2026-03-01", false).unwrap();
+        assert_eq!(parse_time("2026-03-01", true).unwrap(), start + 86_399);
+        assert_eq!(
+            parse_time("2026-03-01T00:00:10Z", false).unwrap(),
+            start + 10
+        );
+        assert!(parse_time("last tuesday", false)
+            .unwrap_err()
+            .to_string()
+            .contains("not a date"));
+    }
+}

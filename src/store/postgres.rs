@@ -1,0 +1,315 @@
+//! The team store: a PostgreSQL server through the `postgres` crate. Migrations run under an
+//! advisory lock so many ingesters starting at once apply them once; every message names the
+//! server with its password hidden, and a role without write rights is told so plainly.
+
+use super::ingest::{conflict_reason, write_order, PreparedRun};
+use super::model::{FigureRow, RunFilter, RunRow};
+use super::schema::{self, Dialect};
+use super::sql::{self, Param};
+use super::{Database, Insertion, Location};
+use crate::error::{Error, Result};
+use crate::results::ResultFile;
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Transaction};
+
+/// The advisory lock key migrations hold ("fleetbench" in ASCII, truncated to 63 bits).
+const MIGRATION_LOCK: i64 = 0x666c_6565_7462_656e;
+
+/// A PostgreSQL store.
+pub struct PostgresStore {
+    client: Client,
+    location: Location,
+    shown: String,
+}
+
+impl PostgresStore {
+    /// Connects to `url` and brings the schema forward.
+    pub fn open(url: &str) -> Result<PostgresStore> {
+        let location = Location::Postgres(url.to_string());
+        let shown = location.redacted();
+        let client = Client::connect(url, NoTls).map_err(|e| pg_error(&location, &e))?;
+        let mut store = PostgresStore {
+            client,
+            location,
+            shown,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn fail(&self, e: &postgres::Error) -> Error {
+        pg_error(&self.location, e)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let current = self
+            .client
+            .query_one(sql::SCHEMA_VERSION, &[])
+            .ok()
+            .map(|row| row.get::<_, i64>(0));
+        if current == Some(schema::latest_version()) {
+            return Ok(());
+        }
+        let location = self.location.clone();
+        let fail = |e: postgres::Error| pg_error(&location, &e);
+        let mut tx = self.client.transaction().map_err(fail)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .map_err(fail)?;
+        tx.batch_execute(schema::MIGRATIONS_TABLE).map_err(fail)?;
+        let current: i64 = tx.query_one(sql::SCHEMA_VERSION, &[]).map_err(fail)?.get(0);
+        let pending = schema::pending(current).map_err(|message| Error::Store {
+            db: location.redacted(),
+            message,
+        })?;
+        for migration in pending {
+            for statement in migration.statements {
+                tx.batch_execute(&schema::render(statement, Dialect::Postgres))
+                    .map_err(fail)?;
+            }
+            let now = crate::results::now_rfc3339();
+            tx.execute(
+                sql::RECORD_MIGRATION,
+                &[&migration.version, &migration.name, &now],
+            )
+            .map_err(fail)?;
+        }
+        tx.commit().map_err(fail)
+    }
+
+    /// One attempt at storing a batch; a deadlock or serialization failure is retried by the
+    /// caller.
+    fn try_batch(
+        &mut self,
+        runs: &[PreparedRun],
+    ) -> std::result::Result<Vec<Insertion>, postgres::Error> {
+        let mut tx = self.client.transaction()?;
+        let mut outcomes = vec![Insertion::AlreadyStored; runs.len()];
+        for i in write_order(runs) {
+            outcomes[i] = insert_run(&mut tx, &runs[i])?;
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    }
+}
+
+impl Database for PostgresStore {
+    fn location(&self) -> &str {
+        &self.shown
+    }
+
+    fn insert_batch(&mut self, runs: &[PreparedRun]) -> Result<Vec<Insertion>> {
+        let mut attempt = 0;
+        loop {
+            match self.try_batch(runs) {
+                Ok(outcomes) => return Ok(outcomes),
+                Err(e) if attempt < 5 && retryable(&e) => attempt += 1,
+                Err(e) => return Err(self.fail(&e)),
+            }
+        }
+    }
+
+    fn runs(&mut self, filter: &RunFilter) -> Result<Vec<RunRow>> {
+        let (text, params) = sql::select_runs(filter);
+        let values = bind(&params);
+        let rows = self
+            .client
+            .query(text.as_str(), &refs(&values))
+            .map_err(|e| self.fail(&e))?;
+        rows.iter()
+            .map(|r| run_row(r).map_err(|e| self.fail(&e)))
+            .collect()
+    }
+
+    fn for_each_figure(
+        &mut self,
+        filter: &RunFilter,
+        visit: &mut dyn FnMut(FigureRow) -> Result<()>,
+    ) -> Result<()> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let (text, params) = sql::select_figures(filter);
+        let values = bind(&params);
+        let location = self.location.clone();
+        let fail = |e: postgres::Error| pg_error(&location, &e);
+        let mut rows = self
+            .client
+            .query_raw(text.as_str(), refs(&values))
+            .map_err(fail)?;
+        while let Some(row) = rows.next().map_err(fail)? {
+            visit(figure_row(&row).map_err(fail)?)?;
+        }
+        Ok(())
+    }
+
+    fn export(&mut self, key: i64) -> Result<ResultFile> {
+        let header = self
+            .client
+            .query_opt(sql::RUN_HEADER, &[&key])
+            .map_err(|e| self.fail(&e))?
+            .ok_or_else(|| super::sqlite::no_run(&self.shown, key))?
+            .get::<_, String>(0);
+        let cases: Vec<String> = self
+            .client
+            .query(sql::RUN_CASES, &[&key])
+            .map_err(|e| self.fail(&e))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        super::assemble(&self.shown, key, &header, &cases)
+    }
+}
+
+fn insert_run(
+    tx: &mut Transaction<'_>,
+    run: &PreparedRun,
+) -> std::result::Result<Insertion, postgres::Error> {
+    let now = crate::results::now_rfc3339();
+    let complete = i64::from(run.complete);
+    let row = tx.query_opt(
+        sql::INSERT_RUN,
+        &[
+            &run.content_hash,
+            &run.run_id,
+            &run.host,
+            &run.gpu_index,
+            &run.group.device,
+            &run.group.driver,
+            &run.group.backend,
+            &run.started_at,
+            &run.started_s,
+            &complete,
+            &run.fleetbench_version,
+            &run.source,
+            &now,
+            &run.header,
+        ],
+    )?;
+    let Some(row) = row else {
+        let same: i64 = tx.query_one(sql::FIND_HASH, &[&run.content_hash])?.get(0);
+        if same > 0 {
+            return Ok(Insertion::AlreadyStored);
+        }
+        let stored = tx
+            .query_opt(sql::FIND_RUN, &[&run.run_id, &run.host, &run.gpu_index])?
+            .map(|r| r.get::<_, String>(0));
+        return Ok(conflict_reason(run, stored));
+    };
+    let id: i64 = row.get(0);
+    let case = tx.prepare(sql::INSERT_CASE)?;
+    for (ordinal, (case_id, body)) in run.cases.iter().enumerate() {
+        tx.execute(&case, &[&id, &(ordinal as i64), case_id, body])?;
+    }
+    let figure = tx.prepare(sql::INSERT_FIGURE)?;
+    for f in &run.figures {
+        let samples = f.samples as i64;
+        tx.execute(
+            &figure,
+            &[
+                &id,
+                &f.metric.label(),
+                &f.workload.key(),
+                &f.unit.label(),
+                &f.kernel,
+                &f.median.value,
+                &f.median.low,
+                &f.median.high,
+                &samples,
+            ],
+        )?;
+    }
+    Ok(Insertion::Added)
+}
+
+/// Owned parameter values of the engine's types.
+fn bind(params: &[Param]) -> Vec<Box<dyn ToSql + Sync>> {
+    params
+        .iter()
+        .map(|p| -> Box<dyn ToSql + Sync> {
+            match p {
+                Param::Text(t) => Box::new(t.clone()),
+                Param::Int(i) => Box::new(*i),
+            }
+        })
+        .collect()
+}
+
+fn refs(values: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|v| v.as_ref()).collect()
+}
+
+fn run_row(r: &postgres::Row) -> std::result::Result<RunRow, postgres::Error> {
+    Ok(RunRow {
+        key: r.try_get(0)?,
+        run_id: r.try_get(1)?,
+        host: r.try_get(2)?,
+        gpu_index: r.try_get(3)?,
+        device: r.try_get(4)?,
+        driver: r.try_get(5)?,
+        backend: r.try_get(6)?,
+        started_at: r.try_get(7)?,
+        started_s: r.try_get(8)?,
+        complete: r.try_get::<_, i64>(9)? != 0,
+        cases: r.try_get(10)?,
+        content_hash: r.try_get(11)?,
+        source: r.try_get(12)?,
+    })
+}
+
+fn figure_row(r: &postgres::Row) -> std::result::Result<FigureRow, postgres::Error> {
+    Ok(FigureRow {
+        key: r.try_get(0)?,
+        run_id: r.try_get(1)?,
+        host: r.try_get(2)?,
+        gpu_index: r.try_get(3)?,
+        device: r.try_get(4)?,
+        driver: r.try_get(5)?,
+        backend: r.try_get(6)?,
+        started_at: r.try_get(7)?,
+        started_s: r.try_get(8)?,
+        metric: r.try_get(9)?,
+        shape: r.try_get(10)?,
+        unit: r.try_get(11)?,
+        kernel: r.try_get(12)?,
+        median: r.try_get(13)?,
+        low: r.try_get(14)?,
+        high: r.try_get(15)?,
+        samples: r.try_get(16)?,
+    })
+}
+
+fn retryable(e: &postgres::Error) -> bool {
+    matches!(
+        e.code(),
+        Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE
+    )
+}
+
+/// A driver error as the store's error: the server's own message where there is one (the
+/// crate's `Display` alone says only "db error"), a role without rights told what it lacks,
+/// and any password the URL holds removed.
+fn pg_error(location: &Location, e: &postgres::Error) -> Error {
+    let detail = match e.as_db_error() {
+        Some(db) => db.message().to_string(),
+        None => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(cause) = source {
+                text += &format!(": {cause}");
+                source = cause.source();
+            }
+            text
+        }
+    };
+    let message = if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) {
+        format!(
+            "this database role may not write ({detail}); ingest needs INSERT on the store's \
+             tables, queries need only SELECT"
+        )
+    } else {
+        detail
+    };
+    Error::Store {
+        db: location.redacted(),
+        message: location.hide(&message),
+    }
+}

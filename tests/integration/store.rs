@@ -1,0 +1,434 @@
+//! `fleetbench store` end to end through the binary, against both backends: an SQLite file and
+//! a throwaway PostgreSQL cluster ([`crate::pg_cluster`]). Result files come from the fake
+//! backend and are multiplied into units and runs by editing their JSON and re-deriving every
+//! statistic, so each file passes the same checks as a real one.
+
+use crate::common::{fleetbench, tempdir};
+use crate::pg_cluster::cluster;
+use fleetbench::results::{derive_timing, RawTiming, ResultFile};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::OnceLock;
+
+/// One fake-backend result file, made once per test binary.
+fn template() -> &'static ResultFile {
+    static TEMPLATE: OnceLock<ResultFile> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let dir = tempdir();
+        let path = dir.path().join("template.json");
+        let out = fleetbench()
+            .args(["run", "--fake", "fleet-gpu:100", "--sizes", "64,96"])
+            .args(["--samples", "10", "--seed", "7", "-q", "-o"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        fleetbench::results::load(&path).unwrap()
+    })
+}
+
+/// Run `run` (0-based, one a day from March 1st) of unit `host`:`gpu`, its samples taking
+/// `slowdown` times as long.
+fn unit_run(host: &str, gpu: usize, run: usize, slowdown: f64) -> ResultFile {
+    let mut file = template().clone();
+    file.machine.hostname = host.into();
+    file.machine.adapter.index = gpu;
+    file.run.run_id = format!("run{run}-{}-{gpu}", fleetbench::results::slug(host));
+    file.run.started_at = format!("2026-03-{:02}T10:00:00Z", run + 1);
+    file.run.finished_at = Some(format!("2026-03-{:02}T10:05:00Z", run + 1));
+    file.machine.created_at = file.run.started_at.clone();
+    for case in &mut file.cases {
+        let Some(timing) = &case.timing else { continue };
+        let slow = |s: &[f64]| s.iter().map(|x| x * slowdown).collect::<Vec<f64>>();
+        let raw = RawTiming {
+            host_s: slow(&timing.host_s),
+            gpu_s: timing.gpu_s.as_deref().map(slow),
+            dispatches_per_sample: timing.dispatches_per_sample,
+            warmup_dispatches: timing.warmup_dispatches,
+        };
+        case.timing = Some(derive_timing(&case.workload, raw).unwrap());
+    }
+    file
+}
+
+fn write(path: &Path, file: &ResultFile) {
+    std::fs::write(path, serde_json::to_vec_pretty(file).unwrap()).unwrap();
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs `fleetbench store --db DB ARGS`.
+fn store(db: &str, args: &[&str]) -> Output {
+    fleetbench()
+        .env_remove("FLEETBENCH_DB")
+        .args(["store", "--db", db])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}{}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    out
+}
+
+/// The two backends: a SQLite file in `dir`, and a fresh database `name` in the cluster.
+fn backends(dir: &Path, name: &str) -> Vec<String> {
+    vec![
+        dir.join(format!("{name}.sqlite")).display().to_string(),
+        cluster().fresh_database(name),
+    ]
+}
+
+/// A fleet of `units` units × `runs` runs, one unit's last run slowed by `planted`.
+fn fleet(dir: &Path, units: usize, runs: usize, planted: Option<(usize, f64)>) -> PathBuf {
+    let out = dir.join("fleet");
+    std::fs::create_dir_all(&out).unwrap();
+    for u in 0..units {
+        for r in 0..runs {
+            // ±1% between runs and units, as on a quiet host.
+            let mut slowdown = 1.0 + ((u * 7 + r * 13) % 5) as f64 / 250.0 - 0.008;
+            if let Some((unit, factor)) = planted {
+                if u == unit && r == runs - 1 {
+                    slowdown *= factor;
+                }
+            }
+            let mut file = unit_run(&format!("node{u:02}"), u % 4, r, slowdown);
+            if u == 1 && r >= 2 {
+                file.machine.adapter.driver_info = "updated driver 2.0".into();
+            }
+            write(&out.join(format!("node{u:02}_r{r}.json")), &file);
+        }
+    }
+    out
+}
+
+#[test]
+fn ingest_is_idempotent_and_refused_files_are_listed() {
+    let dir = tempdir();
+    let inputs = dir.path().join("in");
+    std::fs::create_dir(&inputs).unwrap();
+    for r in 0..3 {
+        write(
+            &inputs.join(format!("r{r}.json")),
+            &unit_run("n1", 0, r, 1.0),
+        );
+    }
+    std::fs::write(inputs.join("broken.json"), "{\"schema_version\": 2").unwrap();
+    let mut edited = serde_json::to_value(unit_run("n2", 0, 0, 1.0)).unwrap();
+    edited["cases"][0]["timing"]["throughput"]["median"]["value"] = Value::from(1e9);
+    std::fs::write(inputs.join("edited.json"), edited.to_string()).unwrap();
+    for db in backends(dir.path(), "idempotent") {
+        let first = ok(store(&db, &["ingest", inputs.to_str().unwrap()]));
+        let (stdout, stderr) = (text(&first.stdout), text(&first.stderr));
+        assert!(
+            stderr.contains("5 file(s): 3 added, 0 already stored, 2 refused"),
+            "{stderr}"
+        );
+        assert!(
+            stdout.contains("broken.json") && stdout.contains("invalid JSON"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("edited.json") && stdout.contains("inconsistent"),
+            "{stdout}"
+        );
+        let again = ok(store(
+            &db,
+            &["ingest", inputs.join("r0.json").to_str().unwrap()],
+        ));
+        let again_err = text(&again.stderr);
+        assert!(
+            again_err.contains("nothing new: all 1 file(s) are already stored"),
+            "{again_err}"
+        );
+        let second = ok(store(&db, &["ingest", inputs.to_str().unwrap()]));
+        assert!(text(&second.stderr).contains("0 added, 3 already stored, 2 refused"));
+        let list = ok(store(&db, &["list", "--format", "json"]));
+        let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+        assert_eq!(list["runs"].as_array().unwrap().len(), 3, "{db}");
+        let strict = store(&db, &["ingest", "--strict", inputs.to_str().unwrap()]);
+        assert_eq!(strict.status.code(), Some(1));
+    }
+}
+
+#[test]
+fn export_round_trips_a_file_that_validates_with_the_same_samples() {
+    let dir = tempdir();
+    let original = unit_run("exporter", 2, 0, 1.0);
+    let source = dir.path().join("source.json");
+    write(&source, &original);
+    for db in backends(dir.path(), "export") {
+        ok(store(&db, &["ingest", source.to_str().unwrap()]));
+        let out = dir.path().join("exported.json");
+        let _ = std::fs::remove_file(&out);
+        let run_id = original.run.run_id.as_str();
+        ok(store(&db, &["export", run_id, "-o", out.to_str().unwrap()]));
+        let check = fleetbench().arg("validate").arg(&out).output().unwrap();
+        assert!(check.status.success(), "{}", text(&check.stdout));
+        let exported = fleetbench::results::load(&out).unwrap();
+        assert_eq!(exported, original, "{db}");
+        let refused = store(&db, &["export", run_id, "-o", out.to_str().unwrap()]);
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "an existing file is not overwritten"
+        );
+        let missing = store(&db, &["export", "no-such-run", "-o", "x.json"]);
+        assert!(text(&missing.stderr).contains("no stored run with run id no-such-run"));
+    }
+}
+
+/// The findings `store regressions --format json` names.
+fn regressions(db: &str) -> (Option<i32>, Vec<Value>) {
+    let out = store(
+        db,
+        &["regressions", "--fail-on-regressions", "--format", "json"],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}{}", text(&out.stdout), text(&out.stderr)));
+    (
+        out.status.code(),
+        report["findings"].as_array().unwrap().clone(),
+    )
+}
+
+#[test]
+fn a_planted_slow_unit_is_the_only_regression_and_an_a_a_sequence_names_none() {
+    let dir = tempdir();
+    let aa = fleet(&dir.path().join("aa"), 6, 4, None);
+    let planted = fleet(&dir.path().join("planted"), 6, 4, Some((3, 1.3)));
+    for (db_aa, db_planted) in backends(dir.path(), "aa")
+        .into_iter()
+        .zip(backends(dir.path(), "planted"))
+    {
+        ok(store(&db_aa, &["ingest", aa.to_str().unwrap()]));
+        let (code, findings) = regressions(&db_aa);
+        assert_eq!((code, findings.len()), (Some(0), 0), "{findings:?}");
+        ok(store(&db_planted, &["ingest", planted.to_str().unwrap()]));
+        let (code, findings) = regressions(&db_planted);
+        assert_eq!(code, Some(1));
+        assert!(!findings.is_empty());
+        for f in &findings {
+            assert_eq!(
+                (f["host"].as_str(), f["gpu_index"].as_i64()),
+                (Some("node03"), Some(3))
+            );
+            assert_eq!(f["verdict"], "regressed");
+            assert!(f["own"]["regressed"] == true && f["population"]["regressed"] == true);
+            let ratio = f["own"]["ratio"].as_f64().unwrap();
+            assert!((ratio - 1.0 / 1.3).abs() < 0.03, "{ratio}");
+        }
+        let history = ok(store(
+            &db_planted,
+            &[
+                "history", "--host", "node03", "--gpu", "3", "--format", "csv",
+            ],
+        ));
+        let csv = text(&history.stdout);
+        assert!(
+            csv.contains("run3-node03-3") && csv.contains("2026-03-04T10:00:00Z"),
+            "{csv}"
+        );
+        let updated = ok(store(
+            &db_planted,
+            &[
+                "history", "--host", "node01", "--gpu", "1", "--format", "json",
+            ],
+        ));
+        let updated: Value = serde_json::from_slice(&updated.stdout).unwrap();
+        for metric in updated["metrics"].as_array().unwrap() {
+            let changed: Vec<bool> = metric["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["driver_changed"] == true)
+                .collect();
+            assert_eq!(changed, [false, false, true, false], "{metric}");
+        }
+        let model = ok(store(
+            &db_planted,
+            &["history", "--device", "fleet-gpu", "--format", "json"],
+        ));
+        let model: Value = serde_json::from_slice(&model.stdout).unwrap();
+        assert_eq!(model["single_unit"], false);
+        assert_eq!(model["metrics"][0]["points"].as_array().unwrap().len(), 24);
+    }
+}
+
+#[test]
+fn hostile_names_are_stored_intact_and_shown_escaped() {
+    let dir = tempdir();
+    let host = "node'\"; DROP TABLE runs; --\u{1b}[2J\u{202e}gpu\u{7}";
+    let mut file = unit_run(host, 0, 0, 1.0);
+    file.machine.adapter.driver_info = "drv\r\nfake line".into();
+    let path = dir.path().join("hostile.json");
+    write(&path, &file);
+    for db in backends(dir.path(), "hostile") {
+        ok(store(&db, &["ingest", path.to_str().unwrap()]));
+        let listed = text(&ok(store(&db, &["list"])).stdout);
+        assert!(
+            !listed.contains('\u{1b}') && !listed.contains('\u{202e}'),
+            "{listed}"
+        );
+        assert!(listed.contains("\\u{1b}[2J\\u{202e}gpu\\u{7}"), "{listed}");
+        let json = ok(store(&db, &["list", "--format", "json", "--host", host]));
+        let json: Value = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(json["runs"][0]["host"], host);
+        let out = dir.path().join("back.json");
+        let _ = std::fs::remove_file(&out);
+        let run_id = file.run.run_id.as_str();
+        ok(store(&db, &["export", run_id, "-o", out.to_str().unwrap()]));
+        assert_eq!(fleetbench::results::load(&out).unwrap(), file);
+    }
+}
+
+#[test]
+fn a_postgres_password_is_never_printed() {
+    let dir = tempdir();
+    let c = cluster();
+    let good = c.fresh_database("secrets");
+    let path = dir.path().join("one.json");
+    write(&path, &unit_run("n", 0, 0, 1.0));
+    let wrong = c.url_as(crate::pg_cluster::ADMIN, "wr0ng-pa55word", "secrets");
+    let failed = store(&wrong, &["ingest", path.to_str().unwrap()]);
+    let err = text(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("***") && !err.contains("wr0ng-pa55word"),
+        "{err}"
+    );
+    let stored = ok(store(&good, &["ingest", path.to_str().unwrap()]));
+    let all = text(&stored.stdout) + &text(&stored.stderr);
+    assert!(!all.contains(crate::pg_cluster::ADMIN_PASSWORD), "{all}");
+    let env = fleetbench()
+        .env("FLEETBENCH_DB", &good)
+        .args(["store", "regressions"])
+        .output()
+        .unwrap();
+    let all = text(&env.stdout) + &text(&env.stderr);
+    assert!(
+        env.status.success() && !all.contains(crate::pg_cluster::ADMIN_PASSWORD),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_read_only_role_can_query_and_is_refused_ingest() {
+    let dir = tempdir();
+    let c = cluster();
+    let admin = c.fresh_database("readonly");
+    let path = dir.path().join("one.json");
+    write(&path, &unit_run("n", 0, 0, 1.0));
+    ok(store(&admin, &["ingest", path.to_str().unwrap()]));
+    c.admin(
+        "readonly",
+        "DROP ROLE IF EXISTS fleet_reader; \
+         CREATE ROLE fleet_reader LOGIN PASSWORD 'reader-pw'; \
+         GRANT SELECT ON ALL TABLES IN SCHEMA public TO fleet_reader;",
+    );
+    let reader = c.url_as("fleet_reader", "reader-pw", "readonly");
+    let listed = ok(store(&reader, &["list", "--format", "json"]));
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed["runs"].as_array().unwrap().len(), 1);
+    let other = dir.path().join("two.json");
+    write(&other, &unit_run("n", 0, 1, 1.0));
+    let refused = store(&reader, &["ingest", other.to_str().unwrap()]);
+    let err = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(err.contains("this database role may not write"), "{err}");
+    assert!(!err.contains("reader-pw"), "{err}");
+}
+
+#[test]
+fn sixteen_concurrent_postgres_ingesters_lose_and_duplicate_nothing() {
+    use sha2::Digest;
+    let dir = tempdir();
+    let db = cluster().fresh_database("concurrent");
+    let files: Vec<PathBuf> = (0..48)
+        .map(|i| {
+            let path = dir.path().join(format!("f{i:02}.json"));
+            write(&path, &unit_run(&format!("host{i:02}"), i % 4, i / 16, 1.0));
+            path
+        })
+        .collect();
+    // Eight ingesters of disjoint sixths, eight of overlapping windows of twenty.
+    let sets: Vec<Vec<&PathBuf>> = (0..8)
+        .map(|k| files[k * 6..k * 6 + 6].iter().collect())
+        .chain((0..8).map(|k| files.iter().cycle().skip(k * 5).take(20).collect()))
+        .collect();
+    let children: Vec<_> = sets
+        .iter()
+        .map(|set| {
+            fleetbench()
+                .args(["store", "--db", &db, "ingest", "--batch", "3"])
+                .args(set.iter().map(|p| p.as_os_str()))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        ok(child.wait_with_output().unwrap());
+    }
+    let list = ok(store(&db, &["list", "--format", "json"]));
+    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let mut stored: Vec<String> = list["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["content_hash"].as_str().unwrap().to_string())
+        .collect();
+    stored.sort();
+    let mut expected: Vec<String> = files
+        .iter()
+        .map(|p| format!("{:x}", sha2::Sha256::digest(std::fs::read(p).unwrap())))
+        .collect();
+    expected.sort();
+    assert_eq!(stored, expected);
+}
+
+#[test]
+fn run_with_store_writes_the_file_then_stores_it_without_recording_a_password() {
+    let dir = tempdir();
+    for (i, db) in backends(dir.path(), "runstore").into_iter().enumerate() {
+        let path = dir.path().join(format!("run{i}.json"));
+        let out = fleetbench()
+            .args([
+                "run",
+                "--fake",
+                "fleet-gpu:100",
+                "--sizes",
+                "64",
+                "--samples",
+                "10",
+            ])
+            .args(["-q", "--store", &db, "-o"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(err.contains("1 added"), "{err}");
+        assert!(!err.contains(crate::pg_cluster::ADMIN_PASSWORD), "{err}");
+        let file = fleetbench::results::load(&path).unwrap();
+        let recorded = file.run.command.join(" ");
+        assert!(
+            !recorded.contains(crate::pg_cluster::ADMIN_PASSWORD),
+            "{recorded}"
+        );
+        let list = ok(store(&db, &["list", "--format", "json"]));
+        let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+        assert_eq!(list["runs"][0]["run_id"], file.run.run_id.as_str());
+    }
+}
