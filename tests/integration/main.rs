@@ -32,3 +32,4 @@ mod report_support;
 mod schemas;
 mod shaders;
 mod suite;
+mod vocabulary;
