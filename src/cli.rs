@@ -112,7 +112,8 @@ pub struct CalibrateArgs {
     /// The reference device: a catalog id (h100-sxm) or a device name/slug from a file.
     #[arg(long)]
     pub reference: String,
-    /// What to compare: matmul-f32, matmul-f16, matmul-int8, peak-f32, peak-f16, bandwidth.
+    /// What to compare: matmul-f32, matmul-f16, matmul-int8, peak-f32, peak-f16 or bandwidth;
+    /// bf16 and fp32 name the matmul metric, as for `project --metric`.
     #[arg(long, default_value = "matmul-f32")]
     pub metric: String,
     /// Seed of the bootstrap.

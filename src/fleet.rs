@@ -5,8 +5,8 @@
 //! device ids against the catalog and suggests the nearest ids for a typo. Both fail with one
 //! line that names the file.
 
+use crate::catalog::{DatasheetFigure, Metric, YearFraction};
 use crate::error::{Error, Result};
-use crate::projection::{parse_metric, DatasheetFigure, YearFraction};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -152,7 +152,7 @@ impl FleetFile {
             ));
         }
         if let Some(m) = &self.metric {
-            parse_metric(m)?;
+            m.parse::<Metric>()?;
         }
         if self.fleets.is_empty() {
             return Err("no [[fleet]] tables".to_string());

@@ -9,8 +9,8 @@ use fleetbench::equiv::{Metric, RatiosFile};
 use fleetbench::fleet::{unknown_device_message, FleetFile};
 use fleetbench::output::{self, Format};
 use fleetbench::projection::{
-    bases_for, figures_from_catalog, measured_from_ratios, parse_metric, project, DeviceFigures,
-    Inputs, MeasuredRatio, Regime, DEFAULT_METRIC,
+    bases_for, figures_from_catalog, measured_from_ratios, project, DeviceFigures, Inputs,
+    MeasuredRatio, Regime, DEFAULT_METRIC,
 };
 use std::path::Path;
 use std::process::ExitCode;
@@ -83,7 +83,9 @@ fn validate(args: ProjectArgs, catalog: &Catalog) -> anyhow::Result<Config> {
         );
     }
     let metric = match args.metric.as_deref().or(file.metric.as_deref()) {
-        Some(m) => parse_metric(m).map_err(|e| anyhow::anyhow!("--metric: {e}"))?,
+        Some(m) => m
+            .parse::<Metric>()
+            .map_err(|e| anyhow::anyhow!("--metric: {e}"))?,
         None => DEFAULT_METRIC,
     };
     let regime = args

@@ -3,14 +3,14 @@
 
 use crate::cli::ReportArgs;
 use anyhow::{bail, Context};
-use fleetbench::catalog::{identify, Catalog, MatchRules};
+use fleetbench::catalog::{identify, Catalog, MatchRules, Metric};
 use fleetbench::equiv::RatiosFile;
 use fleetbench::fleet::FleetFile;
 use fleetbench::fsio::{self, Overwrite};
 use fleetbench::output::{self, Format};
 use fleetbench::projection::{
-    bases_for, figures_from_catalog, measured_from_ratios, parse_metric, project, Inputs,
-    Projection, DEFAULT_METRIC,
+    bases_for, figures_from_catalog, measured_from_ratios, project, Inputs, Projection,
+    DEFAULT_METRIC,
 };
 use fleetbench::report::document::{self, Extras, Input, PAGE};
 use fleetbench::report::roofline::PublishedCeilings;
@@ -112,7 +112,9 @@ fn project_fleet(path: &Path, ratios: &[(String, RatiosFile)]) -> anyhow::Result
         .clone()
         .unwrap_or_else(|| "h100-sxm".to_string());
     let metric = match file.metric.as_deref() {
-        Some(m) => parse_metric(m).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        Some(m) => m
+            .parse::<Metric>()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
         None => DEFAULT_METRIC,
     };
     let figures = figures_from_catalog(&catalog);

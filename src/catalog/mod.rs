@@ -17,6 +17,10 @@
 //! - [`identify`] / [`DeviceIdentity`]: an adapter (vendor id, device id, name) → a catalog id, or
 //!   the adapter's own slug with `matched: false`.
 //! - [`import_epoch`]: Epoch AI's `ml_hardware.csv` → entries of the same schema.
+//! - [`Metric`] (what is measured, with its one parser) and [`DatasheetFigure`] (what a
+//!   datasheet states), joined by [`Metric::figure`]; [`YearFraction`], the one date type of
+//!   fleet files and projections. They live here, below every analysis, so `compare`, `equiv`,
+//!   `fleet` and `projection` share them without importing each other.
 //! - [`CatalogListing`]: what `fleetbench catalog` prints — the entries themselves as JSON
 //!   (figures as numbers or null), one row per entry for people.
 
@@ -24,8 +28,12 @@ mod entry;
 mod epoch;
 mod listing;
 mod matching;
+mod metric;
+mod year;
 
 pub use entry::{Catalog, CatalogEntry, Precision};
 pub use epoch::{import_epoch, parse_epoch};
 pub use listing::CatalogListing;
 pub use matching::{identify, DeviceIdentity, MatchRule, MatchRules};
+pub use metric::{DatasheetFigure, Metric};
+pub use year::YearFraction;

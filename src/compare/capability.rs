@@ -10,7 +10,7 @@
 use super::figures::{self, usable, Ceilings, Quantity};
 use super::{CompareConfig, Group, LeftOut, MaxAchievable, MetricSummary, Reason, Row};
 use super::{EnvironmentChange, VendorRow};
-use crate::equiv::Metric;
+use crate::catalog::Metric;
 use crate::error::{Error, Result};
 use crate::kernels::VENDOR_FAMILY;
 use crate::results::{RateUnit, ResultFile};

@@ -3,7 +3,7 @@
 //! such quantities into a [`Row`] and rows into a [`MetricSummary`].
 
 use super::{CompareConfig, Coverage, Figure, MetricSummary, Reason, ReasonKind, Row, Verdict};
-use crate::equiv::Metric;
+use crate::catalog::Metric;
 use crate::results::{Case, KernelRecord, RateUnit};
 use crate::stats::{geomean_of_ratios, mann_whitney_u, Runs, Sample};
 use crate::workload::Workload;

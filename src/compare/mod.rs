@@ -35,7 +35,7 @@ pub use figures::{kernel_label, measurement_difference, Difference};
 pub use load::{load_groups, LoadedGroups};
 
 use crate::catalog::DeviceIdentity;
-use crate::equiv::Metric;
+use crate::catalog::Metric;
 use crate::error::{Error, Result};
 use crate::results::{CaseStatus, RateUnit, ResultFile};
 use crate::stats::{BootstrapConfig, Interval};

@@ -5,7 +5,7 @@
 
 use super::figures::{self, measurement_difference, usable, Difference, Quantity};
 use super::{CompareConfig, Group, LeftOut, MetricSummary, Reason, ReasonKind, Row};
-use crate::equiv::Metric;
+use crate::catalog::Metric;
 use crate::results::Case;
 use crate::stats::Runs;
 use crate::workload::Workload;

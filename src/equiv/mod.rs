@@ -22,11 +22,11 @@
 
 pub mod calibrate;
 mod file;
-mod metric;
 pub mod names;
 
+/// The metric vocabulary lives in the catalog; re-exported because every ratios file names one.
+pub use crate::catalog::Metric;
 pub use file::{
     CapabilityBasis, CapabilitySide, DeviceRatios, InputRecord, Provenance, RatioCell, RatiosFile,
     RATIOS_KIND, RATIOS_SCHEMA_VERSION,
 };
-pub use metric::Metric;

@@ -5,132 +5,10 @@
 //! the point of a projection.
 
 use super::{DeviceFigures, Interval, MeasuredRatio, RatioUsed};
-use crate::catalog::Precision;
-use crate::equiv::Metric;
+use crate::catalog::{DatasheetFigure, Metric};
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
-
-/// A figure a datasheet states for a device: a dense compute peak at one catalog precision, or
-/// the memory bandwidth. Published bases and claim checks compare devices on these; what was
-/// *measured* is an [`equiv::Metric`], mapped to the figure it is compared with by
-/// [`figure_of`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DatasheetFigure {
-    /// Dense peak at a catalog precision, TFLOP/s (TOPS for INT8).
-    Compute(Precision),
-    /// Memory bandwidth, TB/s.
-    Bandwidth,
-}
-
-impl DatasheetFigure {
-    /// Every figure, in table order: the catalog's precisions, then bandwidth.
-    pub const ALL: [DatasheetFigure; 7] = [
-        DatasheetFigure::Compute(Precision::Fp64),
-        DatasheetFigure::Compute(Precision::Fp32),
-        DatasheetFigure::Compute(Precision::Tf32),
-        DatasheetFigure::Compute(Precision::Bf16Fp16Tensor),
-        DatasheetFigure::Compute(Precision::Fp8),
-        DatasheetFigure::Compute(Precision::Int8),
-        DatasheetFigure::Bandwidth,
-    ];
-
-    /// The short name in tables and fleet files (`bf16` for the BF16/FP16 tensor peak).
-    pub fn label(self) -> &'static str {
-        match self {
-            DatasheetFigure::Compute(Precision::Bf16Fp16Tensor) => "bf16",
-            DatasheetFigure::Compute(p) => p.label(),
-            DatasheetFigure::Bandwidth => "bandwidth",
-        }
-    }
-
-    /// The unit of a fleet's throughput under this figure, at peta scale.
-    pub fn peta_unit(self) -> &'static str {
-        match self {
-            DatasheetFigure::Compute(Precision::Int8) => "POP/s",
-            DatasheetFigure::Compute(_) => "PFLOP/s",
-            DatasheetFigure::Bandwidth => "PB/s",
-        }
-    }
-}
-
-impl fmt::Display for DatasheetFigure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
-
-impl FromStr for DatasheetFigure {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim().to_ascii_lowercase();
-        let s = match s.as_str() {
-            "bf16_fp16_tensor" | "fp16" => "bf16",
-            other => other,
-        };
-        DatasheetFigure::ALL
-            .into_iter()
-            .find(|f| f.label() == s)
-            .ok_or_else(|| {
-                format!("unknown datasheet figure '{s}' (expected fp64, fp32, tf32, bf16, fp8, int8 or bandwidth)")
-            })
-    }
-}
-
-impl Serialize for DatasheetFigure {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.label())
-    }
-}
-
-impl schemars::JsonSchema for DatasheetFigure {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "DatasheetFigure".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let labels: Vec<&str> = DatasheetFigure::ALL.iter().map(|f| f.label()).collect();
-        schemars::json_schema!({ "type": "string", "enum": labels })
-    }
-}
-
-/// The datasheet figure a measured metric is compared with: matmul and FMA-peak ratios stand
-/// for the dense peak of their precision, copy/triad ratios for the memory bandwidth.
-pub fn figure_of(metric: Metric) -> DatasheetFigure {
-    match metric {
-        Metric::MatmulF32 | Metric::PeakF32 => DatasheetFigure::Compute(Precision::Fp32),
-        Metric::MatmulF16 | Metric::PeakF16 => DatasheetFigure::Compute(Precision::Bf16Fp16Tensor),
-        // The datasheet's INT8 is a tensor-core figure and the measured int8 path is the
-        // packed dot product: published totals use the former, calibrated ratios the latter.
-        Metric::MatmulInt8 => DatasheetFigure::Compute(Precision::Int8),
-        Metric::Bandwidth => DatasheetFigure::Bandwidth,
-    }
-}
-
-/// Parses a `--metric` or a fleet file's `metric`: a metric name as `calibrate` takes it
-/// (`matmul-f16`, `bandwidth`, …), or the short name of the datasheet figure a matmul metric is
-/// compared with (`bf16` is `matmul-f16`, `fp32` is `matmul-f32`), so older fleet files keep
-/// their meaning. A figure no metric measures (fp64, tf32, fp8) is refused with the list.
-pub fn parse_metric(s: &str) -> Result<Metric, String> {
-    if let Ok(metric) = s.parse::<Metric>() {
-        return Ok(metric);
-    }
-    let names: Vec<&str> = Metric::ALL.iter().map(|m| m.label()).collect();
-    let unknown = format!(
-        "unknown metric '{}' (expected one of {}; bf16 and fp32 name the matmul metric)",
-        s.trim(),
-        names.join(", ")
-    );
-    let figure: DatasheetFigure = s.parse().map_err(|_| unknown.clone())?;
-    let candidates: Vec<Metric> = Metric::ALL
-        .into_iter()
-        .filter(|m| figure_of(*m) == figure)
-        .collect();
-    let matmul = candidates.iter().find(|m| m.label().starts_with("matmul"));
-    matmul
-        .or(candidates.first())
-        .copied()
-        .ok_or_else(|| format!("{unknown}: no measured metric is compared with datasheet {figure}"))
-}
 
 /// What the fleet's compute is used for, which decides where on the roofline it sits.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -232,7 +110,7 @@ impl fmt::Display for Basis {
                 let (kind, roof) = if *calibrated {
                     ("calibrated", metric.to_string())
                 } else {
-                    ("published", figure_of(*metric).to_string())
+                    ("published", metric.figure().to_string())
                 };
                 match intensity {
                     Some(i) => write!(f, "roofline {roof} @ {i} FLOP/B ({kind})"),
@@ -274,7 +152,7 @@ impl Basis {
     pub fn figure(&self) -> DatasheetFigure {
         match *self {
             Basis::Published { figure } => figure,
-            Basis::Calibrated { metric } | Basis::Roofline { metric, .. } => figure_of(metric),
+            Basis::Calibrated { metric } | Basis::Roofline { metric, .. } => metric.figure(),
         }
     }
 
@@ -287,7 +165,7 @@ impl Basis {
             Basis::Roofline {
                 metric, intensity, ..
             } => Some(attainable(
-                reference.figure(figure_of(metric))?,
+                reference.figure(metric.figure())?,
                 reference.bandwidth_tbs?,
                 intensity,
             )),
@@ -326,7 +204,7 @@ fn calibrated(device: &DeviceFigures, src: RatioSources, metric: Metric) -> Opti
             ratio: m.ratio,
             provenance: m.provenance.clone(),
         }),
-        None => published(device, src.reference, figure_of(metric)).map(|mut r| {
+        None => published(device, src.reference, metric.figure()).map(|mut r| {
             r.provenance = format!("not measured, {}", r.provenance);
             r
         }),
@@ -350,11 +228,11 @@ fn roofline(
         if use_measured {
             calibrated(device, src, m)
         } else {
-            published(device, src.reference, figure_of(m))
+            published(device, src.reference, m.figure())
         }
     };
     let (compute, memory) = (pick(metric)?, pick(Metric::Bandwidth)?);
-    let ref_peak = src.reference.figure(figure_of(metric))?;
+    let ref_peak = src.reference.figure(metric.figure())?;
     let ref_bw = src.reference.bandwidth_tbs?;
     let ref_attainable = attainable(ref_peak, ref_bw, intensity);
     let at = |c: f64, b: f64| attainable(c * ref_peak, b * ref_bw, intensity) / ref_attainable;

@@ -2,7 +2,8 @@
 //! metric, and "A is F times B" with an implied growth base.
 
 use super::growth::doubling_time;
-use super::{DatasheetFigure, DeviceFigures, Interval};
+use super::{DeviceFigures, Interval};
+use crate::catalog::DatasheetFigure;
 
 /// An open remainder of a stated total, expressed as a count of one device.
 #[derive(Debug, Clone, Copy, PartialEq)]

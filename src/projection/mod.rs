@@ -6,12 +6,12 @@
 //! stock over time; numbers and intervals, no display strings); `fleetbench project` prints it
 //! through [`crate::output`] and the report's fleet charts draw the same model.
 //!
-//! Two vocabularies meet here and stay apart: what was *measured* is an [`equiv::Metric`]
+//! Two vocabularies meet here and stay apart: what was *measured* is a [`Metric`]
 //! (`--metric matmul-f16`, a ratios file's metric), what a datasheet *states* is a
-//! [`DatasheetFigure`] (a catalog precision or the bandwidth); [`figure_of`] maps one to the
-//! other. [`Regime`] (training, inference, an intensity) places a fleet on the roofline.
-//!
-//! [`equiv::Metric`]: crate::equiv::Metric
+//! [`DatasheetFigure`] (a catalog precision or the bandwidth); [`Metric::figure`] maps one to
+//! the other. Both, and the [`crate::catalog::YearFraction`] dates, live in the catalog, below
+//! this module and the fleet file it reads. [`Regime`] (training, inference, an intensity)
+//! places a fleet on the roofline.
 //!
 //! Intervals are carried by interval arithmetic: a total's bounds are the sums of the entries'
 //! bounds. Every ratio shares one reference device, so their errors are correlated, and the
@@ -26,15 +26,11 @@ mod sources;
 mod tables;
 mod totals;
 
-pub use basis::{
-    attainable, figure_of, parse_metric, published, Basis, DatasheetFigure, RatioSources, Regime,
-};
+pub use basis::{attainable, published, Basis, RatioSources, Regime};
 pub use claims::{
     check_multiple, check_ratio_claim, solve_remainder, Multiple, RatioCheck, Solved,
 };
-pub use growth::{
-    doubling_time, growth_between, growth_factor, stock_at, Dated, Growth, YearFraction,
-};
+pub use growth::{doubling_time, growth_between, growth_factor, stock_at, Dated, Growth};
 pub use model::{
     BasisTotal, ClaimCheck, ClaimResult, Difference, EntryRow, GrowthVerdict, Projection,
     StockPoint, Throughput,
@@ -43,8 +39,7 @@ pub use project::{bases_for, project, Inputs, DEFAULT_METRIC};
 pub use sources::{figures_from_catalog, figures_from_entry, measured_from_ratios};
 pub use totals::{entry_equivalents, total, EntryResult, Holding, Total};
 
-use crate::catalog::Precision;
-use crate::equiv::Metric;
+use crate::catalog::{DatasheetFigure, Metric, Precision};
 pub use crate::stats::Interval;
 use std::collections::BTreeMap;
 

@@ -3,7 +3,8 @@
 //! are reference-equivalents as [`Interval`]s; a value that cannot be computed is `None`,
 //! never a zero. Rows name their basis by its label, which [`Projection::bases`] resolves.
 
-use super::{Basis, DatasheetFigure, Interval};
+use super::{Basis, Interval};
+use crate::catalog::DatasheetFigure;
 use schemars::JsonSchema;
 use serde::Serialize;
 

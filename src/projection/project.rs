@@ -10,10 +10,10 @@ use super::model::{
 };
 use super::totals::{entry_equivalents, total, Holding};
 use super::{
-    check_multiple, check_ratio_claim, figure_of, solve_remainder, Basis, DatasheetFigure, Dated,
-    DeviceFigures, Interval, MeasuredRatio, Regime, YearFraction,
+    check_multiple, check_ratio_claim, solve_remainder, Basis, Dated, DeviceFigures, Interval,
+    MeasuredRatio, Regime,
 };
-use crate::equiv::Metric;
+use crate::catalog::{DatasheetFigure, Metric, YearFraction};
 use crate::fleet::{parse_mixed, Claim, Entry, Fleet, FleetFile};
 use std::collections::BTreeMap;
 
@@ -77,14 +77,12 @@ impl Inputs<'_> {
 /// its own.
 pub fn bases_for(metric: Metric, measured: &[MeasuredRatio], regime: Option<Regime>) -> Vec<Basis> {
     let mut bases = vec![Basis::Published {
-        figure: figure_of(metric),
+        figure: metric.figure(),
     }];
     let mut metrics: Vec<Metric> = measured.iter().map(|m| m.metric).collect();
     metrics.dedup();
     for m in metrics {
-        let published = Basis::Published {
-            figure: figure_of(m),
-        };
+        let published = Basis::Published { figure: m.figure() };
         if !bases.contains(&published) {
             bases.push(published);
         }
@@ -422,7 +420,7 @@ fn stated_remainders(
     }
     let known = known_devices(&inputs, fleet);
     let primary = inputs.bases.first().cloned().unwrap_or(Basis::Published {
-        figure: figure_of(DEFAULT_METRIC),
+        figure: DEFAULT_METRIC.figure(),
     });
     let known_total = total(&known, &primary, inputs.sources());
     let label = format!("remainder of {stated} in {device}");

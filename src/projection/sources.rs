@@ -59,8 +59,7 @@ pub fn measured_from_ratios(file: &RatiosFile) -> Vec<MeasuredRatio> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::equiv::Metric;
-    use crate::projection::DatasheetFigure;
+    use crate::catalog::{DatasheetFigure, Metric};
     use crate::stats::Interval;
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::catalog::Precision;
-use crate::equiv::Metric;
+use crate::catalog::{DatasheetFigure, Metric};
 
 const BF16: DatasheetFigure = DatasheetFigure::Compute(Precision::Bf16Fp16Tensor);
 const FP32: DatasheetFigure = DatasheetFigure::Compute(Precision::Fp32);
@@ -158,21 +158,6 @@ fn regimes_parse_and_reject_non_positive_intensity() {
     assert!("intensity=inf".parse::<Regime>().is_err());
     assert!("batch".parse::<Regime>().is_err());
     assert_eq!("bf16_fp16_tensor".parse::<DatasheetFigure>(), Ok(BF16));
-}
-
-#[test]
-fn metrics_parse_as_calibrate_names_them_or_by_their_matmul_figure() {
-    assert_eq!(parse_metric("matmul-f16"), Ok(Metric::MatmulF16));
-    assert_eq!(parse_metric("peak-f32"), Ok(Metric::PeakF32));
-    assert_eq!(parse_metric("bf16"), Ok(Metric::MatmulF16));
-    assert_eq!(parse_metric("fp32"), Ok(Metric::MatmulF32));
-    assert_eq!(parse_metric("bandwidth"), Ok(Metric::Bandwidth));
-    let fp64 = parse_metric("fp64").unwrap_err();
-    assert!(fp64.contains("no measured metric"), "{fp64}");
-    assert!(parse_metric("fp7")
-        .unwrap_err()
-        .starts_with("unknown metric 'fp7'"));
-    assert_eq!(figure_of(Metric::PeakF16), BF16);
 }
 
 #[test]

@@ -36,3 +36,4 @@ mod schemas;
 mod shaders;
 mod store;
 mod suite;
+mod vocabulary;
