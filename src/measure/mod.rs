@@ -13,3 +13,4 @@ pub mod machine;
 pub mod plan;
 pub mod rounds;
 pub mod tune;
+pub mod verify;
