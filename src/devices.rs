@@ -34,7 +34,7 @@ impl Tabular for DeviceList {
                 a.index.to_string(),
                 a.name.clone(),
                 a.backend.clone(),
-                a.device_type.clone(),
+                a.device_type.to_string(),
                 format!("0x{:04x}", a.vendor_id),
                 format!("0x{:04x}", a.device_id),
                 format!("{} {}", a.driver, a.driver_info).trim().to_string(),

@@ -99,7 +99,7 @@ fn tune(config: &RunConfig, backend: &mut dyn Backend) -> anyhow::Result<TuneRep
     if !config.request.kernels.tune {
         return Ok(TuneReport::default());
     }
-    let cpu = backend.adapter().device_type == "cpu";
+    let cpu = backend.adapter().device_type.is_cpu();
     let quick = config.request.preset == Preset::Quick;
     let opts = TuneOptions {
         size: config

@@ -2,7 +2,9 @@
 //! own limits and the optional features fleetbench can use.
 
 use crate::error::{Error, Result};
-use crate::results::{AdapterRecord, LimitsRecord};
+use crate::results::{
+    AdapterRecord, CooperativeMatrixShape, DeviceType, LimitsRecord, MatrixScalar,
+};
 use std::sync::{Arc, Mutex};
 
 /// How the user picked an adapter.
@@ -87,7 +89,7 @@ fn record(index: usize, adapter: &wgpu::Adapter) -> AdapterRecord {
         index,
         name: info.name.clone(),
         backend: info.backend.to_str().to_string(),
-        device_type: device_type_name(info.device_type).to_string(),
+        device_type: device_type_of(info.device_type),
         vendor_id: info.vendor,
         device_id: info.device,
         driver: info.driver.clone(),
@@ -108,30 +110,42 @@ fn record(index: usize, adapter: &wgpu::Adapter) -> AdapterRecord {
     }
 }
 
-fn cooperative_shapes(adapter: &wgpu::Adapter, features: wgpu::Features) -> Vec<String> {
+fn cooperative_shapes(
+    adapter: &wgpu::Adapter,
+    features: wgpu::Features,
+) -> Vec<CooperativeMatrixShape> {
     if !features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
         return Vec::new();
     }
     adapter
         .cooperative_matrix_properties()
         .iter()
-        .map(|p| {
-            format!(
-                "{}x{}x{} {:?}->{:?}",
-                p.m_size, p.n_size, p.k_size, p.ab_type, p.cr_type
-            )
-            .to_lowercase()
+        .map(|p| CooperativeMatrixShape {
+            m: p.m_size,
+            n: p.n_size,
+            k: p.k_size,
+            input: matrix_scalar(p.ab_type),
+            accumulator: matrix_scalar(p.cr_type),
         })
         .collect()
 }
 
-fn device_type_name(t: wgpu::DeviceType) -> &'static str {
+fn matrix_scalar(t: wgpu::CooperativeScalarType) -> MatrixScalar {
     match t {
-        wgpu::DeviceType::DiscreteGpu => "discrete_gpu",
-        wgpu::DeviceType::IntegratedGpu => "integrated_gpu",
-        wgpu::DeviceType::VirtualGpu => "virtual_gpu",
-        wgpu::DeviceType::Cpu => "cpu",
-        wgpu::DeviceType::Other => "other",
+        wgpu::CooperativeScalarType::F32 => MatrixScalar::F32,
+        wgpu::CooperativeScalarType::F16 => MatrixScalar::F16,
+        wgpu::CooperativeScalarType::I32 => MatrixScalar::I32,
+        wgpu::CooperativeScalarType::U32 => MatrixScalar::U32,
+    }
+}
+
+fn device_type_of(t: wgpu::DeviceType) -> DeviceType {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => DeviceType::DiscreteGpu,
+        wgpu::DeviceType::IntegratedGpu => DeviceType::IntegratedGpu,
+        wgpu::DeviceType::VirtualGpu => DeviceType::VirtualGpu,
+        wgpu::DeviceType::Cpu => DeviceType::Cpu,
+        wgpu::DeviceType::Other => DeviceType::Other,
     }
 }
 

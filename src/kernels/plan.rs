@@ -33,7 +33,7 @@ struct CeilingSize {
 }
 
 fn ceiling_size(adapter: &AdapterRecord) -> CeilingSize {
-    let cpu = adapter.device_type == "cpu";
+    let cpu = adapter.device_type.is_cpu();
     // A CPU driver runs a few threads; 2^18 invocations × 128 trips are ~6 GFLOP per dispatch,
     // tens of milliseconds at CPU rates. A GPU needs 2^22 invocations (an H200 keeps ~2^18
     // resident) to reach steady state.
@@ -91,15 +91,16 @@ pub fn ceiling_cases(adapter: &AdapterRecord) -> Vec<(Workload, KernelConfig)> {
 mod tests {
     use super::*;
     use crate::measure::fake::fake_adapter;
+    use crate::results::DeviceType;
 
     #[test]
     fn ceilings_depend_on_the_device_only() {
         let mut gpu = fake_adapter("gpu");
-        gpu.device_type = "discrete_gpu".into();
+        gpu.device_type = DeviceType::DiscreteGpu;
         gpu.limits.max_storage_buffer_binding_size = 1 << 31;
         gpu.limits.max_buffer_size = 1 << 31;
         let mut cpu = gpu.clone();
-        cpu.device_type = "cpu".into();
+        cpu.device_type = DeviceType::Cpu;
         let g = ceiling_cases(&gpu);
         let c = ceiling_cases(&cpu);
         assert_eq!(g.len(), 4);

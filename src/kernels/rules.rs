@@ -4,7 +4,7 @@
 
 use super::Kernel;
 use super::{CoopShape, KernelConfig, TileShape, PEAK_FMAS_PER_ITER};
-use crate::results::AdapterRecord;
+use crate::results::{AdapterRecord, CooperativeMatrixShape};
 use crate::workload::{Dtype, Workload};
 
 /// What one workgroup covers.
@@ -158,11 +158,16 @@ fn coop_shape_problem(c: &KernelConfig, w: &Workload) -> Option<String> {
 fn coop_adapter_problem(c: &KernelConfig, adapter: &AdapterRecord) -> Option<String> {
     let shape = CoopShape::of(c);
     let t = shape.tile;
-    let wanted = format!("{t}x{t}x{t} f16->f32");
+    let wanted = CooperativeMatrixShape::square_f16_f32(t);
     if !adapter.cooperative_matrix.contains(&wanted) {
+        let listed: Vec<String> = adapter
+            .cooperative_matrix
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         return Some(format!(
             "adapter's cooperative-matrix shapes [{}] lack {wanted}",
-            adapter.cooperative_matrix.join(", ")
+            listed.join(", ")
         ));
     }
     let (min, max) = (

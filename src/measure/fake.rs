@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::measure::backend::{
     Backend, CaseHandle, CaseSpec, Preparation, ReadyCase, SampleTime, TimingConfig,
 };
-use crate::results::{AdapterRecord, CaseStatus, LimitsRecord, RateUnit, Verification};
+use crate::results::{AdapterRecord, CaseStatus, DeviceType, LimitsRecord, RateUnit, Verification};
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
 
@@ -71,7 +71,7 @@ pub fn fake_adapter(name: &str) -> AdapterRecord {
         index: 0,
         name: name.to_string(),
         backend: "fake".to_string(),
-        device_type: "other".to_string(),
+        device_type: DeviceType::Other,
         vendor_id: 0,
         device_id: 0,
         driver: "fleetbench-fake".to_string(),

@@ -33,7 +33,7 @@ pub fn is_vendor(case: &Case) -> bool {
 /// matmul shape of the plan when the adapter is a CPU (the host library then runs on the
 /// same cores as the WGSL kernels); none on a GPU, whose library is measured by a script.
 pub fn host_reference_workloads(adapter: &AdapterRecord, planned: &[Workload]) -> Vec<Workload> {
-    if adapter.device_type != "cpu" {
+    if !adapter.device_type.is_cpu() {
         return Vec::new();
     }
     let mut out: Vec<Workload> = planned
@@ -216,6 +216,7 @@ fn sample_host_sgemm(
 mod tests {
     use super::*;
     use crate::measure::fake::fake_adapter;
+    use crate::results::DeviceType;
     use std::time::Duration;
 
     fn quick() -> TimingConfig {
@@ -262,7 +263,7 @@ mod tests {
             Workload::matmul(Dtype::F32, 32, 64, 16),
         ];
         let mut cpu = fake_adapter("cpu");
-        cpu.device_type = "cpu".into();
+        cpu.device_type = DeviceType::Cpu;
         assert_eq!(host_reference_workloads(&cpu, &shapes).len(), 2);
         assert!(host_reference_workloads(&fake_adapter("gpu"), &shapes).is_empty());
     }

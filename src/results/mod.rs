@@ -1,6 +1,7 @@
 //! The result file: what was measured, on what, how, and every raw sample, so any figure can be
 //! re-derived and compared later on another machine.
 
+mod adapter;
 mod migrate;
 pub mod schema;
 pub mod store;

@@ -7,6 +7,8 @@ use crate::workload::{Op, Workload};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub use super::adapter::{CooperativeMatrixShape, DeviceType, MatrixScalar};
+
 /// The version written into every result file.
 pub const SCHEMA_VERSION: u32 = 2;
 
@@ -63,7 +65,7 @@ pub struct AdapterRecord {
     /// Backend: vulkan, metal, dx12, gl.
     pub backend: String,
     /// Device type: discrete_gpu, integrated_gpu, virtual_gpu, cpu, other.
-    pub device_type: String,
+    pub device_type: DeviceType,
     /// PCI vendor id (0x10de NVIDIA, 0x1002 AMD, 0x8086 Intel, 0x10005 Mesa).
     pub vendor_id: u32,
     /// PCI device id.
@@ -79,8 +81,9 @@ pub struct AdapterRecord {
     pub limits: LimitsRecord,
     /// Nanoseconds per timestamp tick, when timestamps are supported.
     pub timestamp_period_ns: Option<f32>,
-    /// Cooperative-matrix configurations the adapter reports, e.g. "16x16x16 f16->f32".
-    pub cooperative_matrix: Vec<String>,
+    /// Cooperative-matrix configurations the adapter reports. Files written before shapes
+    /// were typed hold them as text ("16x16x16 f16->f32"); both forms load.
+    pub cooperative_matrix: Vec<CooperativeMatrixShape>,
 }
 
 impl AdapterRecord {

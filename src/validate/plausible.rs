@@ -4,7 +4,7 @@
 //! too: a run that finishes before it starts or a negative tick length is not a measurement.
 
 use super::{Check, Finding, PeakLookup};
-use crate::results::{Case, RateUnit, ResultFile, Timing};
+use crate::results::{Case, DeviceType, RateUnit, ResultFile, Timing};
 use crate::workload::{Dtype, Op};
 
 /// Longest plausible sample: `run --gpu-timeout` allows at most a day per case.
@@ -25,12 +25,12 @@ const MATRIX_UNIT_FAMILY: &str = "cooperative_matrix";
 /// Each is ten times or more the fastest device of that type we know of (the catalog's fastest
 /// accelerator does about 2.5 PFLOP/s dense BF16 and 8 TB/s; server CPUs reach a few TFLOP/s
 /// and well under 1 TB/s; integrated GPUs tens of TFLOP/s and about 0.8 TB/s).
-fn type_bound(device_type: &str, unit: RateUnit) -> f64 {
+fn type_bound(device_type: DeviceType, unit: RateUnit) -> f64 {
     match (device_type, unit) {
-        ("cpu", RateUnit::Gflops) => 1e5,
-        ("cpu", RateUnit::Gbps) => 2e4,
-        ("integrated_gpu", RateUnit::Gflops) => 5e5,
-        ("integrated_gpu", RateUnit::Gbps) => 2e4,
+        (DeviceType::Cpu, RateUnit::Gflops) => 1e5,
+        (DeviceType::Cpu, RateUnit::Gbps) => 2e4,
+        (DeviceType::IntegratedGpu, RateUnit::Gflops) => 5e5,
+        (DeviceType::IntegratedGpu, RateUnit::Gbps) => 2e4,
         (_, RateUnit::Gflops) => 1e7,
         (_, RateUnit::Gbps) => 1e5,
     }
@@ -97,7 +97,7 @@ pub fn case_problems(
         .peak(adapter, timing.unit, case.workload.dtype)
         .is_none()
     {
-        let bound = type_bound(&adapter.device_type, timing.unit);
+        let bound = type_bound(adapter.device_type, timing.unit);
         if timing.throughput.max > bound {
             out.push((
                 Check::Peak,

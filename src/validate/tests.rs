@@ -2,7 +2,7 @@ use super::*;
 use crate::kernels::default_matmul_configs;
 use crate::measure::backend::{Backend, CaseSpec, TimingConfig};
 use crate::measure::fake::FakeBackend;
-use crate::results::RunInfo;
+use crate::results::{DeviceType, RunInfo};
 use crate::validate::policy::apply_policy;
 use std::path::Path;
 
@@ -231,7 +231,7 @@ fn zero_or_fractional_overrides_are_findings_not_a_division_by_zero() {
 #[test]
 fn consistent_forgeries_are_bounded_by_the_file_and_the_device_type() {
     let mut file = clean_file();
-    file.machine.adapter.device_type = "cpu".to_string();
+    file.machine.adapter.device_type = DeviceType::Cpu;
     let t = timing(&mut file, 0);
     t.throughput.max = 1e12;
     let found = check_file(&file, &NoPeaks);

@@ -48,7 +48,7 @@ fn the_dry_run_writes_valid_results_within_the_file_budget() {
         assert!(!file.cases.is_empty(), "{name} has no cases");
     }
     let suite = fleetbench::results::load(&out.join("suite.json")).unwrap();
-    if suite.machine.adapter.device_type == "cpu" {
+    if suite.machine.adapter.device_type.is_cpu() {
         assert!(
             suite
                 .cases

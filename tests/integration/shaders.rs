@@ -10,6 +10,7 @@ use fleetbench::kernels::{
 };
 use fleetbench::measure::fake::fake_adapter;
 use fleetbench::measure::tune;
+use fleetbench::results::{CooperativeMatrixShape, DeviceType};
 use fleetbench::workload::Dtype;
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 
@@ -42,9 +43,9 @@ fn every_shipped_kernel_validates() {
 
 fn every_candidate() -> Vec<KernelConfig> {
     let mut gpu = fake_adapter("gpu");
-    gpu.device_type = "discrete_gpu".into();
+    gpu.device_type = DeviceType::DiscreteGpu;
     let mut cpu = gpu.clone();
-    cpu.device_type = "cpu".into();
+    cpu.device_type = DeviceType::Cpu;
     let mut all = Vec::new();
     for adapter in [&gpu, &cpu] {
         for dtype in [Dtype::F32, Dtype::F16, Dtype::I8] {
@@ -208,9 +209,12 @@ fn a_broken_shader_is_rejected() {
 #[test]
 fn cooperative_tiles_come_from_the_adapter_and_every_variant_validates() {
     let mut gpu = fake_adapter("gpu");
-    gpu.device_type = "discrete_gpu".into();
+    gpu.device_type = DeviceType::DiscreteGpu;
     gpu.features = vec!["shader_f16".into(), "cooperative_matrix".into()];
-    gpu.cooperative_matrix = vec!["8x8x8 f16->f32".into(), "16x16x16 f16->f32".into()];
+    gpu.cooperative_matrix = vec![
+        CooperativeMatrixShape::square_f16_f32(8),
+        CooperativeMatrixShape::square_f16_f32(16),
+    ];
     let mut validated = Vec::new();
     for sg in [32, 64] {
         gpu.limits.min_subgroup_size = sg;
@@ -242,12 +246,12 @@ fn cooperative_tiles_come_from_the_adapter_and_every_variant_validates() {
     );
     // A shape the adapter does not list, or a subgroup size it does not fix, is unsupported.
     let c = KernelConfig::new(Kernel::MatmulCoopF16, &[("TILE", 16), ("SG", 32)]);
-    gpu.cooperative_matrix = vec!["8x8x8 f16->f32".into()];
+    gpu.cooperative_matrix = vec![CooperativeMatrixShape::square_f16_f32(8)];
     assert!(c
         .unsupported_reason(&gpu)
         .unwrap()
         .contains("lack 16x16x16"));
-    gpu.cooperative_matrix = vec!["16x16x16 f16->f32".into()];
+    gpu.cooperative_matrix = vec![CooperativeMatrixShape::square_f16_f32(16)];
     gpu.limits.min_subgroup_size = 16;
     assert!(c.unsupported_reason(&gpu).unwrap().contains("subgroups"));
     let _ = coop_matmul_source(&CoopShape::of(&c));

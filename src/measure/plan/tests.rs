@@ -4,7 +4,7 @@ use super::*;
 use crate::measure::fake::{fake_adapter, FakeBackend};
 use crate::measure::rounds::Sampling;
 use crate::measure::tune::{self, TuneOptions};
-use crate::results::CaseRole;
+use crate::results::{CaseRole, DeviceType};
 
 fn request(preset: Preset, budget_s: f64) -> Request {
     Request {
@@ -247,7 +247,7 @@ fn cases_the_adapter_cannot_run_take_no_share() {
 fn the_plan_has_device_sized_ceilings_tuned_bandwidth_int8_and_vendor_references_on_cpus() {
     let req = request(Preset::Quick, 60.0);
     let mut cpu = fake_adapter("cpu");
-    cpu.device_type = "cpu".into();
+    cpu.device_type = DeviceType::Cpu;
     let mut backend = FakeBackend::new("cpu", 50.0, 0.01, 1);
     let bandwidth = tune::tune_bandwidth(&mut backend, &req.kernels.ceilings, &req.timing, 3, true);
     assert_eq!(bandwidth.len(), 2, "copy and triad are searched");

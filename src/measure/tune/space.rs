@@ -3,7 +3,7 @@
 //! search that runs them lives in [`super::search`].
 
 use crate::kernels::{Kernel, KernelConfig};
-use crate::results::AdapterRecord;
+use crate::results::{AdapterRecord, MatrixScalar};
 use crate::workload::Dtype;
 
 /// The candidates searched for a dtype on `adapter`: the families that suit the kind of device
@@ -12,7 +12,7 @@ use crate::workload::Dtype;
 /// Shapes the adapter's limits cannot hold stay in the list: the search records them as
 /// skipped or unsupported at no cost, so the whole search space is visible in the result file.
 pub fn candidates(adapter: &AdapterRecord, dtype: Dtype) -> Vec<KernelConfig> {
-    let cpu = adapter.device_type == "cpu";
+    let cpu = adapter.device_type.is_cpu();
     match dtype {
         Dtype::F32 if cpu => cpu_f32_candidates(),
         Dtype::F32 => gpu_f32_candidates(),
@@ -90,19 +90,14 @@ fn f16_candidates(cpu: bool) -> Vec<KernelConfig> {
 }
 
 /// The tile sides the adapter reports for f16 × f16 → f32 cooperative matrices (square 8 or
-/// 16, the shapes WGSL can name), e.g. `16x16x16 f16->f32`.
+/// 16, the shapes WGSL can name).
 fn coop_tiles(adapter: &AdapterRecord) -> Vec<u32> {
     let mut tiles: Vec<u32> = adapter
         .cooperative_matrix
         .iter()
-        .filter_map(|s| s.strip_suffix(" f16->f32"))
-        .filter_map(|dims| {
-            let sides: Vec<u32> = dims.split('x').filter_map(|v| v.parse().ok()).collect();
-            match sides[..] {
-                [m, n, k] if m == n && n == k && matches!(m, 8 | 16) => Some(m),
-                _ => None,
-            }
-        })
+        .filter(|shape| shape.input == MatrixScalar::F16 && shape.accumulator == MatrixScalar::F32)
+        .filter_map(|shape| shape.square_side())
+        .filter(|side| matches!(side, 8 | 16))
         .collect();
     tiles.sort_unstable();
     tiles.dedup();
@@ -184,9 +179,9 @@ mod tests {
     #[test]
     fn the_search_space_follows_the_adapter() {
         let mut cpu = fake_adapter("cpu");
-        cpu.device_type = "cpu".into();
+        cpu.device_type = crate::results::DeviceType::Cpu;
         let mut gpu = fake_adapter("gpu");
-        gpu.device_type = "discrete_gpu".into();
+        gpu.device_type = crate::results::DeviceType::DiscreteGpu;
         let families = |a: &AdapterRecord| -> Vec<Kernel> {
             candidates(a, Dtype::F32).iter().map(|c| c.kernel).collect()
         };
