@@ -52,7 +52,8 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     let path = output_path(&config, &file)?;
     let tuning = tune(&config, backend.as_mut())?;
     let tuning_s = started.elapsed().as_secs_f64();
-    let rates = Rates::from_tuning(&tuning.tuned, plan::measure_host_rate());
+    let rates = Rates::from_tuning(&tuning.tuned, plan::measure_host_rate())
+        .with_check_rate(fleetbench::measure::verify::measure_check_rate());
     let adapter = backend.adapter().clone();
     let planned = plan::plan(
         &config.request,

@@ -72,3 +72,36 @@ pub const ELEMENT_FACTOR: f64 = 16.0;
 pub fn uses_sampled_check(shape: MatmulShape) -> bool {
     shape.macs() > FULL_CHECK_MAX_MACS
 }
+
+/// Host multiply-adds the check of a product of `shape` costs: M·N·K for a full check; for
+/// the O(n²) check one pass over B, A and C per vector plus one pass over B per sampled row
+/// and over A per sampled column. `integer` checks use [`INT_VECTORS`] vectors.
+pub fn host_macs(shape: MatmulShape, integer: bool) -> f64 {
+    if !uses_sampled_check(shape) {
+        return shape.macs() as f64;
+    }
+    let t = if integer { INT_VECTORS } else { FLOAT_VECTORS } as f64;
+    let lines = SAMPLED_LINES as f64;
+    let (m, n, k) = (shape.m as f64, shape.n as f64, shape.k as f64);
+    t * (k * n + m * k + m * n) + lines * (k * n + m * k)
+}
+
+/// Multiply-adds per second of the O(n²) check on this host, timed on a 512³ f32 product
+/// (a few milliseconds): what a plan charges each large case's verification at.
+pub fn measure_check_rate() -> f64 {
+    let shape = MatmulShape {
+        m: 512,
+        n: 512,
+        k: 512,
+    };
+    let (a, b) = crate::workload::matmul_inputs(512, 512, 512, 1);
+    let output = vec![0.0f32; shape.outputs()];
+    let start = std::time::Instant::now();
+    let seconds = FloatReference::sampled(&a, &b, shape, 1e-4, 1)
+        .map(|reference| std::hint::black_box(reference.check(&output)))
+        .map_or(1.0, |_| start.elapsed().as_secs_f64().max(1e-6));
+    let t = FLOAT_VECTORS as f64;
+    let lines = SAMPLED_LINES as f64;
+    let (m, n, k) = (512.0f64, 512.0f64, 512.0f64);
+    (t * (k * n + m * k + m * n) + lines * (k * n + m * k)) / seconds
+}
