@@ -12,7 +12,7 @@ use fleetbench::kernels::Kernel;
 use fleetbench::measure::backend::{Backend, SuiteEnd, TimingConfig};
 use fleetbench::measure::plan::{self, Planned, Preset, Rates, Request, MAX_SIDE};
 use fleetbench::measure::tune::{self, TuneOptions, TuneReport};
-use fleetbench::measure::{fake::FakeBackend, machine, rounds};
+use fleetbench::measure::{fake::FakeBackend, machine, rounds, simulate::SimulatedBackend};
 use fleetbench::output::{self, Emitted, Format};
 use fleetbench::render::{short_id, RunSummary};
 use fleetbench::results::{self, CaseStatus, ResultFile};
@@ -39,6 +39,7 @@ struct RunConfig {
     quiet: bool,
     format: Format,
     fake: Option<(String, f64)>,
+    simulate: Option<String>,
 }
 
 pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -95,7 +96,7 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 /// Tunes (or reads the cache) unless no tuned kernel is asked for, then searches the bandwidth
 /// variants of the selected copy and triad ceilings (never cached: it is short, and the time
-/// counts against the budget like tuning); fake adapters never touch the user's cache.
+/// counts against the budget like tuning); fake and simulated adapters never touch the user's cache.
 fn tune(config: &RunConfig, backend: &mut dyn Backend) -> anyhow::Result<TuneReport> {
     if !config.request.kernels.tune {
         return Ok(TuneReport::default());
@@ -108,7 +109,7 @@ fn tune(config: &RunConfig, backend: &mut dyn Backend) -> anyhow::Result<TuneRep
             .unwrap_or(if quick || cpu { 512 } else { 2048 }),
         retune: config.retune,
         seed: config.request.seed,
-        cache: if config.fake.is_some() {
+        cache: if config.fake.is_some() || config.simulate.is_some() {
             None
         } else {
             tune::default_cache_path()
@@ -236,6 +237,7 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
         quiet: args.quiet,
         format: args.format,
         fake: args.fake.as_deref().map(parse_fake).transpose()?,
+        simulate: args.simulate.clone(),
     })
 }
 
@@ -407,6 +409,9 @@ fn parse_fake(text: &str) -> anyhow::Result<(String, f64)> {
 }
 
 fn open_backend(config: &RunConfig) -> anyhow::Result<Box<dyn Backend>> {
+    if let Some(id) = &config.simulate {
+        return Ok(Box::new(SimulatedBackend::new(id, config.request.seed)?));
+    }
     if let Some((name, rate)) = &config.fake {
         return Ok(Box::new(FakeBackend::new(
             name,
@@ -469,6 +474,7 @@ fn new_file(
     if let Some(host) = &config.host {
         machine.hostname = host.clone();
     }
+    machine.simulated = config.simulate.is_some();
     // A fake adapter stands at whatever index was asked for, so cluster naming can be
     // exercised without GPUs.
     if let (Some(_), AdapterSelector::Index(i)) = (&config.fake, &config.selector) {

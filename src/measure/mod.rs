@@ -12,5 +12,6 @@ pub mod host_refs;
 pub mod machine;
 pub mod plan;
 pub mod rounds;
+pub mod simulate;
 pub mod tune;
 pub mod verify;

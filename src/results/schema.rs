@@ -52,6 +52,10 @@ pub struct Machine {
     pub created_at: String,
     /// Environment variables that change driver behaviour (`WGPU_*`, `VK_*`, `MESA_*`, `LP_*`, …).
     pub env: BTreeMap<String, String>,
+    /// True when the adapter was simulated (`run --simulate`): a test instrument whose
+    /// throughputs come from a speed model, never a measurement.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
 }
 
 /// What wgpu reported about the adapter.
