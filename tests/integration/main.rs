@@ -30,4 +30,5 @@ mod report_browser;
 mod report_support;
 mod schemas;
 mod shaders;
+mod simulate;
 mod suite;
