@@ -12,18 +12,18 @@ pub(super) fn check_rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed ^ CHECK_SALT)
 }
 
-/// `count` vectors of length `len` with ±1 entries, laid out `len × count` (row `j` holds
-/// entry `j` of every vector), the layout the projection loops read contiguously.
-pub(super) fn sign_vectors(rng: &mut ChaCha8Rng, len: usize, count: usize) -> Vec<f64> {
-    (0..len * count)
-        .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
+/// `T` vectors of length `len` with ±1 entries, as `len` entries of `T` lanes (entry `j`
+/// of every vector together), the layout the projection loops read.
+pub(super) fn sign_vectors<const T: usize>(rng: &mut ChaCha8Rng, len: usize) -> Vec<[f64; T]> {
+    (0..len)
+        .map(|_| std::array::from_fn(|_| if rng.random::<bool>() { 1.0 } else { -1.0 }))
         .collect()
 }
 
-/// `count` vectors of length `len` with {0,1} entries, laid out like [`sign_vectors`].
-pub(super) fn bit_vectors(rng: &mut ChaCha8Rng, len: usize, count: usize) -> Vec<i64> {
-    (0..len * count)
-        .map(|_| i64::from(rng.random::<bool>()))
+/// `T` vectors of length `len` with {0,1} entries, laid out like [`sign_vectors`].
+pub(super) fn bit_vectors<const T: usize>(rng: &mut ChaCha8Rng, len: usize) -> Vec<[i64; T]> {
+    (0..len)
+        .map(|_| std::array::from_fn(|_| i64::from(rng.random::<bool>())))
         .collect()
 }
 

@@ -33,16 +33,16 @@ enum Kind {
 /// The reference side of an O(n²) check.
 struct Sampled {
     seed: u64,
-    /// Projection vectors, n × t.
-    x: Vec<f64>,
-    /// A·(B·x), m × t.
-    z: Vec<f64>,
+    /// Projection vectors: n entries of one value per vector.
+    x: Vec<[f64; FLOAT_VECTORS]>,
+    /// A·(B·x): m entries.
+    z: Vec<[f64; FLOAT_VECTORS]>,
     rows: Vec<usize>,
-    /// The sampled rows of A·B, n × rows.
-    row_values: Vec<f64>,
+    /// The sampled rows of A·B: n entries of one value per sampled row.
+    row_values: Vec<[f64; SAMPLED_LINES]>,
     columns: Vec<usize>,
-    /// The sampled columns of A·B, m × columns.
-    column_values: Vec<f64>,
+    /// The sampled columns of A·B: m entries of one value per sampled column.
+    column_values: Vec<[f64; SAMPLED_LINES]>,
 }
 
 /// Refuses inputs whose lengths do not match the shape (a caller's bug, reported, not a panic).
@@ -92,14 +92,13 @@ impl FloatReference {
         check_lengths(a.len(), b.len(), shape)?;
         let start = Instant::now();
         let mut rng = draw::check_rng(seed);
-        let t = FLOAT_VECTORS;
-        let x = draw::sign_vectors(&mut rng, shape.n, t);
+        let x = draw::sign_vectors::<FLOAT_VECTORS>(&mut rng, shape.n);
         let rows = draw::lines(&mut rng, shape.m, SAMPLED_LINES);
         let columns = draw::lines(&mut rng, shape.n, SAMPLED_LINES);
-        let y: Vec<f64> = times_dense(b, shape.n, &x, t);
+        let y: Vec<[f64; FLOAT_VECTORS]> = times_dense(b, shape.n, &x);
         let sampled = Sampled {
             seed,
-            z: times_dense(a, shape.k, &y, t),
+            z: times_dense(a, shape.k, &y),
             x,
             row_values: product_rows(a, b, shape, &rows),
             column_values: product_columns(a, b, shape, &columns),
@@ -160,14 +159,13 @@ fn full_errors(got: &[f32], want: &[f64], v: &mut Verification) {
 impl Sampled {
     /// Projections of the whole output, then the sampled rows and columns element by element.
     fn errors(&self, got: &[f32], shape: MatmulShape, v: &mut Verification) {
-        let t = FLOAT_VECTORS;
-        let w: Vec<f64> = times_dense(got, shape.n, &self.x, t);
-        let (projected, component) = projection_errors(&w, &self.z, t);
+        let w: Vec<[f64; FLOAT_VECTORS]> = times_dense(got, shape.n, &self.x);
+        let (projected, component) = projection_errors(&w, &self.z);
         let (sampled, element) = element_errors(self.sampled_pairs(got, shape.n));
         v.method = VerifyMethod::Freivalds;
         v.rel_error = worst(projected, sampled);
         v.element_error = Some(worst(component, element));
-        v.vectors = t as u64;
+        v.vectors = FLOAT_VECTORS as u64;
         v.check_seed = Some(self.seed);
         v.rows_checked = self.rows.iter().map(|&i| i as u64).collect();
         v.columns_checked = self.columns.iter().map(|&j| j as u64).collect();
@@ -181,11 +179,10 @@ impl Sampled {
         got: &'a [f32],
         n: usize,
     ) -> impl Iterator<Item = (f64, f64)> + 'a {
-        let (r, c) = (self.rows.len(), self.columns.len());
         let rows = self.rows.iter().enumerate().flat_map(move |(s, &i)| {
-            (0..n).map(move |j| (f64::from(got[i * n + j]), self.row_values[j * r + s]))
+            (0..n).map(move |j| (f64::from(got[i * n + j]), self.row_values[j][s]))
         });
-        let columns = self.column_values.chunks_exact(c.max(1)).enumerate();
+        let columns = self.column_values.iter().enumerate();
         let columns = columns.flat_map(move |(i, want)| {
             self.columns
                 .iter()

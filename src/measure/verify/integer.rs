@@ -27,16 +27,16 @@ enum Kind {
 
 struct Sampled {
     seed: u64,
-    /// {0,1} vectors, n × t.
-    x: Vec<i64>,
-    /// A·(B·x), m × t.
-    z: Vec<i64>,
+    /// {0,1} vectors: n entries of one value per vector.
+    x: Vec<[i64; INT_VECTORS]>,
+    /// A·(B·x): m entries.
+    z: Vec<[i64; INT_VECTORS]>,
     rows: Vec<usize>,
-    /// Sampled rows of A·B, n × rows.
-    row_values: Vec<i64>,
+    /// Sampled rows of A·B: n entries of one value per sampled row.
+    row_values: Vec<[i64; SAMPLED_LINES]>,
     columns: Vec<usize>,
-    /// Sampled columns of A·B, m × columns.
-    column_values: Vec<i64>,
+    /// Sampled columns of A·B: m entries of one value per sampled column.
+    column_values: Vec<[i64; SAMPLED_LINES]>,
 }
 
 impl IntReference {
@@ -112,14 +112,13 @@ fn full_errors(got: &[i32], want: &[i32], v: &mut Verification) {
 impl Sampled {
     fn build(a: &[i8], b: &[i8], shape: MatmulShape, seed: u64) -> Self {
         let mut rng = draw::check_rng(seed);
-        let t = INT_VECTORS;
-        let x = draw::bit_vectors(&mut rng, shape.n, t);
+        let x = draw::bit_vectors::<INT_VECTORS>(&mut rng, shape.n);
         let rows = draw::lines(&mut rng, shape.m, SAMPLED_LINES);
         let columns = draw::lines(&mut rng, shape.n, SAMPLED_LINES);
-        let y: Vec<i64> = times_dense(b, shape.n, &x, t);
+        let y: Vec<[i64; INT_VECTORS]> = times_dense(b, shape.n, &x);
         Sampled {
             seed,
-            z: times_dense(a, shape.k, &y, t),
+            z: times_dense(a, shape.k, &y),
             x,
             row_values: product_rows(a, b, shape, &rows),
             column_values: product_columns(a, b, shape, &columns),
@@ -129,15 +128,15 @@ impl Sampled {
     }
 
     fn errors(&self, got: &[i32], shape: MatmulShape, v: &mut Verification) {
-        let t = INT_VECTORS;
-        let w: Vec<i64> = times_dense(got, shape.n, &self.x, t);
-        let projected = w.iter().zip(&self.z).map(|(g, z)| (*g as f64, *z as f64));
+        let w: Vec<[i64; INT_VECTORS]> = times_dense(got, shape.n, &self.x);
+        let projected = w.iter().flatten().zip(self.z.iter().flatten());
+        let projected = projected.map(|(g, z)| (*g as f64, *z as f64));
         let (projected, _) = element_errors(projected);
         let (r, c, n) = (self.rows.len(), self.columns.len(), shape.n);
         let rows = self.rows.iter().enumerate().flat_map(|(s, &i)| {
-            (0..n).map(move |j| (got[i * n + j] as f64, self.row_values[j * r + s] as f64))
+            (0..n).map(move |j| (got[i * n + j] as f64, self.row_values[j][s] as f64))
         });
-        let columns = self.column_values.chunks_exact(c.max(1)).enumerate();
+        let columns = self.column_values.iter().enumerate();
         let columns = columns.flat_map(|(i, want)| {
             self.columns
                 .iter()
@@ -148,7 +147,7 @@ impl Sampled {
         v.method = VerifyMethod::Freivalds;
         v.rel_error = worst(projected, sampled);
         v.element_error = Some(element);
-        v.vectors = t as u64;
+        v.vectors = INT_VECTORS as u64;
         v.check_seed = Some(self.seed);
         v.rows_checked = self.rows.iter().map(|&i| i as u64).collect();
         v.columns_checked = self.columns.iter().map(|&j| j as u64).collect();

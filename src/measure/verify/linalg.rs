@@ -30,80 +30,101 @@ fn par_rows<S: Send>(out: &mut [S], width: usize, fill: impl Fn(usize, &mut [S])
     });
 }
 
-/// `mat` (rows × `cols`, row-major) times `dense` (`cols` × `t`): rows × `t`. Each row of
-/// `mat` is read once, with `t` multiply-adds per element.
-pub(super) fn times_dense<E, S>(mat: &[E], cols: usize, dense: &[S], t: usize) -> Vec<S>
+/// `mat` (rows × `cols`, row-major) times `dense` (`cols` rows of `T` values): rows × `T`.
+/// Each row of `mat` is read once, with `T` multiply-adds per element into accumulators the
+/// compiler keeps in registers (`T` is a constant).
+pub(super) fn times_dense<E, S, const T: usize>(
+    mat: &[E],
+    cols: usize,
+    dense: &[[S; T]],
+) -> Vec<[S; T]>
 where
     E: Copy + Into<S> + Sync,
     S: Acc,
 {
-    if cols == 0 || t == 0 {
+    if cols == 0 {
         return Vec::new();
     }
     let rows = mat.len() / cols;
-    let mut out = vec![S::default(); rows * t];
-    par_rows(&mut out, t, |first, chunk| {
-        for (local, acc) in chunk.chunks_mut(t).enumerate() {
+    let mut out = vec![[S::default(); T]; rows];
+    par_rows(&mut out, 1, |first, chunk| {
+        for (local, out_row) in chunk.iter_mut().enumerate() {
             let row = &mat[(first + local) * cols..][..cols];
-            for (value, d) in row.iter().zip(dense.chunks_exact(t)) {
+            let mut acc = [S::default(); T];
+            for (value, d) in row.iter().zip(dense) {
                 let v: S = (*value).into();
-                for (a, x) in acc.iter_mut().zip(d) {
-                    *a += v * *x;
+                for i in 0..T {
+                    acc[i] += v * d[i];
                 }
             }
+            *out_row = acc;
         }
     });
     out
 }
 
-/// Rows `rows` of the exact product A·B, laid out n × r: element (rows[s], j) at `j·r + s`.
-/// B is streamed once, each core taking a band of its columns.
-pub(super) fn product_rows<E, S>(a: &[E], b: &[E], shape: MatmulShape, rows: &[usize]) -> Vec<S>
-where
-    E: Copy + Into<S> + Sync,
-    S: Acc,
-{
-    let (n, k, r) = (shape.n, shape.k, rows.len());
-    if r == 0 {
-        return Vec::new();
-    }
-    // A's sampled rows transposed: k × r, so each step of p reads r contiguous values.
-    let a_rows: Vec<S> = (0..k)
-        .flat_map(|p| rows.iter().map(move |&i| a[i * k + p].into()))
-        .collect();
-    let mut out = vec![S::default(); n * r];
-    par_rows(&mut out, r, |first, chunk| {
-        let width = chunk.len() / r;
-        for (p, a_p) in a_rows.chunks_exact(r).enumerate() {
-            let b_band = &b[p * n + first..][..width];
-            for (acc, bv) in chunk.chunks_exact_mut(r).zip(b_band) {
-                let bv: S = (*bv).into();
-                for (c, av) in acc.iter_mut().zip(a_p) {
-                    *c += *av * bv;
-                }
-            }
-        }
-    });
-    out
-}
-
-/// Columns `columns` of the exact product A·B, laid out m × c: element (i, columns[s]) at
-/// `i·c + s`. A is streamed once against B's sampled columns.
-pub(super) fn product_columns<E, S>(
+/// Rows `rows` (at most `L`) of the exact product A·B, n entries of `L` lanes: element
+/// (rows[s], j) at `[j][s]`; lanes past the sampled rows stay zero. B is streamed once, each
+/// core taking a band of its columns.
+pub(super) fn product_rows<E, S, const L: usize>(
     a: &[E],
     b: &[E],
     shape: MatmulShape,
-    columns: &[usize],
-) -> Vec<S>
+    rows: &[usize],
+) -> Vec<[S; L]>
 where
     E: Copy + Into<S> + Sync,
     S: Acc,
 {
     let (n, k) = (shape.n, shape.k);
-    let b_columns: Vec<S> = (0..k)
-        .flat_map(|p| columns.iter().map(move |&j| b[p * n + j].into()))
+    // A's sampled rows transposed: k entries of L lanes.
+    let a_rows: Vec<[S; L]> = (0..k)
+        .map(|p| {
+            let mut lanes = [S::default(); L];
+            for (lane, &i) in lanes.iter_mut().zip(rows) {
+                *lane = a[i * k + p].into();
+            }
+            lanes
+        })
         .collect();
-    times_dense(a, k, &b_columns, columns.len())
+    let mut out = vec![[S::default(); L]; n];
+    par_rows(&mut out, 1, |first, chunk| {
+        for (p, a_p) in a_rows.iter().enumerate() {
+            let b_band = &b[p * n + first..][..chunk.len()];
+            for (acc, bv) in chunk.iter_mut().zip(b_band) {
+                let bv: S = (*bv).into();
+                for s in 0..L {
+                    acc[s] += a_p[s] * bv;
+                }
+            }
+        }
+    });
+    out
+}
+
+/// Columns `columns` (at most `L`) of the exact product A·B, m entries of `L` lanes: element
+/// (i, columns[s]) at `[i][s]`. A is streamed once against B's sampled columns.
+pub(super) fn product_columns<E, S, const L: usize>(
+    a: &[E],
+    b: &[E],
+    shape: MatmulShape,
+    columns: &[usize],
+) -> Vec<[S; L]>
+where
+    E: Copy + Into<S> + Sync,
+    S: Acc,
+{
+    let (n, k) = (shape.n, shape.k);
+    let b_columns: Vec<[S; L]> = (0..k)
+        .map(|p| {
+            let mut lanes = [S::default(); L];
+            for (lane, &j) in lanes.iter_mut().zip(columns) {
+                *lane = b[p * n + j].into();
+            }
+            lanes
+        })
+        .collect();
+    times_dense(a, k, &b_columns)
 }
 
 /// How many values of `values` are NaN or infinite, counted on every core.
@@ -138,28 +159,24 @@ pub(super) fn relative(diff: f64, norm: f64) -> f64 {
     (diff / norm).sqrt()
 }
 
-/// Errors of a projection check, `w` against `z` (both m × t): the relative norm of the
-/// difference over all vectors, and the worst single component relative to the root mean
-/// square of its vector's reference components.
-pub(super) fn projection_errors(w: &[f64], z: &[f64], t: usize) -> (f64, f64) {
-    let rows = z.len() / t.max(1);
-    let mut norms = vec![0.0f64; t];
+/// Errors of a projection check, `w` against `z` (m entries of `T` vectors): the relative
+/// norm of the difference over all vectors, and the worst single component relative to the
+/// root mean square of its vector's reference components.
+pub(super) fn projection_errors<const T: usize>(w: &[[f64; T]], z: &[[f64; T]]) -> (f64, f64) {
+    let rows = z.len().max(1) as f64;
+    let mut norms = [0.0f64; T];
     let mut diff = 0.0f64;
-    for (wr, zr) in w.chunks_exact(t).zip(z.chunks_exact(t)) {
-        for v in 0..t {
+    for (wr, zr) in w.iter().zip(z) {
+        for v in 0..T {
             norms[v] += zr[v] * zr[v];
             diff += (wr[v] - zr[v]).powi(2);
         }
     }
-    let rms: Vec<f64> = norms
-        .iter()
-        .map(|n| (n / rows.max(1) as f64).sqrt())
-        .collect();
     let mut component = 0.0f64;
-    for (wr, zr) in w.chunks_exact(t).zip(z.chunks_exact(t)) {
-        for v in 0..t {
-            let d = (wr[v] - zr[v]).abs();
-            component = worst(component, relative(d * d, rms[v] * rms[v]));
+    for (wr, zr) in w.iter().zip(z) {
+        for v in 0..T {
+            let d = wr[v] - zr[v];
+            component = worst(component, relative(d * d, norms[v] / rows));
         }
     }
     (relative(diff, norms.iter().sum()), component)
