@@ -256,6 +256,10 @@ pub struct RunArgs {
     /// Use a deterministic fake adapter NAME:GFLOPS instead of a GPU (for tests and demos).
     #[arg(long, hide = true, value_name = "NAME:GFLOPS")]
     pub fake: Option<String>,
+    /// Run on a simulated device instead of a GPU: h100-sxm, h200-sxm, mi300x or iris-xe
+    /// (a test instrument: speed model, real outputs and verification; the file says so).
+    #[arg(long, value_name = "PROFILE", conflicts_with = "fake")]
+    pub simulate: Option<String>,
 }
 
 /// Flags of `fleetbench report`.

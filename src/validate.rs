@@ -351,6 +351,11 @@ fn check_verification(case: &Case) -> Option<String> {
             outputs.map_or_else(|| "too many".to_string(), |n| n.to_string())
         ));
     }
+    if case.status == CaseStatus::Passed {
+        if let Some(why) = v.failure() {
+            return Some(format!("passed with {why}"));
+        }
+    }
     None
 }
 

@@ -12,6 +12,7 @@ use fleetbench::gpu::{self, AdapterSelector};
 use fleetbench::measure::backend::{Backend, SuiteEnd, TimingConfig};
 use fleetbench::measure::fake::FakeBackend;
 use fleetbench::measure::plan::{self, Preset, Request, MAX_SIDE};
+use fleetbench::measure::simulate::SimulatedBackend;
 use fleetbench::measure::{self, tune, OutputTarget, RunOutcome, RunRequest, TuneRequest};
 use fleetbench::output::{self, Emitted, Format};
 use fleetbench::results::{CaseStatus, ResultFile};
@@ -32,6 +33,7 @@ struct RunConfig {
     quiet: bool,
     format: Format,
     fake: Option<(String, f64)>,
+    simulate: Option<String>,
 }
 
 pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -152,7 +154,10 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
         tune: TuneRequest {
             size: tune_size(args.tune_size)?,
             retune: args.retune,
-            cache: fake.is_none().then(tune::default_cache_path).flatten(),
+            // Fake and simulated adapters never touch the user's tuning cache.
+            cache: (fake.is_none() && args.simulate.is_none())
+                .then(tune::default_cache_path)
+                .flatten(),
         },
         output,
         overwrite: Overwrite::from_force(args.force),
@@ -172,6 +177,7 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
         quiet: args.quiet,
         format: args.format,
         fake,
+        simulate: args.simulate.clone(),
     })
 }
 
@@ -379,6 +385,12 @@ fn parse_fake(text: &str) -> anyhow::Result<(String, f64)> {
 }
 
 fn open_backend(config: &RunConfig) -> anyhow::Result<Box<dyn Backend>> {
+    if let Some(id) = &config.simulate {
+        return Ok(Box::new(SimulatedBackend::new(
+            id,
+            config.request.plan.seed,
+        )?));
+    }
     if let Some((name, rate)) = &config.fake {
         return Ok(Box::new(FakeBackend::new(
             name,

@@ -124,12 +124,9 @@ impl WgpuBackend {
         let first = self.submit_batch(&prepared, 1, false, timing.gpu_timeout)?;
         let verification = check(&self.read_output(&prepared)?);
         let mut case = spec.passed(timing.bounds_checks);
-        if verification.rel_error.is_nan() || verification.rel_error > verification.tolerance {
+        if let Some(why) = verification.failure() {
             case.status = CaseStatus::Failed;
-            case.reason = Some(format!(
-                "verification failed: relative error {:e} > {:e}",
-                verification.rel_error, verification.tolerance
-            ));
+            case.reason = Some(format!("verification failed: {why}"));
             case.verification = Some(verification);
             return Ok(Err(case));
         }

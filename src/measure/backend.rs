@@ -152,6 +152,12 @@ pub trait Backend {
         "none"
     }
 
+    /// True for a simulated device (`run --simulate`): its file says so, and analyses refuse
+    /// it beside real measurements.
+    fn is_simulated(&self) -> bool {
+        false
+    }
+
     /// Runs one case to completion, its samples back to back (tuning trials, benches, tests).
     fn run_case(&mut self, spec: &CaseSpec, timing: &TimingConfig) -> Case {
         let ready = match self.prepare(spec, timing) {

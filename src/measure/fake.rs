@@ -113,6 +113,7 @@ impl Backend for FakeBackend {
             reference: "fake".to_string(),
             checked_elements: w.m * w.n,
             total_elements: w.m * w.n,
+            ..Verification::default()
         });
         let target = timing.target_sample.as_secs_f64();
         let per_sample = (target / dispatch_s).ceil().clamp(1.0, 1000.0) as u32;

@@ -10,13 +10,11 @@
 
 use crate::kernels::VENDOR_FAMILY;
 use crate::measure::backend::TimingConfig;
+use crate::measure::verify::{FloatReference, MatmulShape};
 use crate::results::{
     derive_timing, AdapterRecord, Case, CaseStatus, KernelRecord, LibraryRecord, RawTiming,
-    Verification,
 };
-use crate::workload::{
-    matmul_inputs, matmul_reference, relative_frobenius_error, Dtype, Op, Workload,
-};
+use crate::workload::{matmul_inputs, Dtype, Op, Workload};
 use sha2::{Digest, Sha256};
 use std::time::Instant;
 
@@ -147,18 +145,21 @@ pub fn run_host_sgemm(w: &Workload, timing: &TimingConfig, seed: u64) -> Case {
     let first = Instant::now();
     host_sgemm(&a, &b, &mut c, dims);
     let first_s = first.elapsed().as_secs_f64();
-    let verification = Verification {
-        rel_error: relative_frobenius_error(&c, &matmul_reference(&a, &b, dims.0, dims.1, dims.2)),
-        tolerance: Dtype::F32.tolerance(),
-        reference: "cpu_f64".to_string(),
-        checked_elements: w.m * w.n,
-        total_elements: w.m * w.n,
+    let shape = MatmulShape {
+        m: dims.0,
+        n: dims.1,
+        k: dims.2,
     };
-    let passed = verification.rel_error <= verification.tolerance;
-    case.verification = Some(verification);
-    if !passed {
+    let verification = FloatReference::new(&a, &b, shape, Dtype::F32.tolerance(), seed)
+        .map(|reference| reference.check(&c));
+    let failure = match &verification {
+        Ok(v) => v.failure(),
+        Err(e) => Some(e.to_string()),
+    };
+    case.verification = verification.ok();
+    if let Some(why) = failure {
         case.status = CaseStatus::Failed;
-        case.reason = Some("verification failed".to_string());
+        case.reason = Some(format!("verification failed: {why}"));
         return case;
     }
     let raw = sample_host_sgemm(&a, &b, &mut c, dims, first_s, timing);

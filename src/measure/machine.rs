@@ -65,6 +65,7 @@ pub fn describe(adapter: AdapterRecord, wgpu_version: &str) -> Machine {
         git_revision: option_env!("FLEETBENCH_GIT_REVISION").map(str::to_string),
         created_at: now_rfc3339(),
         env: driver_env(std::env::vars()),
+        simulated: false,
     }
 }
 

@@ -16,8 +16,10 @@ pub mod machine;
 pub mod plan;
 pub mod rounds;
 mod run;
+pub mod simulate;
 pub mod summary;
 pub mod tune;
+pub mod verify;
 
 pub use run::{
     partial_path, run, tune_size, OutputTarget, RunOutcome, RunRequest, TuneRequest, GPU_TUNE_SIZE,

@@ -108,7 +108,8 @@ pub fn run(
     let tuning = tune(request, backend, observer)?;
     let tuning_s = started.elapsed().as_secs_f64();
     let host_start = host_probe();
-    let rates = Rates::from_tuning(&tuning.tuned, host_start);
+    let rates = Rates::from_tuning(&tuning.tuned, host_start)
+        .with_check_rate(super::verify::measure_check_rate());
     let adapter = backend.adapter().clone();
     let planned = plan::plan(
         &request.plan,
@@ -177,6 +178,7 @@ fn plan_labels(planned: &Planned) -> Vec<String> {
 fn new_file(request: &RunRequest, backend: &dyn Backend) -> ResultFile {
     let adapter = backend.adapter().clone();
     let mut machine = machine::describe(adapter, backend.runtime_version());
+    machine.simulated = backend.is_simulated();
     if let Some(host) = &request.host {
         machine.hostname = host.clone();
     }

@@ -52,6 +52,10 @@ pub struct Machine {
     pub created_at: String,
     /// Environment variables that change driver behaviour (`WGPU_*`, `VK_*`, `MESA_*`, `LP_*`, …).
     pub env: BTreeMap<String, String>,
+    /// True when the adapter was simulated (`run --simulate`): a test instrument whose
+    /// throughputs come from a speed model, never a measurement.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
 }
 
 /// What wgpu reported about the adapter.
@@ -442,8 +446,9 @@ pub struct LibraryRecord {
     pub notes: String,
 }
 
-/// The output checked against a CPU reference in f64.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+/// The output checked against a CPU reference in f64. Fields after `total_elements` came with
+/// the O(n²) checks; files written before them load with their defaults (a full check).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Verification {
     /// ‖C_gpu − C_ref‖_F / ‖C_ref‖_F (or the analogous checksum error for ceiling kernels).
@@ -456,6 +461,84 @@ pub struct Verification {
     pub checked_elements: u64,
     /// Output elements in total.
     pub total_elements: u64,
+    /// How the output was checked.
+    #[serde(default)]
+    pub method: VerifyMethod,
+    /// The worst error of one checked element (or one projected row sum) relative to the root
+    /// mean square of its reference values: a single wrong element hardly moves `rel_error` of
+    /// a large output, but it stands out here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub element_error: Option<f64>,
+    /// The largest `element_error` accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub element_tolerance: Option<f64>,
+    /// Output elements that were NaN or infinite (the whole output is scanned).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub non_finite_elements: u64,
+    /// Random vectors the output was projected on (Freivalds' check); 0 for a full check.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub vectors: u64,
+    /// Output rows recomputed exactly and compared element by element (sampled checks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows_checked: Vec<u64>,
+    /// Output columns recomputed exactly and compared element by element (sampled checks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns_checked: Vec<u64>,
+    /// Seed the vectors, rows and columns were drawn from, so the check can be repeated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_seed: Option<u64>,
+    /// Host seconds spent building the reference and checking this output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_s: Option<f64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Verification {
+    /// Why the output is wrong, in one line; `None` when every check passed.
+    pub fn failure(&self) -> Option<String> {
+        if self.non_finite_elements > 0 {
+            return Some(format!(
+                "{} of {} output elements are NaN or infinite",
+                self.non_finite_elements, self.total_elements
+            ));
+        }
+        if self.rel_error.is_nan() || self.rel_error > self.tolerance {
+            return Some(format!(
+                "relative error {:e} > {:e}",
+                self.rel_error, self.tolerance
+            ));
+        }
+        match (self.element_error, self.element_tolerance) {
+            (Some(e), Some(t)) if e.is_nan() || e > t => {
+                Some(format!("element error {e:e} > {t:e}"))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether every check passed.
+    pub fn passed(&self) -> bool {
+        self.failure().is_none()
+    }
+}
+
+/// How an output was checked.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyMethod {
+    /// Every element against a full reference product (O(n³) for a matmul).
+    #[default]
+    Full,
+    /// Freivalds' projections on seeded random vectors, seeded rows and columns recomputed
+    /// exactly, and a NaN/Inf scan of the whole output (O(n²)).
+    Freivalds,
+    /// A closed-form checksum per invocation (ALU ceiling kernels).
+    Checksum,
 }
 
 /// Which clock a throughput was derived from.

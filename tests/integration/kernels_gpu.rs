@@ -115,3 +115,47 @@ fn every_kernel_family_verifies_or_says_why_not() {
         .unwrap();
     assert!(tuned.tuning.as_ref().unwrap().from_cache);
 }
+
+/// Above the full-check threshold a real kernel's output is checked in O(n²): Freivalds'
+/// vectors, sampled rows and columns, the seed and the host time are in the file, and
+/// `validate` accepts it.
+#[test]
+fn a_large_matmul_is_verified_in_o_n_squared() {
+    if !gpu_available() {
+        return;
+    }
+    let dir = tempdir();
+    let path = dir.path().join("r.json");
+    let file = run_into(
+        &[
+            "--kernels",
+            "matmul_tiled,matmul_int8",
+            "--sizes",
+            "1024x1024x512",
+            "--samples",
+            "2",
+            "--warmup",
+            "0",
+            "--quiet",
+            "--quick",
+        ],
+        &[],
+        &path,
+    );
+    assert_eq!(file.cases.len(), 2);
+    for case in &file.cases {
+        assert_eq!(case.status, CaseStatus::Passed, "{case:?}");
+        let v = case.verification.as_ref().unwrap();
+        assert_eq!(
+            v.method,
+            fleetbench::results::VerifyMethod::Freivalds,
+            "{v:?}"
+        );
+        assert!(
+            v.passed() && v.vectors >= 8 && v.rows_checked.len() == 16,
+            "{v:?}"
+        );
+        assert!(v.checked_elements < v.total_elements && v.check_seed.is_some());
+        assert!(v.host_s.is_some_and(|s| s > 0.0), "{v:?}");
+    }
+}

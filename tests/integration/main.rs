@@ -34,6 +34,7 @@ mod report_support;
 mod run_files;
 mod schemas;
 mod shaders;
+mod simulate;
 mod store;
 mod suite;
 mod vocabulary;

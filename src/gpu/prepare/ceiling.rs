@@ -8,7 +8,7 @@ use crate::gpu::buffers::{self, entry};
 use crate::gpu::context::GpuContext;
 use crate::kernels::PEAK_FMAS_PER_ITER;
 use crate::measure::backend::CaseSpec;
-use crate::results::Verification;
+use crate::results::{Verification, VerifyMethod};
 use crate::workload::{relative_frobenius_error, Dtype, Op, Workload};
 
 /// The addend of each peak FMA: a power of two so every chain value is exact (see the shaders).
@@ -118,6 +118,8 @@ fn peak_checker(w: Workload) -> Checker {
             reference: "closed_form_checksum".to_string(),
             checked_elements: w.m,
             total_elements: w.m,
+            method: VerifyMethod::Checksum,
+            ..Verification::default()
         }
     })
 }
@@ -140,6 +142,7 @@ fn stream_checker(w: Workload, b: Vec<f32>, c: Option<Vec<f32>>) -> Checker {
             reference: "cpu_f64".to_string(),
             checked_elements: w.m,
             total_elements: w.m,
+            ..Verification::default()
         }
     })
 }

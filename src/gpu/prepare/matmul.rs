@@ -1,13 +1,13 @@
 //! Matmuls with both inputs in storage buffers, f32 or f16 (rounded on the host): the naive,
 //! register-blocked, workgroup-tiled and cooperative-matrix families.
 
-use super::{matmul_bindings, verify, Checker, Prepared};
+use super::{float_checker, matmul_bindings, Checker, Prepared};
 use crate::error::Result;
 use crate::gpu::buffers::storage;
 use crate::gpu::context::GpuContext;
 use crate::kernels::round_to_f16;
 use crate::measure::backend::CaseSpec;
-use crate::workload::{matmul_inputs, matmul_reference, Dtype};
+use crate::workload::{matmul_inputs, Dtype};
 
 /// Inputs, buffers, pipeline and check of a storage-buffer matmul.
 pub(super) fn prepare(
@@ -30,10 +30,5 @@ pub(super) fn prepare(
         )
     };
     let prepared = matmul_bindings(ctx, spec, checks, &a_buf, &b_buf);
-    let check: Checker = Box::new(move |bytes: &[u8]| {
-        let got: Vec<f32> = bytemuck::pod_collect_to_vec(bytes);
-        let want = matmul_reference(&a, &b, w.m as usize, w.n as usize, w.k as usize);
-        verify(&got, &want, &w)
-    });
-    Ok((prepared, check))
+    Ok((prepared, float_checker(&a, &b, &w, spec.seed)?))
 }

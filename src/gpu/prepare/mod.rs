@@ -16,8 +16,9 @@ use super::context::GpuContext;
 use crate::error::Result;
 use crate::kernels::{matmul_buffer_bytes, Kernel};
 use crate::measure::backend::CaseSpec;
+use crate::measure::verify::{FloatReference, MatmulShape};
 use crate::results::Verification;
-use crate::workload::{relative_frobenius_error, Workload};
+use crate::workload::Workload;
 
 /// Pipeline and bindings of one prepared case, and the output buffer its check reads.
 pub(crate) struct Prepared {
@@ -113,13 +114,22 @@ fn pipeline(ctx: &GpuContext, spec: &CaseSpec, checks: bool) -> wgpu::ComputePip
     })
 }
 
-/// A float matmul's output against its f64 reference.
-fn verify(got: &[f32], want: &[f64], w: &Workload) -> Verification {
-    Verification {
-        rel_error: relative_frobenius_error(got, want),
-        tolerance: w.dtype.tolerance(),
-        reference: "cpu_f64".to_string(),
-        checked_elements: want.len() as u64,
-        total_elements: w.m * w.n,
+/// The check of a float matmul with inputs `a` and `b` (as the kernel sees them, f16-rounded
+/// where it reads f16): the reference is built here, before the dispatch; the full product for
+/// small shapes, the O(n²) check above [`crate::measure::verify::FULL_CHECK_MAX_MACS`].
+fn float_checker(a: &[f32], b: &[f32], w: &Workload, seed: u64) -> Result<Checker> {
+    let reference = FloatReference::new(a, b, shape_of(w), w.dtype.tolerance(), seed)?;
+    Ok(Box::new(move |bytes: &[u8]| {
+        let got: Vec<f32> = bytemuck::pod_collect_to_vec(bytes);
+        reference.check(&got)
+    }))
+}
+
+/// The verification shape of a matmul workload.
+fn shape_of(w: &Workload) -> MatmulShape {
+    MatmulShape {
+        m: w.m as usize,
+        n: w.n as usize,
+        k: w.k as usize,
     }
 }

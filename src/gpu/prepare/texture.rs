@@ -3,11 +3,11 @@
 //! loop a storage-buffer load compiles to. The transpose happens on the host before any timed
 //! dispatch, and the case's `layout_note` says so.
 
-use super::{matmul_bindings, verify, Checker, Prepared};
+use super::{float_checker, matmul_bindings, Checker, Prepared};
 use crate::error::Result;
 use crate::gpu::context::GpuContext;
 use crate::measure::backend::CaseSpec;
-use crate::workload::{matmul_inputs, matmul_reference};
+use crate::workload::matmul_inputs;
 
 /// A row-major `rows × cols` matrix transposed to `cols × rows`.
 pub fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
@@ -33,11 +33,7 @@ pub(super) fn prepare(
     let a_view = texture(ctx, "A^T", &at, (m / 4) as u32, k as u32);
     let b_view = texture(ctx, "B", &b, (n / 4) as u32, k as u32);
     let prepared = matmul_bindings(ctx, spec, checks, &a_view, &b_view);
-    let check: Checker = Box::new(move |bytes: &[u8]| {
-        let got: Vec<f32> = bytemuck::pod_collect_to_vec(bytes);
-        verify(&got, &matmul_reference(&a, &b, m, n, k), &w)
-    });
-    Ok((prepared, check))
+    Ok((prepared, float_checker(&a, &b, &w, spec.seed)?))
 }
 
 /// A `width × height` rgba32float texture holding `values` row by row (4 floats a texel).

@@ -32,6 +32,7 @@ pub struct Planned {
 struct Layout {
     shapes: Vec<Workload>,
     f16_shapes: Vec<Workload>,
+    i8_shapes: Vec<Workload>,
     baseline_shapes: Vec<Workload>,
     cuts: Vec<String>,
 }
@@ -39,49 +40,60 @@ struct Layout {
 const NO_BASELINES: &str =
     "baseline kernels (matmul_naive, matmul_blocked): the budget leaves no time for them";
 
-/// The layouts to try, richest first, for matmul sides `side` (f32) and `f16_side`. Explicit
+/// The device-sized matmul sides of a plan, one per input type: f16 may be emulated and far
+/// slower than f32, or run on faster units; i8 packs four values a word.
+#[derive(Debug, Clone, Copy)]
+struct Sides {
+    f32: u64,
+    f16: u64,
+    i8: u64,
+}
+
+/// The layouts to try, richest first, for the device-sized matmul `sides`. Explicit
 /// `--sizes` are never shrunk; only their baselines can go.
-fn layouts(request: &Request, side: u64, f16_side: u64) -> Vec<Layout> {
-    let layout = |shapes: Vec<Workload>, f16_shapes, baseline_shapes, cuts: &[String]| Layout {
-        shapes,
-        f16_shapes,
-        baseline_shapes,
-        cuts: cuts.to_vec(),
+fn layouts(request: &Request, sides: Sides) -> Vec<Layout> {
+    let layout = |shapes: [Vec<Workload>; 3], baseline_shapes, cuts: &[String]| {
+        let [shapes, f16_shapes, i8_shapes] = shapes;
+        Layout {
+            shapes,
+            f16_shapes,
+            i8_shapes,
+            baseline_shapes,
+            cuts: cuts.to_vec(),
+        }
     };
     let no_baselines = [NO_BASELINES.to_string()];
     if request.sizes.is_none() && request.preset == Preset::Default {
-        let (full, full16) = (default_shapes(side), default_shapes(f16_side));
-        let base = vec![square(BASELINE_SIDE.min(side))];
+        let full = [sides.f32, sides.f16, sides.i8].map(default_shapes);
+        let base = vec![square(BASELINE_SIDE.min(sides.f32))];
         let mut ladder = vec![
-            layout(full.clone(), full16.clone(), base, &[]),
-            layout(full, full16, Vec::new(), &no_baselines),
+            layout(full.clone(), base, &[]),
+            layout(full, Vec::new(), &no_baselines),
         ];
-        let (mut n, mut n16) = (side, f16_side);
+        let (mut n, mut n16, mut n8) = (sides.f32, sides.f16, sides.i8);
         while n >= 256 {
-            let cut = format!("matmul shapes other than {n}^3 (f16: {n16}^3) (budget)");
+            let cut = format!("matmul shapes other than {n}^3 (f16: {n16}^3, i8: {n8}^3) (budget)");
             let cuts = [NO_BASELINES.to_string(), cut];
-            ladder.push(layout(
-                vec![square(n)],
-                vec![square(n16)],
-                Vec::new(),
-                &cuts,
-            ));
+            let shapes = [vec![square(n)], vec![square(n16)], vec![square(n8)]];
+            ladder.push(layout(shapes, Vec::new(), &cuts));
             n /= 2;
             n16 = (n16 / 2).max(256);
+            n8 = (n8 / 2).max(256);
         }
         return ladder;
     }
     let shapes = request
         .sizes
         .clone()
-        .unwrap_or_else(|| preset_shapes(request.preset, side));
+        .unwrap_or_else(|| preset_shapes(request.preset, sides.f32));
     let baselines = match request.preset {
         Preset::Sweep => Vec::new(),
         _ => shapes.clone(),
     };
+    let all = [shapes.clone(), shapes.clone(), shapes];
     vec![
-        layout(shapes.clone(), shapes.clone(), baselines, &[]),
-        layout(shapes.clone(), shapes, Vec::new(), &no_baselines),
+        layout(all.clone(), baselines, &[]),
+        layout(all, Vec::new(), &no_baselines),
     ]
 }
 
@@ -143,7 +155,7 @@ fn cases_for(
     let passes = [
         (Dtype::F32, f32_shapes),
         (Dtype::F16, layout.f16_shapes.clone()),
-        (Dtype::I8, layout.shapes.clone()),
+        (Dtype::I8, layout.i8_shapes.clone()),
     ];
     for (dtype, shapes) in passes {
         for shape in shapes {
@@ -345,14 +357,18 @@ pub fn plan(
             dtype,
         )
     };
-    let (side, f16_side) = (side_of(Dtype::F32), side_of(Dtype::F16));
+    let sides = Sides {
+        f32: side_of(Dtype::F32),
+        f16: side_of(Dtype::F16),
+        i8: side_of(Dtype::I8),
+    };
     let costing = Costing {
         request,
         adapter,
         rates,
     };
     let mut needed = f64::INFINITY;
-    for layout in layouts(request, side, f16_side) {
+    for layout in layouts(request, sides) {
         let cases = cases_for(request, adapter, &layout, found);
         let vendor = costing.vendor(&cases);
         let vendor_s: f64 = vendor.iter().map(|v| v.estimate_s).sum();

@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::kernels::{default_matmul_configs, Family, Kernel, KernelConfig};
 use crate::measure::backend::{CaseSpec, TimingConfig};
 use crate::measure::tune::Tuned;
+use crate::measure::verify::{self, MatmulShape};
 use crate::results::{LimitsRecord, Machine, ResultFile, RunInfo};
 use crate::workload::{Dtype, Op, Workload};
 use sha2::{Digest, Sha256};
@@ -256,6 +257,9 @@ pub fn minimum_budget_s(request: &Request) -> f64 {
 pub struct Rates {
     /// Multiply-adds per second of the host's f64 reference (verification runs on the host).
     pub host_fma_per_s: f64,
+    /// Multiply-adds per second of the host's O(n²) check (large shapes): streaming passes,
+    /// timed apart from the cache-resident full reference.
+    pub check_macs_per_s: f64,
     /// GFLOP/s by kernel id from the tuning trials, and by `tuned/<dtype>` for each winner.
     pub matmul_gflops: BTreeMap<String, f64>,
     /// GFLOP/s assumed for a matmul kernel nothing was measured for.
@@ -278,9 +282,34 @@ impl Rates {
         }
         Rates {
             host_fma_per_s,
+            check_macs_per_s: host_fma_per_s,
             matmul_gflops,
             fallback_gflops: 10.0,
         }
+    }
+
+    /// The same rates with the O(n²) check charged at `macs_per_s` (see
+    /// [`crate::measure::verify::measure_check_rate`]).
+    pub fn with_check_rate(mut self, macs_per_s: f64) -> Self {
+        self.check_macs_per_s = macs_per_s;
+        self
+    }
+
+    /// Host seconds verifying one output of `w` costs: the full reference at the full rate
+    /// below the threshold, the O(n²) check at its own rate above it.
+    pub fn verification_s(&self, w: &Workload) -> f64 {
+        let shape = MatmulShape {
+            m: w.m as usize,
+            n: w.n as usize,
+            k: w.k as usize,
+        };
+        let macs = verify::host_macs(shape, w.dtype == Dtype::I8);
+        let rate = if verify::uses_sampled_check(shape) {
+            self.check_macs_per_s
+        } else {
+            self.host_fma_per_s
+        };
+        macs / rate.max(1.0)
     }
 
     /// The GFLOP/s expected of `spec`'s matmul kernel.
@@ -321,7 +350,7 @@ impl Rates {
     fn setup_s(&self, spec: &CaseSpec, timing: &TimingConfig) -> f64 {
         let w = &spec.workload;
         let host = match w.op {
-            Op::Matmul => (w.m * w.n * w.k) as f64 / self.host_fma_per_s.max(1.0),
+            Op::Matmul => self.verification_s(w),
             _ => w.bytes() / 1e9,
         };
         let dispatch = self

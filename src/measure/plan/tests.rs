@@ -314,3 +314,39 @@ fn a_default_budget_too_small_gives_way_to_the_smallest_plan_and_says_so() {
     assert_eq!(planned.record.budget_s, needed);
     assert!(!planned.suite.cases.is_empty());
 }
+
+#[test]
+fn large_shapes_are_charged_the_o_n_squared_check_so_a_fast_gpu_gets_device_sized_shapes() {
+    let t = tuned(40_000.0);
+    // A slow host: 10^9 multiply-adds per second for both the full and the O(n²) check.
+    let rates = Rates::from_tuning(&t, 1e9).with_check_rate(1e9);
+    let big = Workload::matmul(Dtype::F32, 8192, 8192, 8192);
+    assert!(
+        rates.verification_s(&big) < 5.0,
+        "{}",
+        rates.verification_s(&big)
+    );
+    let small = Workload::matmul(Dtype::F32, 256, 256, 256);
+    assert_eq!(rates.verification_s(&small), 256.0f64.powi(3) / 1e9);
+    let adapter = fake_adapter("fake");
+    let p = plan(
+        &request(Preset::Default, 120.0),
+        &adapter,
+        &t,
+        &[],
+        &rates,
+        1.0,
+    )
+    .unwrap();
+    for dtype in [Dtype::F32, Dtype::I8] {
+        let side = p
+            .suite
+            .cases
+            .iter()
+            .filter(|c| c.spec.kernel.tuned && c.spec.workload.dtype == dtype)
+            .map(|c| c.spec.workload.m)
+            .max()
+            .unwrap();
+        assert!(side >= 8192, "{dtype}: {side}");
+    }
+}
