@@ -79,7 +79,8 @@ fn parse_time(field: &str, text: &str, out: &mut Vec<String>) -> Option<jiff::Ti
 }
 
 /// Per-case problems: samples beyond a day, a matmul beyond the file's own FMA ceiling, and,
-/// without a catalog figure, a throughput beyond any device of the adapter's type.
+/// without a catalog figure, a throughput beyond any device of the adapter's type. A host
+/// reference is held to none of the adapter's ceilings (see [`super::peaks`]).
 pub fn case_problems(
     case: &Case,
     file: &ResultFile,
@@ -90,6 +91,10 @@ pub fn case_problems(
     };
     let mut out = Vec::new();
     out.extend(long_sample(timing).map(|m| (Check::Samples, m)));
+    // A host reference is bounded by the host's peak (`peaks::case_peak`), not the adapter's.
+    if is_host_reference(case) {
+        return out;
+    }
     out.extend(above_own_peak(case, timing, file).map(|m| (Check::Peak, m)));
     out.extend(above_own_bandwidth(case, timing, file).map(|m| (Check::Peak, m)));
     let adapter = &file.machine.adapter;
@@ -111,6 +116,15 @@ pub fn case_problems(
         }
     }
     out
+}
+
+/// Whether `case` ran on the host CPU (a vendor reference on a CPU adapter), so the adapter's
+/// own ceilings in the file do not bound it and it does not bound the adapter's cases.
+fn is_host_reference(case: &Case) -> bool {
+    case.kernel
+        .library
+        .as_ref()
+        .is_some_and(|l| l.runs_on_host())
 }
 
 fn long_sample(timing: &Timing) -> Option<String> {
@@ -166,6 +180,7 @@ fn above_own_bandwidth(case: &Case, timing: &Timing, file: &ResultFile) -> Optio
         .cases
         .iter()
         .filter(|c| is_stream(c.workload.op) && c.workload.op != case.workload.op)
+        .filter(|c| !is_host_reference(c))
         .filter_map(|c| Some((c, c.timing.as_ref()?.throughput.max)))
         .max_by(|a, b| a.1.total_cmp(&b.1))?;
     let median = timing.throughput.median.value;
