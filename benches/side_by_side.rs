@@ -207,41 +207,50 @@ fn main() {
     }
 }
 
-/// The best verified copy and triad variants at the device-sized ceiling workloads against the
-/// host stream reference of the same bytes on the same threads.
+/// The best verified copy and triad variants at the device-sized ceiling workloads, with
+/// naga's bounds checks on and off, against the host stream reference of the same bytes on the
+/// same threads, measured right after.
 fn compare_streams(backend: &mut WgpuBackend) {
     let streams: Vec<_> = ceiling_cases(backend.adapter())
         .into_iter()
         .filter(|(w, _)| matches!(w.op, Op::Copy | Op::Triad))
         .collect();
     for (workload, kernel) in streams {
-        let found = tune::search_bandwidth(backend, workload, kernel.kernel, &timing(), 4);
-        let Some((best, record)) = found else {
-            println!("{}: no variant verified", workload.op);
-            continue;
-        };
-        for t in &record.trials {
-            let median = t.median.map_or("-".to_string(), |m| format!("{m:.1} GB/s"));
-            println!(
-                "{} variant {} {:?}: {median}",
-                workload.op, t.kernel, t.overrides
+        for bounds_checks in [true, false] {
+            let timing = TimingConfig {
+                bounds_checks,
+                ..timing()
+            };
+            let checks = if bounds_checks {
+                "checked"
+            } else {
+                "unchecked"
+            };
+            let what = format!("{} {} MiB {checks}", workload.op, (workload.m * 4) >> 20);
+            let found = tune::search_bandwidth(backend, workload, kernel.kernel, &timing, 4);
+            let Some((best, record)) = found else {
+                println!("{what}: no variant verified");
+                continue;
+            };
+            for t in &record.trials {
+                let median = t.median.map_or("-".to_string(), |m| format!("{m:.1} GB/s"));
+                println!("{what} variant {:?}: {median}", t.overrides);
+            }
+            let spec = CaseSpec {
+                workload,
+                kernel: best,
+                seed: 4,
+            };
+            let case = backend.run_case(&spec, &timing);
+            let wgsl = case.passed_throughput().map(|s| s.median.value);
+            let host = host_stream_gbps(&workload);
+            let against = format!(
+                "host {} on {} thread(s)",
+                workload.op,
+                host_refs::host_threads()
             );
+            print_ratio(&what, wgsl, host, &against, "GB/s");
         }
-        println!("{}: best variant {:?}", workload.op, best.overrides);
-        let spec = CaseSpec {
-            workload,
-            kernel: best,
-            seed: 4,
-        };
-        let wgsl = wgsl_median(backend, &spec);
-        let host = host_stream_gbps(&workload);
-        let what = format!("{} {} MiB", workload.op, (workload.m * 4) >> 20);
-        let against = format!(
-            "host {} on {} thread(s)",
-            workload.op,
-            host_refs::host_threads()
-        );
-        print_ratio(&what, wgsl, host, &against, "GB/s");
     }
 }
 
