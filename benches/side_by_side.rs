@@ -1,8 +1,9 @@
 //! Side by side, in one process on the same cores: the best autotuned WGSL f32 matmul on the
 //! (software) adapter against a tuned CPU SGEMM (the `gemm` crate, measured as fleetbench's
 //! vendor reference), the WGSL FMA-peak kernel against a native 256-bit FMA loop on every core,
-//! and the best verified WGSL copy against a multi-threaded host copy of the same bytes.
-//! Prints the ratios.
+//! and the best verified WGSL copy and triad against the host stream reference of the same
+//! bytes. The host references use as many threads as lavapipe (`LP_NUM_THREADS`, else every
+//! core). Prints the ratios.
 //!
 //! `cargo bench --bench side_by_side` (sizes: `FLEETBENCH_SIDE_SIZES=1024,2048`). On a machine
 //! whose adapter is a real GPU the ratios compare different hardware and mean little.
@@ -10,6 +11,7 @@
 use fleetbench::gpu::{open_device, AdapterSelector, WgpuBackend};
 use fleetbench::kernels::ceiling_cases;
 use fleetbench::measure::backend::{Backend, CaseSpec, TimingConfig};
+use fleetbench::measure::host_refs;
 use fleetbench::measure::tune;
 use fleetbench::stats::Sample;
 use fleetbench::workload::{Dtype, Op, Workload};
@@ -32,39 +34,25 @@ fn timing() -> TimingConfig {
     }
 }
 
-/// Median GFLOP/s of the `gemm` crate's SGEMM on all cores, C = A·B row-major: the same
-/// verified, sampled measurement `fleetbench run` records as `vendor/gemm-sgemm/…`.
+/// Median GFLOP/s of the `gemm` crate's SGEMM on the host references' threads, C = A·B
+/// row-major: the same verified, sampled measurement `fleetbench run` records as
+/// `vendor/gemm-sgemm/…`.
 fn cpu_sgemm_gflops(n: u64) -> f64 {
     let w = Workload::matmul(Dtype::F32, n, n, n);
-    let case = fleetbench::measure::host_refs::run_host_sgemm(&w, &timing(), 5);
+    let threads = host_refs::host_threads();
+    let case = host_refs::run_host_sgemm(&w, &timing(), 5, threads);
     case.passed_throughput()
         .map_or(f64::NAN, |s| s.median.value)
 }
 
-/// Median GB/s (bytes read + written) of a host copy of `elements` f32 values on every core,
-/// each thread copying its own contiguous chunk.
-fn host_copy_gbps(elements: usize) -> f64 {
-    let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
-    let src: Vec<f32> = (0..elements).map(|i| i as f32).collect();
-    let mut dst = vec![0.0f32; elements];
-    let chunk = elements.div_ceil(threads);
-    let mut times = Vec::new();
-    for _ in 0..8 {
-        let start = Instant::now();
-        std::thread::scope(|s| {
-            for (d, c) in dst.chunks_mut(chunk).zip(src.chunks(chunk)) {
-                s.spawn(move || d.copy_from_slice(c));
-            }
-        });
-        times.push(start.elapsed().as_secs_f64());
-        assert_eq!(
-            dst[elements - 1],
-            src[elements - 1],
-            "the host copy is incomplete"
-        );
-    }
-    let bytes = 2.0 * 4.0 * elements as f64;
-    bytes / median(&times[1..]) / 1e9
+/// Median GB/s (bytes read + written) of the host stream reference on `workload` (a copy or
+/// triad): the same verified, sampled measurement `fleetbench run` records as
+/// `vendor/host-copy/…` and `vendor/host-triad/…`.
+fn host_stream_gbps(workload: &Workload) -> f64 {
+    let threads = host_refs::host_threads();
+    let case = host_refs::run_host_stream(workload, &timing(), 4, threads);
+    case.passed_throughput()
+        .map_or(f64::NAN, |s| s.median.value)
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -185,7 +173,7 @@ fn main() {
             "GFLOP/s",
         );
     }
-    compare_copy(&mut backend);
+    compare_streams(&mut backend);
     // Search once at the smallest size (the verification of every candidate dominates at
     // large sizes), then time the winner at every size.
     let candidates = tune::candidates(backend.adapter(), Dtype::F32);
@@ -219,30 +207,51 @@ fn main() {
     }
 }
 
-/// The best verified copy variant at the device-sized ceiling workload against a host copy of
-/// the same bytes on every core.
-fn compare_copy(backend: &mut WgpuBackend) {
-    let copy = ceiling_cases(backend.adapter())
+/// The best verified copy and triad variants at the device-sized ceiling workloads, with
+/// naga's bounds checks on and off, against the host stream reference of the same bytes on the
+/// same threads, measured right after.
+fn compare_streams(backend: &mut WgpuBackend) {
+    let streams: Vec<_> = ceiling_cases(backend.adapter())
         .into_iter()
-        .find(|(w, _)| w.op == Op::Copy);
-    let Some((workload, kernel)) = copy else {
-        return;
-    };
-    let found = tune::search_bandwidth(backend, workload, kernel.kernel, &timing(), 4);
-    let Some((best, _)) = found else {
-        println!("copy: no variant verified");
-        return;
-    };
-    println!("copy: best variant {:?}", best.overrides);
-    let spec = CaseSpec {
-        workload,
-        kernel: best,
-        seed: 4,
-    };
-    let wgsl = wgsl_median(backend, &spec);
-    let host = host_copy_gbps(workload.m as usize);
-    let what = format!("copy {} MiB", (workload.m * 4) >> 20);
-    print_ratio(&what, wgsl, host, "multi-threaded host copy", "GB/s");
+        .filter(|(w, _)| matches!(w.op, Op::Copy | Op::Triad))
+        .collect();
+    for (workload, kernel) in streams {
+        for bounds_checks in [true, false] {
+            let timing = TimingConfig {
+                bounds_checks,
+                ..timing()
+            };
+            let checks = if bounds_checks {
+                "checked"
+            } else {
+                "unchecked"
+            };
+            let what = format!("{} {} MiB {checks}", workload.op, (workload.m * 4) >> 20);
+            let found = tune::search_bandwidth(backend, workload, kernel.kernel, &timing, 4);
+            let Some((best, record)) = found else {
+                println!("{what}: no variant verified");
+                continue;
+            };
+            for t in &record.trials {
+                let median = t.median.map_or("-".to_string(), |m| format!("{m:.1} GB/s"));
+                println!("{what} variant {:?}: {median}", t.overrides);
+            }
+            let spec = CaseSpec {
+                workload,
+                kernel: best,
+                seed: 4,
+            };
+            let case = backend.run_case(&spec, &timing);
+            let wgsl = case.passed_throughput().map(|s| s.median.value);
+            let host = host_stream_gbps(&workload);
+            let against = format!(
+                "host {} on {} thread(s)",
+                workload.op,
+                host_refs::host_threads()
+            );
+            print_ratio(&what, wgsl, host, &against, "GB/s");
+        }
+    }
 }
 
 fn print_ratio(what: &str, wgsl: Option<f64>, native: f64, against: &str, unit: &str) {

@@ -12,6 +12,9 @@
 #   --dry-run: everything but CUDA, on whatever adapter is present (lavapipe in CI): the loader
 #     and ICD decisions are printed instead of applied, the suite and the sweep are cut to tiny
 #     shapes, and the vendor script runs its CPU stand-in. Tested by tests/integration/device_check.rs.
+#     It also fails (exit 1, before measuring) when what travels to the GPU machine — the
+#     repository's files, the binary and the Vulkan loader packages in .gl/ — is over
+#     TRAVEL_LIMIT_BYTES (default 48 MiB); a real run only reports the figure.
 # Each step has a time budget; a step that runs out is interrupted with SIGINT, which fleetbench
 # answers by saving what it measured (result files are written after every case), and the
 # check goes on. The whole check stays inside DEADLINE_S (default 470 seconds).
@@ -100,6 +103,37 @@ setup_icd() {
     fi
 }
 
+# Bytes of the files git would carry (tracked, and untracked ones it does not ignore), outside
+# .gl/; without git (a bare copy), every file but .git/, target/ and .gl/.
+repository_bytes() {
+    if git -C "$root" rev-parse --git-dir > /dev/null 2>&1; then
+        (cd "$root" && git ls-files -z -co --exclude-standard | grep -zv '^\.gl/' \
+            | du -cb --files0-from=- 2>/dev/null | tail -n 1 | cut -f1)
+    else
+        (cd "$root" && find . -type f -not -path './.git/*' -not -path './target/*' \
+            -not -path './.gl/*' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+    fi
+}
+
+# What travels: repository + binary + loader packages, against TRAVEL_LIMIT_BYTES. Over the
+# limit a dry run fails; on the GPU machine the files already arrived, so it only says so.
+check_travel_size() {
+    local limit="${TRAVEL_LIMIT_BYTES:-50331648}" repo binary loader=0 total
+    repo=$(repository_bytes)
+    binary=$(stat -c %s "$bin")
+    if compgen -G "$root/.gl/*.deb" > /dev/null; then
+        loader=$(cat "$root"/.gl/*.deb | wc -c)
+    fi
+    total=$(( repo + binary + loader ))
+    say "travel size: repository ${repo} + binary ${binary} + loader packages ${loader} = ${total} bytes (limit ${limit})"
+    if (( total > limit )); then
+        say "travel size: over the limit by $(( total - limit )) bytes (build with cargo build --release: the release profile strips debug info)"
+        (( dry_run )) && exit 1
+    fi
+    return 0
+}
+
+check_travel_size
 setup_loader
 setup_icd
 command -v nvidia-smi > /dev/null && nvidia-smi >>"$log" 2>&1

@@ -264,7 +264,9 @@ def cuda_cases(args, elements):
 def dry_run_cases(args, elements):
     """Pure-Python stand-ins with the same shapes of data; labelled so nobody mistakes them."""
     lib = {"name": "dry-run", "version": "0", "routine": "sgemm",
-           "notes": "fleetbench dry run of scripts/vendor-cublas.py: not a measurement"}
+           "notes": "fleetbench dry run of scripts/vendor-cublas.py: not a measurement",
+           # One Python thread on the host CPU: checked against host limits, not the adapter's.
+           "host_threads": 1}
     rng = random.Random(args.seed)
     n = 24
     a = [[rng.uniform(-1, 1) for _ in range(n)] for _ in range(n)]

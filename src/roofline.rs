@@ -10,6 +10,8 @@ pub fn ceiling(file: &ResultFile, op: Op, dtype: Dtype) -> Option<f64> {
     file.cases
         .iter()
         .filter(|c| c.workload.op == op && c.workload.dtype == dtype)
+        // A vendor reference (the host's stream, a device memcpy) is not the WGSL ceiling.
+        .filter(|c| !c.is_vendor_reference())
         .filter_map(|c| c.passed_throughput().map(|s| s.median.value))
         .reduce(f64::max)
 }

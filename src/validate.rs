@@ -373,8 +373,12 @@ fn check_timing(
     let mut out = Vec::new();
     out.extend(rederive(&case.workload, timing).map(|m| (Check::Statistics, m)));
     out.extend(check_clocks(timing, &file.machine.adapter).map(|m| (Check::Clocks, m)));
-    let peak = peaks.peak(&file.machine.adapter, timing.unit, case.workload.dtype);
-    out.extend(check_peak(timing, peak).map(|m| (Check::Peak, m)));
+    let peak = peaks::case_peak(case, file, timing.unit, peaks);
+    let whose = match peaks::host_reference_threads(case, file) {
+        Some(threads) => format!("host peak of {threads} thread(s)"),
+        None => "published peak".to_string(),
+    };
+    out.extend(check_peak(timing, peak, &whose).map(|m| (Check::Peak, m)));
     out
 }
 
@@ -560,12 +564,13 @@ fn check_clocks(timing: &Timing, adapter: &AdapterRecord) -> Option<String> {
     })
 }
 
-fn check_peak(timing: &Timing, peak: Option<f64>) -> Option<String> {
+/// A best sample above `peak`, the ceiling named by `whose`.
+fn check_peak(timing: &Timing, peak: Option<f64>, whose: &str) -> Option<String> {
     let peak = peak?;
     let best = timing.throughput.max;
     (best > peak).then(|| {
         format!(
-            "throughput {best:.1} {} exceeds the published peak {peak:.1}",
+            "throughput {best:.1} {} exceeds the {whose} {peak:.1}",
             timing.unit.label()
         )
     })

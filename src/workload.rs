@@ -177,6 +177,21 @@ impl Workload {
     }
 }
 
+/// Seeded stream inputs (copy, triad), cheap to make for hundreds of MiB: a multiplicative
+/// hash scaled into [0, 1) with 24 significant bits, so every value is exact in f32. The WGSL
+/// kernels and the host bandwidth reference read the same values.
+pub fn stream_values(len: u64, seed: u64) -> Vec<f32> {
+    (0..len)
+        .map(|i| {
+            let h = (i ^ seed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            (h >> 40) as f32 / (1u64 << 24) as f32
+        })
+        .collect()
+}
+
+/// Triad's scale factor: out = b + TRIAD_SCALE·c.
+pub const TRIAD_SCALE: f32 = 3.0;
+
 /// Seeded inputs for a matmul: A is m×k and B is k×n, row-major, uniform in [-1, 1).
 pub fn matmul_inputs(m: u64, n: u64, k: u64, seed: u64) -> (Vec<f32>, Vec<f32>) {
     use rand::{Rng, SeedableRng};

@@ -343,7 +343,8 @@ impl Run<'_> {
                 samples: v.samples,
                 ..self.suite.timing.clone()
             };
-            let mut case = crate::measure::host_refs::run_host_sgemm(&v.workload, &timing, v.seed);
+            let mut case =
+                crate::measure::host_refs::run_host_reference(&v.workload, &timing, v.seed);
             if let Some(t) = &case.timing {
                 case.sampling = Some(SamplingRecord {
                     rule: SamplingRule::Fixed,

@@ -43,6 +43,33 @@ fn group(f: &ResultFile) -> Group {
     }
 }
 
+/// WGSL ÷ vendor library per shape within one file (matmul against SGEMM, copy and triad
+/// against the host or device stream reference), as `compare` lists it; `None` when the file
+/// ran no vendor reference beside a WGSL case of the same shape.
+pub fn vendor_table(file: &ResultFile) -> Option<Table> {
+    let caps = [compare::capability::Capability::of(&group(file))];
+    let rows = compare::capability::vendor_rows(&caps, &CompareConfig::default());
+    if rows.is_empty() {
+        return None;
+    }
+    let mut t = Table::new(&[
+        "shape", "unit", "WGSL", "kernel", "vendor", "library", "ratio", "95% CI",
+    ]);
+    for v in &rows {
+        t.push(vec![
+            v.label.clone(),
+            v.unit.label().to_string(),
+            format!("{:.2}", v.wgsl.median),
+            v.wgsl.kernels.join(" / "),
+            format!("{:.2}", v.vendor.median),
+            v.vendor.kernels.join(" / "),
+            format!("{:.3}", v.ratio.value),
+            format!("[{:.3}, {:.3}]", v.ratio.low, v.ratio.high),
+        ]);
+    }
+    Some(t)
+}
+
 impl ComparisonChart {
     /// Compares `other` with `reference` as `fleetbench compare` does (default settings);
     /// fails with the command's message when the files share no metric.

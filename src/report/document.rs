@@ -188,6 +188,12 @@ fn roofline_section(inputs: &[Input]) -> Result<PageSection> {
             format!("Roofline of {}", input.label),
             roofline_table(&roofline),
         ));
+        if let Some(table) = super::comparison::vendor_table(&input.file) {
+            section.tables.push((
+                format!("WGSL ÷ vendor library per shape in {}", input.label),
+                table,
+            ));
+        }
     }
     Ok(section)
 }

@@ -90,6 +90,9 @@ impl Roofline {
                     intensity: case.workload.intensity(),
                     gflops: summary.median,
                 }),
+                // The roofs are the adapter's own: a vendor reference's copy (on the host or
+                // through the driver's memcpy) is a comparison, not a WGSL ceiling.
+                _ if case.is_vendor_reference() => {}
                 (Op::PeakFma, RateUnit::Gflops) => keep_best(&mut roofline.compute, ceiling),
                 (Op::Copy, RateUnit::Gbps) => keep_best(&mut roofline.bandwidth, ceiling),
                 _ => {}

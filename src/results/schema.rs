@@ -382,6 +382,12 @@ impl RunInfo {
 }
 
 impl Case {
+    /// Whether this is a vendor-library reference (kernel family `vendor`, a library record)
+    /// rather than a WGSL measurement: never an adapter's WGSL figure or ceiling.
+    pub fn is_vendor_reference(&self) -> bool {
+        self.kernel.family == "vendor"
+    }
+
     /// The headline throughput summary, only for verified cases: a failed case's speed is never
     /// a result.
     pub fn passed_throughput(&self) -> Option<&Summary> {
@@ -444,6 +450,18 @@ pub struct LibraryRecord {
     pub routine: String,
     /// How it was called (precision modes, threads, through which front end).
     pub notes: String,
+    /// Threads the library ran on when it ran on the host CPU rather than on the adapter. A
+    /// host reference is checked against host limits, never against the adapter's ceilings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_threads: Option<u32>,
+}
+
+impl LibraryRecord {
+    /// Whether the library ran on the host CPU. Files written before `host_threads` existed
+    /// name the host SGEMM only by its crate, `gemm`.
+    pub fn runs_on_host(&self) -> bool {
+        self.host_threads.is_some() || self.name == "gemm"
+    }
 }
 
 /// The output checked against a CPU reference in f64. Fields after `total_elements` came with

@@ -93,7 +93,8 @@ impl OwnCeilings {
     /// The ceilings of `file`, in one pass over its cases.
     pub fn of(file: &ResultFile) -> OwnCeilings {
         let mut own = OwnCeilings::default();
-        for c in &file.cases {
+        // A host reference ran on the CPU, not the adapter: it never bounds the adapter's cases.
+        for c in file.cases.iter().filter(|c| !is_host_reference(c)) {
             let Some(max) = c.timing.as_ref().map(|t| t.throughput.max) else {
                 continue;
             };
@@ -117,7 +118,8 @@ impl OwnCeilings {
 }
 
 /// Per-case problems: samples beyond a day, a matmul beyond the file's own FMA ceiling, and,
-/// without a catalog figure, a throughput beyond any device of the adapter's type.
+/// without a catalog figure, a throughput beyond any device of the adapter's type. A host
+/// reference is held to none of the adapter's ceilings (see [`super::peaks`]).
 pub fn case_problems(
     case: &Case,
     file: &ResultFile,
@@ -129,6 +131,10 @@ pub fn case_problems(
     };
     let mut out = Vec::new();
     out.extend(long_sample(timing).map(|m| (Check::Samples, m)));
+    // A host reference is bounded by the host's peak (`peaks::case_peak`), not the adapter's.
+    if is_host_reference(case) {
+        return out;
+    }
     out.extend(above_own_peak(case, timing, own).map(|m| (Check::Peak, m)));
     out.extend(above_own_bandwidth(case, timing, own).map(|m| (Check::Peak, m)));
     let adapter = &file.machine.adapter;
@@ -150,6 +156,15 @@ pub fn case_problems(
         }
     }
     out
+}
+
+/// Whether `case` ran on the host CPU (a vendor reference on a CPU adapter), so the adapter's
+/// own ceilings in the file do not bound it and it does not bound the adapter's cases.
+fn is_host_reference(case: &Case) -> bool {
+    case.kernel
+        .library
+        .as_ref()
+        .is_some_and(|l| l.runs_on_host())
 }
 
 fn long_sample(timing: &Timing) -> Option<String> {

@@ -310,3 +310,75 @@ fn a_copy_far_above_the_files_own_triad_is_caught() {
         "{found:?}"
     );
 }
+
+/// `clean_file` with its second case turned into the file's FMA-peak case at `peak` GFLOP/s
+/// and its first into a host SGEMM reference on `threads` threads.
+fn file_with_host_sgemm(peak: f64, threads: Option<u32>) -> ResultFile {
+    let mut file = clean_file();
+    let fma = &mut file.cases[1];
+    fma.workload.op = Op::PeakFma;
+    fma.timing.as_mut().unwrap().throughput.max = peak;
+    let host = &mut file.cases[0];
+    host.kernel.family = "vendor".into();
+    host.kernel.library = Some(crate::results::LibraryRecord {
+        name: "gemm".into(),
+        version: "0.18.2".into(),
+        routine: "sgemm".into(),
+        notes: String::new(),
+        host_threads: threads,
+    });
+    host.id = host.id.replacen(&host.kernel.id, "vendor/gemm-sgemm", 1);
+    host.kernel.id = "vendor/gemm-sgemm".into();
+    file
+}
+
+#[test]
+fn a_host_reference_is_checked_against_the_host_not_the_adapter() {
+    // The adapter's FMA kernel is far slower than the host SGEMM on the same cores: fine.
+    let of_host = |file: &ResultFile, peaks: &dyn PeakLookup| -> Vec<Finding> {
+        let id = file.cases[0].id.clone();
+        check_file(file, peaks)
+            .into_iter()
+            .filter(|f| f.case.as_deref() == Some(id.as_str()))
+            .collect()
+    };
+    let file = file_with_host_sgemm(1e-3, Some(2));
+    let found = of_host(&file, &NoPeaks);
+    assert!(found.is_empty(), "{found:?}");
+    // A catalog figure for the adapter does not bound a host reference either.
+    let tiny_peak = |_: &AdapterRecord, _: RateUnit, _: Dtype| Some(1e-3);
+    let found = of_host(&file, &tiny_peak);
+    assert!(found.is_empty(), "{found:?}");
+    // Files written before the thread count was recorded: the host crate's name says it.
+    let old = file_with_host_sgemm(1e-3, None);
+    let found = of_host(&old, &NoPeaks);
+    assert!(found.is_empty(), "{found:?}");
+    // The same case as a WGSL kernel is held to the file's FMA peak.
+    let mut wgsl = file_with_host_sgemm(1e-3, Some(2));
+    wgsl.cases[0].kernel.library = None;
+    assert!(!of_host(&wgsl, &NoPeaks).is_empty());
+}
+
+#[test]
+fn a_host_reference_beyond_what_its_threads_can_do_is_caught() {
+    let mut file = file_with_host_sgemm(1e9, Some(1));
+    file.cases[0].timing.as_mut().unwrap().throughput.max = 1e6;
+    let host_id = file.cases[0].id.clone();
+    let peak_findings = |file: &ResultFile| -> Vec<String> {
+        check_file(file, &NoPeaks)
+            .into_iter()
+            .filter(|f| f.check == Check::Peak && f.case.as_deref() == Some(host_id.as_str()))
+            .map(|f| f.message)
+            .collect()
+    };
+    let found = peak_findings(&file);
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("exceeds the host peak of 1 thread(s) 400.0")),
+        "{found:?}"
+    );
+    let lib = file.cases[0].kernel.library.as_mut().unwrap();
+    lib.host_threads = Some(4096);
+    assert!(peak_findings(&file).is_empty());
+}

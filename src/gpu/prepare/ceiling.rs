@@ -9,7 +9,7 @@ use crate::gpu::context::GpuContext;
 use crate::kernels::PEAK_FMAS_PER_ITER;
 use crate::measure::backend::CaseSpec;
 use crate::results::{Verification, VerifyMethod};
-use crate::workload::{relative_frobenius_error, Dtype, Op, Workload};
+use crate::workload::{relative_frobenius_error, stream_values, Dtype, Op, Workload, TRIAD_SCALE};
 
 /// The addend of each peak FMA: a power of two so every chain value is exact (see the shaders).
 fn peak_addend(dtype: Dtype) -> f32 {
@@ -28,20 +28,6 @@ pub fn peak_expected(dtype: Dtype, i: u64, steps: u64) -> f64 {
     };
     12.0 * s + starts + 12.0 * steps as f64 * f64::from(peak_addend(dtype))
 }
-
-/// Seeded stream inputs, cheap to make for hundreds of MiB: a multiplicative hash scaled into
-/// [0, 1) with 24 significant bits, so every value is exact in f32.
-fn stream_values(len: u64, seed: u64) -> Vec<f32> {
-    (0..len)
-        .map(|i| {
-            let h = (i ^ seed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            (h >> 40) as f32 / (1u64 << 24) as f32
-        })
-        .collect()
-}
-
-/// Triad's scale factor, passed through the uniform.
-const TRIAD_SCALE: f32 = 3.0;
 
 /// Buffers, pipeline and check of a ceiling case.
 pub(super) fn prepare(

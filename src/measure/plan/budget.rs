@@ -11,7 +11,7 @@ use crate::measure::backend::CaseSpec;
 use crate::measure::rounds::{equal_share, Adaptive, PlannedCase, Sampling, Suite, VendorCase};
 use crate::measure::tune::{self, BandwidthTuned, Tuned};
 use crate::results::{AdapterRecord, CaseRole, PlanRecord, PlannedCaseRecord, TuningRecord};
-use crate::workload::{Dtype, Workload};
+use crate::workload::{Dtype, Op, Workload};
 
 /// Fraction of the budget after which adaptive cases stop whatever their share: the rest is
 /// for what cannot stop at once (fixed counts, the preparation in flight, the last save).
@@ -265,13 +265,10 @@ impl Costing<'_> {
         crate::measure::host_refs::host_reference_workloads(self.adapter, &shapes)
             .into_iter()
             .map(|workload| {
-                let id = crate::measure::host_refs::host_sgemm_case_id(&workload);
-                let fma = (workload.m * workload.n * workload.k) as f64;
-                let host = self.rates.host_fma_per_s.max(1.0);
-                // The tuned host library is assumed several times the f64 reference's speed.
-                let call_s = fma / (VENDOR_SPEEDUP * host);
+                let id = crate::measure::host_refs::host_reference_case_id(&workload);
+                let (check_s, call_s) = self.host_reference_s(&workload);
                 let sample_s = call_s.max(timing.target_sample.as_secs_f64());
-                let estimate_s = fma / host
+                let estimate_s = check_s
                     + timing.warmup.as_secs_f64().max(call_s)
                     + (samples + 1) as f64 * sample_s;
                 VendorCase {
@@ -287,6 +284,24 @@ impl Costing<'_> {
 
 /// How many times the f64 reference's speed the host SGEMM is assumed to reach, for estimates.
 const VENDOR_SPEEDUP: f64 = 8.0;
+
+/// Bytes per second assumed of the host stream reference (a copy or triad) before it is
+/// measured: a low figure for one memory channel, so the plan errs long.
+const HOST_STREAM_BYTES_PER_S: f64 = 2e9;
+
+impl Costing<'_> {
+    /// Seconds a host reference of `w` spends checking its output, and per call.
+    fn host_reference_s(&self, w: &Workload) -> (f64, f64) {
+        if matches!(w.op, Op::Copy | Op::Triad) {
+            let call_s = w.bytes() / HOST_STREAM_BYTES_PER_S;
+            return (call_s, call_s);
+        }
+        let fma = (w.m * w.n * w.k) as f64;
+        let host = self.rates.host_fma_per_s.max(1.0);
+        // The tuned host library is assumed several times the f64 reference's speed.
+        (fma / host, fma / (VENDOR_SPEEDUP * host))
+    }
+}
 
 /// The layout's cases with their sampling rules and estimates, or `Err(needed seconds)` when
 /// even their minimum does not fit `available_s`. Headline cases that run share equally what
@@ -441,7 +456,7 @@ fn planned(
                 estimated_s: c.estimate_s,
             })
             .chain(vendor.iter().map(|v| PlannedCaseRecord {
-                id: crate::measure::host_refs::host_sgemm_case_id(&v.workload),
+                id: crate::measure::host_refs::host_reference_case_id(&v.workload),
                 role: CaseRole::Baseline,
                 estimated_s: v.estimate_s,
             }))

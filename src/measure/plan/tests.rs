@@ -285,7 +285,7 @@ fn the_plan_has_device_sized_ceilings_tuned_bandwidth_int8_and_vendor_references
     assert!(!p.suite.vendor.is_empty());
     let planned: Vec<&str> = p.record.cases.iter().map(|c| c.id.as_str()).collect();
     for v in &p.suite.vendor {
-        let id = crate::measure::host_refs::host_sgemm_case_id(&v.workload);
+        let id = crate::measure::host_refs::host_reference_case_id(&v.workload);
         assert!(
             planned.contains(&id.as_str()),
             "{id} not in the plan record"
