@@ -11,7 +11,7 @@ Measures, on the GPU that a fleetbench result file describes:
 Each case: warm-up, then at least 10 samples timed with CUDA events (and the host clock around
 each synchronised sample), fresh random inputs before every sample (outside the timed region),
 and the output of the first call checked against an f64 (or exact integer) reference. Cases are
-vendor-family cases (see src/vendor.rs): never part of a WGSL capability figure; compare and
+vendor-family cases (see src/measure/host_refs.rs): never part of a WGSL capability figure; compare and
 report show WGSL / vendor per shape.
 
 Usage:

@@ -6,8 +6,11 @@
 //! ([`rounds`]); host-side vendor references ([`host_refs`]) and the host's own facts
 //! ([`machine`]) are recorded beside them, and [`summary`] is the model the run prints. The
 //! wgpu runner lives in `gpu/` and implements the trait (the one import that runs back up);
-//! nothing here imports `gpu/`. [`fake`] is the deterministic stand-in that lets the whole
-//! pipeline be tested without a GPU.
+//! nothing here imports `gpu/`. Every output is checked by [`verify`] (a full f64 product for
+//! small shapes, O(n²) checks for large ones, so a data-centre GPU is measured at the sizes where
+//! it reaches its limits). [`fake`] is the deterministic stand-in that lets the whole pipeline
+//! be tested without a GPU; [`simulate`] stands in for data-centre GPUs with their adapter
+//! records and a speed model, a test instrument whose files say so.
 
 pub mod backend;
 pub mod fake;
