@@ -1,7 +1,8 @@
 //! Merging result files from a fleet: many units (one result file each, usually one GPU of one
 //! node) are grouped by device model, driver and backend; each group's samples are pooled per
 //! case, the spread across units is summarised, and units that fall well below their siblings
-//! are named. Pure: parsed files in, a [`MergeReport`] out. The report is the one model of
+//! are named. Pure: parsed files in, a [`MergeReport`] out; [`Merger`] takes them one at a time
+//! so a fleet's files need not be held in memory together. The report is the one model of
 //! `fleetbench merge`: `--format json` prints it and `-o` writes it, so both have one shape
 //! (`docs/schemas/merge-report.schema.json`); the text, CSV and Markdown tables are laid out
 //! from it by [`Tabular`].
@@ -753,6 +754,24 @@ mod tests {
         let err = merge(files, vec![], 0.10).unwrap_err().to_string();
         assert!(err.starts_with("node0-1.json: case "), "{err}");
         assert!(err.contains("headline samples are missing"), "{err}");
+    }
+
+    #[test]
+    fn a_merger_without_samples_reports_the_same_but_the_pooled_samples() {
+        let files = fleet(&[100.0, 101.0, 70.0, 99.0]);
+        let mut merger = Merger::new(0.10, false).unwrap();
+        for (path, file) in &files {
+            merger.add(path.clone(), file).unwrap();
+        }
+        let lean = merger.finish().unwrap();
+        let mut full = merge(files, vec![], 0.10).unwrap();
+        for case in full.groups.iter_mut().flat_map(|g| g.cases.iter_mut()) {
+            assert_eq!(
+                case.pooled_samples.take().map(|s| s.len()),
+                Some(case.pooled.n)
+            );
+        }
+        assert_eq!(lean, full);
     }
 
     #[test]
