@@ -309,7 +309,12 @@ pub struct MergeArgs {
     /// Refuse to merge when any file has to be skipped, instead of listing it.
     #[arg(long)]
     pub strict: bool,
-    /// `-o` (.json: groups, pooled samples, units, outliers, skipped files), `--force`,
+    /// Put every case's pooled per-sample throughputs (`pooled_samples`) into the JSON report
+    /// (`--format json`, `-o`); without it only their statistics are kept, so a large fleet
+    /// merges in less memory.
+    #[arg(long)]
+    pub samples: bool,
+    /// `-o` (.json: groups, pooled statistics, units, outliers, skipped files), `--force`,
     /// `--format`.
     #[command(flatten)]
     pub out: OutputArgs,

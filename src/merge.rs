@@ -1,7 +1,8 @@
 //! Merging result files from a fleet: many units (one result file each, usually one GPU of one
 //! node) are grouped by device model, driver and backend; each group's samples are pooled per
 //! case, the spread across units is summarised, and units that fall well below their siblings
-//! are named. Pure: parsed files in, a [`MergeReport`] out. The report is the one model of
+//! are named. Pure: parsed files in, a [`MergeReport`] out; [`Merger`] takes them one at a time
+//! so a fleet's files need not be held in memory together. The report is the one model of
 //! `fleetbench merge`: `--format json` prints it and `-o` writes it, so both have one shape
 //! (`docs/schemas/merge-report.schema.json`); the text, CSV and Markdown tables are laid out
 //! from it by [`Tabular`].
@@ -135,8 +136,10 @@ pub struct CaseSpread {
     pub units: usize,
     /// Statistics of every unit's per-sample throughput pooled together.
     pub pooled: Summary,
-    /// The pooled per-sample throughputs themselves, for calibration downstream.
-    pub pooled_samples: Vec<f64>,
+    /// The pooled per-sample throughputs themselves, for calibration downstream; present only
+    /// when asked for (`merge --samples`), as they are most of a large fleet's report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pooled_samples: Option<Vec<f64>>,
     /// Median across units of each unit's median throughput.
     pub median: f64,
     /// First quartile of the unit medians.
@@ -227,48 +230,121 @@ pub fn check_threshold(threshold: f64) -> Result<()> {
     }
 }
 
-/// Merges parsed files. Files already skipped while loading are passed in so the report lists
-/// every file that is not in it; duplicates and files without a passed case are added there.
+/// Merges parsed files, keeping the pooled samples in the report. Files already skipped while
+/// loading are passed in so the report lists every file that is not in it; duplicates and files
+/// without a passed case are added there.
 pub fn merge(
     files: Vec<(PathBuf, ResultFile)>,
-    mut skipped: Vec<Skipped>,
+    skipped: Vec<Skipped>,
     threshold: f64,
 ) -> Result<MergeReport> {
-    check_threshold(threshold)?;
-    let mut groups: BTreeMap<GroupKey, Vec<(Unit, ResultFile)>> = BTreeMap::new();
-    let mut seen: HashMap<RunIdentity, PathBuf> = HashMap::new();
+    let mut merger = Merger::new(threshold, true)?;
+    for skip in skipped {
+        merger.skip(skip);
+    }
     for (path, file) in files {
-        let unit = Unit::of(&path, &file);
-        let identity = RunIdentity::of(&file);
-        if let Some(first) = seen.get(&identity) {
-            skipped.push(Skipped {
-                reason: RunIdentity::duplicate_reason(first),
-                path,
-            });
-            continue;
+        merger.add(path, &file)?;
+    }
+    merger.finish()
+}
+
+/// A merge fed one file at a time: each file is reduced at once to its unit and, per case, the
+/// throughput samples and their summary, so a fleet of thousands of files never has to be held
+/// in memory as parsed files. The pooled summary of a case needs every unit's samples (its
+/// median and interval are order statistics of the pool), so those samples are kept; the pooled
+/// sample list itself is written into the report only when asked for (`keep_samples`).
+pub struct Merger {
+    threshold: f64,
+    keep_samples: bool,
+    groups: BTreeMap<GroupKey, GroupMembers>,
+    seen: HashMap<RunIdentity, PathBuf>,
+    /// Files skipped before the merge (unreadable, refused by the loader), in the order given.
+    skipped: Vec<Skipped>,
+    /// Files the merge itself leaves out (duplicates, no passed case), listed after those.
+    left_out: Vec<Skipped>,
+}
+
+/// What a group keeps of its files: the units, and per case key its rate unit and each unit's
+/// measurement.
+#[derive(Default)]
+struct GroupMembers {
+    units: Vec<Unit>,
+    by_case: BTreeMap<(String, String), (String, Vec<UnitCase>)>,
+}
+
+impl Merger {
+    /// An empty merge at `threshold`; `keep_samples` puts the pooled samples into the report.
+    pub fn new(threshold: f64, keep_samples: bool) -> Result<Self> {
+        check_threshold(threshold)?;
+        Ok(Merger {
+            threshold,
+            keep_samples,
+            groups: BTreeMap::new(),
+            seen: HashMap::new(),
+            skipped: Vec::new(),
+            left_out: Vec::new(),
+        })
+    }
+
+    /// Lists a file that was not merged (e.g. refused while loading).
+    pub fn skip(&mut self, skipped: Skipped) {
+        self.skipped.push(skipped);
+    }
+
+    /// Reduces one parsed file into the merge; the caller may drop the file afterwards. A
+    /// duplicate run or a file without a passed case is listed as left out; a passed case
+    /// without its samples is an error naming the file.
+    pub fn add(&mut self, path: PathBuf, file: &ResultFile) -> Result<()> {
+        let identity = RunIdentity::of(file);
+        if let Some(first) = self.seen.get(&identity) {
+            let reason = RunIdentity::duplicate_reason(first);
+            self.left_out.push(Skipped { reason, path });
+            return Ok(());
         }
         if !file.cases.iter().any(|c| c.throughput_samples().is_some()) {
-            skipped.push(Skipped {
+            self.left_out.push(Skipped {
                 path,
                 reason: "no passed case with timings".to_string(),
             });
-            continue;
+            return Ok(());
         }
-        seen.insert(identity, path);
-        groups
-            .entry(GroupKey::of(&file))
-            .or_default()
-            .push((unit, file));
+        let unit = Unit::of(&path, file);
+        let measured = unit_cases(&unit.path, file)?;
+        self.seen.insert(identity, path);
+        let members = self.groups.entry(GroupKey::of(file)).or_default();
+        let index = members.units.len();
+        members.units.push(unit);
+        for (key, rate_unit, summary, samples) in measured {
+            members
+                .by_case
+                .entry(key)
+                .or_insert_with(|| (rate_unit, Vec::new()))
+                .1
+                .push(UnitCase {
+                    unit: index,
+                    summary,
+                    samples,
+                });
+        }
+        Ok(())
     }
-    let groups = groups
-        .into_iter()
-        .map(|(key, members)| group_report(key, members, threshold))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(MergeReport {
-        threshold,
-        groups,
-        skipped,
-    })
+
+    /// The report of every file added.
+    pub fn finish(self) -> Result<MergeReport> {
+        let (threshold, keep_samples) = (self.threshold, self.keep_samples);
+        let groups = self
+            .groups
+            .into_iter()
+            .map(|(key, members)| group_report(key, members, threshold, keep_samples))
+            .collect::<Result<Vec<_>>>()?;
+        let mut skipped = self.skipped;
+        skipped.extend(self.left_out);
+        Ok(MergeReport {
+            threshold,
+            groups,
+            skipped,
+        })
+    }
 }
 
 /// Cases are the same workload only if the kernel source and its configuration match too.
@@ -283,45 +359,50 @@ struct UnitCase {
     samples: Vec<f64>,
 }
 
+/// One case of a file as the merge keeps it: key, rate unit, summary and samples.
+type MeasuredCase = ((String, String), String, Summary, Vec<f64>);
+
+/// Every passed case of one file with its throughput samples summarised.
+fn unit_cases(path: &Path, file: &ResultFile) -> Result<Vec<MeasuredCase>> {
+    let mut measured = Vec::new();
+    for case in &file.cases {
+        let Some((rate_unit, samples)) = case.throughput_samples() else {
+            if case.passed_throughput().is_some() {
+                return Err(Error::invalid(
+                    path,
+                    format!(
+                        "case {}: passed, but its headline samples are missing",
+                        case.id
+                    ),
+                ));
+            }
+            continue;
+        };
+        let summary = Sample::new(&samples)
+            .map_err(|e| Error::invalid(path, format!("case {}: {e}", case.id)))?
+            .summary();
+        measured.push((
+            case_key(case),
+            rate_unit.label().to_string(),
+            summary,
+            samples,
+        ));
+    }
+    Ok(measured)
+}
+
 fn group_report(
     key: GroupKey,
-    members: Vec<(Unit, ResultFile)>,
+    members: GroupMembers,
     threshold: f64,
+    keep_samples: bool,
 ) -> Result<GroupReport> {
-    let mut by_case: BTreeMap<(String, String), (String, Vec<UnitCase>)> = BTreeMap::new();
-    for (index, (unit, file)) in members.iter().enumerate() {
-        for case in &file.cases {
-            let Some((rate_unit, samples)) = case.throughput_samples() else {
-                if case.passed_throughput().is_some() {
-                    return Err(Error::invalid(
-                        &unit.path,
-                        format!(
-                            "case {}: passed, but its headline samples are missing",
-                            case.id
-                        ),
-                    ));
-                }
-                continue;
-            };
-            let summary = Sample::new(&samples)
-                .map_err(|e| Error::invalid(&unit.path, format!("case {}: {e}", case.id)))?
-                .summary();
-            by_case
-                .entry(case_key(case))
-                .or_insert_with(|| (rate_unit.label().to_string(), Vec::new()))
-                .1
-                .push(UnitCase {
-                    unit: index,
-                    summary,
-                    samples,
-                });
-        }
-    }
-    let cases = by_case
+    let cases = members
+        .by_case
         .into_iter()
-        .map(|((id, _), (unit, measured))| case_spread(id, unit, &measured))
+        .map(|((id, _), (unit, measured))| case_spread(id, unit, measured, keep_samples))
         .collect::<Result<Vec<_>>>()?;
-    let units: Vec<Unit> = members.into_iter().map(|(u, _)| u).collect();
+    let units = members.units;
     let (scores, note) = score_units(&units, &cases_with_units(&cases), threshold);
     Ok(GroupReport {
         key,
@@ -344,10 +425,15 @@ fn cases_with_units(
 fn case_spread(
     case_id: String,
     unit: String,
-    measured: &[UnitCase],
+    mut measured: Vec<UnitCase>,
+    keep_samples: bool,
 ) -> Result<(CaseSpread, Vec<(usize, Summary)>)> {
-    let pooled_samples: Vec<f64> = measured.iter().flat_map(|m| m.samples.clone()).collect();
-    let pooled = Sample::new(&pooled_samples)?.summary();
+    let mut pool = Vec::with_capacity(measured.iter().map(|m| m.samples.len()).sum());
+    for m in &mut measured {
+        pool.append(&mut m.samples);
+    }
+    let pooled = Sample::new(&pool)?.summary();
+    let pooled_samples = keep_samples.then_some(pool);
     let medians: Vec<f64> = measured.iter().map(|m| m.summary.median.value).collect();
     let (median, q1, q3) = quartiles(&medians);
     let by_median =
@@ -605,7 +691,7 @@ mod tests {
         let case = &report.groups[0].cases[0];
         assert_eq!(case.units, 3);
         assert_eq!(case.pooled.n, 30);
-        assert_eq!(case.pooled_samples.len(), 30);
+        assert_eq!(case.pooled_samples.as_ref().map(Vec::len), Some(30));
         assert!((case.median / 90.0 - 1.0).abs() < 0.03, "{}", case.median);
         assert!(case.q1 < case.median && case.median < case.q3);
         assert!((case.iqr - (case.q3 - case.q1)).abs() < 1e-12);
@@ -668,6 +754,24 @@ mod tests {
         let err = merge(files, vec![], 0.10).unwrap_err().to_string();
         assert!(err.starts_with("node0-1.json: case "), "{err}");
         assert!(err.contains("headline samples are missing"), "{err}");
+    }
+
+    #[test]
+    fn a_merger_without_samples_reports_the_same_but_the_pooled_samples() {
+        let files = fleet(&[100.0, 101.0, 70.0, 99.0]);
+        let mut merger = Merger::new(0.10, false).unwrap();
+        for (path, file) in &files {
+            merger.add(path.clone(), file).unwrap();
+        }
+        let lean = merger.finish().unwrap();
+        let mut full = merge(files, vec![], 0.10).unwrap();
+        for case in full.groups.iter_mut().flat_map(|g| g.cases.iter_mut()) {
+            assert_eq!(
+                case.pooled_samples.take().map(|s| s.len()),
+                Some(case.pooled.n)
+            );
+        }
+        assert_eq!(lean, full);
     }
 
     #[test]

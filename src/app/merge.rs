@@ -7,15 +7,11 @@
 use crate::cli::MergeArgs;
 use anyhow::{bail, Context};
 use fleetbench::fsio;
-use fleetbench::merge::{self, MergeReport, Skipped};
+use fleetbench::merge::{self, MergeReport, Merger, Skipped};
 use fleetbench::output;
-use fleetbench::results::ResultFile;
 use fleetbench::validate::{load_checked, CatalogPeaks, LoadPolicy};
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-/// A parsed result file and where it came from.
-type Loaded = (PathBuf, ResultFile);
 
 pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let threshold = args.threshold / 100.0;
@@ -30,9 +26,10 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     args.out.export(&args.inputs)?;
     let (candidates, walk_skipped) = gather(&args.inputs)?;
     let export = args.out.export(&candidates)?;
-    let (files, skipped) = load_all(candidates, walk_skipped)?;
+    let mut merger = Merger::new(threshold, args.samples)?;
+    let (loaded, skipped) = load_all(candidates, walk_skipped, &mut merger)?;
     report_skips(&skipped, args.strict)?;
-    if let ([], Some(first)) = (files.as_slice(), skipped.first()) {
+    if let (0, Some(first)) = (loaded, skipped.first()) {
         let more = match skipped.len() {
             1 => String::new(),
             n => format!("; and {} more like it", n - 1),
@@ -44,10 +41,13 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
             first.reason
         );
     }
-    if files.is_empty() {
+    if loaded == 0 {
         bail!("no result files to merge among the inputs");
     }
-    let report = merge::merge(files, skipped, threshold)?;
+    for skip in skipped {
+        merger.skip(skip);
+    }
+    let report = merger.finish()?;
     output::emit(&output::render(
         &report,
         args.out.format,
@@ -91,17 +91,23 @@ fn gather(inputs: &[PathBuf]) -> anyhow::Result<(Vec<PathBuf>, Vec<Skipped>)> {
     Ok((candidates, skipped))
 }
 
-/// Every candidate loaded and checked, or listed as skipped with the loader's reason (a file
-/// `compare` would refuse is not merged either).
+/// Every candidate loaded, checked and reduced into `merger` one at a time (the parsed file is
+/// dropped at once, so memory grows with the units and samples, not with the files' size), or
+/// listed as skipped with the loader's reason (a file `compare` would refuse is not merged
+/// either). Returns how many files were loaded, and the skipped ones.
 fn load_all(
     candidates: Vec<PathBuf>,
     mut skipped: Vec<Skipped>,
-) -> anyhow::Result<(Vec<Loaded>, Vec<Skipped>)> {
+    merger: &mut Merger,
+) -> anyhow::Result<(usize, Vec<Skipped>)> {
     let peaks = CatalogPeaks::builtin()?;
-    let mut files = Vec::with_capacity(candidates.len());
+    let mut loaded = 0;
     for path in candidates {
         match load_checked(&path, LoadPolicy::Refuse, &peaks) {
-            Ok(checked) => files.push((path, checked.file)),
+            Ok(checked) => {
+                merger.add(path, &checked.file)?;
+                loaded += 1;
+            }
             Err(e) => skipped.push(Skipped {
                 reason: e
                     .to_string()
@@ -111,7 +117,7 @@ fn load_all(
             }),
         }
     }
-    Ok((files, skipped))
+    Ok((loaded, skipped))
 }
 
 fn report_skips(skipped: &[Skipped], strict: bool) -> anyhow::Result<()> {

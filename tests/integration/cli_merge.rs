@@ -114,7 +114,33 @@ fn three_hundred_units_merge_and_only_the_slow_one_is_named() {
     );
     let case = &group["cases"][0];
     assert_eq!(case["units"], 300);
-    assert_eq!(case["pooled_samples"].as_array().unwrap().len(), 3000);
+    assert_eq!(case["pooled"]["n"], 3000);
+    assert!(case.get("pooled_samples").is_none(), "{case}");
+    with_samples_the_report_only_gains_the_pooled_samples(&results, &report);
+}
+
+/// `--samples` adds each case's pooled samples to the JSON report and changes nothing else.
+fn with_samples_the_report_only_gains_the_pooled_samples(results: &Path, report: &Value) {
+    let out = fleetbench()
+        .args(["merge", "--samples", "--format", "json"])
+        .arg(results)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut full: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for case in full["groups"][0]["cases"].as_array_mut().unwrap() {
+        let samples = case.as_object_mut().unwrap().remove("pooled_samples");
+        let samples = samples.unwrap_or_default();
+        assert_eq!(
+            samples.as_array().map(Vec::len),
+            case["pooled"]["n"].as_u64().map(|n| n as usize)
+        );
+    }
+    assert_eq!(&full, report);
 }
 
 #[test]
