@@ -199,6 +199,9 @@ pub struct MergeReport {
     pub groups: Vec<GroupReport>,
     /// Files left out, with the reason.
     pub skipped: Vec<Skipped>,
+    /// True when merged files are simulated (`run --simulate`, admitted beside real ones only
+    /// with `--allow-simulated`): a test instrument, never a measurement.
+    pub simulated: bool,
 }
 
 impl MergeReport {
@@ -235,6 +238,7 @@ pub fn merge(
     threshold: f64,
 ) -> Result<MergeReport> {
     check_threshold(threshold)?;
+    let simulated = files.iter().any(|(_, f)| f.machine.simulated);
     let mut groups: BTreeMap<GroupKey, Vec<(Unit, ResultFile)>> = BTreeMap::new();
     let mut seen: HashMap<RunIdentity, PathBuf> = HashMap::new();
     for (path, file) in files {
@@ -268,6 +272,7 @@ pub fn merge(
         threshold,
         groups,
         skipped,
+        simulated,
     })
 }
 
@@ -449,7 +454,10 @@ pub fn unit_names(units: &[Unit]) -> Vec<String> {
 impl Tabular for MergeReport {
     /// The spread per group and case, then the outlier units (or a note that there are none).
     fn sections(&self) -> Vec<Section> {
-        let spread = Section::titled("spread", spread_table(self));
+        let mut spread = Section::titled("spread", spread_table(self));
+        if self.simulated {
+            spread = spread.with_note(crate::results::SIMULATED_LABEL);
+        }
         let outliers = outlier_table(self);
         let outliers = if outliers.is_empty() {
             let note = format!(

@@ -47,6 +47,12 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     if files.is_empty() {
         bail!("no result files to merge among the inputs");
     }
+    fleetbench::results::simulated_inputs(
+        files
+            .iter()
+            .map(|(p, f)| (p.as_path(), f.machine.simulated)),
+        args.allow_simulated,
+    )?;
     let report = merge::merge(files, skipped, threshold)?;
     output::emit(&output::render(
         &report,
