@@ -643,4 +643,5 @@ fn simulated_files_beside_real_ones_are_refused_unless_allowed() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["files"][0]["simulated"], false, "{}", stderr(&out));
     assert_eq!(json["files"][1]["simulated"], true);
+    assert!(RatiosFile::load(&ratios).unwrap().simulated);
 }
