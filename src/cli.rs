@@ -54,6 +54,10 @@ pub struct CompareArgs {
     /// the whole file.
     #[arg(long)]
     pub skip_inconsistent: bool,
+    /// Accept simulated result files (`run --simulate`) beside real ones; the output is then
+    /// labelled simulated. Without it such a mix is refused.
+    #[arg(long)]
+    pub allow_simulated: bool,
     /// Result files; join runs of one device with '+' to pool them (a.json+b.json).
     #[arg(required = true, num_args = 1..)]
     pub files: Vec<String>,
@@ -106,6 +110,10 @@ pub struct CalibrateArgs {
     /// the whole file.
     #[arg(long)]
     pub skip_inconsistent: bool,
+    /// Accept simulated result files (`run --simulate`) beside real ones; the output is then
+    /// labelled simulated. Without it such a mix is refused.
+    #[arg(long)]
+    pub allow_simulated: bool,
     /// Result files (several files of one device are pooled).
     #[arg(required = true, num_args = 1..)]
     pub files: Vec<PathBuf>,
@@ -300,6 +308,10 @@ pub struct MergeArgs {
     /// Result files, or directories searched recursively for `*.json` result files.
     #[arg(required = true, value_name = "DIR|FILE")]
     pub inputs: Vec<PathBuf>,
+    /// Accept simulated result files (`run --simulate`) beside real ones; the output is then
+    /// labelled simulated. Without it such a mix is refused.
+    #[arg(long)]
+    pub allow_simulated: bool,
     /// Name a unit as an outlier when it is this many percent below its group median.
     #[arg(long, value_name = "PCT", default_value_t = fleetbench::merge::DEFAULT_THRESHOLD * 100.0)]
     pub threshold: f64,

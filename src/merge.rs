@@ -202,6 +202,9 @@ pub struct MergeReport {
     pub groups: Vec<GroupReport>,
     /// Files left out, with the reason.
     pub skipped: Vec<Skipped>,
+    /// True when merged files are simulated (`run --simulate`, admitted beside real ones only
+    /// with `--allow-simulated`): a test instrument, never a measurement.
+    pub simulated: bool,
 }
 
 impl MergeReport {
@@ -262,6 +265,9 @@ pub struct Merger {
     skipped: Vec<Skipped>,
     /// Files the merge itself leaves out (duplicates, no passed case), listed after those.
     left_out: Vec<Skipped>,
+    /// Every file given to [`Merger::add`] and whether it was simulated (`run --simulate`):
+    /// paths only, so a fleet's worth stays small.
+    sources: Vec<(PathBuf, bool)>,
 }
 
 /// What a group keeps of its files: the units, and per case key its rate unit and each unit's
@@ -283,6 +289,7 @@ impl Merger {
             seen: HashMap::new(),
             skipped: Vec::new(),
             left_out: Vec::new(),
+            sources: Vec::new(),
         })
     }
 
@@ -295,6 +302,7 @@ impl Merger {
     /// duplicate run or a file without a passed case is listed as left out; a passed case
     /// without its samples is an error naming the file.
     pub fn add(&mut self, path: PathBuf, file: &ResultFile) -> Result<()> {
+        self.sources.push((path.clone(), file.machine.simulated));
         let identity = RunIdentity::of(file);
         if let Some(first) = self.seen.get(&identity) {
             let reason = RunIdentity::duplicate_reason(first);
@@ -343,7 +351,14 @@ impl Merger {
             threshold,
             groups,
             skipped,
+            simulated: self.sources.iter().any(|(_, simulated)| *simulated),
         })
+    }
+
+    /// Refuses simulated files beside real ones unless `allow` (`--allow-simulated`); whether
+    /// any file added so far was simulated.
+    pub fn check_simulated(&self, allow: bool) -> Result<bool> {
+        crate::results::simulated_inputs(self.sources.iter().map(|(p, s)| (p.as_path(), *s)), allow)
     }
 }
 
@@ -535,7 +550,10 @@ pub fn unit_names(units: &[Unit]) -> Vec<String> {
 impl Tabular for MergeReport {
     /// The spread per group and case, then the outlier units (or a note that there are none).
     fn sections(&self) -> Vec<Section> {
-        let spread = Section::titled("spread", spread_table(self));
+        let mut spread = Section::titled("spread", spread_table(self));
+        if self.simulated {
+            spread = spread.with_note(crate::results::SIMULATED_LABEL);
+        }
         let outliers = outlier_table(self);
         let outliers = if outliers.is_empty() {
             let note = format!(

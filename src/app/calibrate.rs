@@ -22,6 +22,12 @@ pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .flat_map(|g| g.files)
         .collect();
+    fleetbench::results::simulated_inputs(
+        files
+            .iter()
+            .map(|f| (f.path.as_path(), f.file.machine.simulated)),
+        args.allow_simulated,
+    )?;
     for f in files.iter().filter(|f| !f.device.matched) {
         note!(
             "note: {}: device '{}' is not in the catalog (unmatched); kept as '{}'",

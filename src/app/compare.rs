@@ -20,11 +20,19 @@ struct CompareRun {
     export: Option<Export>,
     config: CompareConfig,
     policy: LoadPolicy,
+    allow_simulated: bool,
 }
 
 pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let run = validate(args)?;
     let groups = super::load_groups(&run.groups, run.policy)?;
+    fleetbench::results::simulated_inputs(
+        groups
+            .iter()
+            .flat_map(|g| &g.files)
+            .map(|f| (f.path.as_path(), f.file.machine.simulated)),
+        run.allow_simulated,
+    )?;
     let comparison = compare::compare(&groups, run.baseline, &run.config)?;
     note_missing_metrics(&comparison);
     note_drift(&comparison);
@@ -163,6 +171,7 @@ fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
             ..CompareConfig::default()
         },
         policy: LoadPolicy::from_skip_flag(args.skip_inconsistent),
+        allow_simulated: args.allow_simulated,
     })
 }
 

@@ -44,6 +44,7 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     if loaded == 0 {
         bail!("no result files to merge among the inputs");
     }
+    merger.check_simulated(args.allow_simulated)?;
     for skip in skipped {
         merger.skip(skip);
     }

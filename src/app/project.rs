@@ -66,6 +66,10 @@ fn validate(args: ProjectArgs, catalog: &Catalog) -> anyhow::Result<Config> {
         for warning in ratios.warnings() {
             note!("warning: {}: {warning}", path.display());
         }
+        if ratios.simulated {
+            let label = fleetbench::results::SIMULATED_LABEL;
+            note!("note: {}: {label}", path.display());
+        }
     }
     let mut known: Vec<&str> = catalog.entries().iter().map(|e| e.id.as_str()).collect();
     let uncatalogued = uncatalogued(&ratio_files, &known);

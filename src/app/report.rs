@@ -72,7 +72,12 @@ fn validate(args: ReportArgs) -> anyhow::Result<ReportConfig> {
     }
     let mut extras = Extras::default();
     for path in &args.ratios {
-        extras.ratios.push((label(path), RatiosFile::load(path)?));
+        let ratios = RatiosFile::load(path)?;
+        if ratios.simulated {
+            let label = fleetbench::results::SIMULATED_LABEL;
+            note!("note: {}: {label}", path.display());
+        }
+        extras.ratios.push((label(path), ratios));
     }
     if let Some(path) = &args.fleet {
         let projection = project_fleet(path, &extras.ratios)?;

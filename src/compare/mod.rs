@@ -173,6 +173,9 @@ pub struct FileEntry {
     pub device_name: String,
     /// Whether the device is in the catalog.
     pub in_catalog: bool,
+    /// True when the files are simulated (`run --simulate`, admitted beside real ones only
+    /// with `--allow-simulated`): a test instrument, never a measurement.
+    pub simulated: bool,
 }
 
 /// One side of a row: a file's figure at one shape (or one case).
@@ -591,6 +594,7 @@ fn file_entry(g: &Group) -> FileEntry {
         device: g.device.id.clone(),
         device_name: g.device.name.clone(),
         in_catalog: g.device.matched,
+        simulated: g.files.iter().any(|f| f.file.machine.simulated),
     }
 }
 

@@ -77,11 +77,14 @@ impl Comparison {
     fn files_section(&self) -> Section {
         let mut t = Table::new(&["file", "device", "runs", "role"]);
         for (i, f) in self.files.iter().enumerate() {
-            let device = if f.in_catalog {
+            let mut device = if f.in_catalog {
                 f.device.clone()
             } else {
                 format!("{} (not in catalog)", f.device)
             };
+            if f.simulated {
+                device += " (simulated)";
+            }
             let role = if i == self.baseline {
                 "baseline"
             } else {
@@ -98,7 +101,11 @@ impl Comparison {
             View::Capability => "capability (each file's best verified kernel per shape)",
             View::SameCode => "same code (cases matched by kernel and how they were measured)",
         };
-        Section::titled("Files", t).with_note(&format!("view: {view}"))
+        let section = Section::titled("Files", t).with_note(&format!("view: {view}"));
+        match self.files.iter().any(|f| f.simulated) {
+            true => section.with_note(crate::results::SIMULATED_LABEL),
+            false => section,
+        }
     }
 
     fn rows_section(&self) -> Section {

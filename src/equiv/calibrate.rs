@@ -76,6 +76,7 @@ pub fn calibrate(files: Vec<LoadedFile>, options: &CalibrateOptions) -> Result<R
             options.metric
         )));
     }
+    let simulated = files.iter().any(|f| f.file.machine.simulated);
     let inputs = files
         .iter()
         .map(|f| InputRecord {
@@ -105,6 +106,7 @@ pub fn calibrate(files: Vec<LoadedFile>, options: &CalibrateOptions) -> Result<R
         bootstrap_seed: options.bootstrap.seed,
         inputs,
         devices,
+        simulated,
     })
 }
 

@@ -166,6 +166,11 @@ pub struct RatiosFile {
     pub inputs: Vec<InputRecord>,
     /// One row per device, the reference first.
     pub devices: Vec<DeviceRatios>,
+    /// True when any input was simulated (`run --simulate`, taken with `--allow-simulated`
+    /// beside real files): every ratio is then a test instrument, never a measurement. Absent
+    /// (false) in files built from real runs, so their bytes do not change.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
 }
 
 impl RatiosFile {
@@ -362,6 +367,9 @@ impl Tabular for RatiosFile {
             .map(|d| d.device.as_str())
             .collect();
         let mut section = Section::titled(&title, self.table());
+        if self.simulated {
+            section = section.with_note(crate::results::SIMULATED_LABEL);
+        }
         if !limited.is_empty() {
             section = section.with_note(&format!(
                 "kernel-limited (a winning kernel under half its file's measured FMA peak): {}",
@@ -587,6 +595,7 @@ pub(crate) mod tests {
             confidence_level: 0.95,
             bootstrap_resamples: 2000,
             bootstrap_seed: 1,
+            simulated: false,
             inputs: Vec::new(),
             devices: vec![
                 row("a100-sxm4-80gb", cell(1.0, Provenance::Measured, None)),

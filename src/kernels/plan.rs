@@ -46,12 +46,25 @@ fn ceiling_size(adapter: &AdapterRecord) -> CeilingSize {
         .max_storage_buffer_binding_size
         .min(adapter.limits.max_buffer_size)
         / 4;
-    let elements = wanted.min(limit) / 1024 * 1024;
+    let per_dimension = adapter.limits.max_compute_workgroups_per_dimension;
     CeilingSize {
-        invocations,
+        invocations: fit_one_dimension(invocations, PEAK_WG_X, per_dimension),
         iters,
-        elements,
+        elements: fit_one_dimension(wanted.min(limit), STREAM_PER_WORKGROUP, per_dimension),
     }
+}
+
+/// Invocations one peak workgroup runs (`WG_X` of the default peak configuration).
+const PEAK_WG_X: u64 = 64;
+/// Elements one bandwidth workgroup moves in the default configuration (256 × VEC 4 × PER 1).
+const STREAM_PER_WORKGROUP: u64 = 1024;
+
+/// The largest multiple of `per_workgroup` not above `wanted` whose one-dimensional dispatch fits
+/// `per_dimension` workgroups: data-centre GPUs allow 65535 a dimension, one short of the 65536
+/// workgroups that 2^22 peak invocations of 64 would need.
+fn fit_one_dimension(wanted: u64, per_workgroup: u64, per_dimension: u32) -> u64 {
+    let most = u64::from(per_dimension) * per_workgroup;
+    wanted.min(most) / per_workgroup * per_workgroup
 }
 
 /// The ceiling cases of a run on `adapter`: ALU peak (f32, f16) and bandwidth (copy, triad),
@@ -76,11 +89,11 @@ pub fn ceiling_cases(adapter: &AdapterRecord) -> Vec<(Workload, KernelConfig)> {
     vec![
         (
             peak(Dtype::F32, size.iters),
-            KernelConfig::new(Kernel::PeakFmaF32, &[("WG_X", 64)]),
+            KernelConfig::new(Kernel::PeakFmaF32, &[("WG_X", PEAK_WG_X as u32)]),
         ),
         (
             peak(Dtype::F16, size.iters.min(128)),
-            KernelConfig::new(Kernel::PeakFmaF16, &[("WG_X", 64)]),
+            KernelConfig::new(Kernel::PeakFmaF16, &[("WG_X", PEAK_WG_X as u32)]),
         ),
         (stream(Op::Copy), stream_kernel(Kernel::Copy)),
         (stream(Op::Triad), stream_kernel(Kernel::Triad)),
@@ -112,5 +125,24 @@ mod tests {
         // A small binding limit caps the bandwidth buffers instead of failing them.
         gpu.limits.max_storage_buffer_binding_size = 64 << 20;
         assert_eq!(ceiling_cases(&gpu)[2].0.m, 16 << 20);
+    }
+
+    #[test]
+    fn ceilings_fit_the_workgroups_a_data_centre_gpu_allows_per_dimension() {
+        let adapter = crate::measure::simulate::profile("h200-sxm")
+            .expect("a known profile")
+            .adapter;
+        let limits = adapter.limits.clone();
+        assert_eq!(limits.max_compute_workgroups_per_dimension, 65535);
+        let cases = ceiling_cases(&adapter);
+        assert_eq!(
+            cases[0].0.m,
+            65535 * 64,
+            "peak invocations stop at the dispatch limit"
+        );
+        for (w, k) in &cases {
+            assert_eq!(crate::kernels::resource_problem(k, w, &limits, None), None);
+            assert!(k.dispatch(w)[0] <= 65535, "{}", w.key());
+        }
     }
 }

@@ -4,10 +4,12 @@
 mod adapter;
 mod migrate;
 pub mod schema;
+pub mod simulated;
 pub mod store;
 pub mod timing;
 
 pub use schema::*;
+pub use simulated::{simulated_inputs, SIMULATED_LABEL};
 pub use store::{default_path, load, save_atomic, slug, unit_file_name};
 pub use timing::{derive_timing, RawTiming};
 

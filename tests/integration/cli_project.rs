@@ -521,3 +521,32 @@ fn calibrate_output_feeds_the_projection() {
     relative(num(&count["low"]), 250_000.0 / hi);
     relative(num(&count["high"]), 250_000.0 / lo);
 }
+
+#[test]
+fn a_ratios_file_from_simulated_runs_is_labelled() {
+    let dir = crate::common::tempdir();
+    let text = std::fs::read_to_string(scenario("ratios-mamf-bf16.json")).unwrap();
+    let mut ratios: Value = serde_json::from_str(&text).unwrap();
+    ratios["simulated"] = Value::Bool(true);
+    let path = dir.path().join("simulated-ratios.json");
+    std::fs::write(&path, ratios.to_string()).unwrap();
+    let out = fleetbench()
+        .arg("project")
+        .arg(scenario("meta-600k-h100e.toml"))
+        .arg("--ratios")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = format!(
+        "note: {}: {}",
+        path.display(),
+        fleetbench::results::SIMULATED_LABEL
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.lines().any(|l| l == expected), "{err}");
+}

@@ -583,3 +583,65 @@ fn inconsistent_files_are_refused_or_their_bad_cases_skipped() {
     let v: serde_json::Value = serde_json::from_slice(&skipped.stdout).unwrap();
     assert_eq!(v["rows"].as_array().unwrap().len(), 2, "{v}");
 }
+
+/// Marks a result file as made by `run --simulate`.
+fn as_simulated(path: &Path) {
+    let mut file = fleetbench::results::load(path).unwrap();
+    file.machine.simulated = true;
+    fleetbench::results::save_atomic(path, &file).unwrap();
+}
+
+#[test]
+fn simulated_files_beside_real_ones_are_refused_unless_allowed() {
+    let dir = tempdir();
+    let a100 = fake(
+        dir.path(),
+        "a100.json",
+        "NVIDIA A100-SXM4-80GB",
+        200.0,
+        1,
+        "64",
+    );
+    let h200 = fake(dir.path(), "h200.json", "NVIDIA H200", 400.0, 2, "64");
+    as_nvidia(&a100);
+    as_nvidia(&h200);
+    as_simulated(&h200);
+    let refused = format!(
+        "error: {}: simulated (run --simulate) beside real result files; pass --allow-simulated to use them together",
+        h200.display()
+    );
+    let ratios = dir.path().join("ratios.json");
+    let ratios_arg = ratios.to_str().unwrap();
+    let commands: [&[&str]; 3] = [
+        &["compare"],
+        &[
+            "calibrate",
+            "--reference",
+            "a100-sxm4-80gb",
+            "-o",
+            ratios_arg,
+        ],
+        &["merge"],
+    ];
+    for args in commands {
+        let out = run(args, &[&a100, &h200]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out).trim_end(), refused, "{args:?}");
+        let allowed = [args, &["--allow-simulated"]].concat();
+        let out = run(&allowed, &[&a100, &h200]);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        if args[0] != "calibrate" {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                text.contains(fleetbench::results::SIMULATED_LABEL),
+                "{text}"
+            );
+        }
+    }
+    let json_args = ["compare", "--allow-simulated", "--format", "json"];
+    let out = run(&json_args, &[&a100, &h200]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["files"][0]["simulated"], false, "{}", stderr(&out));
+    assert_eq!(json["files"][1]["simulated"], true);
+    assert!(RatiosFile::load(&ratios).unwrap().simulated);
+}

@@ -571,3 +571,31 @@ fn a_300_character_adapter_name_still_gives_a_report() {
     }
     assert!(dir.join("index.html").is_file());
 }
+
+#[test]
+fn report_notes_a_ratios_file_from_simulated_runs() {
+    let tmp = tempdir();
+    let source = crate::common::repo_path("data/scenarios/ratios-mamf-bf16.json");
+    let mut ratios: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(source).unwrap()).unwrap();
+    ratios["simulated"] = serde_json::Value::Bool(true);
+    let path = tmp.path().join("simulated-ratios.json");
+    std::fs::write(&path, ratios.to_string()).unwrap();
+    let out = fleetbench()
+        .arg("report")
+        .arg(fixture_path("fake-a.json"))
+        .arg("--ratios")
+        .arg(&path)
+        .arg("-o")
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let expected = format!(
+        "note: {}: {}",
+        path.display(),
+        fleetbench::results::SIMULATED_LABEL
+    );
+    assert!(err.lines().any(|l| l == expected), "{err}");
+}
