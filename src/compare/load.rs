@@ -6,7 +6,9 @@
 use super::{pool, Group, LoadedFile};
 use crate::catalog::{identify, Catalog, MatchRules};
 use crate::error::{Error, Result};
-use crate::validate::{load_checked, CatalogPeaks, LoadPolicy};
+use crate::results::ResultFile;
+use crate::store::StoredRun;
+use crate::validate::{policy::apply_policy, CatalogPeaks, LoadPolicy};
 use std::path::PathBuf;
 
 /// Groups of result files, loaded and pooled, with what the checks dropped.
@@ -19,12 +21,44 @@ pub struct LoadedGroups {
     pub warnings: Vec<String>,
 }
 
+/// Where a file to compare comes from: disk, or a results store.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A result file on disk, as given.
+    File(PathBuf),
+    /// A stored run, rebuilt as the file `store export` writes, and the name it is shown under.
+    Stored {
+        /// How messages and models name it.
+        label: String,
+        /// The file.
+        file: Box<ResultFile>,
+    },
+}
+
+impl From<StoredRun> for Source {
+    fn from(run: StoredRun) -> Source {
+        Source::Stored {
+            label: run.label,
+            file: Box::new(run.file),
+        }
+    }
+}
+
+/// [`load_sources`] of files on disk.
+pub fn load_groups(groups: &[Vec<PathBuf>], policy: LoadPolicy) -> Result<LoadedGroups> {
+    let sources = groups
+        .iter()
+        .map(|g| g.iter().cloned().map(Source::File).collect())
+        .collect();
+    load_sources(sources, policy)
+}
+
 /// Loads every file, refusing one given twice (the same path, or a copy with identical
 /// contents), and pools each group (refusing one that mixes devices). Every file goes through
-/// `validate`'s checks first: an inconsistent file is refused, or under
-/// [`LoadPolicy::SkipInconsistent`] its bad cases are dropped with a warning, so a hand-edited
-/// number never reaches a ratio.
-pub fn load_groups(groups: &[Vec<PathBuf>], policy: LoadPolicy) -> Result<LoadedGroups> {
+/// `validate`'s checks first, whether it was read from disk or from a store: an inconsistent
+/// file is refused, or under [`LoadPolicy::SkipInconsistent`] its bad cases are dropped with a
+/// warning, so a hand-edited number never reaches a ratio.
+pub fn load_sources(groups: Vec<Vec<Source>>, policy: LoadPolicy) -> Result<LoadedGroups> {
     let catalog = Catalog::builtin()?;
     let rules = MatchRules::builtin()?;
     let peaks = CatalogPeaks::builtin()?;
@@ -35,16 +69,31 @@ pub fn load_groups(groups: &[Vec<PathBuf>], policy: LoadPolicy) -> Result<Loaded
     };
     for group in groups {
         let mut loaded = Vec::new();
-        for path in group {
-            let checked = load_checked(path, policy, &peaks)?;
+        for source in group {
+            let (path, file, stored) = match source {
+                Source::File(path) => {
+                    let file = crate::results::load(&path)?;
+                    (path, file, false)
+                }
+                Source::Stored { label, file } => (PathBuf::from(label), *file, true),
+            };
+            let checked = apply_policy(&path, file, policy, &peaks)?;
             out.warnings.extend(checked.warnings);
             let device = identify(&checked.file.machine.adapter, &rules, &catalog);
             let this = LoadedFile {
-                path: path.clone(),
+                path,
                 file: checked.file,
                 device,
             };
-            check_not_seen(&this, &mut seen)?;
+            // A stored run's label is its identity: it is never a path on disk.
+            let identity = if stored {
+                this.path.clone()
+            } else {
+                this.path
+                    .canonicalize()
+                    .map_err(|e| Error::io(&this.path, e))?
+            };
+            check_not_seen(&this, identity, &mut seen)?;
             loaded.push(this);
         }
         out.groups.push(pool(loaded)?);
@@ -54,9 +103,12 @@ pub fn load_groups(groups: &[Vec<PathBuf>], policy: LoadPolicy) -> Result<Loaded
 
 /// Refuses `this` when its path, or its exact contents, came earlier: a file counted twice
 /// would narrow every interval it enters.
-fn check_not_seen(this: &LoadedFile, seen: &mut Vec<(PathBuf, LoadedFile)>) -> Result<()> {
+fn check_not_seen(
+    this: &LoadedFile,
+    canonical: PathBuf,
+    seen: &mut Vec<(PathBuf, LoadedFile)>,
+) -> Result<()> {
     let path = &this.path;
-    let canonical = path.canonicalize().map_err(|e| Error::io(path, e))?;
     for (other_canonical, other) in seen.iter() {
         if *other_canonical == canonical {
             return Err(Error::invalid(path, "the same file is given twice"));

@@ -32,7 +32,7 @@ pub mod same_code;
 mod tables;
 
 pub use figures::{kernel_label, measurement_difference, Difference};
-pub use load::{load_groups, LoadedGroups};
+pub use load::{load_groups, load_sources, LoadedGroups, Source};
 
 use crate::catalog::DeviceIdentity;
 use crate::catalog::Metric;

@@ -17,6 +17,8 @@
 //!   and its capability figures per metric and shape ([`crate::compare::capability::file_figures`]),
 //!   which history and regressions read without decoding samples.
 //! - Analyses ([`analysis`]) return typed models ([`model`]); formats are rendered at the edge.
+//! - Stored runs are inputs of `compare`, `calibrate` and `report` through [`select`]: each comes
+//!   back as the file `store export` writes and goes through the same loaders as a file.
 
 pub mod analysis;
 pub mod ingest;
@@ -25,6 +27,7 @@ pub mod model;
 mod postgres;
 pub mod regressions;
 pub mod schema;
+pub mod select;
 mod sql;
 mod sqlite;
 mod tables;
@@ -32,6 +35,7 @@ mod tables;
 pub use ingest::{ingest, ingest_file, IngestOptions, IngestReport, PreparedRun, Refusal};
 pub use location::{redact_args, Location, OpenMode};
 pub use model::{FigureRow, RunFilter, RunList, RunRow};
+pub use select::{select, Selection, StoredRun};
 
 use crate::error::Result;
 use crate::results::ResultFile;
