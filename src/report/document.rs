@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::output::{Section, Table, Tabular};
 use crate::projection::Projection;
 use crate::results::{slug, ResultFile};
+use crate::store::analysis::History;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -43,6 +44,10 @@ pub struct Extras {
     pub ratios: Vec<(String, RatiosFile)>,
     /// Projected fleets with the name of the fleet file.
     pub fleets: Vec<(String, Projection)>,
+    /// Histories from a results store (`report --store`), with the store they came from.
+    pub histories: Vec<History>,
+    /// The store the histories came from, password hidden.
+    pub store: Option<String>,
 }
 
 /// Everything `fleetbench report` writes.
@@ -114,14 +119,23 @@ impl Tabular for Listing {
 
 /// Builds the report. The first input is the comparison reference.
 pub fn build(inputs: &[Input], extras: &Extras) -> Result<Report> {
-    let mut sections = vec![roofline_section(inputs)?, comparison_section(inputs)?];
+    let mut sections = Vec::new();
+    if !extras.histories.is_empty() {
+        sections.push(history_section(&extras.histories)?);
+    }
+    // A report of a store's history alone has no file to draw a roofline of.
+    if !inputs.is_empty() {
+        sections.extend([roofline_section(inputs)?, comparison_section(inputs)?]);
+    }
     if !extras.ratios.is_empty() {
         sections.push(equivalence_section(&extras.ratios)?);
     }
     if !extras.fleets.is_empty() {
         sections.push(fleet_section(&extras.fleets)?);
     }
-    sections.push(runs_section(inputs));
+    if !inputs.is_empty() {
+        sections.push(runs_section(inputs));
+    }
     let charts = sections
         .iter()
         .flat_map(|s| s.figures.iter())
@@ -131,11 +145,17 @@ pub fn build(inputs: &[Input], extras: &Extras) -> Result<Report> {
         })
         .collect();
     let labels: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
-    let summary = format!(
+    let mut summary = format!(
         "Built from {} result file(s): {}.",
         inputs.len(),
         labels.join(", ")
     );
+    if let Some(store) = &extras.store {
+        let series: usize = extras.histories.iter().map(|h| h.metrics.len()).sum();
+        summary.push_str(&format!(
+            " History of {series} series from the store {store}."
+        ));
+    }
     let html = html::page("fleetbench report", &summary, &sections);
     Ok(Report { charts, html })
 }
@@ -304,6 +324,26 @@ fn equivalence_section(ratios: &[(String, RatiosFile)]) -> Result<PageSection> {
             svg: equivalence::to_svg(file)?,
         });
         section.tables.push((label.clone(), file.table()));
+    }
+    Ok(section)
+}
+
+fn history_section(histories: &[History]) -> Result<PageSection> {
+    let mut section = PageSection {
+        id: "history".into(),
+        heading: "History".into(),
+        intro: "Each metric's capability figure (the run's best verified shape) over time, as \
+                `fleetbench store history` prints it: the median of each run with its 95% \
+                interval; a dashed red line where a unit's driver changed since its previous \
+                run, a dashed orange line at a step in one unit's series (change point)."
+            .into(),
+        ..PageSection::default()
+    };
+    for (i, history) in histories.iter().enumerate() {
+        section
+            .figures
+            .extend(super::history::figures(history, i + 1)?);
+        section.tables.extend(super::history::tables(history));
     }
     Ok(section)
 }
