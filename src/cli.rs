@@ -58,7 +58,9 @@ pub struct CompareArgs {
     /// labelled simulated. Without it such a mix is refused.
     #[arg(long)]
     pub allow_simulated: bool,
-    /// Result files; join runs of one device with '+' to pool them (a.json+b.json).
+    /// Result files; join runs of one device with '+' to pool them (a.json+b.json). A side
+    /// `store:KEY=VALUE,…` is every run of --store that it selects, pooled (keys: device, host,
+    /// gpu, driver, backend, since, until, run, and the word latest).
     #[arg(required = true, num_args = 1..)]
     pub files: Vec<String>,
     /// The file every other is compared with (default: the first).
@@ -81,9 +83,30 @@ pub struct CompareArgs {
     /// Bootstrap resamples.
     #[arg(long, default_value_t = fleetbench::stats::DEFAULT_RESAMPLES)]
     pub resamples: usize,
+    /// `--store` and the filters every `store:` side starts from.
+    #[command(flatten)]
+    pub store: StoreSelectArgs,
     /// `-o`, `--force`, `--format`.
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+/// A results store as an input of `compare`, `calibrate` and `report`: which store, and which
+/// of its runs, with the filters of `store list`. Stored runs come back as the files
+/// `store export` writes and go through the same checks as files.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Runs from a results store")]
+pub struct StoreSelectArgs {
+    /// Take runs from this results store (a SQLite file or a postgres:// URL): compare's
+    /// `store:` sides, or for calibrate and report every run the filters select.
+    #[arg(long, value_name = "PATH|URL")]
+    pub store: Option<String>,
+    /// Which runs (every stored run when none is given).
+    #[command(flatten)]
+    pub filter: StoreFilterArgs,
+    /// Only the latest run of each unit (host, GPU index, device) among the selected runs.
+    #[arg(long)]
+    pub latest: bool,
 }
 
 /// `-o`, `--force` and `--format`, shared by the commands that print a model and may also
@@ -114,8 +137,9 @@ pub struct CalibrateArgs {
     /// labelled simulated. Without it such a mix is refused.
     #[arg(long)]
     pub allow_simulated: bool,
-    /// Result files (several files of one device are pooled).
-    #[arg(required = true, num_args = 1..)]
+    /// Result files (several files of one device are pooled); with --store, the runs it selects
+    /// are added.
+    #[arg(required_unless_present = "store", num_args = 1..)]
     pub files: Vec<PathBuf>,
     /// The reference device: a catalog id (h100-sxm) or a device name/slug from a file.
     #[arg(long)]
@@ -127,6 +151,9 @@ pub struct CalibrateArgs {
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = fleetbench::stats::DEFAULT_SEED)]
     pub seed: u64,
+    /// `--store` and the runs it adds.
+    #[command(flatten)]
+    pub store: StoreSelectArgs,
     /// `-o` (.json writes the ratios file), `--force`, `--format`.
     #[command(flatten)]
     pub out: OutputArgs,
@@ -274,8 +301,12 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Result files; the first is the reference the others are compared with.
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present = "store", value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// `--store` and the runs whose history is charted (with --latest, each unit's latest run
+    /// is also charted as a result file is).
+    #[command(flatten)]
+    pub store: StoreSelectArgs,
     /// Ratios file from `fleetbench calibrate`: adds an equivalence chart (repeatable).
     #[arg(long, value_name = "FILE")]
     pub ratios: Vec<PathBuf>,

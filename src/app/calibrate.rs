@@ -3,22 +3,38 @@
 //! with `-o`, also written as the versioned ratios file (.json) or a table for people (.csv,
 //! .md).
 
+use super::store_input::StoreInput;
 use crate::cli::CalibrateArgs;
 use fleetbench::catalog::Catalog;
+use fleetbench::compare::Source;
 use fleetbench::equiv::calibrate::{calibrate, CalibrateOptions};
 use fleetbench::equiv::Metric;
 use fleetbench::measure::machine;
 use fleetbench::output;
 use fleetbench::stats::BootstrapConfig;
-use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// Every file, then every run `--store` selects, each in a group of its own (calibrate pools
+/// the runs of one device itself).
+fn sources(args: &CalibrateArgs) -> anyhow::Result<Vec<Vec<Source>>> {
+    let mut sources: Vec<Vec<Source>> = args
+        .files
+        .iter()
+        .map(|f| vec![Source::File(f.clone())])
+        .collect();
+    if let Some(store) = StoreInput::from_args(&args.store)? {
+        let mut db = store.open()?;
+        let runs = fleetbench::store::select(db.as_mut(), &store.base)?;
+        sources.extend(runs.into_iter().map(|r| vec![Source::from(r)]));
+    }
+    Ok(sources)
+}
 
 pub fn execute(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     let metric: Metric = args.metric.parse().map_err(anyhow::Error::msg)?;
     let export = args.out.export(&args.files)?;
-    let groups: Vec<Vec<PathBuf>> = args.files.iter().map(|f| vec![f.clone()]).collect();
     let policy = fleetbench::validate::LoadPolicy::from_skip_flag(args.skip_inconsistent);
-    let files: Vec<_> = super::load_groups(&groups, policy)?
+    let files: Vec<_> = super::load_groups(sources(&args)?, policy)?
         .into_iter()
         .flat_map(|g| g.files)
         .collect();

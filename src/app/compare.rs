@@ -2,18 +2,31 @@
 //! the baseline in the chosen view, print the model (and write it with `-o`), and exit 1 when
 //! `--threshold` is given and something regressed significantly.
 
+use super::store_input::StoreInput;
 use crate::cli::CompareArgs;
 use anyhow::bail;
-use fleetbench::compare::{self, CompareConfig, Comparison, View};
+use fleetbench::compare::{self, CompareConfig, Comparison, Group, Source, View};
 use fleetbench::output::{self, Emitted, Export, Format};
 use fleetbench::stats::BootstrapConfig;
+use fleetbench::store::Selection;
 use fleetbench::validate::LoadPolicy;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// One column of the comparison: files (pooled with `+`) or the runs a store selection picks.
+enum Side {
+    Files(Vec<PathBuf>),
+    /// `store:KEY=VALUE,…`: the argument as given (the column's name) and what it selects.
+    Stored {
+        arg: String,
+        selection: Selection,
+    },
+}
+
 /// A validated `compare`.
 struct CompareRun {
-    groups: Vec<Vec<PathBuf>>,
+    sides: Vec<Side>,
+    store: Option<StoreInput>,
     baseline: usize,
     threshold: Option<f64>,
     format: Format,
@@ -25,7 +38,7 @@ struct CompareRun {
 
 pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let run = validate(args)?;
-    let groups = super::load_groups(&run.groups, run.policy)?;
+    let groups = load_sides(&run)?;
     fleetbench::results::simulated_inputs(
         groups
             .iter()
@@ -112,23 +125,28 @@ fn note_missing_metrics(c: &Comparison) {
 }
 
 fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
-    let mut groups: Vec<Vec<PathBuf>> = args
+    let store = StoreInput::from_args(&args.store)?;
+    let side = |arg: &str| parse_side(arg, store.as_ref());
+    let mut sides: Vec<Side> = args
         .files
         .iter()
-        .map(|f| split_group(f))
+        .map(|f| side(f))
         .collect::<anyhow::Result<_>>()?;
     let baseline = match &args.baseline {
         None => 0,
         Some(b) => match args.files.iter().position(|f| f == b) {
             Some(i) => i,
             None => {
-                groups.insert(0, split_group(b)?);
+                sides.insert(0, side(b)?);
                 0
             }
         },
     };
-    if groups.len() < 2 {
+    if sides.len() < 2 {
         bail!("compare needs at least two files (or a file and --baseline)");
+    }
+    if store.is_some() && !sides.iter().any(|s| matches!(s, Side::Stored { .. })) {
+        bail!("--store is given, but no side selects stored runs (store:KEY=VALUE,…, e.g. store:host=node17,gpu=3)");
     }
     if let Some(t) = args.threshold {
         super::bounds::check(
@@ -141,7 +159,14 @@ fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
     if args.allow_mixed && !args.same_code {
         bail!("--allow-mixed applies to the same-code view only (add --same-code)");
     }
-    let inputs: Vec<PathBuf> = groups.iter().flatten().cloned().collect();
+    let inputs: Vec<PathBuf> = sides
+        .iter()
+        .filter_map(|s| match s {
+            Side::Files(paths) => Some(paths.iter().cloned()),
+            Side::Stored { .. } => None,
+        })
+        .flatten()
+        .collect();
     let export = args.out.export(&inputs)?;
     super::bounds::check(
         "--resamples",
@@ -155,7 +180,8 @@ fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
         ..BootstrapConfig::default()
     };
     Ok(CompareRun {
-        groups,
+        sides,
+        store,
         baseline,
         threshold: args.threshold,
         format: args.out.format,
@@ -173,6 +199,53 @@ fn validate(args: CompareArgs) -> anyhow::Result<CompareRun> {
         policy: LoadPolicy::from_skip_flag(args.skip_inconsistent),
         allow_simulated: args.allow_simulated,
     })
+}
+
+/// A side: `store:KEY=VALUE,…` (with `--store`) or files pooled with `+`.
+fn parse_side(arg: &str, store: Option<&StoreInput>) -> anyhow::Result<Side> {
+    let Some(keys) = arg.strip_prefix(fleetbench::store::select::PREFIX) else {
+        return Ok(Side::Files(split_group(arg)?));
+    };
+    let Some(store) = store else {
+        bail!(
+            "'{}' selects stored runs: name the store with --store PATH|URL",
+            fleetbench::output::escape_control(arg)
+        );
+    };
+    Ok(Side::Stored {
+        arg: arg.to_string(),
+        selection: store.selection(keys)?,
+    })
+}
+
+/// Every side loaded through `compare`'s loader: files as given, a store side as the files its
+/// runs export to (pooled as runs of one device, so a selection that mixes devices is refused
+/// as a `+` group would be), named by its argument.
+fn load_sides(run: &CompareRun) -> anyhow::Result<Vec<Group>> {
+    let mut db = match &run.store {
+        Some(store) => Some(store.open()?),
+        None => None,
+    };
+    let mut sources: Vec<Vec<Source>> = Vec::with_capacity(run.sides.len());
+    for side in &run.sides {
+        sources.push(match (side, db.as_mut()) {
+            (Side::Files(paths), _) => paths.iter().cloned().map(Source::File).collect(),
+            (Side::Stored { selection, .. }, Some(db)) => {
+                fleetbench::store::select(db.as_mut(), selection)?
+                    .into_iter()
+                    .map(Source::from)
+                    .collect()
+            }
+            (Side::Stored { arg, .. }, None) => bail!("'{arg}': no store to select from"),
+        });
+    }
+    let mut groups = super::load_groups(sources, run.policy)?;
+    for (group, side) in groups.iter_mut().zip(&run.sides) {
+        if let Side::Stored { arg, .. } = side {
+            group.label = arg.clone();
+        }
+    }
+    Ok(groups)
 }
 
 /// `a.json+b.json` pools runs of one device into one column; an empty member (`a.json+`,

@@ -21,10 +21,11 @@ mod project;
 mod report;
 mod run;
 mod store;
+mod store_input;
 mod validate;
 
 use crate::cli::{Cli, Command, OutputArgs};
-use fleetbench::compare::Group;
+use fleetbench::compare::{Group, Source};
 use fleetbench::output::Export;
 use fleetbench::validate::LoadPolicy;
 use std::path::PathBuf;
@@ -58,9 +59,10 @@ impl OutputArgs {
     }
 }
 
-/// `compare`'s loader for `compare` and `calibrate`, with what it dropped shown on stderr.
-fn load_groups(groups: &[Vec<PathBuf>], policy: LoadPolicy) -> anyhow::Result<Vec<Group>> {
-    let loaded = fleetbench::compare::load_groups(groups, policy)?;
+/// `compare`'s loader for `compare` and `calibrate` (files and stored runs alike), with what it
+/// dropped shown on stderr.
+fn load_groups(groups: Vec<Vec<Source>>, policy: LoadPolicy) -> anyhow::Result<Vec<Group>> {
+    let loaded = fleetbench::compare::load_sources(groups, policy)?;
     for warning in &loaded.warnings {
         note!("warning: {warning}");
     }

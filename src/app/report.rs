@@ -1,6 +1,8 @@
-//! `fleetbench report FILE… -o DIR`: load and check every input before writing anything, then
-//! write the charts and the page, and list what was written.
+//! `fleetbench report FILE… -o DIR` (and `--store DB` with filters): load and check every
+//! input before writing anything, then write the charts and the page, and list what was
+//! written.
 
+use super::store_input::StoreInput;
 use crate::cli::ReportArgs;
 use anyhow::{bail, Context};
 use fleetbench::catalog::{identify, Catalog, MatchRules, Metric};
@@ -15,6 +17,8 @@ use fleetbench::projection::{
 use fleetbench::report::document::{self, Extras, Input, PAGE};
 use fleetbench::report::roofline::PublishedCeilings;
 use fleetbench::results;
+use fleetbench::store::{self, analysis::RegressionSettings};
+use fleetbench::validate::policy::apply_policy;
 use fleetbench::validate::{load_checked, CatalogPeaks, LoadPolicy};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -71,6 +75,25 @@ fn validate(args: ReportArgs) -> anyhow::Result<ReportConfig> {
         });
     }
     let mut extras = Extras::default();
+    if let Some(store) = StoreInput::from_args(&args.store)? {
+        let mut db = store.open()?;
+        extras.histories =
+            store::select::histories(db.as_mut(), &store.base, &RegressionSettings::default())?;
+        extras.store = Some(db.location().to_string());
+        if store.base.latest {
+            // Each unit's latest run is charted as a file is, after the same checks.
+            for run in store::select(db.as_mut(), &store.base)? {
+                let path = PathBuf::from(&run.label);
+                let file = apply_policy(&path, run.file, LoadPolicy::Refuse, &peaks)?.file;
+                let published = published_ceilings(&file, &rules, &catalog);
+                inputs.push(Input {
+                    label: run.label,
+                    file,
+                    published,
+                });
+            }
+        }
+    }
     for path in &args.ratios {
         let ratios = RatiosFile::load(path)?;
         if ratios.simulated {

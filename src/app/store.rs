@@ -127,7 +127,7 @@ fn gather(inputs: &[PathBuf]) -> anyhow::Result<(Vec<PathBuf>, Vec<Refusal>)> {
     Ok((files, refused))
 }
 
-fn filter(args: &StoreFilterArgs) -> anyhow::Result<RunFilter> {
+pub(super) fn filter(args: &StoreFilterArgs) -> anyhow::Result<RunFilter> {
     let mut filter = RunFilter {
         device: args.device.clone(),
         host: args.host.clone(),

@@ -36,5 +36,6 @@ mod schemas;
 mod shaders;
 mod simulate;
 mod store;
+mod store_inputs;
 mod suite;
 mod vocabulary;

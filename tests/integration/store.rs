@@ -12,7 +12,7 @@ use std::process::Output;
 use std::sync::OnceLock;
 
 /// One fake-backend result file, made once per test binary.
-fn template() -> &'static ResultFile {
+pub(crate) fn template() -> &'static ResultFile {
     static TEMPLATE: OnceLock<ResultFile> = OnceLock::new();
     TEMPLATE.get_or_init(|| {
         let dir = tempdir();
@@ -30,7 +30,7 @@ fn template() -> &'static ResultFile {
 
 /// Run `run` (0-based, one a day from March 1st) of unit `host`:`gpu`, its samples taking
 /// `slowdown` times as long.
-fn unit_run(host: &str, gpu: usize, run: usize, slowdown: f64) -> ResultFile {
+pub(crate) fn unit_run(host: &str, gpu: usize, run: usize, slowdown: f64) -> ResultFile {
     let mut file = template().clone();
     file.machine.hostname = host.into();
     file.machine.adapter.index = gpu;
@@ -52,16 +52,16 @@ fn unit_run(host: &str, gpu: usize, run: usize, slowdown: f64) -> ResultFile {
     file
 }
 
-fn write(path: &Path, file: &ResultFile) {
+pub(crate) fn write(path: &Path, file: &ResultFile) {
     std::fs::write(path, serde_json::to_vec_pretty(file).unwrap()).unwrap();
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Runs `fleetbench store --db DB ARGS`.
-fn store(db: &str, args: &[&str]) -> Output {
+pub(crate) fn store(db: &str, args: &[&str]) -> Output {
     fleetbench()
         .env_remove("FLEETBENCH_DB")
         .args(["store", "--db", db])
@@ -70,7 +70,7 @@ fn store(db: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn ok(out: Output) -> Output {
+pub(crate) fn ok(out: Output) -> Output {
     assert!(
         out.status.success(),
         "exit {:?}: {}{}",
@@ -82,7 +82,7 @@ fn ok(out: Output) -> Output {
 }
 
 /// The two backends: a SQLite file in `dir`, and a fresh database `name` in the cluster.
-fn backends(dir: &Path, name: &str) -> Vec<String> {
+pub(crate) fn backends(dir: &Path, name: &str) -> Vec<String> {
     vec![
         dir.join(format!("{name}.sqlite")).display().to_string(),
         cluster().fresh_database(name),
