@@ -4,12 +4,20 @@
 
 use crate::cli_merge::{template, unit, write};
 use crate::common::{fleetbench, tempdir};
+use crate::pg_cluster::{cluster, ADMIN_PASSWORD};
 use serde_json::Value;
 use std::path::Path;
 
 /// Four units on GPU 0 (`node2` at 1.5× the time) and one on GPU 1 (3×), as files in
 /// `results/`, all ingested into `fleet.sqlite`; the store's path.
 fn stored_fleet(dir: &Path) -> String {
+    let db = dir.join("fleet.sqlite").display().to_string();
+    stored_fleet_in(dir, &db);
+    db
+}
+
+/// The same fleet ingested into `db`.
+fn stored_fleet_in(dir: &Path, db: &str) {
     let results = dir.join("results");
     std::fs::create_dir(&results).unwrap();
     let template = template(dir);
@@ -25,9 +33,8 @@ fn stored_fleet(dir: &Path) -> String {
         &results.join("node9-1.json"),
         &unit(&template, "node9", 1, 3.0),
     );
-    let db = dir.join("fleet.sqlite").display().to_string();
     let out = fleetbench()
-        .args(["store", "--db", &db, "ingest"])
+        .args(["store", "--db", db, "ingest"])
         .arg(&results)
         .output()
         .unwrap();
@@ -36,7 +43,6 @@ fn stored_fleet(dir: &Path) -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    db
 }
 
 fn merge(args: &[&str]) -> (Option<i32>, Value, String) {
@@ -64,7 +70,23 @@ fn unit_names(report: &Value) -> Vec<String> {
 fn stored_runs_selected_by_a_filter_are_merged_and_the_slow_unit_named() {
     let dir = tempdir();
     let db = stored_fleet(dir.path());
-    let (code, report, stderr) = merge(&["--store", &db, "--gpu", "0", "--fail-on-outliers"]);
+    check_filtered_merge(&db);
+}
+
+#[test]
+fn a_postgres_store_merges_the_same_way() {
+    let dir = tempdir();
+    let url = cluster().fresh_database("merge_store");
+    stored_fleet_in(dir.path(), &url);
+    check_filtered_merge(&url);
+}
+
+/// `--gpu 0` merges the four GPU-0 units and names the slow one; no filter merges all five;
+/// `--host` takes one host's.
+fn check_filtered_merge(db: &str) {
+    let location = db.replace("postgres://", "");
+    let location = location.split('@').next_back().unwrap_or_default();
+    let (code, report, stderr) = merge(&["--store", db, "--gpu", "0", "--fail-on-outliers"]);
     assert_eq!(code, Some(1), "{stderr}");
     let mut names = unit_names(&report);
     names.sort();
@@ -82,15 +104,16 @@ fn stored_runs_selected_by_a_filter_are_merged_and_the_slow_unit_named() {
     let slow = &report["groups"][0]["units"][outliers[0]["unit"].as_u64().unwrap() as usize];
     assert_eq!(slow["host"], "node2");
     let source = slow["path"].as_str().unwrap();
-    assert!(source.starts_with(&format!("{db}#")), "{source}");
+    assert!(source.contains(&format!("{location}#")), "{source}");
+    assert!(!source.contains(ADMIN_PASSWORD), "{source}");
     assert!(
         stderr.contains("merged 4 file(s) into 1 group(s)"),
         "{stderr}"
     );
-    let (code, report, stderr) = merge(&["--store", &db]);
+    let (code, report, stderr) = merge(&["--store", db]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(unit_names(&report).len(), 5);
-    let (_, report, _) = merge(&["--store", &db, "--host", "node9"]);
+    let (_, report, _) = merge(&["--store", db, "--host", "node9"]);
     assert_eq!(unit_names(&report), ["node9:gpu1"]);
 }
 
