@@ -337,13 +337,22 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub struct MergeArgs {
     /// Result files, or directories searched recursively for `*.json` result files.
-    #[arg(required = true, value_name = "DIR|FILE")]
+    #[arg(required_unless_present = "store", value_name = "DIR|FILE")]
     pub inputs: Vec<PathBuf>,
+    /// Also merge the runs stored in this results store (a SQLite file or a postgres:// URL;
+    /// see `fleetbench store`) that --device, --host, --gpu, --driver, --backend, --since and
+    /// --until select (all of them when none is given).
+    #[arg(long, value_name = "PATH|URL")]
+    pub store: Option<String>,
+    /// Which stored runs `--store` takes.
+    #[command(flatten)]
+    pub filter: StoreFilterArgs,
     /// Accept simulated result files (`run --simulate`) beside real ones; the output is then
     /// labelled simulated. Without it such a mix is refused.
     #[arg(long)]
     pub allow_simulated: bool,
-    /// Name a unit as an outlier when it is this many percent below its group median.
+    /// Name a unit as an outlier when it is this many percent below its group's centre (the
+    /// median of its units' medians).
     #[arg(long, value_name = "PCT", default_value_t = fleetbench::merge::DEFAULT_THRESHOLD * 100.0)]
     pub threshold: f64,
     /// Exit with status 1 when any outlier is found (for health checks).
@@ -357,7 +366,7 @@ pub struct MergeArgs {
     /// merges in less memory.
     #[arg(long)]
     pub samples: bool,
-    /// `-o` (.json: groups, pooled statistics, units, outliers, skipped files), `--force`,
+    /// `-o` (.json: groups, spread over units, units, outliers, skipped files), `--force`,
     /// `--format`.
     #[command(flatten)]
     pub out: OutputArgs,

@@ -1,16 +1,25 @@
 //! Merging result files from a fleet: many units (one result file each, usually one GPU of one
-//! node) are grouped by device model, driver and backend; each group's samples are pooled per
-//! case, the spread across units is summarised, and units that fall well below their siblings
-//! are named. Pure: parsed files in, a [`MergeReport`] out; [`Merger`] takes them one at a time
-//! so a fleet's files need not be held in memory together. The report is the one model of
+//! node) are grouped by device model, driver and backend, and each case's spread across the
+//! units is summarised from per-unit statistics; units that fall well below their siblings are
+//! named. Pure: parsed files in, a [`MergeReport`] out; [`Merger`] takes them one at a time so
+//! a fleet's files need not be held in memory together. The report is the one model of
 //! `fleetbench merge`: `--format json` prints it and `-o` writes it, so both have one shape
 //! (`docs/schemas/merge-report.schema.json`); the text, CSV and Markdown tables are laid out
 //! from it by [`Tabular`].
+//!
+//! Every group figure comes from what each unit contributes per case — its median throughput,
+//! the upper end of that median's 95% interval and its sample count — never from the pooled
+//! samples: the group's centre is the median of the unit medians (with the distribution-free
+//! interval of that median over units), each unit's standing is its median over the centre,
+//! and the outlier test compares each unit's interval with the centre. So memory grows with the
+//! units (a few dozen bytes per unit and case), not with their samples; the pooled samples are
+//! gathered only when asked for (`merge --samples`). A unit, not a sample, is what the fleet
+//! question is about: a unit with more samples must not weigh more in the group's centre.
 
 use crate::error::{Error, Result};
 use crate::output::{Section, Table, Tabular};
 use crate::results::{Case, ResultFile};
-use crate::stats::{Sample, Summary};
+use crate::stats::{median_ci, Interval, Sample, MEDIAN_LEVEL};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -20,7 +29,7 @@ use std::path::{Path, PathBuf};
 /// median" cannot say which of the pair is the odd one.
 pub const MIN_UNITS_FOR_OUTLIERS: usize = 3;
 
-/// The default outlier threshold: 10% below the group median.
+/// The default outlier threshold: 10% below the group's centre.
 pub const DEFAULT_THRESHOLD: f64 = 0.10;
 
 /// What makes units comparable: the same device model, driver and backend.
@@ -125,7 +134,7 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// The spread of one case across the units of a group.
+/// The spread of one case across the units of a group, from each unit's statistics.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct CaseSpread {
     /// Case id (`<kernel>/<workload>`).
@@ -134,14 +143,18 @@ pub struct CaseSpread {
     pub unit: String,
     /// Units that passed this case.
     pub units: usize,
-    /// Statistics of every unit's per-sample throughput pooled together.
-    pub pooled: Summary,
-    /// The pooled per-sample throughputs themselves, for calibration downstream; present only
-    /// when asked for (`merge --samples`), as they are most of a large fleet's report.
+    /// Samples behind the case, summed over its units.
+    pub samples: usize,
+    /// The group's centre: the median across units of each unit's median throughput, with the
+    /// distribution-free 95% interval of that median from the order statistics of the unit
+    /// medians (their whole range below 6 units). Every unit counts once, however many
+    /// samples it took.
+    pub centre: Interval,
+    /// The pooled per-sample throughputs of every unit, for calibration downstream; present
+    /// only when asked for (`merge --samples`), as they are most of a large fleet's report and
+    /// of the merge's memory.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pooled_samples: Option<Vec<f64>>,
-    /// Median across units of each unit's median throughput.
-    pub median: f64,
     /// First quartile of the unit medians.
     pub q1: f64,
     /// Third quartile of the unit medians.
@@ -168,11 +181,12 @@ pub struct UnitMedian {
 pub struct UnitScore {
     /// Index into the group's units.
     pub unit: usize,
-    /// Median over the unit's cases of (unit median / group median).
+    /// The unit's standing, its % of the group: the median over its cases of (unit median /
+    /// the group's centre).
     pub relative: f64,
     /// Cases the unit passed.
     pub cases: usize,
-    /// Cases whose whole 95% interval lies below the group median.
+    /// Cases whose whole 95% interval (of the unit's median) lies below the group's centre.
     pub significantly_below: usize,
     /// Whether the unit is named as an outlier.
     pub outlier: bool,
@@ -196,7 +210,7 @@ pub struct GroupReport {
 /// The merge of a set of result files.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MergeReport {
-    /// The outlier threshold used, as a fraction (0.10 = 10% below the group median).
+    /// The outlier threshold used, as a fraction (0.10 = 10% below the group's centre).
     pub threshold: f64,
     /// One report per group, ordered by key.
     pub groups: Vec<GroupReport>,
@@ -252,10 +266,8 @@ pub fn merge(
 }
 
 /// A merge fed one file at a time: each file is reduced at once to its unit and, per case, the
-/// throughput samples and their summary, so a fleet of thousands of files never has to be held
-/// in memory as parsed files. The pooled summary of a case needs every unit's samples (its
-/// median and interval are order statistics of the pool), so those samples are kept; the pooled
-/// sample list itself is written into the report only when asked for (`keep_samples`).
+/// unit's statistics ([`UnitCase`]), so neither the parsed files nor their samples are held;
+/// the samples are pooled only when asked for (`keep_samples`, `merge --samples`).
 pub struct Merger {
     threshold: f64,
     keep_samples: bool,
@@ -265,17 +277,26 @@ pub struct Merger {
     skipped: Vec<Skipped>,
     /// Files the merge itself leaves out (duplicates, no passed case), listed after those.
     left_out: Vec<Skipped>,
-    /// Every file given to [`Merger::add`] and whether it was simulated (`run --simulate`):
-    /// paths only, so a fleet's worth stays small.
-    sources: Vec<(PathBuf, bool)>,
+    /// The simulated files given to [`Merger::add`] (`run --simulate`), and the first real
+    /// one: what the refusal of a mix names.
+    simulated: Vec<PathBuf>,
+    first_real: Option<PathBuf>,
 }
 
-/// What a group keeps of its files: the units, and per case key its rate unit and each unit's
-/// measurement.
+/// What a group keeps of its files: the units, and per case key what each unit contributed.
 #[derive(Default)]
 struct GroupMembers {
     units: Vec<Unit>,
-    by_case: BTreeMap<(String, String), (String, Vec<UnitCase>)>,
+    by_case: BTreeMap<(String, String), CaseMembers>,
+}
+
+/// One case of a group: its rate unit, each unit's statistics, and the pooled samples when the
+/// report is to carry them.
+#[derive(Default)]
+struct CaseMembers {
+    rate_unit: String,
+    measured: Vec<UnitCase>,
+    pool: Vec<f64>,
 }
 
 impl Merger {
@@ -289,7 +310,8 @@ impl Merger {
             seen: HashMap::new(),
             skipped: Vec::new(),
             left_out: Vec::new(),
-            sources: Vec::new(),
+            simulated: Vec::new(),
+            first_real: None,
         })
     }
 
@@ -302,7 +324,11 @@ impl Merger {
     /// duplicate run or a file without a passed case is listed as left out; a passed case
     /// without its samples is an error naming the file.
     pub fn add(&mut self, path: PathBuf, file: &ResultFile) -> Result<()> {
-        self.sources.push((path.clone(), file.machine.simulated));
+        if file.machine.simulated {
+            self.simulated.push(path.clone());
+        } else if self.first_real.is_none() {
+            self.first_real = Some(path.clone());
+        }
         let identity = RunIdentity::of(file);
         if let Some(first) = self.seen.get(&identity) {
             let reason = RunIdentity::duplicate_reason(first);
@@ -322,17 +348,14 @@ impl Merger {
         let members = self.groups.entry(GroupKey::of(file)).or_default();
         let index = members.units.len();
         members.units.push(unit);
-        for (key, rate_unit, summary, samples) in measured {
-            members
-                .by_case
-                .entry(key)
-                .or_insert_with(|| (rate_unit, Vec::new()))
-                .1
-                .push(UnitCase {
-                    unit: index,
-                    summary,
-                    samples,
-                });
+        for (key, rate_unit, mut stats, samples) in measured {
+            stats.unit = index;
+            let case = members.by_case.entry(key).or_default();
+            case.rate_unit = rate_unit;
+            case.measured.push(stats);
+            if self.keep_samples {
+                case.pool.extend(samples);
+            }
         }
         Ok(())
     }
@@ -351,14 +374,16 @@ impl Merger {
             threshold,
             groups,
             skipped,
-            simulated: self.sources.iter().any(|(_, simulated)| *simulated),
+            simulated: !self.simulated.is_empty(),
         })
     }
 
     /// Refuses simulated files beside real ones unless `allow` (`--allow-simulated`); whether
     /// any file added so far was simulated.
     pub fn check_simulated(&self, allow: bool) -> Result<bool> {
-        crate::results::simulated_inputs(self.sources.iter().map(|(p, s)| (p.as_path(), *s)), allow)
+        let simulated = self.simulated.iter().map(|p| (p.as_path(), true));
+        let real = self.first_real.iter().map(|p| (p.as_path(), false));
+        crate::results::simulated_inputs(simulated.chain(real), allow)
     }
 }
 
@@ -367,15 +392,23 @@ fn case_key(case: &Case) -> (String, String) {
     (case.id.clone(), case.kernel.source_hash.clone())
 }
 
-/// One unit's measurement of one case.
+/// What one unit contributes to one case: the statistics every group figure is computed from.
+#[derive(Debug, Clone, Copy)]
 struct UnitCase {
+    /// Index into the group's units.
     unit: usize,
-    summary: Summary,
-    samples: Vec<f64>,
+    /// The unit's median throughput.
+    median: f64,
+    /// Upper end of that median's 95% interval: the outlier test asks whether it lies below
+    /// the group's centre.
+    high: f64,
+    /// The unit's sample count.
+    samples: usize,
 }
 
-/// One case of a file as the merge keeps it: key, rate unit, summary and samples.
-type MeasuredCase = ((String, String), String, Summary, Vec<f64>);
+/// One case of a file as the merge takes it: key, rate unit, the unit's statistics, and its
+/// samples (pooled only with `merge --samples`).
+type MeasuredCase = ((String, String), String, UnitCase, Vec<f64>);
 
 /// Every passed case of one file with its throughput samples summarised.
 fn unit_cases(path: &Path, file: &ResultFile) -> Result<Vec<MeasuredCase>> {
@@ -396,10 +429,16 @@ fn unit_cases(path: &Path, file: &ResultFile) -> Result<Vec<MeasuredCase>> {
         let summary = Sample::new(&samples)
             .map_err(|e| Error::invalid(path, format!("case {}: {e}", case.id)))?
             .summary();
+        let stats = UnitCase {
+            unit: 0,
+            median: summary.median.value,
+            high: summary.median.high,
+            samples: summary.n,
+        };
         measured.push((
             case_key(case),
             rate_unit.label().to_string(),
-            summary,
+            stats,
             samples,
         ));
     }
@@ -415,10 +454,10 @@ fn group_report(
     let cases = members
         .by_case
         .into_iter()
-        .map(|((id, _), (unit, measured))| case_spread(id, unit, measured, keep_samples))
+        .map(|((id, _), case)| case_spread(id, case, keep_samples))
         .collect::<Result<Vec<_>>>()?;
     let units = members.units;
-    let (scores, note) = score_units(&units, &cases_with_units(&cases), threshold);
+    let (scores, note) = score_units(&units, &cases, threshold);
     Ok(GroupReport {
         key,
         units,
@@ -428,34 +467,16 @@ fn group_report(
     })
 }
 
-fn cases_with_units(
-    cases: &[(CaseSpread, Vec<(usize, Summary)>)],
-) -> Vec<(f64, &[(usize, Summary)])> {
-    cases
-        .iter()
-        .map(|(c, u)| (c.median, u.as_slice()))
-        .collect()
-}
-
 fn case_spread(
     case_id: String,
-    unit: String,
-    mut measured: Vec<UnitCase>,
+    case: CaseMembers,
     keep_samples: bool,
-) -> Result<(CaseSpread, Vec<(usize, Summary)>)> {
-    let mut pool = Vec::with_capacity(measured.iter().map(|m| m.samples.len()).sum());
-    for m in &mut measured {
-        pool.append(&mut m.samples);
-    }
-    let pooled = Sample::new(&pool)?.summary();
-    let pooled_samples = keep_samples.then_some(pool);
-    let medians: Vec<f64> = measured.iter().map(|m| m.summary.median.value).collect();
-    let (median, q1, q3) = quartiles(&medians);
-    let by_median =
-        |a: &&UnitCase, b: &&UnitCase| a.summary.median.value.total_cmp(&b.summary.median.value);
+) -> Result<(CaseSpread, Vec<UnitCase>)> {
+    let measured = case.measured;
+    let by_median = |a: &&UnitCase, b: &&UnitCase| a.median.total_cmp(&b.median);
     let of = |m: &UnitCase| UnitMedian {
         unit: m.unit,
-        median: m.summary.median.value,
+        median: m.median,
     };
     let slowest = measured.iter().min_by(by_median).map(of);
     let fastest = measured.iter().max_by(by_median).map(of);
@@ -464,54 +485,61 @@ fn case_spread(
             "case {case_id}: no unit measured it"
         )));
     };
+    let mut medians: Vec<f64> = measured.iter().map(|m| m.median).collect();
+    medians.sort_by(f64::total_cmp);
+    let at = |q: f64| crate::stats::quantile(&medians, q);
+    let (low, high) = median_ci(&medians, MEDIAN_LEVEL);
+    let (q1, q3) = (at(0.25), at(0.75));
     let spread = CaseSpread {
         case_id,
-        unit,
+        unit: case.rate_unit,
         units: measured.len(),
-        pooled,
-        pooled_samples,
-        median,
+        samples: measured.iter().map(|m| m.samples).sum(),
+        centre: Interval::new(at(0.5), low, high, MEDIAN_LEVEL),
+        pooled_samples: keep_samples.then_some(case.pool),
         q1,
         q3,
         iqr: q3 - q1,
         slowest,
         fastest,
     };
-    let per_unit = measured.iter().map(|m| (m.unit, m.summary)).collect();
-    Ok((spread, per_unit))
+    Ok((spread, measured))
 }
 
-/// Median and quartiles (type 7) of any non-empty list; a single value is all three.
-fn quartiles(values: &[f64]) -> (f64, f64, f64) {
+/// Median of any non-empty list (NaN for none).
+fn median(values: &[f64]) -> f64 {
     if values.is_empty() {
-        return (f64::NAN, f64::NAN, f64::NAN);
+        return f64::NAN;
     }
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let at = |q: f64| crate::stats::quantile(&sorted, q);
-    (at(0.5), at(0.25), at(0.75))
+    crate::stats::median_of_sorted(&sorted)
 }
 
-/// Scores every unit against the group median of each case it ran. A unit is an outlier when
+/// Scores every unit against the group's centre of each case it ran. A unit is an outlier when
 /// its median ratio is below `1 - threshold` *and* on most of its cases its whole 95% interval
-/// lies below the group median, so one noisy sample cannot name a healthy GPU.
+/// lies below the centre, so one noisy sample cannot name a healthy GPU.
 fn score_units(
     units: &[Unit],
-    cases: &[(f64, &[(usize, Summary)])],
+    cases: &[(CaseSpread, Vec<UnitCase>)],
     threshold: f64,
 ) -> (Vec<UnitScore>, Option<String>) {
     let judge = units.len() >= MIN_UNITS_FOR_OUTLIERS;
-    let scores = (0..units.len())
-        .map(|unit| {
-            let mut ratios = Vec::new();
-            let mut below = 0;
-            for (group_median, measured) in cases {
-                for (_, summary) in measured.iter().filter(|(u, _)| *u == unit) {
-                    ratios.push(summary.median.value / group_median);
-                    below += usize::from(summary.median.high < *group_median);
-                }
-            }
-            let relative = quartiles(&ratios).0;
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); units.len()];
+    let mut below = vec![0usize; units.len()];
+    for (spread, measured) in cases {
+        let centre = spread.centre.value;
+        for m in measured {
+            ratios[m.unit].push(m.median / centre);
+            below[m.unit] += usize::from(m.high < centre);
+        }
+    }
+    let scores = ratios
+        .iter()
+        .zip(below)
+        .enumerate()
+        .map(|(unit, (ratios, below))| {
+            let relative = median(ratios);
             let outlier = judge && relative < 1.0 - threshold && below * 2 > ratios.len();
             UnitScore {
                 unit,
@@ -557,7 +585,7 @@ impl Tabular for MergeReport {
         let outliers = outlier_table(self);
         let outliers = if outliers.is_empty() {
             let note = format!(
-                "no outlier units ({}% below the group median)",
+                "no outlier units ({}% below the group's centre)",
                 self.threshold * 100.0
             );
             Section::titled("outliers", outliers).with_note(&note)
@@ -568,16 +596,17 @@ impl Tabular for MergeReport {
     }
 }
 
-/// One row per group and case: units, pooled median, spread of the unit medians, and the
-/// slowest and fastest unit.
+/// One row per group and case: units and their samples, the group's centre with its interval
+/// over units, the spread of the unit medians, and the slowest and fastest unit.
 fn spread_table(report: &MergeReport) -> Table {
     let mut t = Table::new(&[
         "group",
         "case",
         "unit",
         "units",
-        "pooled median",
-        "unit median",
+        "samples",
+        "centre",
+        "95% over units",
         "IQR",
         "slowest",
         "fastest",
@@ -591,8 +620,9 @@ fn spread_table(report: &MergeReport) -> Table {
                 c.case_id.clone(),
                 c.unit.clone(),
                 c.units.to_string(),
-                format!("{:.2}", c.pooled.median.value),
-                format!("{:.2}", c.median),
+                c.samples.to_string(),
+                format!("{:.2}", c.centre.value),
+                format!("[{:.2}, {:.2}]", c.centre.low, c.centre.high),
                 format!("{:.2}", c.iqr),
                 name(c.slowest),
                 name(c.fastest),
@@ -708,10 +738,14 @@ mod tests {
         let report = merge(fleet(&[100.0, 80.0, 90.0]), vec![], 0.10).unwrap();
         let case = &report.groups[0].cases[0];
         assert_eq!(case.units, 3);
-        assert_eq!(case.pooled.n, 30);
+        assert_eq!(case.samples, 30);
         assert_eq!(case.pooled_samples.as_ref().map(Vec::len), Some(30));
-        assert!((case.median / 90.0 - 1.0).abs() < 0.03, "{}", case.median);
-        assert!(case.q1 < case.median && case.median < case.q3);
+        let centre = case.centre.value;
+        assert!((centre / 90.0 - 1.0).abs() < 0.03, "{centre}");
+        assert!(case.q1 < centre && centre < case.q3);
+        // Three units: the interval over units is their whole range.
+        assert_eq!(case.centre.low, case.slowest.median);
+        assert_eq!(case.centre.high, case.fastest.median);
         assert!((case.iqr - (case.q3 - case.q1)).abs() < 1e-12);
         assert_eq!(case.slowest.unit, 1);
         assert_eq!(case.fastest.unit, 0);
@@ -786,7 +820,7 @@ mod tests {
         for case in full.groups.iter_mut().flat_map(|g| g.cases.iter_mut()) {
             assert_eq!(
                 case.pooled_samples.take().map(|s| s.len()),
-                Some(case.pooled.n)
+                Some(case.samples)
             );
         }
         assert_eq!(lean, full);

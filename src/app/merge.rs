@@ -1,5 +1,5 @@
-//! `fleetbench merge`: gather result files from files and directories, load each through the
-//! checking loader, merge them, print the report (spread per group, outlier units) in the
+//! `fleetbench merge`: gather result files from files and directories (each loaded through the
+//! checking loader) and from a results store (`--store` with filters), merge them one at a time, print the report (spread per group, outlier units) in the
 //! chosen format, and optionally write the same report as JSON. Every file that is not merged
 //! — unreadable, inconsistent, a duplicate — is listed with the reason; none is dropped
 //! silently.
@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use fleetbench::fsio;
 use fleetbench::merge::{self, MergeReport, Merger, Skipped};
 use fleetbench::output;
+use fleetbench::store::{self, Location, OpenMode, RunFilter};
 use fleetbench::validate::{load_checked, CatalogPeaks, LoadPolicy};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,13 +22,16 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
             args.threshold
         )
     })?;
-    // The target is checked against the named inputs at once, and again against every file
-    // found under a named directory.
-    args.out.export(&args.inputs)?;
+    // The target is checked against the named inputs (and a SQLite store) at once, and again
+    // against every file found under a named directory.
+    let mut named = args.inputs.clone();
+    named.extend(args.store.as_deref().and_then(sqlite_path));
+    args.out.export(&named)?;
     let (candidates, walk_skipped) = gather(&args.inputs)?;
     let export = args.out.export(&candidates)?;
     let mut merger = Merger::new(threshold, args.samples)?;
-    let (loaded, skipped) = load_all(candidates, walk_skipped, &mut merger)?;
+    let (mut loaded, skipped) = load_all(candidates, walk_skipped, &mut merger)?;
+    loaded += load_stored(&args, &mut merger)?;
     report_skips(&skipped, args.strict)?;
     if let (0, Some(first)) = (loaded, skipped.first()) {
         let more = match skipped.len() {
@@ -121,6 +125,37 @@ fn load_all(
     Ok((loaded, skipped))
 }
 
+/// The runs `--store` and its filter select, merged one at a time; how many. Without `--store`
+/// a filter flag is refused rather than ignored.
+fn load_stored(args: &MergeArgs, merger: &mut Merger) -> anyhow::Result<usize> {
+    let filter = super::store::filter(&args.filter)?;
+    let Some(db) = &args.store else {
+        if filter != RunFilter::default() {
+            bail!("--device, --host, --gpu, --driver, --backend, --since and --until select stored runs: they need --store DB");
+        }
+        return Ok(0);
+    };
+    let mut db = store::open(&Location::parse(db), OpenMode::Existing)?;
+    let location = db.location().to_string();
+    let mut loaded = 0;
+    store::for_each_run_file(db.as_mut(), &filter, &mut |row, file| {
+        loaded += 1;
+        merger.add(PathBuf::from(format!("{location}#{}", row.key)), &file)
+    })?;
+    if loaded == 0 {
+        note!("{location}: no stored run matches the filter");
+    }
+    Ok(loaded)
+}
+
+/// The file of a SQLite store, which `-o` must not overwrite.
+fn sqlite_path(db: &str) -> Option<PathBuf> {
+    match Location::parse(db) {
+        Location::Sqlite(path) => Some(path),
+        Location::Postgres(_) => None,
+    }
+}
+
 fn report_skips(skipped: &[Skipped], strict: bool) -> anyhow::Result<()> {
     if let (true, Some(first)) = (strict, skipped.first()) {
         bail!(
@@ -145,7 +180,7 @@ fn summarize(report: &MergeReport) {
     }
     let merged: usize = report.groups.iter().map(|g| g.units.len()).sum();
     note!(
-        "merged {merged} file(s) into {} group(s), skipped {}; {} outlier(s) at {}% below the group median",
+        "merged {merged} file(s) into {} group(s), skipped {}; {} outlier(s) at {}% below the group's centre",
         report.groups.len(),
         report.skipped.len(),
         report.outliers().len(),

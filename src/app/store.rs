@@ -127,7 +127,8 @@ fn gather(inputs: &[PathBuf]) -> anyhow::Result<(Vec<PathBuf>, Vec<Refusal>)> {
     Ok((files, refused))
 }
 
-pub(super) fn filter(args: &StoreFilterArgs) -> anyhow::Result<RunFilter> {
+/// The selection of stored runs the filter flags name (also `merge --store`'s).
+pub(crate) fn filter(args: &StoreFilterArgs) -> anyhow::Result<RunFilter> {
     let mut filter = RunFilter {
         device: args.device.clone(),
         host: args.host.clone(),

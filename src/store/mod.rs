@@ -82,6 +82,22 @@ pub fn open(location: &Location, mode: OpenMode) -> Result<Box<dyn Database>> {
     }
 }
 
+/// Calls `visit` with each stored run that `filter` selects, oldest first, rebuilt as its result
+/// file ([`Database::export`]) one at a time: a command that takes its runs from a store (`merge
+/// --store`) then holds one file at a time, as it does reading a directory. The files were
+/// checked when they were ingested.
+pub fn for_each_run_file(
+    db: &mut dyn Database,
+    filter: &RunFilter,
+    visit: &mut dyn FnMut(&RunRow, ResultFile) -> Result<()>,
+) -> Result<()> {
+    for row in db.runs(filter)? {
+        let file = db.export(row.key)?;
+        visit(&row, file)?;
+    }
+    Ok(())
+}
+
 /// A stored run's file from its header and case bodies (both JSON), as ingest took them apart.
 fn assemble(location: &str, key: i64, header: &str, cases: &[String]) -> Result<ResultFile> {
     let broken = |what: &str, e: serde_json::Error| crate::error::Error::Store {

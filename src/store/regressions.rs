@@ -1,8 +1,24 @@
 //! `store regressions`: each unit's latest run against its own history and against its
 //! model's population (see [`super::analysis`] for why both, and the tests).
 //!
-//! The figures stream one unit at a time, so memory holds one unit's series plus one small
-//! finding per unit and metric, never the whole store.
+//! **A shift the whole population shares is not a regression of each unit.** Runs minutes
+//! apart on one busy host differ by 20–50%, and a fleet moves together too (a loaded shared
+//! host, a room's temperature, a fleet-wide driver or firmware change): tested on its raw
+//! figures, every unit's latest run would then look slower than its own past, and every unit
+//! would be named. So before the own-history test, each run's figure is divided by its
+//! *period's* reference: the median figure, at the same model, metric and shape, of the runs of
+//! other units nearest to it in time (up to [`PERIOD_PEERS`] of them, at least
+//! [`MIN_PERIOD_PEERS`]). What is tested is then how the unit moved against the fleet of the
+//! same moment: the shared shift cancels, and the run-to-run spread left in the baseline is
+//! the unit's own, which is much smaller than the host's drift, so a unit slowed on its own
+//! (a failing fan, `LP_NUM_THREADS=1`) stands out sooner. A unit with too few peers is tested
+//! on its raw figures, and says so (`against_period` false). The population test compares the
+//! latest figures of the units, which come from one period already. A shift the fleet shares
+//! is for `store history --device` to show (and its change points), not for a unit's verdict.
+//!
+//! The figures stream one unit at a time; memory holds the findings, each tested unit's series
+//! of log figures, and one small point (time, unit, log figure) per stored figure for the
+//! period references, never the stored rows themselves.
 
 use super::analysis::{
     change_points, mean, std_dev, ChangePoint, RegressionSettings, SPREAD_FLOOR,
@@ -45,11 +61,18 @@ impl Verdict {
 pub struct OwnHistoryTest {
     /// Earlier runs in the baseline (since the last change point).
     pub runs: usize,
-    /// Geometric mean of the baseline runs.
+    /// Geometric mean of the baseline runs' figures.
     pub baseline: f64,
-    /// latest ÷ baseline.
+    /// latest ÷ baseline, as measured.
+    pub raw_ratio: f64,
+    /// True when every figure of the series was first divided by its period's reference (the
+    /// median of other units' runs nearest in time; see the module docs), so a shift the whole
+    /// population shares cancels; false when too few other units had runs to form one.
+    pub against_period: bool,
+    /// The tested ratio: latest ÷ baseline, each relative to its period when `against_period`.
     pub ratio: f64,
-    /// Spread between the baseline runs: standard deviation of log figures (≈ relative).
+    /// Spread between the baseline runs: standard deviation of the tested log figures
+    /// (≈ relative).
     pub between_run_spread: f64,
     /// The t statistic of the prediction test.
     pub t: f64,
@@ -137,57 +160,201 @@ pub fn regressions(
     filter: &RunFilter,
     settings: &RegressionSettings,
 ) -> Result<RegressionReport> {
-    let mut findings = Vec::new();
-    let mut unit: Vec<FigureRow> = Vec::new();
-    let mut units = 0;
+    let mut fleet = FleetTest::new(*settings);
     db.for_each_figure(filter, &mut |row| {
-        if unit.first().is_some_and(|first| !first.same_unit(&row)) {
-            findings.extend(test_unit(&std::mem::take(&mut unit), settings));
-            units += 1;
-        }
-        unit.push(row);
+        fleet.add(row);
         Ok(())
     })?;
-    if !unit.is_empty() {
-        findings.extend(test_unit(&unit, settings));
-        units += 1;
-    }
-    apply_population(&mut findings, settings);
-    for f in &mut findings {
-        f.verdict = verdict(f);
-    }
-    findings.sort_by(|a, b| {
-        (a.verdict, &a.device, &a.host, a.gpu_index, &a.metric).cmp(&(
-            b.verdict,
-            &b.device,
-            &b.host,
-            b.gpu_index,
-            &b.metric,
-        ))
-    });
-    Ok(RegressionReport {
-        settings: *settings,
-        units,
-        series: findings.len(),
-        regressed: findings
-            .iter()
-            .filter(|f| f.verdict == Verdict::Regressed)
-            .count(),
-        findings,
-    })
+    Ok(fleet.finish())
 }
 
-/// One finding per metric of the unit's latest run, tested against its own series.
-fn test_unit(rows: &[FigureRow], settings: &RegressionSettings) -> Vec<Finding> {
+/// Other units' runs, nearest in time, whose median figure is a run's period reference: enough
+/// for a robust median, few enough to come from the same moment in a large fleet.
+pub const PERIOD_PEERS: usize = 15;
+
+/// Fewest runs of other units a period reference needs: with one or two, a peer's own slowdown
+/// would read as this unit's speed-up (the median of three outvotes one odd peer).
+pub const MIN_PERIOD_PEERS: usize = 3;
+
+/// The test of a whole fleet, fed figure rows one unit after another (the order of
+/// [`Database::for_each_figure`]). Each unit's findings are made when its rows end; their
+/// own-history tests wait for [`FleetTest::finish`], when every unit's figures are in the
+/// period index.
+pub struct FleetTest {
+    settings: RegressionSettings,
+    unit: Vec<FigureRow>,
+    units: usize,
+    pending: Vec<(Finding, Series)>,
+    periods: PeriodIndex,
+}
+
+/// One tested unit's series at its finding's shape, oldest first: start times and log figures.
+struct Series {
+    unit: usize,
+    started_s: Vec<i64>,
+    logs: Vec<f64>,
+    within: f64,
+}
+
+impl FleetTest {
+    /// An empty test at `settings`.
+    pub fn new(settings: RegressionSettings) -> Self {
+        FleetTest {
+            settings,
+            unit: Vec::new(),
+            units: 0,
+            pending: Vec::new(),
+            periods: PeriodIndex::default(),
+        }
+    }
+
+    /// Takes the next figure row; a row of another unit closes the previous unit.
+    pub fn add(&mut self, row: FigureRow) {
+        if self
+            .unit
+            .first()
+            .is_some_and(|first| !first.same_unit(&row))
+        {
+            self.close_unit();
+        }
+        self.unit.push(row);
+    }
+
+    fn close_unit(&mut self) {
+        let rows = std::mem::take(&mut self.unit);
+        if rows.is_empty() {
+            return;
+        }
+        for row in &rows {
+            self.periods.add(row, self.units);
+        }
+        let settings = self.settings;
+        let found = test_unit(&rows, &settings);
+        self.pending.extend(found.into_iter().map(|(f, mut s)| {
+            s.unit = self.units;
+            (f, s)
+        }));
+        self.units += 1;
+    }
+
+    /// Every finding with its verdict, regressions first.
+    pub fn finish(mut self) -> RegressionReport {
+        self.close_unit();
+        self.periods.sort();
+        let settings = self.settings;
+        let mut findings: Vec<Finding> = self
+            .pending
+            .into_iter()
+            .map(|(mut f, series)| {
+                f.own = own_history(&f, &series, &self.periods, &settings);
+                f
+            })
+            .collect();
+        apply_population(&mut findings, &settings);
+        for f in &mut findings {
+            f.verdict = verdict(f);
+        }
+        findings.sort_by(|a, b| {
+            (a.verdict, &a.device, &a.host, a.gpu_index, &a.metric).cmp(&(
+                b.verdict,
+                &b.device,
+                &b.host,
+                b.gpu_index,
+                &b.metric,
+            ))
+        });
+        RegressionReport {
+            settings,
+            units: self.units,
+            series: findings.len(),
+            regressed: findings
+                .iter()
+                .filter(|f| f.verdict == Verdict::Regressed)
+                .count(),
+            findings,
+        }
+    }
+}
+
+/// Model, metric and shape: the figures that are comparable across units.
+type FigureKey = (String, String, String);
+
+fn figure_key(device: &str, metric: &str, shape: &str) -> FigureKey {
+    (device.to_string(), metric.to_string(), shape.to_string())
+}
+
+/// Every stored figure as (start time, unit, log figure), per model, metric and shape, with
+/// how many units have figures there.
+#[derive(Default)]
+struct PeriodIndex {
+    points: BTreeMap<FigureKey, PeriodPoints>,
+}
+
+#[derive(Default)]
+struct PeriodPoints {
+    points: Vec<(i64, usize, f64)>,
+    units: usize,
+}
+
+impl PeriodIndex {
+    /// Adds a figure; the rows of one unit come together, so a unit is counted once per key.
+    fn add(&mut self, row: &FigureRow, unit: usize) {
+        let at = self
+            .points
+            .entry(figure_key(&row.device, &row.metric, &row.shape))
+            .or_default();
+        if at.points.last().is_none_or(|p| p.1 != unit) {
+            at.units += 1;
+        }
+        at.points.push((row.started_s, unit, row.median.ln()));
+    }
+
+    fn sort(&mut self) {
+        for at in self.points.values_mut() {
+            at.points.sort_by_key(|p| p.0);
+        }
+    }
+
+    /// The median log figure of the runs of other units nearest to `started_s`, one run per
+    /// other unit on average (at most [`PERIOD_PEERS`]): a period's worth; `None` with fewer
+    /// than [`MIN_PERIOD_PEERS`] other units.
+    fn reference(&self, key: &FigureKey, started_s: i64, unit: usize) -> Option<f64> {
+        let at = self.points.get(key)?;
+        let wanted = at.units.saturating_sub(1).min(PERIOD_PEERS);
+        if wanted < MIN_PERIOD_PEERS {
+            return None;
+        }
+        let points = &at.points;
+        let at = points.partition_point(|p| p.0 < started_s);
+        let (mut left, mut right) = (at, at);
+        let mut peers = Vec::with_capacity(wanted);
+        while peers.len() < wanted && (left > 0 || right < points.len()) {
+            let take_left = right >= points.len()
+                || (left > 0 && started_s - points[left - 1].0 <= points[right].0 - started_s);
+            let point = if take_left {
+                left -= 1;
+                points[left]
+            } else {
+                right += 1;
+                points[right - 1]
+            };
+            if point.1 != unit {
+                peers.push(point.2);
+            }
+        }
+        peers.sort_by(f64::total_cmp);
+        Some(median_of_sorted(&peers))
+    }
+}
+
+/// One finding per metric of the unit's latest run (own history still to test), with the
+/// unit's series at the finding's shape.
+fn test_unit(rows: &[FigureRow], settings: &RegressionSettings) -> Vec<(Finding, Series)> {
     let Some(latest_run) = rows.iter().map(|r| (r.started_s, r.key)).max() else {
         return Vec::new();
     };
-    let latest_rows: Vec<&FigureRow> = rows
-        .iter()
-        .filter(|r| (r.started_s, r.key) == latest_run)
-        .collect();
     let mut best: BTreeMap<&str, &FigureRow> = BTreeMap::new();
-    for row in latest_rows {
+    for row in rows.iter().filter(|r| (r.started_s, r.key) == latest_run) {
         if best
             .get(row.metric.as_str())
             .is_none_or(|b| row.median > b.median)
@@ -208,14 +375,18 @@ fn test_unit(rows: &[FigureRow], settings: &RegressionSettings) -> Vec<Finding> 
 
 /// The finding of one metric: `series` is the unit's runs at the latest's shape, oldest first,
 /// ending with the latest.
-fn finding(latest: &FigureRow, series: &[&FigureRow], settings: &RegressionSettings) -> Finding {
+fn finding(
+    latest: &FigureRow,
+    series: &[&FigureRow],
+    settings: &RegressionSettings,
+) -> (Finding, Series) {
     let logs: Vec<f64> = series.iter().map(|r| r.median.ln()).collect();
     let owned: Vec<FigureRow> = series.iter().map(|r| (*r).clone()).collect();
     let change_points = change_points(&logs, settings)
         .iter()
         .map(|s| s.at(&owned))
         .collect();
-    Finding {
+    let finding = Finding {
         host: latest.host.clone(),
         gpu_index: latest.gpu_index,
         device: latest.device.clone(),
@@ -226,36 +397,63 @@ fn finding(latest: &FigureRow, series: &[&FigureRow], settings: &RegressionSetti
         shape: latest.shape.clone(),
         unit: latest.unit.clone(),
         latest: latest.median,
-        own: own_history(latest, &logs, settings),
+        own: None,
         population: None,
         change_points,
         verdict: Verdict::Untested,
+    };
+    let series = Series {
+        unit: 0,
+        started_s: series.iter().map(|r| r.started_s).collect(),
+        logs,
+        within: within_run_spread(latest),
+    };
+    (finding, series)
+}
+
+/// The series as tested: each log figure less its period's reference when every run has one,
+/// else the raw log figures; and which it is.
+fn tested_logs(f: &Finding, series: &Series, periods: &PeriodIndex) -> (Vec<f64>, bool) {
+    let key = figure_key(&f.device, &f.metric, &f.shape);
+    let relative: Option<Vec<f64>> = series
+        .started_s
+        .iter()
+        .zip(&series.logs)
+        .map(|(t, y)| Some(y - periods.reference(&key, *t, series.unit)?))
+        .collect();
+    match relative {
+        Some(logs) => (logs, true),
+        None => (series.logs.clone(), false),
     }
 }
 
-/// The prediction test of the last log figure against the earlier ones since their last step.
+/// The prediction test of the last log figure against the earlier ones since their last step,
+/// on the figures relative to their periods where the population allows.
 fn own_history(
-    latest: &FigureRow,
-    logs: &[f64],
+    f: &Finding,
+    series: &Series,
+    periods: &PeriodIndex,
     settings: &RegressionSettings,
 ) -> Option<OwnHistoryTest> {
+    if series.logs.len() <= settings.min_history {
+        return None;
+    }
+    let (logs, against_period) = tested_logs(f, series, periods);
     let (y, earlier) = logs.split_last()?;
     let start = change_points(earlier, settings)
         .last()
         .map_or(0, |s| s.index)
         .min(earlier.len());
-    let baseline = if earlier.len() - start >= settings.min_history {
-        &earlier[start..]
+    let from = if earlier.len() - start >= settings.min_history {
+        start
     } else {
-        earlier
+        0
     };
-    if baseline.len() < settings.min_history {
-        return None;
-    }
+    let baseline = &earlier[from..];
     let n = baseline.len() as f64;
     let m = mean(baseline);
     let spread = std_dev(baseline);
-    let within = within_run_spread(latest);
+    let within = series.within;
     let se = (spread.max(SPREAD_FLOOR).powi(2) * (1.0 + 1.0 / n) + within * within).sqrt();
     let t = (y - m) / se;
     let ratio = (y - m).exp();
@@ -265,9 +463,12 @@ fn own_history(
         student_t_sf(t, n - 1.0)
     };
     let significant = p < settings.alpha;
+    let raw_baseline = mean(&series.logs[from..series.logs.len() - 1]);
     Some(OwnHistoryTest {
         runs: baseline.len(),
-        baseline: m.exp(),
+        baseline: raw_baseline.exp(),
+        raw_ratio: (series.logs[series.logs.len() - 1] - raw_baseline).exp(),
+        against_period,
         ratio,
         between_run_spread: spread,
         t,
@@ -336,5 +537,129 @@ fn verdict(f: &Finding) -> Verdict {
         Verdict::Untested
     } else {
         Verdict::Steady
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The figure of `unit`'s run in `round`: rounds are 100 s apart, the units 10 s apart
+    /// within one; a little noise of the unit's own (±2%).
+    fn row(unit: usize, round: usize, figure: f64) -> FigureRow {
+        let noise = 1.0 + 0.01 * (((unit * 7 + round * 3) % 5) as f64 - 2.0);
+        let median = figure * noise;
+        let started_s = 1_800_000_000 + (round * 100 + unit * 10) as i64;
+        FigureRow {
+            key: (round * 100 + unit) as i64,
+            run_id: format!("run-{round}-{unit}"),
+            host: format!("node{unit}"),
+            gpu_index: 0,
+            device: "gpu".to_string(),
+            driver: "driver 1".to_string(),
+            backend: "vulkan".to_string(),
+            started_at: format!("t{started_s}"),
+            started_s,
+            metric: "matmul-f32".to_string(),
+            shape: "matmul/f32/256x256x256".to_string(),
+            unit: "GFLOP/s".to_string(),
+            kernel: "tiled".to_string(),
+            median,
+            low: median * 0.99,
+            high: median * 1.01,
+            samples: 10,
+        }
+    }
+
+    /// `units` units over rounds whose host speed is `drift` (shared by all), unit `slowed`
+    /// (if any) at `factor` in the last round; fed one unit after another as the store does.
+    fn fleet(units: usize, drift: &[f64], slowed: Option<(usize, f64)>) -> RegressionReport {
+        let mut test = FleetTest::new(RegressionSettings::default());
+        for unit in 0..units {
+            for (round, speed) in drift.iter().enumerate() {
+                let last = round + 1 == drift.len();
+                let factor = match slowed {
+                    Some((u, f)) if u == unit && last => f,
+                    _ => 1.0,
+                };
+                test.add(row(unit, round, 100.0 * speed * factor));
+            }
+        }
+        test.finish()
+    }
+
+    fn named(report: &RegressionReport) -> Vec<String> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.verdict == Verdict::Regressed)
+            .map(|f| f.host.clone())
+            .collect()
+    }
+
+    /// The whole fleet 40% slower in the last round (a loaded host): raw figures fall as far
+    /// for every unit, but no unit moved against its period, so none is named.
+    #[test]
+    fn a_shift_the_whole_population_shares_names_no_unit() {
+        let report = fleet(4, &[1.0, 1.0, 1.0, 0.6], None);
+        assert_eq!(named(&report), Vec::<String>::new(), "{report:?}");
+        for f in &report.findings {
+            let own = f.own.as_ref().unwrap();
+            assert!(own.against_period, "{own:?}");
+            assert!((own.raw_ratio - 0.6).abs() < 0.05, "{own:?}");
+            assert!((own.ratio - 1.0).abs() < 0.05, "{own:?}");
+        }
+    }
+
+    /// The same shift with too few units to form a period: tested raw, so the shared 40% drop
+    /// is named in every unit — what the period reference prevents above.
+    #[test]
+    fn without_peers_the_raw_history_is_tested_and_says_so() {
+        let report = fleet(3, &[1.0, 1.0, 1.0, 0.6], None);
+        assert_eq!(named(&report).len(), 3, "{report:?}");
+        assert!(report
+            .findings
+            .iter()
+            .all(|f| f.own.as_ref().is_some_and(|o| !o.against_period)));
+    }
+
+    /// One unit at half speed in the last round while the host drifts between rounds: it is the
+    /// only one named, by its history against the period.
+    #[test]
+    fn a_unit_slowed_on_its_own_is_named_through_a_drifting_host() {
+        let report = fleet(4, &[1.0, 1.3, 0.8, 0.7], Some((2, 0.5)));
+        assert_eq!(named(&report), vec!["node2".to_string()], "{report:?}");
+        let f = &report.findings[0];
+        let own = f.own.as_ref().unwrap();
+        assert!(own.regressed && own.against_period, "{own:?}");
+        assert!((own.ratio - 0.5).abs() < 0.05, "{own:?}");
+    }
+
+    /// The period reference takes one run per other unit, the nearest in time, never the
+    /// unit's own runs.
+    #[test]
+    fn a_period_reference_is_the_median_of_the_nearest_runs_of_other_units() {
+        let mut index = PeriodIndex::default();
+        for (unit, round, figure) in [(0, 0, 1.0), (0, 1, 8.0), (1, 0, 2.0), (1, 1, 4.0)] {
+            index.add(&row(unit, round, figure), unit);
+        }
+        for (unit, round, figure) in [(2, 0, 3.0), (2, 1, 5.0), (3, 0, 9.0), (3, 1, 6.0)] {
+            index.add(&row(unit, round, figure), unit);
+        }
+        index.sort();
+        let key = figure_key("gpu", "matmul-f32", "matmul/f32/256x256x256");
+        let at = row(0, 1, 1.0).started_s;
+        let reference = index.reference(&key, at, 0).unwrap();
+        let round_1 = [4.0, 5.0, 6.0].map(|v| (v * row(0, 1, 1.0).median).ln());
+        assert!(
+            reference > round_1[0] && reference < round_1[2],
+            "{reference}"
+        );
+        let mut few = PeriodIndex::default();
+        for unit in 0..3 {
+            few.add(&row(unit, 0, 1.0), unit);
+        }
+        few.sort();
+        assert_eq!(few.reference(&key, at, 0), None);
     }
 }

@@ -145,8 +145,13 @@ fn row(f: &Finding) -> Vec<String> {
     let own = f.own.as_ref().map_or_else(
         || "too few runs".to_string(),
         |o| {
+            let basis = if o.against_period {
+                format!(" vs period, raw x{:.3}", o.raw_ratio)
+            } else {
+                String::new()
+            };
             format!(
-                "x{:.3} of {} runs (spread {:.1}%, p = {:.2e})",
+                "x{:.3} of {} runs{basis} (spread {:.1}%, p = {:.2e})",
                 o.ratio,
                 o.runs,
                 o.between_run_spread * 100.0,

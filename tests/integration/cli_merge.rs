@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::path::Path;
 
 /// One real fake-backend result file, parsed.
-fn template(dir: &Path) -> Value {
+pub(crate) fn template(dir: &Path) -> Value {
     let path = dir.join("template.json");
     let out = fleetbench()
         .args([
@@ -36,7 +36,7 @@ fn template(dir: &Path) -> Value {
 
 /// A copy of `template` for unit `host:gpu<index>` whose samples take `slowdown` times as long,
 /// its statistics re-derived from them as a run would (merge loads through the checks).
-fn unit(template: &Value, host: &str, index: usize, slowdown: f64) -> Value {
+pub(crate) fn unit(template: &Value, host: &str, index: usize, slowdown: f64) -> Value {
     let mut file: ResultFile = serde_json::from_value(template.clone()).unwrap();
     file.machine.hostname = host.into();
     file.machine.adapter.index = index;
@@ -55,7 +55,7 @@ fn unit(template: &Value, host: &str, index: usize, slowdown: f64) -> Value {
     serde_json::to_value(file).unwrap()
 }
 
-fn write(path: &Path, value: &Value) {
+pub(crate) fn write(path: &Path, value: &Value) {
     std::fs::write(path, serde_json::to_vec(value).unwrap()).unwrap();
 }
 
@@ -114,7 +114,7 @@ fn three_hundred_units_merge_and_only_the_slow_one_is_named() {
     );
     let case = &group["cases"][0];
     assert_eq!(case["units"], 300);
-    assert_eq!(case["pooled"]["n"], 3000);
+    assert_eq!(case["samples"], 3000);
     assert!(case.get("pooled_samples").is_none(), "{case}");
     with_samples_the_report_only_gains_the_pooled_samples(&results, &report);
 }
@@ -137,7 +137,7 @@ fn with_samples_the_report_only_gains_the_pooled_samples(results: &Path, report:
         let samples = samples.unwrap_or_default();
         assert_eq!(
             samples.as_array().map(Vec::len),
-            case["pooled"]["n"].as_u64().map(|n| n as usize)
+            case["samples"].as_u64().map(|n| n as usize)
         );
     }
     assert_eq!(&full, report);
@@ -351,7 +351,7 @@ fn json_on_stdout_is_the_report_written_with_o() {
     let written: Value = serde_json::from_slice(&std::fs::read(&merged).unwrap()).unwrap();
     assert_eq!(printed, written);
     let case = &printed["groups"][0]["cases"][0];
-    assert!(case["median"].is_f64() && case["pooled"]["median"]["low"].is_f64());
+    assert!(case["centre"]["value"].is_f64() && case["centre"]["low"].is_f64());
     assert_eq!(case["slowest"]["unit"], 2);
     assert_eq!(printed["groups"][0]["scores"][2]["outlier"], true);
 }

@@ -2,10 +2,11 @@
 //! the binary, temporary directories, GPU availability) and `report_support` (result files
 //! with ceilings for the report tests). One binary links once instead of twenty times.
 //!
-//! Two tests keep binaries of their own because they measure speed differences on lavapipe and
-//! must not share the two cores with the other tests (cargo runs test binaries one after
+//! Three tests keep binaries of their own because they measure speed differences on lavapipe
+//! and must not share the two cores with the other tests (cargo runs test binaries one after
 //! another): the ground truth of `compare` (tests/compare_gpu.rs, a 2× difference in CPU
-//! threads) and the Slurm cluster test (tests/slurm.rs, one slowed unit among four).
+//! threads), the Slurm cluster test (tests/slurm.rs, one slowed unit among four) and the
+//! planted regression of `store regressions` (tests/store_gpu.rs).
 
 mod cli_merge;
 mod cli_project;
@@ -25,6 +26,7 @@ mod interrupt;
 mod kernels_gpu;
 mod kubernetes;
 mod loader_fuzz;
+mod merge_store;
 mod output_args;
 mod pg_cluster;
 mod reference_by_name;

@@ -1,0 +1,275 @@
+//! Ground truth for `store regressions` on a real adapter: four units (lavapipe runs recorded
+//! under four host names) measured in interleaved rounds, three normal rounds and then a
+//! fourth. In the planted sequence one unit runs its fourth round with `LP_NUM_THREADS=1`: it
+//! must be the only unit named. In the A/A sequence the fourth round is normal: no unit may be
+//! named, although the host's speed drifts by tens of percent between rounds minutes apart —
+//! the drift every unit shares must not read as every unit regressing.
+//!
+//! Both sequences share their first three rounds (each store gets them ingested), so a whole
+//! attempt is five rounds. One thread against two is only a slowdown while the host gives
+//! lavapipe two cores, so each attempt is bracketed by a check of the host's parallelism and
+//! only attempts where it gave two cores count; the test fails when a counting attempt does
+//! not show the truth and when no attempt could count. Nothing here asserts a wall-clock time.
+
+#[path = "integration/common.rs"]
+mod common;
+use common::{fleetbench, gpu_available, tempdir};
+use serde_json::Value;
+use std::path::Path;
+
+const UNITS: usize = 4;
+/// Normal rounds before the last one: the own history the last run is tested against.
+const HISTORY_ROUNDS: usize = 3;
+/// The unit slowed in the planted sequence.
+const SLOWED: usize = 2;
+const ATTEMPTS: usize = 2;
+/// Two threads must get at least this much more work done than one, before and after an
+/// attempt, for the attempt to count.
+const PARALLEL_ENOUGH: f64 = 1.6;
+/// How long to wait for the host to give two cores before an attempt.
+const WAIT_FOR_CORES: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The backend lavapipe (llvmpipe) is reached through, Vulkan preferred; `None` without one,
+/// and with FLEETBENCH_REQUIRE_GPU=1 its absence fails the test.
+fn lavapipe_backend() -> Option<String> {
+    if !gpu_available() {
+        return None;
+    }
+    let out = fleetbench()
+        .args(["devices", "--format", "json"])
+        .output()
+        .unwrap();
+    let devices: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let backends: Vec<String> = devices
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["name"].as_str().is_some_and(|n| n.contains("llvmpipe")))
+        .filter_map(|d| d["backend"].as_str().map(str::to_string))
+        .collect();
+    let found = backends
+        .iter()
+        .find(|b| *b == "vulkan")
+        .or(backends.first())
+        .cloned();
+    if found.is_none() && std::env::var("FLEETBENCH_REQUIRE_GPU").as_deref() == Ok("1") {
+        panic!("FLEETBENCH_REQUIRE_GPU=1 but lavapipe (llvmpipe) is not among the adapters");
+    }
+    found
+}
+
+/// One quick run of `unit` (recorded as host `node<unit>`) with `threads` lavapipe threads.
+fn run_unit(backend: &str, unit: usize, threads: &str, seed: usize, path: &Path) {
+    let out = fleetbench()
+        .env("UNIT_HOST", format!("node{unit}"))
+        .env("LP_NUM_THREADS", threads)
+        .args(["run", "--device", "llvmpipe", "--backend", backend])
+        .args(["--host-from-env", "UNIT_HOST"])
+        .args(["--kernels", "peak_fma_f32,matmul_tiled", "--sizes", "256"])
+        .args(["--samples", "5", "--warmup", "0.1", "--quick", "--quiet"])
+        .arg("--seed")
+        .arg(seed.to_string())
+        .arg("-o")
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Five rounds of every unit, the order rotated each round so no unit is always first: rounds
+/// 0–2 into `common/`, round 3 into `aa/` (normal), round 4 into `planted/` (the slowed unit
+/// with one thread).
+fn measure(backend: &str, dir: &Path, attempt: usize) {
+    for sub in ["common", "aa", "planted"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    for round in 0..HISTORY_ROUNDS + 2 {
+        let sub = match round {
+            r if r < HISTORY_ROUNDS => "common",
+            r if r == HISTORY_ROUNDS => "aa",
+            _ => "planted",
+        };
+        for step in 0..UNITS {
+            let unit = (step + round) % UNITS;
+            let slowed = sub == "planted" && unit == SLOWED;
+            let threads = if slowed { "1" } else { "2" };
+            let seed = 1 + (attempt * 10 + round) * UNITS + unit;
+            let path = dir.join(sub).join(format!("r{round}-node{unit}.json"));
+            run_unit(backend, unit, threads, seed, &path);
+        }
+    }
+}
+
+/// Ingests `sequence` on top of the shared rounds into a fresh store; its regressions (every
+/// finding) and the exit status of `--fail-on-regressions`.
+fn regressions(dir: &Path, sequence: &str) -> (Option<i32>, Vec<Value>) {
+    let db = dir.join(format!("{sequence}.sqlite"));
+    let ingest = fleetbench()
+        .arg("store")
+        .arg("--db")
+        .arg(&db)
+        .arg("ingest")
+        .arg(dir.join("common"))
+        .arg(dir.join(sequence))
+        .output()
+        .unwrap();
+    assert!(
+        ingest.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingest.stderr)
+    );
+    let out = fleetbench()
+        .arg("store")
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "regressions",
+            "--all",
+            "--fail-on-regressions",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!("{}", String::from_utf8_lossy(&out.stderr));
+    });
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    (out.status.code(), findings)
+}
+
+/// Host, metric, ratio against the period and verdict of a finding, for messages.
+fn describe(f: &Value) -> String {
+    format!(
+        "{} {} x{:.3} (raw x{:.3}, against period {}) {}",
+        f["host"],
+        f["metric"],
+        f["own"]["ratio"],
+        f["own"]["raw_ratio"],
+        f["own"]["against_period"],
+        f["verdict"]
+    )
+}
+
+fn regressed(findings: &[Value]) -> Vec<&Value> {
+    findings
+        .iter()
+        .filter(|f| f["verdict"] == "regressed")
+        .collect()
+}
+
+/// Every unit's own history was tested against its period, and the sequence names exactly
+/// `expected` (no unit, or the slowed one).
+fn check(
+    sequence: &str,
+    (code, findings): (Option<i32>, Vec<Value>),
+    expected: Option<&str>,
+) -> Result<(), String> {
+    let all: Vec<String> = findings.iter().map(describe).collect();
+    let untested = findings
+        .iter()
+        .any(|f| f["own"].is_null() || f["own"]["against_period"] != true);
+    if findings.len() < UNITS || untested {
+        return Err(format!(
+            "{sequence}: every unit's history must be tested against its period: {all:?}"
+        ));
+    }
+    let named: Vec<&str> = regressed(&findings)
+        .iter()
+        .filter_map(|f| f["host"].as_str())
+        .collect();
+    let right = match expected {
+        None => named.is_empty() && code == Some(0),
+        Some(unit) => !named.is_empty() && named.iter().all(|h| *h == unit) && code == Some(1),
+    };
+    if right {
+        Ok(())
+    } else {
+        Err(format!(
+            "{sequence}: expected {expected:?} named, exit {code:?}: {all:?}"
+        ))
+    }
+}
+
+fn attempt(backend: &str, dir: &Path, n: usize) -> Result<(), String> {
+    measure(backend, dir, n);
+    let slowed = format!("node{SLOWED}");
+    let aa = check("A/A", regressions(dir, "aa"), None);
+    let planted = check("planted", regressions(dir, "planted"), Some(&slowed));
+    aa.and(planted)
+}
+
+/// Work one thread gets done in a fixed window, for `threads` threads running at once.
+fn spin_work(threads: usize) -> u64 {
+    let window = std::time::Duration::from_millis(300);
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let start = std::time::Instant::now();
+                let mut n = 0u64;
+                while start.elapsed() < window {
+                    for _ in 0..1000 {
+                        n = std::hint::black_box(n + 1);
+                    }
+                }
+                n
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).sum()
+}
+
+/// How much more work two threads get done than one, right now.
+fn host_parallelism() -> f64 {
+    spin_work(2) as f64 / spin_work(1) as f64
+}
+
+/// The host's parallelism once it reaches [`PARALLEL_ENOUGH`], checked every few seconds for
+/// up to [`WAIT_FOR_CORES`]; the last reading if it never does.
+fn parallelism_when_available() -> f64 {
+    let start = std::time::Instant::now();
+    loop {
+        let p = host_parallelism();
+        if p >= PARALLEL_ENOUGH || start.elapsed() > WAIT_FOR_CORES {
+            return p;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(3));
+    }
+}
+
+#[test]
+fn a_unit_slowed_to_one_thread_is_the_only_regression_and_an_a_a_sequence_names_none() {
+    let Some(backend) = lavapipe_backend() else {
+        eprintln!("skipping: no lavapipe adapter");
+        return;
+    };
+    let (mut failures, mut not_counted) = (Vec::new(), Vec::new());
+    for n in 0..ATTEMPTS {
+        let dir = tempdir();
+        let before = parallelism_when_available();
+        let outcome = attempt(&backend, dir.path(), n);
+        let after = host_parallelism();
+        let counts = before >= PARALLEL_ENOUGH && after >= PARALLEL_ENOUGH;
+        match outcome {
+            Ok(()) if counts => return,
+            outcome => {
+                let why = outcome.err().unwrap_or_else(|| "passed".to_string());
+                let line = format!("attempt {n} (host parallelism {before:.2}, {after:.2}): {why}");
+                eprintln!("{line}");
+                if counts {
+                    failures.push(line);
+                } else {
+                    not_counted.push(line);
+                }
+            }
+        }
+    }
+    panic!(
+        "the ground truth did not show in an attempt that counts; failed: {failures:?}; \
+         did not count (the host did not give two cores): {not_counted:?}"
+    );
+}
