@@ -8,7 +8,11 @@
 //! seconds
 //! `store regressions` over the whole store and `store history` of one unit take. N defaults to
 //! 1,000 and 10,000; set `FLEETBENCH_BENCH_N=1000,10000,100000` for more (100,000 files take
-//! about 10 GB of disk). Nothing is asserted: the figures are printed side by side.
+//! about 10 GB of disk), or `FLEETBENCH_BENCH_N=` for none.
+//!
+//! `FLEETBENCH_BENCH_SMALL=350000` adds the seed's fleet: that many small files (a `--quick`
+//! fake run of two matmul cases at one size, about 9 KB, again a unit per file) ingested in one
+//! go, and merged, in the same table. Nothing is asserted: the figures are printed side by side.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,20 +21,20 @@ use std::time::Instant;
 const BIN: &str = env!("CARGO_BIN_EXE_fleetbench");
 
 fn main() {
-    let sizes: Vec<usize> = std::env::var("FLEETBENCH_BENCH_N")
-        .unwrap_or_else(|_| "1000,10000".to_string())
-        .split(',')
-        .filter_map(|n| n.trim().parse().ok())
-        .collect();
+    let sizes = counts("FLEETBENCH_BENCH_N", "1000,10000");
+    let small = counts("FLEETBENCH_BENCH_SMALL", "");
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let template = template(dir.path());
+    let default_run = template(dir.path(), "default", &[]);
+    let small_run = template(dir.path(), "small", SMALL_RUN);
     println!(
-        "template: {} bytes; {} cores",
-        template.len(),
+        "templates: default run {} bytes, small run {} bytes; {} cores",
+        default_run.len(),
+        small_run.len(),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
-        "{:>8} {:>14} {:>18} {:>16} {:>13} {:>17} {:>15} {:>10} {:>14} {:>10}",
+        "{:>6} {:>8} {:>14} {:>18} {:>16} {:>13} {:>17} {:>15} {:>10} {:>14} {:>10}",
+        "kind",
         "files",
         "ingest file/s",
         "ingest file/CPU-s",
@@ -43,33 +47,63 @@ fn main() {
         "history s"
     );
     for n in sizes {
-        let files = dir.path().join(format!("fleet-{n}"));
-        generate(&template, &files, n);
-        let db = dir.path().join(format!("store-{n}.sqlite"));
-        let ingest = measure(
-            Command::new(BIN)
-                .args(["store", "--db"])
-                .arg(&db)
-                .arg("ingest")
-                .arg(&files),
-        );
-        let regressions = measure(
-            Command::new(BIN)
-                .args(["store", "--db"])
-                .arg(&db)
-                .arg("regressions"),
-        );
-        let history = measure(Command::new(BIN).args(["store", "--db"]).arg(&db).args([
-            "history",
-            "--host",
-            "node000001",
-            "--gpu",
-            "0",
-        ]));
-        let merge = measure(Command::new(BIN).arg("merge").arg(&files));
-        let store_mib = file_mib(&db) + file_mib(&db.with_extension("sqlite-wal"));
-        println!(
-            "{n:>8} {:>14.0} {:>18.0} {:>16.1} {:>13.0} {:>17.0} {:>15.1} {:>10.1} {:>14.2} {:>10.2}",
+        scale_row(dir.path(), "default", &default_run, n);
+    }
+    for n in small {
+        scale_row(dir.path(), "small", &small_run, n);
+    }
+}
+
+/// The arguments of `run` that make a small file: two matmul cases at one size.
+const SMALL_RUN: &[&str] = &[
+    "--quick",
+    "--sizes",
+    "256",
+    "--kernels",
+    "matmul_tiled,matmul_blocked",
+    "--samples",
+    "5",
+];
+
+/// The counts listed in the environment variable `name`, or `default`.
+fn counts(name: &str, default: &str) -> Vec<usize> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.to_string())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect()
+}
+
+/// Generates `n` files from `template`, ingests them into a fresh store and merges them, and
+/// prints one row of the table; the files and the store are deleted after.
+fn scale_row(dir: &Path, kind: &str, template: &str, n: usize) {
+    let files = dir.join(format!("fleet-{kind}-{n}"));
+    generate(template, &files, n);
+    let db = dir.join(format!("store-{kind}-{n}.sqlite"));
+    let ingest = measure(
+        Command::new(BIN)
+            .args(["store", "--db"])
+            .arg(&db)
+            .arg("ingest")
+            .arg(&files),
+    );
+    let regressions = measure(
+        Command::new(BIN)
+            .args(["store", "--db"])
+            .arg(&db)
+            .arg("regressions"),
+    );
+    let history = measure(Command::new(BIN).args(["store", "--db"]).arg(&db).args([
+        "history",
+        "--host",
+        "node000001",
+        "--gpu",
+        "0",
+    ]));
+    let merge = measure(Command::new(BIN).arg("merge").arg(&files));
+    let store_mib = file_mib(&db) + file_mib(&db.with_extension("sqlite-wal"));
+    println!(
+            "{kind:>6} {n:>8} {:>14.0} {:>18.0} {:>16.1} {:>13.0} {:>17.0} {:>15.1} {:>10.1} {:>14.2} {:>10.2}",
             n as f64 / ingest.wall_s,
             n as f64 / ingest.cpu_s,
             ingest.peak_mib,
@@ -80,16 +114,20 @@ fn main() {
             regressions.wall_s,
             history.wall_s
         );
-        let _ = std::fs::remove_dir_all(&files);
-        let _ = std::fs::remove_file(&db);
-    }
+    let _ = std::fs::remove_dir_all(&files);
+    let _ = std::fs::remove_file(&db);
+    let _ = std::fs::remove_file(db.with_extension("sqlite-wal"));
+    let _ = std::fs::remove_file(db.with_extension("sqlite-shm"));
 }
 
-/// One default-suite run of the fake backend, as pretty JSON.
-fn template(dir: &Path) -> String {
-    let path = dir.join("template.json");
+/// One run of the fake backend with `extra` arguments (none: the default suite), as pretty
+/// JSON.
+fn template(dir: &Path, name: &str, extra: &[&str]) -> String {
+    let path = dir.join(format!("template-{name}.json"));
     let status = Command::new(BIN)
-        .args(["run", "--fake", "fleet-gpu:100", "--seed", "7", "-q", "-o"])
+        .args(["run", "--fake", "fleet-gpu:100", "--seed", "7", "-q"])
+        .args(extra)
+        .arg("-o")
         .arg(&path)
         .stdout(std::process::Stdio::null())
         .status()

@@ -60,7 +60,7 @@ fn ingest(location: &Location, args: StoreIngestArgs) -> anyhow::Result<ExitCode
     let show_progress = std::io::stderr().is_terminal();
     let mut progress = |r: &IngestReport| {
         if show_progress {
-            let done = r.added + r.already_stored + r.refused.len();
+            let done = r.added + r.already_stored + r.refused.len() + r.superseded.len();
             eprint!("\ringesting into {}: {done}/{} file(s)", r.store, r.files);
         }
     };
@@ -70,7 +70,10 @@ fn ingest(location: &Location, args: StoreIngestArgs) -> anyhow::Result<ExitCode
     }
     report.files += walk_refused.len();
     report.refused.extend(walk_refused);
-    if !report.refused.is_empty() || args.format != output::Format::Text {
+    if !report.refused.is_empty()
+        || !report.superseded.is_empty()
+        || args.format != output::Format::Text
+    {
         output::emit(&output::render(
             &report,
             args.format,
@@ -88,19 +91,29 @@ fn ingest(location: &Location, args: StoreIngestArgs) -> anyhow::Result<ExitCode
 
 fn summary(r: &IngestReport) -> String {
     let store = escape_control(&r.store);
-    if r.added == 0 && r.already_stored > 0 && r.refused.is_empty() {
+    if r.added == 0 && r.already_stored > 0 && r.refused.is_empty() && r.superseded.is_empty() {
         return format!(
             "{store}: nothing new: all {} file(s) are already stored",
             r.already_stored
         );
     }
-    format!(
+    let mut line = format!(
         "{store}: {} file(s): {} added, {} already stored, {} refused",
         r.files,
         r.added,
         r.already_stored,
         r.refused.len()
-    )
+    );
+    if r.replaced > 0 {
+        line += &format!("; replaced {} partial run(s)", r.replaced);
+    }
+    if !r.superseded.is_empty() {
+        line += &format!(
+            "; {} partial file(s) not added: their complete run is stored",
+            r.superseded.len()
+        );
+    }
+    line
 }
 
 /// Every input file named or found under a named directory, and the directory entries that are

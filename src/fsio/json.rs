@@ -4,6 +4,8 @@
 
 use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::HashSet;
 
 /// Parses `text` into a [`Value`], failing on the first duplicate key (with its line and
 /// column) as well as on any syntax error. Nesting is bounded by `serde_json`'s recursion limit.
@@ -12,6 +14,184 @@ pub fn parse_strict(text: &str) -> Result<Value, serde_json::Error> {
     let StrictValue(value) = StrictValue::deserialize(&mut de)?;
     de.end()?;
     Ok(value)
+}
+
+/// What [`scan_keys`] saw at the top level of a document.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TopLevel {
+    /// Whether the document is an object.
+    pub is_object: bool,
+    /// The top-level fields `scan_keys` was asked to keep, with their values, in file order.
+    pub kept: Vec<(String, Value)>,
+}
+
+/// The deepest nesting the scan follows; deeper documents take the full path, which applies
+/// `serde_json`'s recursion limit (128) and words its error.
+const MAX_DEPTH: usize = 128;
+
+/// The bytes that end a run of number, literal or whitespace bytes outside strings.
+const STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    let bytes = *b"\"{}[],:";
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// A fast, allocation-light check for the one thing [`parse_strict`] refuses beyond syntax: a
+/// key repeated in an object, at any depth. `Some` when the text has none (with the top-level
+/// fields named in `keep`); `None` when it has one, or when the scan cannot tell cheaply (a
+/// key with an escape, nesting past [`MAX_DEPTH`], a value it cannot read). Syntax is not
+/// checked here: the caller deserializes the text next, which checks it, and a `None` or a
+/// failure sends the file through [`parse_strict`], which words the error.
+pub fn scan_keys(text: &str, keep: &[&str]) -> Option<TopLevel> {
+    enum Frame<'t> {
+        Object(KeySet<'t>),
+        Array,
+    }
+    let bytes = text.as_bytes();
+    let mut stack: Vec<Frame<'_>> = Vec::new();
+    let mut top = TopLevel::default();
+    let mut capture: Option<(&str, usize)> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let end = string_end(bytes, i)?;
+                let Some(Frame::Object(keys)) = stack.last_mut() else {
+                    i = end;
+                    continue;
+                };
+                let colon = end + bytes[end..].iter().take_while(|b| **b < 0x21).count();
+                if bytes.get(colon) != Some(&b':') {
+                    i = end;
+                    continue;
+                }
+                let key = text.get(i + 1..end - 1)?;
+                if key.contains('\\') || !keys.insert(Cow::Borrowed(key)) {
+                    return None;
+                }
+                if stack.len() == 1 && keep.contains(&key) {
+                    capture = Some((key, colon + 1));
+                }
+                i = colon + 1;
+            }
+            open @ (b'{' | b'[') => {
+                top.is_object |= stack.is_empty() && open == b'{';
+                stack.push(if open == b'{' {
+                    Frame::Object(KeySet::default())
+                } else {
+                    Frame::Array
+                });
+                if stack.len() > MAX_DEPTH {
+                    return None;
+                }
+                i += 1;
+            }
+            close @ (b'}' | b']' | b',') => {
+                if let (1, Some((key, start))) = (stack.len(), capture) {
+                    let value = serde_json::from_str(text.get(start..i)?).ok()?;
+                    top.kept.push((key.to_string(), value));
+                    capture = None;
+                }
+                if close != b',' {
+                    stack.pop();
+                }
+                i += 1;
+            }
+            _ => {
+                i += 1;
+                while i < bytes.len() && !STRUCTURAL[bytes[i] as usize] {
+                    i += 1;
+                }
+            }
+        }
+    }
+    Some(top)
+}
+
+/// One past the closing quote of the string that opens at `open`; `None` if it never closes.
+fn string_end(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut i = open + 1;
+    loop {
+        i = find(bytes, i, Find::QuoteOrBackslash);
+        match bytes.get(i)? {
+            b'"' => return Some(i + 1),
+            _ => i += 2,
+        }
+    }
+}
+
+/// What [`find`] looks for.
+#[derive(Debug, Clone, Copy)]
+pub enum Find {
+    /// A quote or a byte below `!` (whitespace, outside a string of valid JSON).
+    QuoteOrBelowBang,
+    /// A quote or a backslash (the end of a string, or an escape in it).
+    QuoteOrBackslash,
+}
+
+/// The index of the first byte from `from` on that `what` names, or the length. Eight bytes at
+/// a time, with the byte-wise "has a zero byte" / "has a byte below" tests on a 64-bit word:
+/// scanning every byte of every file is a fixed cost of loading it, and a byte-at-a-time loop
+/// was a tenth of `store ingest`.
+pub fn find(bytes: &[u8], from: usize, what: Find) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte below `n` (at most 128). Only the lowest flag is exact (a
+    // borrow may flag bytes above it), so only the lowest is read.
+    let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGHS;
+    let equal = |v: u64, b: u8| below(v ^ (ONES * u64::from(b)), 1);
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word);
+        let mask = match what {
+            Find::QuoteOrBelowBang => equal(v, b'"') | below(v, 0x21),
+            Find::QuoteOrBackslash => equal(v, b'"') | equal(v, b'\\'),
+        };
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    let matches = |b: u8| match what {
+        Find::QuoteOrBelowBang => b == b'"' || b < 0x21,
+        Find::QuoteOrBackslash => b == b'"' || b == b'\\',
+    };
+    bytes
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&b| matches(b)))
+        .map_or(bytes.len(), |n| i + n)
+}
+
+/// The keys of one object seen so far: a short list while the object is small (the usual
+/// case), a hash set past that, so a hostile object with millions of keys stays linear.
+#[derive(Default)]
+struct KeySet<'t> {
+    few: Vec<Cow<'t, str>>,
+    many: HashSet<Cow<'t, str>>,
+}
+
+impl<'t> KeySet<'t> {
+    /// Adds `key`; false when it was already there.
+    fn insert(&mut self, key: Cow<'t, str>) -> bool {
+        if self.many.is_empty() {
+            if self.few.contains(&key) {
+                return false;
+            }
+            self.few.push(key);
+            if self.few.len() > 32 {
+                self.many.extend(self.few.drain(..));
+            }
+            return true;
+        }
+        self.many.insert(key)
+    }
 }
 
 /// Whether an error from [`parse_strict`] is about meaning (a duplicate key) rather than syntax.
@@ -106,6 +286,43 @@ mod tests {
             assert!(is_duplicate_key(&e), "{e}");
             assert!(e.to_string().contains("duplicate key"), "{e}");
         }
+    }
+
+    #[test]
+    fn the_scan_finds_every_repeat_the_parse_refuses_and_keeps_the_fields_asked_for() {
+        let good =
+            r#"{"v": 2, "k": "x:\"}", "a": [{"b": 1, "c": {"d": null}}, ":"], "e": {"v": 3}}"#;
+        let top = scan_keys(good, &["v", "k"]).unwrap();
+        assert!(top.is_object);
+        let want = vec![
+            ("v".into(), Value::from(2)),
+            ("k".into(), Value::from("x:\"}")),
+        ];
+        assert_eq!(top.kept, want);
+        assert!(parse_strict(good).is_ok());
+        for repeated in [
+            r#"{"cases": [1], "cases": []}"#,
+            r#"{"a": [{"x": 1, "x" : 2}]}"#,
+            r#"{"a": {"b": {"c": [{}, {"y": "1", "y": "2"}]}}}"#,
+        ] {
+            assert!(parse_strict(repeated).is_err(), "{repeated}");
+            assert_eq!(scan_keys(repeated, &[]), None, "{repeated}");
+        }
+        // Escaped keys and deep nesting are left to the full parse.
+        assert_eq!(scan_keys(r#"{"a\u0041": 1, "aA": 2}"#, &[]), None);
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert_eq!(scan_keys(&deep, &[]), None);
+        assert!(!scan_keys("[1, {\"a\": 2}]", &[]).unwrap().is_object);
+    }
+
+    #[test]
+    fn an_object_with_many_keys_is_scanned_in_linear_time() {
+        let mut text = String::from("{");
+        for i in 0..50_000 {
+            text += &format!("\"k{i}\": {i},");
+        }
+        assert!(scan_keys(&(text.clone() + "\"end\": 0}"), &[]).is_some());
+        assert_eq!(scan_keys(&(text + "\"k7\": 0}"), &[]), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use super::{Database, Insertion};
 use crate::compare::capability::{file_figures, FileFigure};
 use crate::error::{Error, Result};
+use crate::fsio::json::{find, Find};
 use crate::merge::GroupKey;
 use crate::results::{self, ResultFile};
 use crate::validate::{self, LoadPolicy, PeakLookup};
@@ -58,10 +59,12 @@ pub struct PreparedRun {
     pub complete: bool,
     /// The fleetbench version that wrote it.
     pub fleetbench_version: String,
-    /// The file without its cases, as JSON.
-    pub header: String,
-    /// Each case's id and compact JSON, in file order.
-    pub cases: Vec<(String, String)>,
+    /// The whole file as read, less the whitespace between tokens: every raw sample, in one
+    /// text `store export` parses back, at about half a pretty-printed file's bytes and without
+    /// serializing the checked file again.
+    pub document: String,
+    /// How many cases the file has.
+    pub case_count: usize,
     /// Capability figures per metric and workload.
     pub figures: Vec<FileFigure>,
 }
@@ -84,8 +87,13 @@ pub struct IngestReport {
     pub files: usize,
     /// Runs stored now.
     pub added: usize,
+    /// Of those, runs that replaced the partial run of an interrupted run with the same run
+    /// id, host and GPU index (its cases and figures went with it).
+    pub replaced: usize,
     /// Files already stored (same bytes): nothing added for them.
     pub already_stored: usize,
+    /// Partial files whose complete run is already stored: nothing added, with why.
+    pub superseded: Vec<Refusal>,
     /// Files not stored, with the reason.
     pub refused: Vec<Refusal>,
 }
@@ -95,13 +103,19 @@ pub fn prepare(path: &Path, peaks: &dyn PeakLookup) -> Result<PreparedRun> {
     let bytes = results::store::read_limited(path)?;
     let content_hash = hex(&Sha256::digest(&bytes));
     let parsed = results::store::parse(path, &bytes)?;
-    drop(bytes);
     let checked = validate::policy::apply_policy(path, parsed, LoadPolicy::Refuse, peaks)?;
-    from_file(path, content_hash, checked.file)
+    let document = compact(path, &bytes)?;
+    drop(bytes);
+    from_file(path, content_hash, document, &checked.file)
 }
 
-/// A checked file as a run to store.
-pub fn from_file(path: &Path, content_hash: String, mut file: ResultFile) -> Result<PreparedRun> {
+/// A checked file as a run to store; `document` is its text (see [`PreparedRun::document`]).
+pub fn from_file(
+    path: &Path,
+    content_hash: String,
+    document: String,
+    file: &ResultFile,
+) -> Result<PreparedRun> {
     let started_s = file
         .run
         .started_at
@@ -116,33 +130,58 @@ pub fn from_file(path: &Path, content_hash: String, mut file: ResultFile) -> Res
             )
         })?
         .as_second();
-    let figures = file_figures(&file);
-    let cases = file
-        .cases
-        .iter()
-        .map(|c| Ok((c.id.clone(), to_json(path, c)?)))
-        .collect::<Result<Vec<_>>>()?;
-    file.cases = Vec::new();
     Ok(PreparedRun {
         content_hash,
         source: path.display().to_string(),
         run_id: file.run.run_id.clone(),
         host: file.machine.hostname.clone(),
         gpu_index: i64::try_from(file.machine.adapter.index).unwrap_or(i64::MAX),
-        group: GroupKey::of(&file),
+        group: GroupKey::of(file),
         started_at: file.run.started_at.clone(),
         started_s,
         complete: file.run.complete,
         fleetbench_version: file.machine.fleetbench_version.clone(),
-        header: to_json(path, &file)?,
-        cases,
-        figures,
+        document,
+        case_count: file.cases.len(),
+        figures: file_figures(file),
     })
 }
 
-/// Part of a file as compact JSON, naming the file if that fails.
-fn to_json<T: Serialize>(path: &Path, value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::invalid(path, format!("cannot serialize: {e}")))
+/// JSON text without the whitespace between tokens (the text has already parsed, so its
+/// strings are well formed): the same document, from a byte scan that copies whole runs of
+/// bytes rather than a serializer.
+fn compact(path: &Path, bytes: &[u8]) -> Result<String> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        // Outside a string, every byte below '!' is whitespace in valid JSON.
+        let token = find(bytes, i, Find::QuoteOrBelowBang);
+        out.extend_from_slice(&bytes[i..token]);
+        i = token;
+        match bytes.get(i) {
+            Some(b'"') => {
+                let end = string_end(bytes, i);
+                out.extend_from_slice(&bytes[i..end]);
+                i = end;
+            }
+            Some(_) => i += 1 + bytes[i + 1..].iter().take_while(|b| **b < 0x21).count(),
+            None => {}
+        }
+    }
+    String::from_utf8(out).map_err(|e| Error::parse(path, format!("not UTF-8 text ({e})")))
+}
+
+/// One past the closing quote of the string that opens at `open`.
+fn string_end(bytes: &[u8], open: usize) -> usize {
+    let mut i = open + 1;
+    loop {
+        i = find(bytes, i, Find::QuoteOrBackslash);
+        match bytes.get(i) {
+            Some(b'\\') => i += 2,
+            Some(_) => return i + 1,
+            None => return bytes.len(),
+        }
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -196,6 +235,7 @@ pub fn ingest(
         Ok::<(), Error>(())
     })?;
     report.refused.sort_by(|a, b| a.path.cmp(&b.path));
+    report.superseded.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(report)
 }
 
@@ -212,7 +252,15 @@ fn store_batch(
     for (run, outcome) in batch.iter().zip(outcomes) {
         match outcome {
             Insertion::Added => report.added += 1,
+            Insertion::Replaced => {
+                report.added += 1;
+                report.replaced += 1;
+            }
             Insertion::AlreadyStored => report.already_stored += 1,
+            Insertion::Superseded(reason) => report.superseded.push(Refusal {
+                path: PathBuf::from(&run.source),
+                reason,
+            }),
             Insertion::Conflict(reason) => report.refused.push(Refusal {
                 path: PathBuf::from(&run.source),
                 reason,
@@ -244,20 +292,55 @@ pub(crate) fn write_order(runs: &[PreparedRun]) -> Vec<usize> {
     order
 }
 
-/// Why a run whose hash is new was not stored: another file of the same run and unit is.
-pub(crate) fn conflict_reason(run: &PreparedRun, stored_hash: Option<String>) -> Insertion {
-    match stored_hash {
-        Some(hash) => Insertion::Conflict(format!(
-            "run {} of {} GPU {} is already stored from a different file (sha256 {}…); \
-             not replaced",
-            run.run_id,
-            run.host,
-            run.gpu_index,
-            &hash[..hash.len().min(12)]
-        )),
-        // The other file went in and out between our two statements: count it as stored.
-        None => Insertion::AlreadyStored,
+/// The stored run that holds a new file's identity (run id, host, GPU index).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredRun {
+    /// Its row id.
+    pub key: i64,
+    /// SHA-256 of its file.
+    pub content_hash: String,
+    /// Whether its run was complete.
+    pub complete: bool,
+}
+
+/// What becomes of a run whose hash is new but whose identity is taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Clash {
+    /// The stored run is the partial file of an interrupted run and this is its complete
+    /// file: delete the stored run (its cases and figures with it), then store this one.
+    Replace(i64),
+    /// Nothing is stored for this file, for this reason.
+    Keep(Insertion),
+}
+
+/// Decides a clash: a complete file replaces its run's partial one; a partial file adds
+/// nothing beside its complete run; two different files of one state are refused.
+pub(crate) fn resolve_clash(run: &PreparedRun, stored: Option<StoredRun>) -> Clash {
+    // The other file went in and out between our two statements: count it as stored.
+    let Some(stored) = stored else {
+        return Clash::Keep(Insertion::AlreadyStored);
+    };
+    let hash = &stored.content_hash[..stored.content_hash.len().min(12)];
+    let unit = format!("run {} of {} GPU {}", run.run_id, run.host, run.gpu_index);
+    match (stored.complete, run.complete) {
+        (false, true) => Clash::Replace(stored.key),
+        (true, false) => Clash::Keep(Insertion::Superseded(format!(
+            "{unit} is partial (interrupted) and its complete file is already stored \
+             (sha256 {hash}…); nothing added"
+        ))),
+        _ => Clash::Keep(Insertion::Conflict(format!(
+            "{unit} is already stored from a different file (sha256 {hash}…); not replaced"
+        ))),
     }
+}
+
+/// What to say when a run's identity is taken again right after its partial run was
+/// replaced in this transaction (another writer got in between).
+pub(crate) fn replaced_meanwhile(run: &PreparedRun) -> Insertion {
+    Insertion::Conflict(format!(
+        "run {} of {} GPU {} changed in the store while this file was stored; ingest it again",
+        run.run_id, run.host, run.gpu_index
+    ))
 }
 
 /// Stores one result file at `location` (what `run --store` does once the file is written):
@@ -276,4 +359,33 @@ pub fn ingest_file(location: &super::Location, path: &Path) -> Result<IngestRepo
         options,
         &mut |_| {},
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compacting_keeps_every_string_byte_and_drops_only_whitespace_between_tokens() {
+        let pretty = "{\n  \"a b\": [1, 2.5e-3,\t\"x \\\" y\\\\\"],\r\n  \"c\": {\"d\": null}\n}\n";
+        let compacted = compact(Path::new("t.json"), pretty.as_bytes()).unwrap();
+        assert_eq!(compacted, r#"{"a b":[1,2.5e-3,"x \" y\\"],"c":{"d":null}}"#);
+        let a: serde_json::Value = serde_json::from_str(pretty).unwrap();
+        // Every alignment of a quote, backslash and whitespace against the 8-byte words.
+        for pad in 0..9 {
+            let text = format!(
+                "{}[\"{}\\\\\\\"\",  \"é\"\n, 1]",
+                " ".repeat(pad),
+                "ab".repeat(pad)
+            );
+            let want = format!("[\"{}\\\\\\\"\",\"é\",1]", "ab".repeat(pad));
+            assert_eq!(
+                compact(Path::new("t"), text.as_bytes()).unwrap(),
+                want,
+                "{pad}"
+            );
+        }
+        let b: serde_json::Value = serde_json::from_str(&compacted).unwrap();
+        assert_eq!(a, b);
+    }
 }

@@ -45,8 +45,12 @@ use crate::results::ResultFile;
 pub enum Insertion {
     /// Stored now.
     Added,
+    /// Stored now in place of the partial run of the same run id and unit.
+    Replaced,
     /// A run with the same content hash was already there: nothing added.
     AlreadyStored,
+    /// A partial file whose complete run is stored: nothing added, with why.
+    Superseded(String),
     /// Another file of the same run id and unit is stored (different bytes): refused, with why.
     Conflict(String),
 }
@@ -98,7 +102,16 @@ pub fn for_each_run_file(
     Ok(())
 }
 
-/// A stored run's file from its header and case bodies (both JSON), as ingest took them apart.
+
+/// A stored run's file from its document (runs stored since schema version 2) through the
+/// loader's parser, the same as a file read from disk.
+fn parse_document(location: &str, key: i64, document: &str) -> Result<ResultFile> {
+    let source = std::path::PathBuf::from(format!("{location} (stored run {key})"));
+    crate::results::store::parse(&source, document.as_bytes())
+}
+
+/// A stored run's file from its header and case bodies (both JSON), as version 1 of the
+/// schema kept them.
 fn assemble(location: &str, key: i64, header: &str, cases: &[String]) -> Result<ResultFile> {
     let broken = |what: &str, e: serde_json::Error| crate::error::Error::Store {
         db: location.to_string(),

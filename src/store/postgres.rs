@@ -2,7 +2,9 @@
 //! advisory lock so many ingesters starting at once apply them once; every message names the
 //! server with its password hidden, and a role without write rights is told so plainly.
 
-use super::ingest::{conflict_reason, write_order, PreparedRun};
+use super::ingest::{
+    replaced_meanwhile, resolve_clash, write_order, Clash, PreparedRun, StoredRun,
+};
 use super::model::{FigureRow, RunFilter, RunRow};
 use super::schema::{self, Dialect};
 use super::sql::{self, Param};
@@ -148,6 +150,13 @@ impl Database for PostgresStore {
             .map_err(|e| self.fail(&e))?
             .ok_or_else(|| super::sqlite::no_run(&self.shown, key))?
             .get::<_, String>(0);
+        let document = self
+            .client
+            .query_opt(sql::RUN_DOCUMENT, &[&key])
+            .map_err(|e| self.fail(&e))?;
+        if let Some(row) = document {
+            return super::parse_document(&self.shown, key, row.get::<_, &str>(0));
+        }
         let cases: Vec<String> = self
             .client
             .query(sql::RUN_CASES, &[&key])
@@ -159,12 +168,52 @@ impl Database for PostgresStore {
     }
 }
 
+/// Stores one run with its document and figures, or says why not; a complete file replaces
+/// its run's partial one.
 fn insert_run(
     tx: &mut Transaction<'_>,
     run: &PreparedRun,
 ) -> std::result::Result<Insertion, postgres::Error> {
+    let mut replaced = false;
+    loop {
+        if let Some(id) = try_insert_row(tx, run)? {
+            insert_contents(tx, id, run)?;
+            return Ok(if replaced {
+                Insertion::Replaced
+            } else {
+                Insertion::Added
+            });
+        }
+        let same: i64 = tx.query_one(sql::FIND_HASH, &[&run.content_hash])?.get(0);
+        if same > 0 {
+            return Ok(Insertion::AlreadyStored);
+        }
+        let stored = tx
+            .query_opt(sql::FIND_RUN, &[&run.run_id, &run.host, &run.gpu_index])?
+            .map(|r| StoredRun {
+                key: r.get(0),
+                content_hash: r.get(1),
+                complete: r.get::<_, i64>(2) != 0,
+            });
+        match resolve_clash(run, stored) {
+            Clash::Replace(_) if replaced => return Ok(replaced_meanwhile(run)),
+            Clash::Replace(key) => {
+                tx.execute(sql::DELETE_PARTIAL_RUN, &[&key])?;
+                replaced = true;
+            }
+            Clash::Keep(outcome) => return Ok(outcome),
+        }
+    }
+}
+
+/// The run's row, or `None` when its hash or identity is already stored.
+fn try_insert_row(
+    tx: &mut Transaction<'_>,
+    run: &PreparedRun,
+) -> std::result::Result<Option<i64>, postgres::Error> {
     let now = crate::results::now_rfc3339();
     let complete = i64::from(run.complete);
+    let case_count = run.case_count as i64;
     let row = tx.query_opt(
         sql::INSERT_RUN,
         &[
@@ -181,24 +230,19 @@ fn insert_run(
             &run.fleetbench_version,
             &run.source,
             &now,
-            &run.header,
+            &case_count,
         ],
     )?;
-    let Some(row) = row else {
-        let same: i64 = tx.query_one(sql::FIND_HASH, &[&run.content_hash])?.get(0);
-        if same > 0 {
-            return Ok(Insertion::AlreadyStored);
-        }
-        let stored = tx
-            .query_opt(sql::FIND_RUN, &[&run.run_id, &run.host, &run.gpu_index])?
-            .map(|r| r.get::<_, String>(0));
-        return Ok(conflict_reason(run, stored));
-    };
-    let id: i64 = row.get(0);
-    let case = tx.prepare(sql::INSERT_CASE)?;
-    for (ordinal, (case_id, body)) in run.cases.iter().enumerate() {
-        tx.execute(&case, &[&id, &(ordinal as i64), case_id, body])?;
-    }
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// The document and figures of the run stored as row `id`.
+fn insert_contents(
+    tx: &mut Transaction<'_>,
+    id: i64,
+    run: &PreparedRun,
+) -> std::result::Result<(), postgres::Error> {
+    tx.execute(sql::INSERT_DOCUMENT, &[&id, &run.document])?;
     let figure = tx.prepare(sql::INSERT_FIGURE)?;
     for f in &run.figures {
         let samples = f.samples as i64;
@@ -217,7 +261,7 @@ fn insert_run(
             ],
         )?;
     }
-    Ok(Insertion::Added)
+    Ok(())
 }
 
 /// Owned parameter values of the engine's types.

@@ -21,14 +21,16 @@ pub struct Migration {
 pub const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
      version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)";
 
-/// Every migration, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "runs, their cases with raw samples, and capability figures",
-    statements: &[
-        // One row per ingested file. The unit is (host, gpu_index, device); driver and backend
-        // stay off the unit so a driver change shows as a step in its series.
-        "CREATE TABLE runs (
+/// Every migration, oldest first. A migration, once released, is never edited: a change is a
+/// new one.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "runs, their cases with raw samples, and capability figures",
+        statements: &[
+            // One row per ingested file. The unit is (host, gpu_index, device); driver and backend
+            // stay off the unit so a driver change shows as a step in its series.
+            "CREATE TABLE runs (
             id {id},
             content_hash TEXT NOT NULL UNIQUE,
             run_id TEXT NOT NULL,
@@ -46,18 +48,18 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             header TEXT NOT NULL,
             UNIQUE (run_id, host, gpu_index)
         )",
-        "CREATE INDEX runs_by_unit ON runs (device, host, gpu_index, started_s)",
-        "CREATE INDEX runs_by_time ON runs (started_s)",
-        // Every case as compact JSON, raw samples included: `store export` rebuilds the file.
-        "CREATE TABLE run_cases (
+            "CREATE INDEX runs_by_unit ON runs (device, host, gpu_index, started_s)",
+            "CREATE INDEX runs_by_time ON runs (started_s)",
+            // Every case as compact JSON, raw samples included: `store export` rebuilds the file.
+            "CREATE TABLE run_cases (
             run BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
             ordinal BIGINT NOT NULL,
             case_id TEXT NOT NULL,
             body TEXT NOT NULL,
             PRIMARY KEY (run, ordinal)
         )",
-        // Per run, metric and workload: the best verified case's median and interval.
-        "CREATE TABLE run_figures (
+            // Per run, metric and workload: the best verified case's median and interval.
+            "CREATE TABLE run_figures (
             run BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
             metric TEXT NOT NULL,
             shape TEXT NOT NULL,
@@ -69,8 +71,24 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             samples BIGINT NOT NULL,
             PRIMARY KEY (run, metric, shape)
         )",
-    ],
-}];
+        ],
+    },
+    Migration {
+        version: 2,
+        name: "each run's file as one compact document, and its case count on the run",
+        statements: &[
+            // Ingest stores the file's own text, whitespace between tokens removed, instead of
+            // serializing header and cases again: the costliest step of ingest, and a row per
+            // case. Runs stored under version 1 keep their `run_cases` rows and export from them.
+            "CREATE TABLE run_documents (
+            run BIGINT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+            body TEXT NOT NULL
+        )",
+            "ALTER TABLE runs ADD COLUMN case_count BIGINT NOT NULL DEFAULT 0",
+            "UPDATE runs SET case_count = (SELECT count(*) FROM run_cases c WHERE c.run = runs.id)",
+        ],
+    },
+];
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> i64 {

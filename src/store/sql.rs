@@ -16,19 +16,25 @@ pub enum Param {
 /// Stores one run; returns its id, or no row when its hash or (run id, unit) is stored.
 pub const INSERT_RUN: &str = "INSERT INTO runs (content_hash, run_id, host, gpu_index, device, \
      driver, backend, started_at, started_s, complete, fleetbench_version, source, ingested_at, \
-     header) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-     ON CONFLICT DO NOTHING RETURNING id";
+     header, case_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '', \
+     $14) ON CONFLICT DO NOTHING RETURNING id";
+
+/// Stores a run's document (its header column stays empty: the document has everything).
+pub const INSERT_DOCUMENT: &str = "INSERT INTO run_documents (run, body) VALUES ($1, $2)";
+
+/// A stored run's document, if it was stored with one.
+pub const RUN_DOCUMENT: &str = "SELECT body FROM run_documents WHERE run = $1";
+
+/// Deletes the partial run a complete file replaces; its cases, figures and document go with
+/// it (`ON DELETE CASCADE`).
+pub const DELETE_PARTIAL_RUN: &str = "DELETE FROM runs WHERE id = $1 AND complete = 0";
 
 /// Whether a run with this content hash is stored.
 pub const FIND_HASH: &str = "SELECT count(*) FROM runs WHERE content_hash = $1";
 
-/// The hash of the stored run of this run id and unit.
-pub const FIND_RUN: &str =
-    "SELECT content_hash FROM runs WHERE run_id = $1 AND host = $2 AND gpu_index = $3";
-
-/// Stores one case.
-pub const INSERT_CASE: &str =
-    "INSERT INTO run_cases (run, ordinal, case_id, body) VALUES ($1, $2, $3, $4)";
+/// The key, hash and completeness of the stored run of this run id and unit.
+pub const FIND_RUN: &str = "SELECT id, content_hash, complete FROM runs \
+     WHERE run_id = $1 AND host = $2 AND gpu_index = $3";
 
 /// Stores one capability figure.
 pub const INSERT_FIGURE: &str = "INSERT INTO run_figures (run, metric, shape, unit, kernel, \
@@ -37,7 +43,7 @@ pub const INSERT_FIGURE: &str = "INSERT INTO run_figures (run, metric, shape, un
 /// The header of a stored run.
 pub const RUN_HEADER: &str = "SELECT header FROM runs WHERE id = $1";
 
-/// The cases of a stored run, in file order.
+/// The cases of a run stored under schema version 1, in file order.
 pub const RUN_CASES: &str = "SELECT body FROM run_cases WHERE run = $1 ORDER BY ordinal";
 
 /// The highest applied migration.
@@ -55,7 +61,7 @@ pub fn select_runs(filter: &RunFilter) -> (String, Vec<Param>) {
     let (conditions, params) = conditions(filter);
     let sql = format!(
         "SELECT {RUN_COLUMNS}, r.complete, \
-         (SELECT count(*) FROM run_cases c WHERE c.run = r.id), r.content_hash, r.source \
+         r.case_count, r.content_hash, r.source \
          FROM runs r{conditions} ORDER BY r.started_s, r.id"
     );
     (sql, params)

@@ -1,7 +1,9 @@
 //! The embedded store: one SQLite file, written in WAL mode so readers never wait for an
 //! ingest, with a busy timeout so two writers queue instead of failing.
 
-use super::ingest::{conflict_reason, write_order, PreparedRun};
+use super::ingest::{
+    replaced_meanwhile, resolve_clash, write_order, Clash, PreparedRun, StoredRun,
+};
 use super::model::{FigureRow, RunFilter, RunRow};
 use super::schema::{self, Dialect};
 use super::sql::{self, Param};
@@ -33,6 +35,7 @@ impl SqliteStore {
                 std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
             }
         }
+        let new_file = !path.exists();
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -40,10 +43,17 @@ impl SqliteStore {
         connection
             .busy_timeout(std::time::Duration::from_secs(60))
             .map_err(fail)?;
+        if new_file {
+            // Documents of tens of KB span fewer overflow pages on 16 KiB pages; the size can
+            // only be chosen before the first table (and before WAL mode) exists.
+            connection
+                .execute_batch("PRAGMA page_size = 16384;")
+                .map_err(fail)?;
+        }
         connection
             .execute_batch(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA foreign_keys = ON;",
+                 PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;",
             )
             .map_err(fail)?;
         let mut store = SqliteStore {
@@ -154,6 +164,14 @@ impl Database for SqliteStore {
             .optional()
             .map_err(fail)?;
         let header = header.ok_or_else(|| no_run(&location, key))?;
+        let document: Option<String> = self
+            .connection
+            .query_row(sql::RUN_DOCUMENT, [key], |r| r.get(0))
+            .optional()
+            .map_err(fail)?;
+        if let Some(document) = document {
+            return super::parse_document(&location, key, &document);
+        }
         let mut statement = self.connection.prepare(sql::RUN_CASES).map_err(fail)?;
         let cases = statement
             .query_map([key], |r| r.get::<_, String>(0))
@@ -163,10 +181,49 @@ impl Database for SqliteStore {
     }
 }
 
-/// Stores one run with its cases and figures, or says why not.
+/// Stores one run with its document and figures, or says why not; a complete file replaces
+/// its run's partial one.
 fn insert_run(tx: &Transaction<'_>, run: &PreparedRun) -> rusqlite::Result<Insertion> {
-    let id: Option<i64> = tx
-        .prepare_cached(sql::INSERT_RUN)?
+    let mut replaced = false;
+    loop {
+        if let Some(id) = try_insert_row(tx, run)? {
+            insert_contents(tx, id, run)?;
+            return Ok(if replaced {
+                Insertion::Replaced
+            } else {
+                Insertion::Added
+            });
+        }
+        let same: i64 = tx
+            .prepare_cached(sql::FIND_HASH)?
+            .query_row([&run.content_hash], |r| r.get(0))?;
+        if same > 0 {
+            return Ok(Insertion::AlreadyStored);
+        }
+        let stored = tx
+            .prepare_cached(sql::FIND_RUN)?
+            .query_row(params![run.run_id, run.host, run.gpu_index], |r| {
+                Ok(StoredRun {
+                    key: r.get(0)?,
+                    content_hash: r.get(1)?,
+                    complete: r.get::<_, i64>(2)? != 0,
+                })
+            })
+            .optional()?;
+        match resolve_clash(run, stored) {
+            Clash::Replace(_) if replaced => return Ok(replaced_meanwhile(run)),
+            Clash::Replace(key) => {
+                tx.prepare_cached(sql::DELETE_PARTIAL_RUN)?.execute([key])?;
+                replaced = true;
+            }
+            Clash::Keep(outcome) => return Ok(outcome),
+        }
+    }
+}
+
+/// The run's row, or `None` when its hash or identity is already stored.
+fn try_insert_row(tx: &Transaction<'_>, run: &PreparedRun) -> rusqlite::Result<Option<i64>> {
+    tx.prepare_cached(sql::INSERT_RUN)?
         .query_row(
             params![
                 run.content_hash,
@@ -182,29 +239,17 @@ fn insert_run(tx: &Transaction<'_>, run: &PreparedRun) -> rusqlite::Result<Inser
                 run.fleetbench_version,
                 run.source,
                 crate::results::now_rfc3339(),
-                run.header,
+                run.case_count as i64,
             ],
             |r| r.get(0),
         )
-        .optional()?;
-    let Some(id) = id else {
-        let same: i64 = tx.query_row(sql::FIND_HASH, [&run.content_hash], |r| r.get(0))?;
-        if same > 0 {
-            return Ok(Insertion::AlreadyStored);
-        }
-        let stored: Option<String> = tx
-            .query_row(
-                sql::FIND_RUN,
-                params![run.run_id, run.host, run.gpu_index],
-                |r| r.get(0),
-            )
-            .optional()?;
-        return Ok(conflict_reason(run, stored));
-    };
-    let mut case = tx.prepare_cached(sql::INSERT_CASE)?;
-    for (ordinal, (case_id, body)) in run.cases.iter().enumerate() {
-        case.execute(params![id, ordinal as i64, case_id, body])?;
-    }
+        .optional()
+}
+
+/// The document and figures of the run stored as row `id`.
+fn insert_contents(tx: &Transaction<'_>, id: i64, run: &PreparedRun) -> rusqlite::Result<()> {
+    tx.prepare_cached(sql::INSERT_DOCUMENT)?
+        .execute(params![id, run.document])?;
     let mut figure = tx.prepare_cached(sql::INSERT_FIGURE)?;
     for f in &run.figures {
         figure.execute(params![
@@ -219,7 +264,7 @@ fn insert_run(tx: &Transaction<'_>, run: &PreparedRun) -> rusqlite::Result<Inser
             f.samples as i64,
         ])?;
     }
-    Ok(Insertion::Added)
+    Ok(())
 }
 
 fn bind(param: &Param) -> rusqlite::types::Value {
@@ -290,5 +335,111 @@ fn store_error(location: &str, e: &rusqlite::Error) -> Error {
     Error::Store {
         db: location.to_string(),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::default_matmul_configs;
+    use crate::measure::backend::{Backend, CaseSpec, TimingConfig};
+    use crate::measure::fake::FakeBackend;
+    use crate::results::RunInfo;
+    use crate::workload::{Dtype, Workload};
+
+    /// A two-case file from the deterministic fake backend.
+    fn two_case_file() -> ResultFile {
+        let mut backend = FakeBackend::new("fake gpu", 50.0, 0.02, 7);
+        let timing = TimingConfig {
+            samples: 5,
+            ..TimingConfig::default()
+        };
+        let cases = [64, 96]
+            .iter()
+            .zip(default_matmul_configs())
+            .map(|(side, kernel)| {
+                let workload = Workload::matmul(Dtype::F32, *side, *side, *side);
+                backend.run_case(
+                    &CaseSpec {
+                        workload,
+                        kernel,
+                        seed: 1,
+                    },
+                    &timing,
+                )
+            })
+            .collect();
+        let mut run = RunInfo::new("old-run".into(), 1, 5);
+        run.started_at = "2026-01-01T00:00:00Z".into();
+        run.finished_at = Some("2026-01-01T00:01:00Z".into());
+        run.complete = true;
+        let machine = crate::measure::machine::describe(backend.adapter().clone(), "test");
+        ResultFile {
+            cases,
+            ..ResultFile::new(machine, run)
+        }
+    }
+
+    /// A store as version 1 of the schema left it, holding `file` as header and case rows.
+    fn version_one_store(path: &Path, file: &ResultFile) {
+        let connection = Connection::open(path).unwrap();
+        connection.execute(schema::MIGRATIONS_TABLE, []).unwrap();
+        for statement in schema::MIGRATIONS[0].statements {
+            let text = schema::render(statement, Dialect::Sqlite);
+            connection.execute_batch(&text).unwrap();
+        }
+        connection
+            .execute(sql::RECORD_MIGRATION, params![1, "v1", "2026-01-01"])
+            .unwrap();
+        let mut header = file.clone();
+        header.cases.clear();
+        connection
+            .execute(
+                "INSERT INTO runs (content_hash, run_id, host, gpu_index, device, driver, \
+                 backend, started_at, started_s, complete, fleetbench_version, source, \
+                 ingested_at, header) VALUES ('h', 'old-run', 'n', 0, 'd', 'v', 'b', \
+                 '2026-01-01T00:00:00Z', 0, 1, '0', 's', 'now', ?1)",
+                [serde_json::to_string(&header).unwrap()],
+            )
+            .unwrap();
+        for (ordinal, case) in file.cases.iter().enumerate() {
+            connection
+                .execute(
+                    "INSERT INTO run_cases (run, ordinal, case_id, body) VALUES (1, ?1, ?2, ?3)",
+                    params![
+                        ordinal as i64,
+                        case.id,
+                        serde_json::to_string(case).unwrap()
+                    ],
+                )
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn a_version_one_store_is_migrated_and_its_runs_still_export() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        let file = two_case_file();
+        version_one_store(&path, &file);
+        let mut store = SqliteStore::open(&path, OpenMode::Existing).unwrap();
+        assert_eq!(store.schema_version().unwrap(), schema::latest_version());
+        let runs = store.runs(&RunFilter::default()).unwrap();
+        assert_eq!((runs.len(), runs[0].cases), (1, 2));
+        assert_eq!(store.export(runs[0].key).unwrap(), file);
+        // A new run goes in as a document beside it, and exports the same way.
+        let mut new = file.clone();
+        new.run.run_id = "new-run".into();
+        let source = dir.path().join("new.json");
+        std::fs::write(&source, serde_json::to_vec_pretty(&new).unwrap()).unwrap();
+        let peaks = crate::validate::CatalogPeaks::builtin().unwrap();
+        let prepared = super::super::ingest::prepare(&source, &peaks).unwrap();
+        assert_eq!(
+            store.insert_batch(&[prepared]).unwrap(),
+            vec![Insertion::Added]
+        );
+        let runs = store.runs(&RunFilter::default()).unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!(store.export(runs[1].key).unwrap(), new);
     }
 }

@@ -46,13 +46,22 @@ impl Tabular for IngestReport {
             table.push(vec![r.path.display().to_string(), r.reason.clone()]);
         }
         let note = format!(
-            "{} file(s): {} added, {} already stored, {} refused",
+            "{} file(s): {} added ({} replacing a partial run), {} already stored, {} refused",
             self.files,
             self.added,
+            self.replaced,
             self.already_stored,
             self.refused.len()
         );
-        vec![Section::titled("ingest", table).with_note(&note)]
+        let mut sections = vec![Section::titled("ingest", table).with_note(&note)];
+        if !self.superseded.is_empty() {
+            let mut partial = Table::new(&["partial file not added", "reason"]);
+            for r in &self.superseded {
+                partial.push(vec![r.path.display().to_string(), r.reason.clone()]);
+            }
+            sections.push(Section::titled("partial runs", partial));
+        }
+        sections
     }
 }
 

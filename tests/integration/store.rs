@@ -188,6 +188,123 @@ fn export_round_trips_a_file_that_validates_with_the_same_samples() {
     }
 }
 
+/// The stored runs' (content hash, case count), from `store list --format json`.
+fn stored_runs(db: &str) -> Vec<(String, i64)> {
+    let list = ok(store(db, &["list", "--format", "json"]));
+    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+    list["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let hash = r["content_hash"].as_str().unwrap().to_string();
+            (hash, r["cases"].as_i64().unwrap())
+        })
+        .collect()
+}
+
+fn sha256(path: &Path) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+#[test]
+fn a_complete_file_replaces_its_partial_run_and_a_partial_after_it_adds_nothing() {
+    let dir = tempdir();
+    let complete = unit_run("interrupted", 1, 0, 1.0);
+    let mut partial = complete.clone();
+    partial.run.complete = false;
+    partial.cases.truncate(complete.cases.len() / 2);
+    let other = unit_run("interrupted", 1, 0, 1.01);
+    let paths: Vec<PathBuf> = ["partial", "complete", "other"]
+        .iter()
+        .map(|name| dir.path().join(format!("{name}.json")))
+        .collect();
+    for (path, file) in paths.iter().zip([&partial, &complete, &other]) {
+        write(path, file);
+    }
+    let [partial_path, complete_path, other_path] = [0, 1, 2].map(|i| paths[i].to_str().unwrap());
+    for db in backends(dir.path(), "partial") {
+        ok(store(&db, &["ingest", partial_path]));
+        let half = partial.cases.len() as i64;
+        assert_eq!(stored_runs(&db), vec![(sha256(&paths[0]), half)], "{db}");
+        let replace = text(&ok(store(&db, &["ingest", complete_path])).stderr);
+        assert!(
+            replace.contains("1 added, 0 already stored, 0 refused; replaced 1 partial run"),
+            "{replace}"
+        );
+        let whole = complete.cases.len() as i64;
+        assert_eq!(stored_runs(&db), vec![(sha256(&paths[1]), whole)], "{db}");
+        let history = ok(store(
+            &db,
+            &[
+                "history",
+                "--host",
+                "interrupted",
+                "--gpu",
+                "1",
+                "--format",
+                "json",
+            ],
+        ));
+        let history: Value = serde_json::from_slice(&history.stdout).unwrap();
+        for metric in history["metrics"].as_array().unwrap() {
+            assert_eq!(
+                metric["points"].as_array().unwrap().len(),
+                1,
+                "{db}: {metric}"
+            );
+        }
+        let out = dir.path().join("exported.json");
+        let _ = std::fs::remove_file(&out);
+        ok(store(
+            &db,
+            &["export", &complete.run.run_id, "-o", out.to_str().unwrap()],
+        ));
+        assert_eq!(fleetbench::results::load(&out).unwrap(), complete, "{db}");
+        let again = text(&ok(store(&db, &["ingest", complete_path])).stderr);
+        assert!(
+            again.contains("nothing new: all 1 file(s) are already stored"),
+            "{again}"
+        );
+        let late = ok(store(&db, &["ingest", partial_path]));
+        let (late_out, late_err) = (text(&late.stdout), text(&late.stderr));
+        assert!(
+            late_err.contains("0 added, 0 already stored, 0 refused; 1 partial file(s) not added"),
+            "{late_err}"
+        );
+        assert!(
+            late_out.contains("partial.json")
+                && late_out.contains("its complete file is already stored"),
+            "{late_out}"
+        );
+        let refused = ok(store(&db, &["ingest", other_path]));
+        assert!(
+            text(&refused.stdout).contains("already stored from a different file"),
+            "{}",
+            text(&refused.stdout)
+        );
+        assert_eq!(stored_runs(&db), vec![(sha256(&paths[1]), whole)], "{db}");
+    }
+    // Both files in one ingest, whatever order they are written in: the complete run stays.
+    let both = dir.path().join("both");
+    std::fs::create_dir(&both).unwrap();
+    write(&both.join("a-partial.json"), &partial);
+    write(&both.join("b-complete.json"), &complete);
+    for db in backends(dir.path(), "partial_together") {
+        ok(store(
+            &db,
+            &["ingest", "--batch", "1", both.to_str().unwrap()],
+        ));
+        assert_eq!(
+            stored_runs(&db),
+            vec![(sha256(&paths[1]), complete.cases.len() as i64)]
+        );
+        ok(store(&db, &["ingest", both.to_str().unwrap()]));
+        assert_eq!(stored_runs(&db).len(), 1, "{db}");
+    }
+}
+
 /// The findings `store regressions --format json` names.
 fn regressions(db: &str) -> (Option<i32>, Vec<Value>) {
     let out = store(
