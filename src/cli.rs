@@ -83,12 +83,13 @@ pub struct CompareArgs {
     /// Bootstrap resamples.
     #[arg(long, default_value_t = fleetbench::stats::DEFAULT_RESAMPLES)]
     pub resamples: usize,
-    /// `--store` and the filters every `store:` side starts from.
-    #[command(flatten)]
-    pub store: StoreSelectArgs,
     /// `-o`, `--force`, `--format`.
     #[command(flatten)]
     pub out: OutputArgs,
+    /// `--store` and the filters every `store:` side starts from (last: their help heading
+    /// would otherwise carry over to the flags after them).
+    #[command(flatten)]
+    pub store: StoreSelectArgs,
 }
 
 /// A results store as an input of `compare`, `calibrate` and `report`: which store, and which
@@ -104,7 +105,8 @@ pub struct StoreSelectArgs {
     /// Which runs (every stored run when none is given).
     #[command(flatten)]
     pub filter: StoreFilterArgs,
-    /// Only the latest run of each unit (host, GPU index, device) among the selected runs.
+    /// Only the latest run of each unit (host, GPU index, device) among the selected runs
+    /// (report: its history keeps every run, and those latest runs are charted as files are).
     #[arg(long)]
     pub latest: bool,
 }
@@ -151,12 +153,12 @@ pub struct CalibrateArgs {
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = fleetbench::stats::DEFAULT_SEED)]
     pub seed: u64,
-    /// `--store` and the runs it adds.
-    #[command(flatten)]
-    pub store: StoreSelectArgs,
     /// `-o` (.json writes the ratios file), `--force`, `--format`.
     #[command(flatten)]
     pub out: OutputArgs,
+    /// `--store` and the runs it adds (last, for its help heading).
+    #[command(flatten)]
+    pub store: StoreSelectArgs,
 }
 
 /// Flags of `fleetbench catalog`.
@@ -303,10 +305,6 @@ pub struct ReportArgs {
     /// Result files; the first is the reference the others are compared with.
     #[arg(required_unless_present = "store", value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// `--store` and the runs whose history is charted (with --latest, each unit's latest run
-    /// is also charted as a result file is).
-    #[command(flatten)]
-    pub store: StoreSelectArgs,
     /// Ratios file from `fleetbench calibrate`: adds an equivalence chart (repeatable).
     #[arg(long, value_name = "FILE")]
     pub ratios: Vec<PathBuf>,
@@ -323,6 +321,10 @@ pub struct ReportArgs {
     /// Format of the list of files written.
     #[arg(long, default_value = "text")]
     pub format: Format,
+    /// `--store` and the runs whose history is charted (with --latest, each unit's latest run
+    /// is also charted as a result file is); last, for its help heading.
+    #[command(flatten)]
+    pub store: StoreSelectArgs,
 }
 
 /// Flags of `fleetbench completions`.

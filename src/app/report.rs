@@ -16,10 +16,10 @@ use fleetbench::projection::{
 };
 use fleetbench::report::document::{self, Extras, Input, PAGE};
 use fleetbench::report::roofline::PublishedCeilings;
-use fleetbench::results;
+use fleetbench::results::{self, ResultFile};
 use fleetbench::store::{self, analysis::RegressionSettings};
 use fleetbench::validate::policy::apply_policy;
-use fleetbench::validate::{load_checked, CatalogPeaks, LoadPolicy};
+use fleetbench::validate::{CatalogPeaks, LoadPolicy};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -60,39 +60,14 @@ fn validate(args: ReportArgs) -> anyhow::Result<ReportConfig> {
     if args.output.exists() && !args.output.is_dir() {
         bail!("{}: is not a directory", args.output.display());
     }
-    let catalog = Catalog::builtin()?;
-    let rules = MatchRules::builtin()?;
-    let peaks = CatalogPeaks::builtin()?;
+    let loader = InputLoader::new()?;
     let mut inputs = Vec::with_capacity(args.files.len());
     for path in &args.files {
-        // A file `compare` would refuse is not charted either.
-        let file = load_checked(path, LoadPolicy::Refuse, &peaks)?.file;
-        let published = published_ceilings(&file, &rules, &catalog);
-        inputs.push(Input {
-            label: label(path),
-            file,
-            published,
-        });
+        inputs.push(loader.input(label(path), path, results::load(path)?)?);
     }
     let mut extras = Extras::default();
     if let Some(store) = StoreInput::from_args(&args.store)? {
-        let mut db = store.open()?;
-        extras.histories =
-            store::select::histories(db.as_mut(), &store.base, &RegressionSettings::default())?;
-        extras.store = Some(db.location().to_string());
-        if store.base.latest {
-            // Each unit's latest run is charted as a file is, after the same checks.
-            for run in store::select(db.as_mut(), &store.base)? {
-                let path = PathBuf::from(&run.label);
-                let file = apply_policy(&path, run.file, LoadPolicy::Refuse, &peaks)?.file;
-                let published = published_ceilings(&file, &rules, &catalog);
-                inputs.push(Input {
-                    label: run.label,
-                    file,
-                    published,
-                });
-            }
-        }
+        from_store(&store, &loader, &mut inputs, &mut extras)?;
     }
     for path in &args.ratios {
         let ratios = RatiosFile::load(path)?;
@@ -115,6 +90,56 @@ fn validate(args: ReportArgs) -> anyhow::Result<ReportConfig> {
         force: args.force,
         format: args.format,
     })
+}
+
+/// Loads inputs with the checks `compare` applies (a file it would refuse is not charted
+/// either) and finds their devices' datasheet ceilings.
+struct InputLoader {
+    catalog: Catalog,
+    rules: MatchRules,
+    peaks: CatalogPeaks,
+}
+
+impl InputLoader {
+    fn new() -> anyhow::Result<InputLoader> {
+        Ok(InputLoader {
+            catalog: Catalog::builtin()?,
+            rules: MatchRules::builtin()?,
+            peaks: CatalogPeaks::builtin()?,
+        })
+    }
+
+    /// `file` (read from `path`, or a stored run named by it) as a checked input.
+    fn input(&self, label: String, path: &Path, file: ResultFile) -> anyhow::Result<Input> {
+        let file = apply_policy(path, file, LoadPolicy::Refuse, &self.peaks)?.file;
+        let published = published_ceilings(&file, &self.rules, &self.catalog);
+        Ok(Input {
+            label,
+            file,
+            published,
+        })
+    }
+}
+
+/// `--store`: the histories of the selection and, with `--latest`, each unit's latest run as
+/// an input, checked as a file is.
+fn from_store(
+    store: &StoreInput,
+    loader: &InputLoader,
+    inputs: &mut Vec<Input>,
+    extras: &mut Extras,
+) -> anyhow::Result<()> {
+    let mut db = store.open()?;
+    let settings = RegressionSettings::default();
+    extras.histories = store::select::histories(db.as_mut(), &store.base, &settings)?;
+    extras.store = Some(db.location().to_string());
+    if store.base.latest {
+        for run in store::select(db.as_mut(), &store.base)? {
+            let path = PathBuf::from(&run.label);
+            inputs.push(loader.input(run.label, &path, run.file)?);
+        }
+    }
+    Ok(())
 }
 
 fn label(path: &Path) -> String {

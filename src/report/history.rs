@@ -178,6 +178,9 @@ fn draw(
         .y_label_formatter(&|v| axis_number(*v))
         .draw()?;
     let top = y1 - (y1 - y0) * 0.04;
+    // A fleet's driver rollout changes many units: each change is a line, each new driver is
+    // named once.
+    let mut named = std::collections::BTreeSet::new();
     for (p, point) in m
         .points
         .iter()
@@ -191,6 +194,9 @@ fn draw(
             5,
             style,
         ))?;
+        if !named.insert(p.driver.as_str()) {
+            continue;
+        }
         // Named on the side with room, so a change late in the series stays on the chart.
         let side = if point.at > (x0 + x1) / 2.0 {
             HPos::Right
@@ -304,6 +310,14 @@ mod tests {
         assert!(svg.contains("driver changed since the unit"));
         assert!(svg.contains("×0.791") && svg.contains("step in the series"));
         assert!(svg.contains("2026-03-0"), "dates on the time axis");
+        let mut twice = unit_history();
+        twice.metrics[0].points[3].driver_changed = true;
+        let svg = &super::figures(&twice, 1).unwrap()[0].svg;
+        assert_eq!(
+            svg.matches("d2 &lt;new&gt;").count(),
+            1,
+            "each new driver named once"
+        );
         assert_eq!(figures[0].kind, "history");
         let tables = tables(&unit_history());
         assert!(
