@@ -102,7 +102,6 @@ pub fn for_each_run_file(
     Ok(())
 }
 
-
 /// A stored run's file from its document (runs stored since schema version 2) through the
 /// loader's parser, the same as a file read from disk.
 fn parse_document(location: &str, key: i64, document: &str) -> Result<ResultFile> {
