@@ -12,7 +12,11 @@
 //!
 //! `FLEETBENCH_BENCH_SMALL=350000` adds the seed's fleet: that many small files (a `--quick`
 //! fake run of two matmul cases at one size, about 9 KB, again a unit per file) ingested in one
-//! go, and merged, in the same table. Nothing is asserted: the figures are printed side by side.
+//! go, and merged, in the same table. `FLEETBENCH_BENCH_BASELINE=PATH` names another build of
+//! the binary (say, the main branch's) that ingests the same files into a store of its own just
+//! before this build does, printed on the line above the row: a before/after measured side by
+//! side in the same minute. `FLEETBENCH_BENCH_MERGE=0` leaves `merge` out (its columns print
+//! NaN). Nothing is asserted: the figures are printed side by side.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -80,6 +84,24 @@ fn scale_row(dir: &Path, kind: &str, template: &str, n: usize) {
     let files = dir.join(format!("fleet-{kind}-{n}"));
     generate(template, &files, n);
     let db = dir.join(format!("store-{kind}-{n}.sqlite"));
+    if let Ok(baseline) = std::env::var("FLEETBENCH_BENCH_BASELINE") {
+        let before = dir.join(format!("baseline-{kind}-{n}.sqlite"));
+        let usage = measure(
+            Command::new(&baseline)
+                .args(["store", "--db"])
+                .arg(&before)
+                .arg("ingest")
+                .arg(&files),
+        );
+        println!(
+            "{:>6} {n:>8} {:>14.0} {:>18.0} {:>16.1}   (baseline: {baseline})",
+            "before",
+            n as f64 / usage.wall_s,
+            n as f64 / usage.cpu_s,
+            usage.peak_mib
+        );
+        remove_store(&before);
+    }
     let ingest = measure(
         Command::new(BIN)
             .args(["store", "--db"])
@@ -100,7 +122,11 @@ fn scale_row(dir: &Path, kind: &str, template: &str, n: usize) {
         "--gpu",
         "0",
     ]));
-    let merge = measure(Command::new(BIN).arg("merge").arg(&files));
+    let merge = if std::env::var("FLEETBENCH_BENCH_MERGE").as_deref() == Ok("0") {
+        Usage::NOT_RUN
+    } else {
+        measure(Command::new(BIN).arg("merge").arg(&files))
+    };
     let store_mib = file_mib(&db) + file_mib(&db.with_extension("sqlite-wal"));
     println!(
             "{kind:>6} {n:>8} {:>14.0} {:>18.0} {:>16.1} {:>13.0} {:>17.0} {:>15.1} {:>10.1} {:>14.2} {:>10.2}",
@@ -115,7 +141,12 @@ fn scale_row(dir: &Path, kind: &str, template: &str, n: usize) {
             history.wall_s
         );
     let _ = std::fs::remove_dir_all(&files);
-    let _ = std::fs::remove_file(&db);
+    remove_store(&db);
+}
+
+/// Deletes a SQLite store and its WAL files.
+fn remove_store(db: &Path) {
+    let _ = std::fs::remove_file(db);
     let _ = std::fs::remove_file(db.with_extension("sqlite-wal"));
     let _ = std::fs::remove_file(db.with_extension("sqlite-shm"));
 }
@@ -161,6 +192,7 @@ fn generate(template: &str, dir: &Path, n: usize) {
 }
 
 /// What one command took.
+#[derive(Debug, Clone, Copy)]
 struct Usage {
     /// Wall-clock seconds.
     wall_s: f64,
@@ -168,6 +200,15 @@ struct Usage {
     cpu_s: f64,
     /// Peak resident memory, MiB.
     peak_mib: f64,
+}
+
+impl Usage {
+    /// A command not run (`FLEETBENCH_BENCH_MERGE=0`): its columns print as NaN.
+    const NOT_RUN: Usage = Usage {
+        wall_s: f64::NAN,
+        cpu_s: f64::NAN,
+        peak_mib: f64::NAN,
+    };
 }
 
 /// What one command took, its output discarded. The child is reaped by `wait4`, which also

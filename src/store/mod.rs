@@ -12,9 +12,11 @@
 //!   statement is parameterized.
 //! - Ingest ([`ingest`]) loads each file through the same checked loader as every other command
 //!   ([`crate::validate::policy::apply_policy`]), streams file by file in batched transactions, and is
-//!   idempotent by content hash and by (run id, host, GPU index).
-//! - Each run keeps its header, every case with its raw samples (export gives the file back),
-//!   and its capability figures per metric and shape ([`crate::compare::capability::file_figures`]),
+//!   idempotent by content hash and by (run id, host, GPU index); a complete file replaces the
+//!   partial file of its interrupted run.
+//! - Each run keeps its whole file as one compact document, every case with its raw samples
+//!   (export gives the file back; runs stored under schema version 1 keep a header and a row
+//!   per case), and its capability figures per metric and shape ([`crate::compare::capability::file_figures`]),
 //!   which history and regressions read without decoding samples.
 //! - Analyses ([`analysis`]) return typed models ([`model`]); formats are rendered at the edge.
 //! - Stored runs are inputs of `compare`, `calibrate` and `report` through [`select`]: each comes
