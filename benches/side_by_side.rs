@@ -127,8 +127,8 @@ unsafe fn fma_loop_avx2(iters: u64, seed: f32) -> f32 {
     out.iter().sum()
 }
 
-fn wgsl_median(backend: &mut WgpuBackend, spec: &CaseSpec) -> Option<f64> {
-    let case = backend.run_case(spec, &timing());
+fn wgsl_median(backend: &mut WgpuBackend, spec: &CaseSpec, timing: &TimingConfig) -> Option<f64> {
+    let case = backend.run_case(spec, timing);
     match case.passed_throughput() {
         Some(s) => Some(s.median.value),
         None => {
@@ -185,7 +185,7 @@ fn compare_peak(backend: &mut WgpuBackend) {
             kernel,
             seed: 1,
         };
-        let wgsl = wgsl_median(backend, &spec);
+        let wgsl = wgsl_median(backend, &spec, &timing());
         let native = native_fma_gflops();
         print_ratio(
             "FMA peak f32",
@@ -197,39 +197,88 @@ fn compare_peak(backend: &mut WgpuBackend) {
     }
 }
 
-/// The best autotuned WGSL f32 matmul against the host SGEMM at every size.
-fn compare_matmul(backend: &mut WgpuBackend) {
-    // Search once at the smallest size (the verification of every candidate dominates at
-    // large sizes), then time the winner at every size.
-    let candidates = tune::candidates(backend.adapter(), Dtype::F32);
-    let sizes = sizes();
-    let n0 = sizes.iter().copied().min().unwrap_or(1024);
-    let w0 = Workload::matmul(Dtype::F32, n0, n0, n0);
-    let trial = tune::trial_timing(&timing());
-    let best = tune::search(backend, &candidates, w0, &trial, 2, String::new())
-        .and_then(|r| tune::chosen_config(&r, &candidates));
-    let Some(best) = best else {
-        println!("matmul: no candidate verified");
-        return;
-    };
-    println!(
-        "matmul: best of {} candidates at {n0}^3: {} {:?}",
-        candidates.len(),
-        best.id(),
-        best.overrides
-    );
-    for n in sizes {
-        let w = Workload::matmul(Dtype::F32, n, n, n);
-        let spec = CaseSpec {
-            workload: w,
-            kernel: best.clone(),
-            seed: 3,
-        };
-        let wgsl = wgsl_median(backend, &spec);
-        let cpu = cpu_sgemm_gflops(n);
-        let what = format!("matmul f32 {n}^3");
-        print_ratio(&what, wgsl, cpu, "gemm crate SGEMM", "GFLOP/s");
+/// The bounds-check settings the matmul comparison runs, from `FLEETBENCH_SIDE_MATMUL_CHECKS`
+/// (`on`, `off` or `on,off`; default `on`).
+fn matmul_check_settings() -> Vec<bool> {
+    let wanted = std::env::var("FLEETBENCH_SIDE_MATMUL_CHECKS").unwrap_or_default();
+    let settings: Vec<bool> = wanted
+        .split(',')
+        .filter_map(|s| match s.trim() {
+            "on" => Some(true),
+            "off" => Some(false),
+            _ => None,
+        })
+        .collect();
+    if settings.is_empty() {
+        vec![true]
+    } else {
+        settings
     }
+}
+
+/// The best autotuned WGSL f32 matmul against the host SGEMM at every size, for each
+/// bounds-check setting asked for.
+fn compare_matmul(backend: &mut WgpuBackend) {
+    for bounds_checks in matmul_check_settings() {
+        let timing = TimingConfig {
+            bounds_checks,
+            ..timing()
+        };
+        let checks = if bounds_checks {
+            "checked"
+        } else {
+            "unchecked"
+        };
+        let Some(best) = search_matmul(backend, &timing, checks) else {
+            continue;
+        };
+        for n in sizes() {
+            let w = Workload::matmul(Dtype::F32, n, n, n);
+            let spec = CaseSpec {
+                workload: w,
+                kernel: best.clone(),
+                seed: 3,
+            };
+            let wgsl = wgsl_median(backend, &spec, &timing);
+            let cpu = cpu_sgemm_gflops(n);
+            let what = format!("matmul f32 {n}^3 {checks}");
+            print_ratio(&what, wgsl, cpu, "gemm crate SGEMM", "GFLOP/s");
+        }
+    }
+}
+
+/// Searches the f32 candidates once at the smallest size (the verification of every candidate
+/// dominates at large sizes), printing every candidate's median; returns the winner.
+fn search_matmul(
+    backend: &mut WgpuBackend,
+    timing: &TimingConfig,
+    checks: &str,
+) -> Option<KernelConfig> {
+    let candidates = tune::candidates(backend.adapter(), Dtype::F32);
+    let n0 = sizes().into_iter().min().unwrap_or(1024);
+    let w0 = Workload::matmul(Dtype::F32, n0, n0, n0);
+    let trial = tune::trial_timing(timing);
+    let record = tune::search(backend, &candidates, w0, &trial, 2, String::new());
+    for t in record.iter().flat_map(|r| &r.trials) {
+        let median = t
+            .median
+            .map_or("-".to_string(), |m| format!("{m:.1} GFLOP/s"));
+        println!(
+            "matmul {n0}^3 {checks} {} {:?}: {median}",
+            t.kernel, t.overrides
+        );
+    }
+    let best = record.and_then(|r| tune::chosen_config(&r, &candidates));
+    match &best {
+        Some(b) => println!(
+            "matmul {checks}: best of {} candidates at {n0}^3: {} {:?}",
+            candidates.len(),
+            b.id(),
+            b.overrides
+        ),
+        None => println!("matmul {checks}: no candidate verified"),
+    }
+    best
 }
 
 /// The best verified copy and triad variants at the device-sized ceiling workloads, with
@@ -321,7 +370,7 @@ fn compare_cached_copies(backend: &mut WgpuBackend) {
                 kernel,
                 seed: 4,
             };
-            let wgsl = wgsl_median(backend, &spec);
+            let wgsl = wgsl_median(backend, &spec, &timing());
             let host = host_stream_gbps(&workload);
             let against = format!("host copy on {} thread(s)", host_refs::host_threads());
             print_ratio(&what, wgsl, host, &against, "GB/s");
