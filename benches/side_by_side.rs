@@ -5,11 +5,13 @@
 //! bytes. The host references use as many threads as lavapipe (`LP_NUM_THREADS`, else every
 //! core). Prints the ratios.
 //!
-//! `cargo bench --bench side_by_side` (sizes: `FLEETBENCH_SIDE_SIZES=1024,2048`). On a machine
+//! `cargo bench --bench side_by_side` (sizes: `FLEETBENCH_SIDE_SIZES=1024,2048`; copies that
+//! fit the caches: `FLEETBENCH_SIDE_STREAM_MIB=1,8`; `FLEETBENCH_SIDE_SKIP=matmul` or `=streams`
+//! leaves a part out). On a machine
 //! whose adapter is a real GPU the ratios compare different hardware and mean little.
 
 use fleetbench::gpu::{open_device, AdapterSelector, WgpuBackend};
-use fleetbench::kernels::ceiling_cases;
+use fleetbench::kernels::{ceiling_cases, Kernel, KernelConfig};
 use fleetbench::measure::backend::{Backend, CaseSpec, TimingConfig};
 use fleetbench::measure::host_refs;
 use fleetbench::measure::tune;
@@ -125,8 +127,8 @@ unsafe fn fma_loop_avx2(iters: u64, seed: f32) -> f32 {
     out.iter().sum()
 }
 
-fn wgsl_median(backend: &mut WgpuBackend, spec: &CaseSpec) -> Option<f64> {
-    let case = backend.run_case(spec, &timing());
+fn wgsl_median(backend: &mut WgpuBackend, spec: &CaseSpec, timing: &TimingConfig) -> Option<f64> {
+    let case = backend.run_case(spec, timing);
     match case.passed_throughput() {
         Some(s) => Some(s.median.value),
         None => {
@@ -154,6 +156,26 @@ fn main() {
     };
     let mut backend = WgpuBackend::new(ctx);
     println!("adapter: {}", backend.adapter().name);
+    if wanted("peak") {
+        compare_peak(&mut backend);
+    }
+    if wanted("streams") {
+        compare_streams(&mut backend);
+        compare_cached_copies(&mut backend);
+    }
+    if wanted("matmul") {
+        compare_matmul(&mut backend);
+    }
+}
+
+/// Whether `FLEETBENCH_SIDE_SKIP` (comma-separated: peak, streams, matmul) leaves `part` in.
+fn wanted(part: &str) -> bool {
+    let skip = std::env::var("FLEETBENCH_SIDE_SKIP").unwrap_or_default();
+    !skip.split(',').any(|s| s.trim() == part)
+}
+
+/// The WGSL f32 FMA-peak kernel against the native FMA loop.
+fn compare_peak(backend: &mut WgpuBackend) {
     let peak = ceiling_cases(backend.adapter())
         .into_iter()
         .find(|(w, _)| w.op == Op::PeakFma && w.dtype == Dtype::F32);
@@ -163,7 +185,7 @@ fn main() {
             kernel,
             seed: 1,
         };
-        let wgsl = wgsl_median(&mut backend, &spec);
+        let wgsl = wgsl_median(backend, &spec, &timing());
         let native = native_fma_gflops();
         print_ratio(
             "FMA peak f32",
@@ -173,38 +195,90 @@ fn main() {
             "GFLOP/s",
         );
     }
-    compare_streams(&mut backend);
-    // Search once at the smallest size (the verification of every candidate dominates at
-    // large sizes), then time the winner at every size.
-    let candidates = tune::candidates(backend.adapter(), Dtype::F32);
-    let sizes = sizes();
-    let n0 = sizes.iter().copied().min().unwrap_or(1024);
-    let w0 = Workload::matmul(Dtype::F32, n0, n0, n0);
-    let trial = tune::trial_timing(&timing());
-    let best = tune::search(&mut backend, &candidates, w0, &trial, 2, String::new())
-        .and_then(|r| tune::chosen_config(&r, &candidates));
-    let Some(best) = best else {
-        println!("matmul: no candidate verified");
-        return;
-    };
-    println!(
-        "matmul: best of {} candidates at {n0}^3: {} {:?}",
-        candidates.len(),
-        best.id(),
-        best.overrides
-    );
-    for n in sizes {
-        let w = Workload::matmul(Dtype::F32, n, n, n);
-        let spec = CaseSpec {
-            workload: w,
-            kernel: best.clone(),
-            seed: 3,
-        };
-        let wgsl = wgsl_median(&mut backend, &spec);
-        let cpu = cpu_sgemm_gflops(n);
-        let what = format!("matmul f32 {n}^3");
-        print_ratio(&what, wgsl, cpu, "gemm crate SGEMM", "GFLOP/s");
+}
+
+/// The bounds-check settings the matmul comparison runs, from `FLEETBENCH_SIDE_MATMUL_CHECKS`
+/// (`on`, `off` or `on,off`; default `on`).
+fn matmul_check_settings() -> Vec<bool> {
+    let wanted = std::env::var("FLEETBENCH_SIDE_MATMUL_CHECKS").unwrap_or_default();
+    let settings: Vec<bool> = wanted
+        .split(',')
+        .filter_map(|s| match s.trim() {
+            "on" => Some(true),
+            "off" => Some(false),
+            _ => None,
+        })
+        .collect();
+    if settings.is_empty() {
+        vec![true]
+    } else {
+        settings
     }
+}
+
+/// The best autotuned WGSL f32 matmul against the host SGEMM at every size, for each
+/// bounds-check setting asked for.
+fn compare_matmul(backend: &mut WgpuBackend) {
+    for bounds_checks in matmul_check_settings() {
+        let timing = TimingConfig {
+            bounds_checks,
+            ..timing()
+        };
+        let checks = if bounds_checks {
+            "checked"
+        } else {
+            "unchecked"
+        };
+        let Some(best) = search_matmul(backend, &timing, checks) else {
+            continue;
+        };
+        for n in sizes() {
+            let w = Workload::matmul(Dtype::F32, n, n, n);
+            let spec = CaseSpec {
+                workload: w,
+                kernel: best.clone(),
+                seed: 3,
+            };
+            let wgsl = wgsl_median(backend, &spec, &timing);
+            let cpu = cpu_sgemm_gflops(n);
+            let what = format!("matmul f32 {n}^3 {checks}");
+            print_ratio(&what, wgsl, cpu, "gemm crate SGEMM", "GFLOP/s");
+        }
+    }
+}
+
+/// Searches the f32 candidates once at the smallest size (the verification of every candidate
+/// dominates at large sizes), printing every candidate's median; returns the winner.
+fn search_matmul(
+    backend: &mut WgpuBackend,
+    timing: &TimingConfig,
+    checks: &str,
+) -> Option<KernelConfig> {
+    let candidates = tune::candidates(backend.adapter(), Dtype::F32);
+    let n0 = sizes().into_iter().min().unwrap_or(1024);
+    let w0 = Workload::matmul(Dtype::F32, n0, n0, n0);
+    let trial = tune::trial_timing(timing);
+    let record = tune::search(backend, &candidates, w0, &trial, 2, String::new());
+    for t in record.iter().flat_map(|r| &r.trials) {
+        let median = t
+            .median
+            .map_or("-".to_string(), |m| format!("{m:.1} GFLOP/s"));
+        println!(
+            "matmul {n0}^3 {checks} {} {:?}: {median}",
+            t.kernel, t.overrides
+        );
+    }
+    let best = record.and_then(|r| tune::chosen_config(&r, &candidates));
+    match &best {
+        Some(b) => println!(
+            "matmul {checks}: best of {} candidates at {n0}^3: {} {:?}",
+            candidates.len(),
+            b.id(),
+            b.overrides
+        ),
+        None => println!("matmul {checks}: no candidate verified"),
+    }
+    best
 }
 
 /// The best verified copy and triad variants at the device-sized ceiling workloads, with
@@ -227,14 +301,20 @@ fn compare_streams(backend: &mut WgpuBackend) {
                 "unchecked"
             };
             let what = format!("{} {} MiB {checks}", workload.op, (workload.m * 4) >> 20);
+            // The host reference before and after the search, so every variant's ratio has a
+            // reference from the same minutes of this (possibly shared) machine.
+            let host_before = host_stream_gbps(&workload);
             let found = tune::search_bandwidth(backend, workload, kernel.kernel, &timing, 4);
+            let host_around = 0.5 * (host_before + host_stream_gbps(&workload));
             let Some((best, record)) = found else {
                 println!("{what}: no variant verified");
                 continue;
             };
             for t in &record.trials {
-                let median = t.median.map_or("-".to_string(), |m| format!("{m:.1} GB/s"));
-                println!("{what} variant {:?}: {median}", t.overrides);
+                let median = t.median.map_or("-".to_string(), |m| {
+                    format!("{m:.1} GB/s, {:.1}% of host", 100.0 * m / host_around)
+                });
+                println!("{what} variant {}: {median}", variant_name(&t.overrides));
             }
             let spec = CaseSpec {
                 workload,
@@ -249,6 +329,50 @@ fn compare_streams(backend: &mut WgpuBackend) {
                 workload.op,
                 host_refs::host_threads()
             );
+            print_ratio(&what, wgsl, host, &against, "GB/s");
+        }
+    }
+}
+
+/// A bandwidth variant's parameters in one short line: `WG_X=256 VEC=4 PER=1 TEX=1`.
+fn variant_name(overrides: &std::collections::BTreeMap<String, f64>) -> String {
+    ["WG_X", "VEC", "PER", "TEX"]
+        .iter()
+        .map(|k| format!("{k}={}", overrides.get(*k).copied().unwrap_or(0.0)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Copies of `FLEETBENCH_SIDE_STREAM_MIB` (comma-separated MiB per buffer, e.g. `1,8`: sizes
+/// that fit a core's L2 or the shared L3) with the default buffer-fed kernel and the
+/// texture-fed one, each against the host copy of the same bytes measured right after.
+fn compare_cached_copies(backend: &mut WgpuBackend) {
+    let sizes: Vec<u64> = std::env::var("FLEETBENCH_SIDE_STREAM_MIB")
+        .ok()
+        .map(|s| s.split(',').filter_map(|v| v.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    for mib in sizes {
+        let workload = Workload {
+            op: Op::Copy,
+            dtype: Dtype::F32,
+            m: (mib << 20) / 4,
+            n: 1,
+            k: 1,
+        };
+        for tex in [0, 1] {
+            let kernel = KernelConfig::new(
+                Kernel::Copy,
+                &[("WG_X", 256), ("VEC", 4), ("PER", 1), ("TEX", tex)],
+            );
+            let what = format!("copy {mib} MiB {}", variant_name(&kernel.overrides));
+            let spec = CaseSpec {
+                workload,
+                kernel,
+                seed: 4,
+            };
+            let wgsl = wgsl_median(backend, &spec, &timing());
+            let host = host_stream_gbps(&workload);
+            let against = format!("host copy on {} thread(s)", host_refs::host_threads());
             print_ratio(&what, wgsl, host, &against, "GB/s");
         }
     }

@@ -12,6 +12,12 @@ pub(super) fn source(c: &KernelConfig) -> String {
         Kernel::MatmulTiled => tiled_matmul_source(&TileShape::of(c), false),
         Kernel::MatmulTiledF16 => tiled_matmul_source(&TileShape::of(c), true),
         Kernel::MatmulCoopF16 => coop_matmul_source(&CoopShape::of(c)),
+        Kernel::Copy if c.get("TEX") == 1 => {
+            texture_stream_source(template, &["src"], c.get("PER"))
+        }
+        Kernel::Triad if c.get("TEX") == 1 => {
+            texture_stream_source(template, &["b", "c"], c.get("PER"))
+        }
         Kernel::Copy | Kernel::Triad => stream_source(template, c.get("VEC"), c.get("PER")),
         Kernel::MatmulNaive
         | Kernel::MatmulBlocked
@@ -311,6 +317,26 @@ pub fn stream_source(template: &str, vec: u32, per: u32) -> String {
     };
     let shape = format!("alias V = {ty};\nconst PER: u32 = {per}u;\n");
     substitute(template, &[("SHAPE", &shape)])
+}
+
+/// A copy or triad variant reading its `inputs` (binding 0, 1, …) from read-only rgba32float
+/// storage textures instead of storage buffers, `per` vec4 elements per invocation. Element
+/// `i` is texel (`i mod width`, `i / width`), the width a power of two whose log2 the params
+/// uniform carries (see [`super::stream_texture_extent`]).
+pub fn texture_stream_source(template: &str, inputs: &[&str], per: u32) -> String {
+    let shape = format!("alias V = vec4<f32>;\nconst PER: u32 = {per}u;\n");
+    let mut declare = String::new();
+    for (binding, name) in inputs.iter().enumerate() {
+        declare.push_str(&format!(
+            "@group(0) @binding({binding}) var {name}_tex: texture_storage_2d<rgba32float, read>;\n\
+             // In range by construction: callers guard i < params.count, the texture's texel\n\
+             // count (width × height, checked on the host), so x < width and y < height.\n\
+             fn {name}_at(i: u32) -> V {{\n\
+             \x20   let x = i & ((1u << params.width_log2) - 1u);\n\
+             \x20   return textureLoad({name}_tex, vec2<u32>(x, i >> params.width_log2));\n}}\n"
+        ));
+    }
+    substitute(template, &[("SHAPE", &shape), ("INPUTS", &declare)])
 }
 
 /// The texture matmul with `ra` texels of A and `cb` texels of B per step: the template's

@@ -16,13 +16,13 @@ mod rules;
 
 pub use config::KernelConfig;
 pub use generate::{
-    coop_matmul_source, stream_source, texture_matmul_source, tiled_matmul_source, CoopShape,
-    TileShape,
+    coop_matmul_source, stream_source, texture_matmul_source, texture_stream_source,
+    tiled_matmul_source, CoopShape, TileShape,
 };
 pub use plan::{ceiling_cases, default_matmul_configs, VENDOR_FAMILY};
 pub use resources::{
     buffer_bytes, matmul_buffer_bytes, pack_a_int8, pack_b_int8, resource_problem, round_to_f16,
-    workgroup_bytes,
+    stream_texture_extent, workgroup_bytes,
 };
 
 use crate::workload::{Dtype, Op};
@@ -189,7 +189,12 @@ const COOP: [Param; 7] = [
     generated("BK", 16),
 ];
 const PEAK: [Param; 1] = [over("WG_X", 64)];
-const STREAM: [Param; 3] = [over("WG_X", 256), generated("VEC", 4), generated("PER", 1)];
+const STREAM: [Param; 4] = [
+    over("WG_X", 256),
+    generated("VEC", 4),
+    generated("PER", 1),
+    generated("TEX", 0),
+];
 
 impl Kernel {
     /// Every kernel shipped, for listing and for shader validation.

@@ -77,12 +77,45 @@ pub fn workgroup_bytes(c: &KernelConfig) -> u64 {
     }
 }
 
+/// Widest texture row a texture-fed bandwidth kernel uses (in texels): rows of 128 KiB.
+const STREAM_TEXTURE_WIDTH: u64 = 8192;
+
+/// The `(width, height)` in rgba32float texels of the texture holding `elements` f32 values for
+/// a texture-fed copy or triad: the width is the largest power of two up to 8192 and
+/// `max_side` that divides the texel count, so element `i` is texel (`i mod width`,
+/// `i / width`) with a shift and a mask. `None` when the elements are not whole texels or the
+/// height would exceed `max_side`.
+pub fn stream_texture_extent(elements: u64, max_side: u32) -> Option<(u32, u32)> {
+    if elements == 0 || !elements.is_multiple_of(4) {
+        return None;
+    }
+    let texels = elements / 4;
+    let widest = STREAM_TEXTURE_WIDTH.min(u64::from(max_side)).max(1);
+    let width = (0..=widest.ilog2())
+        .rev()
+        .map(|p| 1u64 << p)
+        .find(|w| texels.is_multiple_of(*w))
+        .unwrap_or(1);
+    let height = texels / width;
+    (height <= u64::from(max_side)).then_some((width as u32, height as u32))
+}
+
 /// Why a texture-fed kernel's operands do not fit the adapter's 2D textures, if they do not.
 fn texture_problem(config: &KernelConfig, w: &Workload, limits: &LimitsRecord) -> Option<String> {
+    let side = limits.max_texture_dimension_2d;
+    let stream = matches!(config.kernel, Kernel::Copy | Kernel::Triad);
+    if stream && config.get("TEX") == 1 {
+        return stream_texture_extent(w.m, side).is_none().then(|| {
+            format!(
+                "{} elements do not fit textures of side {side} as whole texels",
+                w.m
+            )
+        });
+    }
     if config.kernel != Kernel::MatmulTex {
         return None;
     }
-    let side = u64::from(limits.max_texture_dimension_2d);
+    let side = u64::from(side);
     let largest = w.k.max(w.m / 4).max(w.n / 4);
     (largest > side)
         .then(|| format!("needs a texture side of {largest}; the adapter allows {side}"))
@@ -143,6 +176,17 @@ pub fn resource_problem(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stream_textures_are_power_of_two_wide_and_fit_the_side() {
+        assert_eq!(stream_texture_extent(32 << 20, 16384), Some((8192, 1024)));
+        assert_eq!(stream_texture_extent(32 << 20, 4096), Some((4096, 2048)));
+        assert_eq!(stream_texture_extent(4 * 12, 8192), Some((4, 3)));
+        assert_eq!(stream_texture_extent(4 * 7, 8192), Some((1, 7)));
+        assert_eq!(stream_texture_extent(4 * 7, 4), None, "7 rows of 1 texel");
+        assert_eq!(stream_texture_extent(10, 8192), None, "not whole texels");
+        assert_eq!(stream_texture_extent(0, 8192), None);
+    }
 
     #[test]
     fn int8_packing_puts_the_lowest_k_in_the_lowest_byte() {

@@ -112,15 +112,27 @@ pub(super) fn shape_problem(c: &KernelConfig, w: &Workload) -> Option<String> {
         Kernel::MatmulTiled | Kernel::MatmulTiledF16 => tiled_shape_problem(c, w),
         Kernel::MatmulCoopF16 => coop_shape_problem(c, w),
         Kernel::PeakFmaF32 | Kernel::PeakFmaF16 => peak_shape_problem(c, w),
-        Kernel::Copy | Kernel::Triad => {
-            let vec = get("VEC");
-            need(
-                c,
-                matches!(vec, 1 | 2 | 4) && get("PER") >= 1 && w.m.is_multiple_of(vec),
-                &format!("a multiple of {vec} elements (VEC 1, 2 or 4, PER at least 1)"),
-            )
-        }
+        Kernel::Copy | Kernel::Triad => stream_shape_problem(c, w),
     }
+}
+
+/// Element width 1, 2 or 4 dividing the elements, at least one per invocation; texture inputs
+/// (`TEX` 1) hold whole vec4 texels.
+fn stream_shape_problem(c: &KernelConfig, w: &Workload) -> Option<String> {
+    let get = |name| u64::from(c.get(name));
+    let (vec, tex) = (get("VEC"), get("TEX"));
+    if tex > 1 || (tex == 1 && vec != 4) {
+        return need(
+            c,
+            false,
+            "TEX 0, or TEX 1 with VEC 4 (texture inputs are vec4 texels)",
+        );
+    }
+    need(
+        c,
+        matches!(vec, 1 | 2 | 4) && get("PER") >= 1 && w.m.is_multiple_of(vec),
+        &format!("a multiple of {vec} elements (VEC 1, 2 or 4, PER at least 1)"),
+    )
 }
 
 /// The tile shape must be well formed (see [`TileShape::problem`]) and divide the matrices.

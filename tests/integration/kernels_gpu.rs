@@ -159,3 +159,39 @@ fn a_large_matmul_is_verified_in_o_n_squared() {
         assert!(v.host_s.is_some_and(|s| s > 0.0), "{v:?}");
     }
 }
+
+/// The texture-fed copy and triad (`TEX` 1) move the right elements: one texture row of a few
+/// texels short of a workgroup, and three rows of 8192 texels (the row shift and mask in use),
+/// with naga's bounds checks on and off.
+#[test]
+fn texture_fed_copy_and_triad_verify() {
+    use fleetbench::gpu::{open_device, AdapterSelector, WgpuBackend};
+    use fleetbench::kernels::{Kernel, KernelConfig};
+    use fleetbench::measure::backend::CaseSpec;
+    use fleetbench::workload::{Dtype, Op, Workload};
+    if !gpu_available() {
+        return;
+    }
+    let backend = WgpuBackend::new(open_device(&AdapterSelector::Best, None).unwrap());
+    for (op, kernel) in [(Op::Copy, Kernel::Copy), (Op::Triad, Kernel::Triad)] {
+        for (m, per) in [(60, 1), (4 * 8192 * 3, 4)] {
+            for bounds_checks in [true, false] {
+                let values = [("WG_X", 256), ("VEC", 4), ("PER", per), ("TEX", 1)];
+                let spec = CaseSpec {
+                    workload: Workload {
+                        op,
+                        dtype: Dtype::F32,
+                        m,
+                        n: 1,
+                        k: 1,
+                    },
+                    kernel: KernelConfig::new(kernel, &values),
+                    seed: 9,
+                };
+                if let Err(e) = backend.prepare_verified(&spec, bounds_checks) {
+                    panic!("{} {m} checks {bounds_checks}: {e}", spec.id());
+                }
+            }
+        }
+    }
+}

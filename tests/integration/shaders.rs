@@ -5,8 +5,8 @@
 //! `override`s its shader declares, with the same defaults.
 
 use fleetbench::kernels::{
-    coop_matmul_source, stream_source, texture_matmul_source, tiled_matmul_source, CoopShape,
-    Family, Kernel, KernelConfig, ParamRole, TileShape,
+    coop_matmul_source, stream_source, texture_matmul_source, texture_stream_source,
+    tiled_matmul_source, CoopShape, Family, Kernel, KernelConfig, ParamRole, TileShape,
 };
 use fleetbench::measure::fake::fake_adapter;
 use fleetbench::measure::tune;
@@ -144,6 +144,13 @@ fn stream_variants_change_the_element_type() {
     assert!(stream_source(src, 1, 4).contains("alias V = f32;"));
     assert!(stream_source(src, 2, 1).contains("alias V = vec2<f32>;"));
     assert!(stream_source(src, 4, 2).contains("const PER: u32 = 2u;"));
+    let tex = texture_stream_source(src, &["src"], 4);
+    assert!(tex.contains("var src_tex: texture_storage_2d<rgba32float, read>"));
+    assert!(!tex.contains("var<storage, read> src"), "{tex}");
+    validate("copy tex", &tex, all_caps()).unwrap();
+    let triad = texture_stream_source(Kernel::Triad.info().shader.source, &["b", "c"], 1);
+    assert!(triad.contains("@binding(1) var c_tex"), "{triad}");
+    validate("triad tex", &triad, all_caps()).unwrap();
 }
 
 #[test]

@@ -2,11 +2,12 @@
 //! verified like a matmul: the peak kernels against a closed-form checksum that every iteration
 //! changes, the bandwidth kernels element by element.
 
+use super::texture::texture_view;
 use super::{pipeline, Checker, Prepared};
 use crate::error::{Error, Result};
-use crate::gpu::buffers::{self, entry};
+use crate::gpu::buffers::{self, entry, AsBinding};
 use crate::gpu::context::GpuContext;
-use crate::kernels::PEAK_FMAS_PER_ITER;
+use crate::kernels::{stream_texture_extent, PEAK_FMAS_PER_ITER};
 use crate::measure::backend::CaseSpec;
 use crate::results::{Verification, VerifyMethod};
 use crate::workload::{relative_frobenius_error, stream_values, Dtype, Op, Workload, TRIAD_SCALE};
@@ -38,8 +39,14 @@ pub(super) fn prepare(
     let w = spec.workload;
     let count = u32::try_from(w.m)
         .map_err(|_| Error::Gpu(format!("{}: too many elements for one dispatch", w.key())))?;
-    let store = |label, values: &[f32]| buffers::storage(ctx, label, bytemuck::cast_slice(values));
-    let (inputs, check): (Vec<wgpu::Buffer>, Checker) = match w.op {
+    let texture = stream_texture(ctx, spec)?;
+    let store = |label, values: &[f32]| -> Box<dyn AsBinding> {
+        match texture {
+            Some((width, height)) => Box::new(texture_view(ctx, label, values, width, height)),
+            None => Box::new(buffers::storage(ctx, label, bytemuck::cast_slice(values))),
+        }
+    };
+    let (inputs, check): (Vec<Box<dyn AsBinding>>, Checker) = match w.op {
         Op::PeakFma => (Vec::new(), peak_checker(w)),
         Op::Copy => {
             let src = stream_values(w.m, spec.seed);
@@ -59,10 +66,10 @@ pub(super) fn prepare(
             1.0f32.to_bits(),
             peak_addend(w.dtype).to_bits(),
         ],
-        // Element counts in the kernel's vector type.
+        // Element counts in the kernel's vector type; texture inputs' row width as a shift.
         _ => [
             count / spec.kernel.get("VEC").max(1),
-            0,
+            texture.map_or(0, |(width, _)| width.ilog2()),
             TRIAD_SCALE.to_bits(),
             0,
         ],
@@ -72,8 +79,8 @@ pub(super) fn prepare(
     let (output, readback) = buffers::output_buffers(ctx, "out", out_bytes);
     let pipeline = pipeline(ctx, spec, checks);
     let mut entries: Vec<wgpu::BindGroupEntry<'_>> = Vec::new();
-    for (i, buf) in inputs.iter().enumerate() {
-        entries.push(entry(i as u32, buf));
+    for (i, input) in inputs.iter().enumerate() {
+        entries.push(input.entry(i as u32));
     }
     entries.push(entry(inputs.len() as u32, &output));
     entries.push(entry(inputs.len() as u32 + 1, &params_buf));
@@ -91,6 +98,19 @@ pub(super) fn prepare(
         dispatch: spec.kernel.dispatch(&w),
     };
     Ok((prepared, check))
+}
+
+/// The texture extent of a texture-fed copy or triad (`TEX` 1), `None` for buffer inputs.
+fn stream_texture(ctx: &GpuContext, spec: &CaseSpec) -> Result<Option<(u32, u32)>> {
+    let w = spec.workload;
+    let stream = matches!(w.op, Op::Copy | Op::Triad);
+    if !stream || spec.kernel.get("TEX") != 1 {
+        return Ok(None);
+    }
+    let side = ctx.record.limits.max_texture_dimension_2d;
+    stream_texture_extent(w.m, side)
+        .map(Some)
+        .ok_or_else(|| Error::Gpu(format!("{}: does not fit textures of side {side}", w.key())))
 }
 
 fn peak_checker(w: Workload) -> Checker {

@@ -30,14 +30,15 @@ pub(super) fn prepare(
     let (m, n, k) = (w.m as usize, w.n as usize, w.k as usize);
     let (a, b) = matmul_inputs(w.m, w.n, w.k, spec.seed);
     let at = transpose(&a, m, k); // K rows of M values: texel (i4, p) = A[4·i4..][p]
-    let a_view = texture(ctx, "A^T", &at, (m / 4) as u32, k as u32);
-    let b_view = texture(ctx, "B", &b, (n / 4) as u32, k as u32);
+    let a_view = texture_view(ctx, "A^T", &at, (m / 4) as u32, k as u32);
+    let b_view = texture_view(ctx, "B", &b, (n / 4) as u32, k as u32);
     let prepared = matmul_bindings(ctx, spec, checks, &a_view, &b_view);
     Ok((prepared, float_checker(&a, &b, &w, spec.seed)?))
 }
 
-/// A `width × height` rgba32float texture holding `values` row by row (4 floats a texel).
-fn texture(
+/// A `width × height` rgba32float storage texture holding `values` row by row (4 floats a
+/// texel), as the texture-fed matmul and bandwidth kernels read it.
+pub(super) fn texture_view(
     ctx: &GpuContext,
     label: &str,
     values: &[f32],

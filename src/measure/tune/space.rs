@@ -146,8 +146,11 @@ fn int8_candidates(cpu: bool) -> Vec<KernelConfig> {
 
 /// The bandwidth kernels searched for `kernel` (copy or triad): element widths 4, 2 and 1 in
 /// workgroups of 256, and width 4 in workgroups of 64, each with 1, 4 or 16 elements per
-/// invocation (fewer, fatter workgroups suit CPU drivers; one element each suits GPUs). The best verified one is the device's bandwidth figure; its case records which
-/// won (see [`search_bandwidth`]).
+/// invocation (fewer, fatter workgroups suit CPU drivers; one element each suits GPUs); and
+/// inputs read from storage textures (`TEX` 1) in workgroups of 256 (1 or 4 elements each) and
+/// 1024, which on lavapipe move the same bytes about twice as fast as buffer loads (README,
+/// "lavapipe bandwidth"). The best verified one is the device's bandwidth figure; its case
+/// records which won (see [`search_bandwidth`]).
 pub fn bandwidth_candidates(kernel: Kernel) -> Vec<KernelConfig> {
     let mut c = Vec::new();
     for (wg, vec) in [(256, 4), (256, 2), (256, 1), (64, 4)] {
@@ -158,11 +161,17 @@ pub fn bandwidth_candidates(kernel: Kernel) -> Vec<KernelConfig> {
             ));
         }
     }
+    for (wg, per) in [(256, 1), (256, 4), (1024, 1)] {
+        c.push(KernelConfig::new(
+            kernel,
+            &[("WG_X", wg), ("VEC", 4), ("PER", per), ("TEX", 1)],
+        ));
+    }
     c
 }
 
-/// The bandwidth variants the quick preset searches: width 4 in workgroups of 256, with 1, 4
-/// or 16 elements per invocation (each trial moves device-sized buffers, so the full search
+/// The bandwidth variants the quick preset searches: width 4 in workgroups of 256, from buffers
+/// with 1, 4 or 16 elements per invocation and from textures with 1 or 4 (each trial moves device-sized buffers, so the full search
 /// would take most of a smoke test's budget on a CPU driver).
 pub fn quick_bandwidth_candidates(kernel: Kernel) -> Vec<KernelConfig> {
     bandwidth_candidates(kernel)
