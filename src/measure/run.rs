@@ -109,7 +109,7 @@ pub fn run(
     let tuning_s = started.elapsed().as_secs_f64();
     let host_start = host_probe();
     let rates = Rates::from_tuning(&tuning.tuned, host_start)
-        .with_check_rate(super::verify::measure_check_rate());
+        .with_check_rates(super::verify::measure_check_rates());
     let adapter = backend.adapter().clone();
     let planned = plan::plan(
         &request.plan,

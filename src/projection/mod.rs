@@ -75,6 +75,8 @@ pub struct MeasuredRatio {
     pub ratio: Interval,
     /// Where it came from (files, kernel, dtype), shown next to every use.
     pub provenance: String,
+    /// Whether it was calibrated from simulated runs (`run --simulate`): a test instrument.
+    pub simulated: bool,
 }
 
 /// A ratio chosen for one device under one basis, with where it came from.

@@ -23,6 +23,10 @@ pub struct Projection {
     pub claims: Vec<ClaimCheck>,
     /// Stock at each acquisition date, for fleets whose every entry is dated.
     pub stock: Vec<StockPoint>,
+    /// Whether a measured ratio came from simulated runs (`run --simulate`): then the whole
+    /// projection is a test instrument's, never a measurement's. Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
 }
 
 impl Projection {

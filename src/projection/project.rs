@@ -118,6 +118,7 @@ pub fn project(inputs: Inputs) -> Projection {
         totals: Vec::new(),
         claims: Vec::new(),
         stock: Vec::new(),
+        simulated: inputs.measured.iter().any(|m| m.simulated),
     };
     for fleet in &inputs.file.fleets {
         projection.entries.extend(entry_rows(inputs, fleet));

@@ -40,8 +40,9 @@ pub fn measured_from_ratios(file: &RatiosFile) -> Vec<MeasuredRatio> {
         .filter_map(|d| {
             let cell = d.calibrated.as_ref()?;
             let ratio = cell.ratio;
+            let simulated = if file.simulated { ", simulated" } else { "" };
             let provenance = format!(
-                "{} {} ({})",
+                "{} {} ({}{simulated})",
                 cell.provenance.label(),
                 file.metric,
                 cell.note
@@ -51,6 +52,7 @@ pub fn measured_from_ratios(file: &RatiosFile) -> Vec<MeasuredRatio> {
                 metric,
                 ratio,
                 provenance,
+                simulated: file.simulated,
             })
         })
         .collect()
@@ -103,5 +105,16 @@ mod tests {
         assert_eq!(measured[0].ratio, Interval::new(0.5, 0.4, 0.6, 0.95));
         assert_eq!(measured[1].ratio, Interval::exact(2.0));
         assert!(measured[0].provenance.starts_with("measured peak-f32"));
+        assert!(!measured[0].simulated && !measured[0].provenance.contains("simulated"));
+        let mut json = json;
+        json["simulated"] = serde_json::Value::Bool(true);
+        let file =
+            RatiosFile::parse(std::path::Path::new("r.json"), json.to_string().as_bytes()).unwrap();
+        let measured = measured_from_ratios(&file);
+        assert!(measured.iter().all(|m| m.simulated));
+        assert!(
+            measured[0].provenance.ends_with(", simulated)"),
+            "{measured:?}"
+        );
     }
 }

@@ -28,6 +28,12 @@ impl Tabular for Projection {
         .into_iter()
         .filter(|(_, t)| !t.is_empty())
         .map(|(title, table)| Section::titled(&title, table))
+        .enumerate()
+        // A projection from simulated ratios says so under its first table.
+        .map(|(i, section)| match self.simulated && i == 0 {
+            true => section.with_note(crate::results::SIMULATED_LABEL),
+            false => section,
+        })
         .collect()
     }
 }

@@ -89,6 +89,7 @@ fn calibrated_uses_measured_with_interval_and_falls_back_to_published() {
         metric: Metric::MatmulF16,
         ratio: Interval::new(0.35, 0.33, 0.37, 0.95),
         provenance: "test".into(),
+        simulated: false,
     }];
     let src = RatioSources {
         reference: &h,
@@ -113,6 +114,7 @@ fn totals_carry_intervals_and_report_missing_figures() {
         metric: Metric::MatmulF16,
         ratio: Interval::new(0.35, 0.33, 0.37, 0.95),
         provenance: "test".into(),
+        simulated: false,
     }];
     let src = RatioSources {
         reference: &h,

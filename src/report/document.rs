@@ -300,6 +300,7 @@ fn runs_section(inputs: &[Input]) -> PageSection {
                 )
             })
             .collect(),
+        labels: Vec::new(),
     }
 }
 
@@ -324,6 +325,10 @@ fn equivalence_section(ratios: &[(String, RatiosFile)]) -> Result<PageSection> {
             svg: equivalence::to_svg(file)?,
         });
         section.tables.push((label.clone(), file.table()));
+        if file.simulated {
+            let simulated = crate::results::SIMULATED_LABEL;
+            section.labels.push(format!("{label}: {simulated}"));
+        }
     }
     Ok(section)
 }
@@ -366,6 +371,10 @@ fn fleet_section(fleets: &[(String, Projection)]) -> Result<PageSection> {
         }
         for (title, table) in fleet::tables(projection) {
             section.tables.push((format!("{label}: {title}"), table));
+        }
+        if projection.simulated {
+            let simulated = crate::results::SIMULATED_LABEL;
+            section.labels.push(format!("{label}: {simulated}"));
         }
     }
     Ok(section)

@@ -30,6 +30,9 @@ pub struct PageSection {
     pub figures: Vec<Figure>,
     /// Tables, each with a caption.
     pub tables: Vec<(String, Table)>,
+    /// Warnings shown boxed under the heading, before anything is read: e.g. that the
+    /// section's ratios come from simulated runs.
+    pub labels: Vec<String>,
 }
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1000px;color:#222}\
@@ -37,7 +40,8 @@ table{border-collapse:collapse;margin:1em 0;font-size:0.9em}\
 th,td{border:1px solid #bbb;padding:0.25em 0.6em;text-align:left}\
 th{background:#eee}caption{font-weight:bold;text-align:left;padding:0.3em 0}\
 figure.chart{margin:1.5em 0}figure.chart svg{max-width:100%;height:auto}\
-figcaption{font-size:0.9em;color:#555}";
+figcaption{font-size:0.9em;color:#555}\
+p.label{background:#fdecc8;border-left:4px solid #c97a00;padding:0.4em 0.6em;font-weight:bold}";
 
 const CHECK_SCRIPT: &str = "(function(){var f=document.querySelectorAll('figure.chart');\
 var ok=0;f.forEach(function(e){var s=e.querySelector('svg');\
@@ -68,6 +72,9 @@ fn section_html(section: &PageSection) -> String {
         escape(&section.heading),
         escape(&section.intro)
     );
+    for label in &section.labels {
+        out += &format!("<p class=\"label\">{}</p>\n", escape(label));
+    }
     for f in &section.figures {
         out += &format!(
             "<figure class=\"chart\" id=\"{}\" data-chart=\"{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>\n",

@@ -496,6 +496,11 @@ pub struct Verification {
     /// Random vectors the output was projected on (Freivalds' check); 0 for a full check.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub vectors: u64,
+    /// Entries of each projection vector are drawn from 0..`vector_range` (exact integer
+    /// checks: a wrong output escapes one vector with probability at most 1/`vector_range`);
+    /// absent for ±1 vectors (float checks) and in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector_range: Option<u64>,
     /// Output rows recomputed exactly and compared element by element (sampled checks).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rows_checked: Vec<u64>,

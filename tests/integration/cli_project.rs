@@ -549,4 +549,28 @@ fn a_ratios_file_from_simulated_runs_is_labelled() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.lines().any(|l| l == expected), "{err}");
+    // The projection itself carries the label: in its JSON and under the first table of the
+    // text and Markdown views.
+    let project = |format: &str, ratios: &str| {
+        let out = fleetbench()
+            .arg("project")
+            .arg(scenario("meta-600k-h100e.toml"))
+            .args(["--ratios", ratios, "--format", format])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let sim = path.display().to_string();
+    let json: Value = serde_json::from_str(&project("json", &sim)).unwrap();
+    assert_eq!(json["simulated"], Value::Bool(true));
+    let label = fleetbench::results::SIMULATED_LABEL;
+    for format in ["text", "markdown"] {
+        let shown = project(format, &sim);
+        assert_eq!(shown.matches(label).count(), 1, "{format}: {shown}");
+    }
+    let real = scenario("ratios-mamf-bf16.json");
+    let json: Value = serde_json::from_str(&project("json", &real)).unwrap();
+    assert!(json.get("simulated").is_none());
+    assert!(!project("text", &real).contains(label));
 }

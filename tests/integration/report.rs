@@ -599,3 +599,50 @@ fn report_notes_a_ratios_file_from_simulated_runs() {
     );
     assert!(err.lines().any(|l| l == expected), "{err}");
 }
+
+/// The page itself says so, boxed under each heading, for the ratios file and for a fleet
+/// projected with it; a real ratios file gets no such label.
+#[test]
+fn the_report_page_labels_simulated_ratios_and_fleets() {
+    let tmp = tempdir();
+    let fleet = tmp.path().join("fleet.toml");
+    std::fs::write(&fleet, SMALL_FLEET).unwrap();
+    let source = crate::common::repo_path("data/scenarios/ratios-mamf-bf16.json");
+    let mut ratios: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&source).unwrap()).unwrap();
+    ratios["simulated"] = serde_json::Value::Bool(true);
+    let simulated = tmp.path().join("simulated-ratios.json");
+    std::fs::write(&simulated, ratios.to_string()).unwrap();
+    let page = |ratios: &std::path::Path, out: &str| {
+        let dir = tmp.path().join(out);
+        let run = fleetbench()
+            .arg("report")
+            .arg(fixture_path("fake-a.json"))
+            .arg("--ratios")
+            .arg(ratios)
+            .arg("--fleet")
+            .arg(&fleet)
+            .arg("-o")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&run.stderr).to_string();
+        assert!(run.status.success(), "{err}");
+        std::fs::read_to_string(dir.join("index.html")).unwrap()
+    };
+    let html = page(&simulated, "sim");
+    let label = fleetbench::results::SIMULATED_LABEL;
+    let boxed: Vec<&str> = html
+        .lines()
+        .filter(|l| l.starts_with("<p class=\"label\">"))
+        .collect();
+    assert_eq!(boxed.len(), 2, "{boxed:?}");
+    assert!(boxed.iter().all(|l| l.contains(label)), "{boxed:?}");
+    let sections: Vec<&str> = html.split("<section id=").collect();
+    for id in ["\"equivalence\"", "\"fleets\""] {
+        let section = sections.iter().find(|s| s.starts_with(id)).unwrap();
+        assert!(section.contains("<p class=\"label\">"), "{id}");
+    }
+    let real = page(&source, "real");
+    assert!(!real.contains("<p class=\"label\">"));
+}

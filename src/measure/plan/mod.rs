@@ -257,9 +257,11 @@ pub fn minimum_budget_s(request: &Request) -> f64 {
 pub struct Rates {
     /// Multiply-adds per second of the host's f64 reference (verification runs on the host).
     pub host_fma_per_s: f64,
-    /// Multiply-adds per second of the host's O(n²) check (large shapes): streaming passes,
-    /// timed apart from the cache-resident full reference.
+    /// Multiply-adds per second of the host's O(n²) float check (large shapes): streaming
+    /// passes, timed apart from the cache-resident full reference.
     pub check_macs_per_s: f64,
+    /// The same for the exact integer check (i64 lanes, timed apart).
+    pub int_check_macs_per_s: f64,
     /// GFLOP/s by kernel id from the tuning trials, and by `tuned/<dtype>` for each winner.
     pub matmul_gflops: BTreeMap<String, f64>,
     /// GFLOP/s assumed for a matmul kernel nothing was measured for.
@@ -283,15 +285,25 @@ impl Rates {
         Rates {
             host_fma_per_s,
             check_macs_per_s: host_fma_per_s,
+            int_check_macs_per_s: host_fma_per_s,
             matmul_gflops,
             fallback_gflops: 10.0,
         }
     }
 
-    /// The same rates with the O(n²) check charged at `macs_per_s` (see
-    /// [`crate::measure::verify::measure_check_rate`]).
-    pub fn with_check_rate(mut self, macs_per_s: f64) -> Self {
-        self.check_macs_per_s = macs_per_s;
+    /// The same rates with both O(n²) checks charged at `macs_per_s`.
+    pub fn with_check_rate(self, macs_per_s: f64) -> Self {
+        self.with_check_rates(verify::CheckRates {
+            float_macs_per_s: macs_per_s,
+            int_macs_per_s: macs_per_s,
+        })
+    }
+
+    /// The same rates with the O(n²) checks charged at the measured `rates` (see
+    /// [`crate::measure::verify::measure_check_rates`]).
+    pub fn with_check_rates(mut self, rates: verify::CheckRates) -> Self {
+        self.check_macs_per_s = rates.float_macs_per_s;
+        self.int_check_macs_per_s = rates.int_macs_per_s;
         self
     }
 
@@ -303,8 +315,11 @@ impl Rates {
             n: w.n as usize,
             k: w.k as usize,
         };
-        let macs = verify::host_macs(shape, w.dtype == Dtype::I8);
-        let rate = if verify::uses_sampled_check(shape) {
+        let integer = w.dtype == Dtype::I8;
+        let macs = verify::host_macs(shape, integer);
+        let rate = if verify::uses_sampled_check(shape) && integer {
+            self.int_check_macs_per_s
+        } else if verify::uses_sampled_check(shape) {
             self.check_macs_per_s
         } else {
             self.host_fma_per_s

@@ -5,7 +5,7 @@
 //! at GPU speeds, it never stands for a measurement.
 
 use super::profiles::Profile;
-use crate::kernels::{CoopShape, Kernel, KernelConfig};
+use crate::kernels::{CoopShape, Family, Kernel, KernelConfig};
 use crate::measure::backend::CaseSpec;
 use crate::workload::{Dtype, Op, Workload};
 
@@ -33,10 +33,7 @@ pub fn dispatch_s(profile: &Profile, spec: &CaseSpec) -> f64 {
             let compute = w.flops() / matmul_rate(profile, &spec.kernel, &w).max(1.0);
             compute.max(w.bytes() / bandwidth)
         }
-        Op::PeakFma => {
-            let lanes = if w.dtype == Dtype::F32 { 1.0 } else { 2.0 };
-            w.flops() / (profile.fp32_tflops * 1e12 * lanes * 0.97)
-        }
+        Op::PeakFma => w.flops() / (vector_peak(profile, w.dtype) * 0.97),
         Op::Copy | Op::Triad => w.bytes() / bandwidth,
     };
     DISPATCH_OVERHEAD_S + work_s
@@ -50,8 +47,43 @@ pub fn slowdown(t_s: f64) -> f64 {
     drift / ramp
 }
 
-/// FLOP/s (integer operations for i8) a matmul kernel reaches on `w`.
+/// FLOP/s (integer operations for i8) the vector units reach on `dtype` at full occupancy:
+/// FP32 FMAs, packed f16×2 FMAs at twice that, packed int8 dot products at
+/// [`Profile::int8_dot_factor`] times it. No kernel that does not use matrix units can go
+/// faster.
+pub fn vector_peak(profile: &Profile, dtype: Dtype) -> f64 {
+    let fp32 = profile.fp32_tflops * 1e12;
+    match dtype {
+        Dtype::F32 => fp32,
+        Dtype::F16 => 2.0 * fp32,
+        Dtype::I8 => fp32 * profile.int8_dot_factor,
+    }
+}
+
+/// FLOP/s of the f16 matrix units (zero on a device without them): the ceiling of a
+/// cooperative-matrix kernel.
+pub fn matrix_peak(profile: &Profile) -> f64 {
+    profile.f16_matrix_tflops * 1e12
+}
+
+/// The rate no configuration of `kernel` can pass on `dtype`: the matrix-unit peak for a
+/// cooperative-matrix kernel, the vector peak of its precision for every other.
+pub fn kernel_ceiling(profile: &Profile, kernel: &KernelConfig, dtype: Dtype) -> f64 {
+    if kernel.kernel.info().family == Family::CooperativeMatrix {
+        matrix_peak(profile)
+    } else {
+        vector_peak(profile, dtype)
+    }
+}
+
+/// FLOP/s (integer operations for i8) a matmul kernel reaches on `w`: its efficiency model,
+/// held under [`kernel_ceiling`] so no reuse term can lift a kernel past the units it runs on.
 fn matmul_rate(profile: &Profile, kernel: &KernelConfig, w: &Workload) -> f64 {
+    modelled_rate(profile, kernel, w).min(kernel_ceiling(profile, kernel, w.dtype))
+}
+
+/// The efficiency model alone: a fraction of the FP32 or matrix-unit peak from tile shapes.
+fn modelled_rate(profile: &Profile, kernel: &KernelConfig, w: &Workload) -> f64 {
     let fp32 = profile.fp32_tflops * 1e12;
     let fill = |bm: u32, bn: u32| wave_fill(w, bm, bn, profile.compute_units);
     match kernel.kernel {
@@ -67,7 +99,7 @@ fn matmul_rate(profile: &Profile, kernel: &KernelConfig, w: &Workload) -> f64 {
             let (bm, bn) = shape.block();
             // Accumulator tiles per subgroup play the part of outputs per thread.
             let reuse = (f64::from(shape.tm * shape.tn) / 16.0).min(1.0).sqrt();
-            let peak = profile.f16_matrix_tflops * 1e12 * profile.coop_efficiency;
+            let peak = matrix_peak(profile) * profile.coop_efficiency;
             peak * reuse * fill(bm.max(1), bn.max(1))
         }
         Kernel::MatmulInt8 => fp32 * profile.int8_dot_factor * 0.6,

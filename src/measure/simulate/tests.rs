@@ -106,3 +106,61 @@ fn low_rank_products_are_the_true_products() {
     let (a, b, c) = lowrank::int_product(24, 20, 36, 5);
     assert_eq!(c, crate::workload::int8_reference(&a, &b, 24, 20, 36));
 }
+
+/// Every matmul configuration a run can try (the defaults and the whole search space) at
+/// tuning, device and transformer shapes; kernels the device cannot run are left out.
+fn every_matmul_case(p: &Profile) -> Vec<CaseSpec> {
+    let mut kernels = default_matmul_configs();
+    for dtype in [Dtype::F32, Dtype::F16, Dtype::I8] {
+        kernels.extend(crate::measure::tune::candidates(&p.adapter, dtype));
+    }
+    let shapes = [(512, 512, 512), (2048, 2048, 2048), (16384, 16384, 16384)];
+    let shapes = shapes
+        .into_iter()
+        .chain([(4096, 12288, 4096), (8192, 1024, 8192)]);
+    let shapes: Vec<_> = shapes.collect();
+    kernels.retain(|k| k.unsupported_reason(&p.adapter).is_none());
+    kernels
+        .iter()
+        .flat_map(|k| {
+            shapes.iter().map(|&(m, n, kk)| CaseSpec {
+                workload: Workload::matmul(k.dtype(), m, n, kk),
+                kernel: k.clone(),
+                seed: 1,
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn no_kernel_outruns_the_units_it_runs_on() {
+    for id in PROFILE_IDS {
+        let p = profile(id).unwrap();
+        let cases = every_matmul_case(&p);
+        assert!(cases
+            .iter()
+            .any(|c| c.kernel.kernel == Kernel::MatmulTiledF16));
+        for case in cases {
+            let w = case.workload;
+            let rate = w.flops() / (model::dispatch_s(&p, &case) - model::DISPATCH_OVERHEAD_S);
+            let coop = case.kernel.kernel == Kernel::MatmulCoopF16;
+            let ceiling = if coop {
+                model::matrix_peak(&p)
+            } else {
+                model::vector_peak(&p, w.dtype)
+            };
+            let label = format!(
+                "{id} {} {:?} {w:?}",
+                case.kernel.id(),
+                case.kernel.overrides
+            );
+            assert!(
+                rate <= ceiling * (1.0 + 1e-9),
+                "{label}: {rate:e} > {ceiling:e}"
+            );
+        }
+    }
+    let h200 = profile("h200-sxm").unwrap();
+    assert!((model::vector_peak(&h200, Dtype::F16) / 133.8e12 - 1.0).abs() < 1e-12);
+    assert!(model::matrix_peak(&h200) > 5.0 * model::vector_peak(&h200, Dtype::F16));
+}

@@ -20,10 +20,16 @@ pub(super) fn sign_vectors<const T: usize>(rng: &mut ChaCha8Rng, len: usize) -> 
         .collect()
 }
 
-/// `T` vectors of length `len` with {0,1} entries, laid out like [`sign_vectors`].
-pub(super) fn bit_vectors<const T: usize>(rng: &mut ChaCha8Rng, len: usize) -> Vec<[i64; T]> {
+/// `T` vectors of length `len` with entries uniform in `0..range`, laid out like
+/// [`sign_vectors`].
+pub(super) fn range_vectors<const T: usize>(
+    rng: &mut ChaCha8Rng,
+    len: usize,
+    range: u64,
+) -> Vec<[i64; T]> {
+    let range = range.clamp(1, i64::MAX as u64) as i64;
     (0..len)
-        .map(|_| std::array::from_fn(|_| i64::from(rng.random::<bool>())))
+        .map(|_| std::array::from_fn(|_| rng.random_range(0..range)))
         .collect()
 }
 

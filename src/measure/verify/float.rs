@@ -5,7 +5,7 @@ use super::linalg::{
     count_non_finite, element_errors, product_columns, product_rows, projection_errors,
     times_dense, worst,
 };
-use super::{draw, uses_sampled_check, MatmulShape, ELEMENT_FACTOR, FLOAT_VECTORS, SAMPLED_LINES};
+use super::{draw, uses_sampled_check, MatmulShape, ELEMENT_FACTOR, FLOAT_LINES, FLOAT_VECTORS};
 use crate::error::{Error, Result};
 use crate::results::{Verification, VerifyMethod};
 use crate::workload::{matmul_reference, relative_frobenius_error};
@@ -39,10 +39,10 @@ struct Sampled {
     z: Vec<[f64; FLOAT_VECTORS]>,
     rows: Vec<usize>,
     /// The sampled rows of A·B: n entries of one value per sampled row.
-    row_values: Vec<[f64; SAMPLED_LINES]>,
+    row_values: Vec<[f64; FLOAT_LINES]>,
     columns: Vec<usize>,
     /// The sampled columns of A·B: m entries of one value per sampled column.
-    column_values: Vec<[f64; SAMPLED_LINES]>,
+    column_values: Vec<[f64; FLOAT_LINES]>,
 }
 
 /// Refuses inputs whose lengths do not match the shape (a caller's bug, reported, not a panic).
@@ -93,8 +93,8 @@ impl FloatReference {
         let start = Instant::now();
         let mut rng = draw::check_rng(seed);
         let x = draw::sign_vectors::<FLOAT_VECTORS>(&mut rng, shape.n);
-        let rows = draw::lines(&mut rng, shape.m, SAMPLED_LINES);
-        let columns = draw::lines(&mut rng, shape.n, SAMPLED_LINES);
+        let rows = draw::lines(&mut rng, shape.m, FLOAT_LINES);
+        let columns = draw::lines(&mut rng, shape.n, FLOAT_LINES);
         let y: Vec<[f64; FLOAT_VECTORS]> = times_dense(b, shape.n, &x);
         let sampled = Sampled {
             seed,

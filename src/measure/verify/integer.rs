@@ -1,12 +1,21 @@
 //! The exact check of an integer matmul's output (i8 inputs, i32 outputs): every element for
-//! small shapes; above the threshold, Freivalds' check on {0,1} vectors with i64 sums (each
-//! vector misses a wrong output with probability at most 1/2) and exact sampled rows and
-//! columns. Integer outputs have no NaN; any difference fails.
+//! small shapes; above the threshold, Freivalds' check on vectors with entries uniform in
+//! 0..R, R = [`INT_RANGE`], with i64 sums (each vector misses a wrong output with probability
+//! at most 1/R), and exact sampled rows and columns. Integer outputs have no NaN; any
+//! difference fails.
+//!
+//! **Headroom.** |a|, |b| ≤ 2⁷, so a correct output has |c| ≤ 2¹⁴·k, and every sum of the
+//! check — (B·x)ᵢ, (A·B·x)ᵢ and (C·x)ᵢ — is at most 2¹⁴·k·n·(R−1) in magnitude once every
+//! output element is inside that bound (one outside it fails the check without further
+//! arithmetic). With R = 2¹⁶ that stays below 2⁶³ while k·n < 2³³: four times the 2 GiB a
+//! storage binding holds, so no B an adapter can bind comes near it; larger shapes are
+//! refused. Sampled rows and columns are sums of k products, |·| ≤ 2¹⁴·k < 2³¹ for k < 2¹⁷,
+//! exact in i32 lanes (twice as many per instruction as i64).
 
 use super::float::check_lengths;
 use super::linalg::{element_errors, product_columns, product_rows, times_dense, worst};
-use super::{draw, uses_sampled_check, MatmulShape, INT_VECTORS, SAMPLED_LINES};
-use crate::error::Result;
+use super::{draw, uses_sampled_check, MatmulShape, INT_LINES, INT_RANGE, INT_VECTORS};
+use crate::error::{Error, Result};
 use crate::results::{Verification, VerifyMethod};
 use crate::workload::int8_reference;
 use std::cell::Cell;
@@ -27,16 +36,34 @@ enum Kind {
 
 struct Sampled {
     seed: u64,
-    /// {0,1} vectors: n entries of one value per vector.
+    /// Largest |c| a correct output can hold: 2¹⁴·k.
+    bound: i64,
+    /// Vectors with entries in 0..[`INT_RANGE`]: n entries of one value per vector.
     x: Vec<[i64; INT_VECTORS]>,
     /// A·(B·x): m entries.
     z: Vec<[i64; INT_VECTORS]>,
     rows: Vec<usize>,
     /// Sampled rows of A·B: n entries of one value per sampled row.
-    row_values: Vec<[i64; SAMPLED_LINES]>,
+    row_values: Vec<[i32; INT_LINES]>,
     columns: Vec<usize>,
     /// Sampled columns of A·B: m entries of one value per sampled column.
-    column_values: Vec<[i64; SAMPLED_LINES]>,
+    column_values: Vec<[i32; INT_LINES]>,
+}
+
+/// Refuses shapes whose check would leave i64 (k·n ≥ 2³³) or whose sampled lines would leave
+/// i32 (k ≥ 2¹⁷); see the module notes.
+fn check_headroom(shape: MatmulShape) -> Result<()> {
+    // 2¹⁴·k·n·(R−1) < 2⁶³ with R = 2¹⁶ while k·n < 2³³.
+    const _: () = assert!(INT_RANGE <= 1 << 16);
+    let (n, k) = (shape.n as u128, shape.k as u128);
+    if k * n >= 1 << 33 || k >= 1 << 17 {
+        return Err(Error::Config(format!(
+            "verification: a {}x{}x{} i8 product is beyond the exact check's integer headroom \
+             (k·n < 2^33 and k < 2^17)",
+            shape.m, shape.n, shape.k
+        )));
+    }
+    Ok(())
 }
 
 impl IntReference {
@@ -59,6 +86,7 @@ impl IntReference {
 
     /// The O(n²) reference, whatever the size.
     pub fn sampled(a: &[i8], b: &[i8], shape: MatmulShape, seed: u64) -> Result<Self> {
+        check_headroom(shape)?;
         check_lengths(a.len(), b.len(), shape)?;
         let start = Instant::now();
         let sampled = Sampled::build(a, b, shape, seed);
@@ -112,12 +140,13 @@ fn full_errors(got: &[i32], want: &[i32], v: &mut Verification) {
 impl Sampled {
     fn build(a: &[i8], b: &[i8], shape: MatmulShape, seed: u64) -> Self {
         let mut rng = draw::check_rng(seed);
-        let x = draw::bit_vectors::<INT_VECTORS>(&mut rng, shape.n);
-        let rows = draw::lines(&mut rng, shape.m, SAMPLED_LINES);
-        let columns = draw::lines(&mut rng, shape.n, SAMPLED_LINES);
+        let x = draw::range_vectors::<INT_VECTORS>(&mut rng, shape.n, INT_RANGE);
+        let rows = draw::lines(&mut rng, shape.m, INT_LINES);
+        let columns = draw::lines(&mut rng, shape.n, INT_LINES);
         let y: Vec<[i64; INT_VECTORS]> = times_dense(b, shape.n, &x);
         Sampled {
             seed,
+            bound: (1i64 << 14) * shape.k as i64,
             z: times_dense(a, shape.k, &y),
             x,
             row_values: product_rows(a, b, shape, &rows),
@@ -128,29 +157,57 @@ impl Sampled {
     }
 
     fn errors(&self, got: &[i32], shape: MatmulShape, v: &mut Verification) {
-        let w: Vec<[i64; INT_VECTORS]> = times_dense(got, shape.n, &self.x);
-        let projected = w.iter().flatten().zip(self.z.iter().flatten());
-        let projected = projected.map(|(g, z)| (*g as f64, *z as f64));
-        let (projected, _) = element_errors(projected);
-        let (r, c, n) = (self.rows.len(), self.columns.len(), shape.n);
-        let rows = self.rows.iter().enumerate().flat_map(|(s, &i)| {
-            (0..n).map(move |j| (got[i * n + j] as f64, self.row_values[j][s] as f64))
-        });
-        let columns = self.column_values.iter().enumerate();
-        let columns = columns.flat_map(|(i, want)| {
-            self.columns
-                .iter()
-                .zip(want)
-                .map(move |(&j, w)| (got[i * n + j] as f64, *w as f64))
-        });
-        let (sampled, element) = element_errors(rows.chain(columns));
         v.method = VerifyMethod::Freivalds;
-        v.rel_error = worst(projected, sampled);
-        v.element_error = Some(element);
         v.vectors = INT_VECTORS as u64;
+        v.vector_range = Some(INT_RANGE);
         v.check_seed = Some(self.seed);
         v.rows_checked = self.rows.iter().map(|&i| i as u64).collect();
         v.columns_checked = self.columns.iter().map(|&j| j as u64).collect();
+        let (r, c, n) = (self.rows.len(), self.columns.len(), shape.n);
         v.checked_elements = (r * n + c * shape.m - r * c) as u64;
+        let out_of_range = got.iter().any(|c| i64::from(*c).abs() > self.bound);
+        if out_of_range {
+            // A value no correct output can hold; its projections could leave i64.
+            v.rel_error = f64::INFINITY;
+            v.element_error = Some(f64::INFINITY);
+            return;
+        }
+        let w: Vec<[i64; INT_VECTORS]> = times_dense(got, shape.n, &self.x);
+        let projected = exact_projection_error(&w, &self.z);
+        let (sampled, element) = element_errors(self.sampled_pairs(got, n));
+        v.rel_error = worst(projected, sampled);
+        v.element_error = Some(element);
     }
+
+    /// (got, want) for every element of the sampled rows and columns.
+    fn sampled_pairs<'a>(
+        &'a self,
+        got: &'a [i32],
+        n: usize,
+    ) -> impl Iterator<Item = (f64, f64)> + 'a {
+        let rows = self.rows.iter().enumerate().flat_map(move |(s, &i)| {
+            (0..n).map(move |j| (f64::from(got[i * n + j]), f64::from(self.row_values[j][s])))
+        });
+        let columns = self.column_values.iter().enumerate();
+        let columns = columns.flat_map(move |(i, want)| {
+            self.columns
+                .iter()
+                .zip(want)
+                .map(move |(&j, w)| (f64::from(got[i * n + j]), f64::from(*w)))
+        });
+        rows.chain(columns)
+    }
+}
+
+/// ‖w − z‖ / ‖z‖ over every vector, the differences taken in i64 before any rounding: sums
+/// reach 2⁵⁸, where f64 would no longer tell two neighbouring integers apart.
+fn exact_projection_error<const T: usize>(w: &[[i64; T]], z: &[[i64; T]]) -> f64 {
+    let (mut diff, mut norm) = (0.0f64, 0.0f64);
+    for (wr, zr) in w.iter().zip(z) {
+        for v in 0..T {
+            diff += ((wr[v] - zr[v]) as f64).powi(2);
+            norm += (zr[v] as f64).powi(2);
+        }
+    }
+    super::linalg::relative(diff, norm)
 }

@@ -12,10 +12,26 @@
 //!   held to the element tolerance, for faults too small to move a projection.
 //! - **A NaN/Inf scan** of the whole output: a poisoned buffer never passes.
 //!
-//! Integer products are checked exactly: x ∈ {0,1}ⁿ and i64 sums, so each vector misses a
-//! wrong output with probability at most 1/2. Vectors, rows and columns are drawn from the
-//! case seed and recorded, so a check can be repeated from the result file. All host work is
-//! split over the machine's cores.
+//! Integer products are checked exactly: vectors with entries uniform in 0..2¹⁶ and i64 sums,
+//! so each vector misses a wrong output with probability at most 2⁻¹⁶ (three vectors: 2⁻⁴⁸).
+//! Vectors, rows and columns are drawn from the case seed and recorded, so a check can be
+//! repeated from the result file. All host work is split over the machine's cores, and each
+//! pass reads a matrix once for all vectors or lines (matrix × small block, in registers).
+//!
+//! **What the sampled rows and columns are for, and so how many.** Freivalds' projections
+//! see every fault that moves the output's norm by more than the tolerance, and any single
+//! element (or 16×16 tile) whose error is large next to 16·tolerance·‖row‖. A fault too small
+//! for both is one confined to a few whole columns or rows (an edge tile's last column, a
+//! wrong row of workgroups): every sampled row crosses every wrong column, and every sampled
+//! column every wrong row, so one line of each already catches it at the element tolerance;
+//! [`FLOAT_LINES`] of each catch such a fault present in only half the rows (columns) with
+//! probability 1 − 2⁻⁸. A fault spread over a fraction f of the rows with errors of δ times
+//! the output's root mean square moves the norm by δ·√f, so the projections catch it unless
+//! δ·√f is under the tolerance, while lines catch only δ above 16 times it: lines matter only
+//! for f < 1/256, and hit such a fault with probability about `lines`·f, a few percent for
+//! any affordable count; more of them would buy little. Integer checks
+//! are exact, so the projections alone reject any wrong output; [`INT_LINES`] of each stay as
+//! an exact recomputation independent of the projections' reference path.
 
 mod draw;
 mod float;
@@ -54,14 +70,21 @@ impl MatmulShape {
 /// takes well under a second on two cores, and checks every element.
 pub const FULL_CHECK_MAX_MACS: u64 = 1 << 28;
 
-/// Random vectors per float check: a few concentrate the Frobenius estimate.
+/// Random ±1 vectors per float check: a few concentrate the Frobenius estimate.
 pub const FLOAT_VECTORS: usize = 8;
 
-/// Random {0,1} vectors per integer check: a wrong output survives with probability ≤ 2⁻¹⁶.
-pub const INT_VECTORS: usize = 16;
+/// Rows, and as many columns, recomputed exactly by a float check (see the module notes).
+pub const FLOAT_LINES: usize = 8;
 
-/// Rows, and as many columns, recomputed exactly by a sampled check.
-pub const SAMPLED_LINES: usize = 16;
+/// Random vectors per integer check, entries uniform in 0..[`INT_RANGE`]: a wrong output
+/// survives all of them with probability at most 2⁻⁴⁸.
+pub const INT_VECTORS: usize = 3;
+
+/// Entries of the integer check's vectors lie in 0..`INT_RANGE`.
+pub const INT_RANGE: u64 = 1 << 16;
+
+/// Rows, and as many columns, recomputed exactly by an integer check (see the module notes).
+pub const INT_LINES: usize = 4;
 
 /// The element tolerance as a multiple of the dtype's relative (Frobenius) tolerance. Rounding
 /// in a correct f32 or f16-input kernel moves one element by far less than its tolerance
@@ -74,34 +97,56 @@ pub fn uses_sampled_check(shape: MatmulShape) -> bool {
 }
 
 /// Host multiply-adds the check of a product of `shape` costs: M·N·K for a full check; for
-/// the O(n²) check one pass over B, A and C per vector plus one pass over B per sampled row
-/// and over A per sampled column. `integer` checks use [`INT_VECTORS`] vectors.
+/// the O(n²) check one pass over B, A and C with every vector's lane, plus one pass over B
+/// with every sampled row's lane and over A with every sampled column's. `integer` checks use
+/// [`INT_VECTORS`] and [`INT_LINES`].
 pub fn host_macs(shape: MatmulShape, integer: bool) -> f64 {
     if !uses_sampled_check(shape) {
         return shape.macs() as f64;
     }
-    let t = if integer { INT_VECTORS } else { FLOAT_VECTORS } as f64;
-    let lines = SAMPLED_LINES as f64;
-    let (m, n, k) = (shape.m as f64, shape.n as f64, shape.k as f64);
-    t * (k * n + m * k + m * n) + lines * (k * n + m * k)
+    let (t, lines) = if integer {
+        (INT_VECTORS, INT_LINES)
+    } else {
+        (FLOAT_VECTORS, FLOAT_LINES)
+    };
+    sampled_macs(shape, t as f64, lines as f64)
 }
 
-/// Multiply-adds per second of the O(n²) check on this host, timed on a 512³ f32 product
-/// (a few milliseconds): what a plan charges each large case's verification at.
-pub fn measure_check_rate() -> f64 {
+fn sampled_macs(shape: MatmulShape, vectors: f64, lines: f64) -> f64 {
+    let (m, n, k) = (shape.m as f64, shape.n as f64, shape.k as f64);
+    vectors * (k * n + m * k + m * n) + lines * (k * n + m * k)
+}
+
+/// Multiply-adds per second of the O(n²) checks on this host, float and integer (their
+/// arithmetic differs: f64 lanes against i64), each timed on a 512³ product (a few
+/// milliseconds): what a plan charges each large case's verification at.
+pub fn measure_check_rates() -> CheckRates {
     let shape = MatmulShape {
         m: 512,
         n: 512,
         k: 512,
     };
     let (a, b) = crate::workload::matmul_inputs(512, 512, 512, 1);
-    let output = vec![0.0f32; shape.outputs()];
     let start = std::time::Instant::now();
-    let seconds = FloatReference::sampled(&a, &b, shape, 1e-4, 1)
-        .map(|reference| std::hint::black_box(reference.check(&output)))
-        .map_or(1.0, |_| start.elapsed().as_secs_f64().max(1e-6));
-    let t = FLOAT_VECTORS as f64;
-    let lines = SAMPLED_LINES as f64;
-    let (m, n, k) = (512.0f64, 512.0f64, 512.0f64);
-    (t * (k * n + m * k + m * n) + lines * (k * n + m * k)) / seconds
+    let float = FloatReference::sampled(&a, &b, shape, 1e-4, 1)
+        .map(|r| std::hint::black_box(r.check(&vec![0.0f32; shape.outputs()])));
+    let float_s = float.map_or(1.0, |_| start.elapsed().as_secs_f64().max(1e-6));
+    let (a, b) = crate::workload::int8_inputs(512, 512, 512, 1);
+    let start = std::time::Instant::now();
+    let int = IntReference::sampled(&a, &b, shape, 1)
+        .map(|r| std::hint::black_box(r.check(&vec![0i32; shape.outputs()])));
+    let int_s = int.map_or(1.0, |_| start.elapsed().as_secs_f64().max(1e-6));
+    CheckRates {
+        float_macs_per_s: host_macs(shape, false) / float_s,
+        int_macs_per_s: sampled_macs(shape, INT_VECTORS as f64, INT_LINES as f64) / int_s,
+    }
+}
+
+/// Measured speeds of the O(n²) checks, in the multiply-adds [`host_macs`] counts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CheckRates {
+    /// Float checks (f64 lanes).
+    pub float_macs_per_s: f64,
+    /// Exact integer checks (i64 lanes).
+    pub int_macs_per_s: f64,
 }

@@ -47,8 +47,16 @@ fn correct_outputs_pass_the_sampled_check() {
     assert!(v.passed(), "{v:?}");
     assert_eq!(v.method, VerifyMethod::Freivalds);
     assert_eq!(v.vectors, FLOAT_VECTORS as u64);
-    assert_eq!((v.rows_checked.len(), v.columns_checked.len()), (16, 16));
-    assert_eq!(v.checked_elements, 16 * 96 + 16 * 160 - 256);
+    let lines = FLOAT_LINES;
+    assert_eq!(
+        (v.rows_checked.len(), v.columns_checked.len()),
+        (lines, lines)
+    );
+    assert_eq!(
+        v.checked_elements as usize,
+        lines * 96 + lines * 160 - lines * lines
+    );
+    assert_eq!(v.vector_range, None);
     assert!(v.host_s.unwrap() > 0.0);
     let accumulated = reference.check(&f32_accumulated(&a, &b, s));
     assert!(accumulated.passed(), "{accumulated:?}");
@@ -102,6 +110,23 @@ fn every_planted_fault_fails_the_sampled_check() {
     assert_eq!(v.non_finite_elements, 1);
     assert!(v.failure().unwrap().contains("NaN or infinite"), "{v:?}");
     fails(&reference, &c[1..], "an output of the wrong length");
+}
+
+#[test]
+fn a_slightly_wrong_column_is_caught_by_the_sampled_rows() {
+    // At n = 1024 an error of 0.25% of the output's RMS in one whole column moves the norm
+    // by 0.25%/32, under the 1e-4 tolerance, and each projection by far less than its
+    // element bound: only the sampled rows, each crossing that column, can see it.
+    let s = shape(1024, 1024, 64);
+    let (_, _, reference, c) = float_case(s);
+    let rms = (c.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / c.len() as f64).sqrt();
+    let mut column = c.clone();
+    for row in column.chunks_mut(1024) {
+        row[1000] += (rms * 2.5e-3) as f32;
+    }
+    let v = reference.check(&column);
+    assert!(v.rel_error < F32_TOL, "{v:?}");
+    assert!(v.failure().unwrap().contains("element error"), "{v:?}");
 }
 
 /// A (m × k) without its last column: the product over K−1.
@@ -183,6 +208,8 @@ fn every_planted_fault_fails_the_sampled_integer_check() {
     let v = reference.check(&c);
     assert!(v.passed() && v.method == VerifyMethod::Freivalds, "{v:?}");
     assert_eq!(v.vectors, INT_VECTORS as u64);
+    assert_eq!(v.vector_range, Some(INT_RANGE));
+    assert_eq!(v.rows_checked.len(), INT_LINES);
     let bad = |got: &[i32], fault: &str| {
         let v = reference.check(got);
         assert!(!v.passed(), "{fault} passed: {v:?}");
@@ -207,6 +234,28 @@ fn every_planted_fault_fails_the_sampled_integer_check() {
         "product over K-1",
     );
     bad(&vec![-1; c.len()], "untouched poisoned buffer");
+    let mut beyond = c.clone();
+    beyond[300] = i32::MAX;
+    bad(&beyond, "a value no correct output can hold");
+    let mut offset = c.clone();
+    for (index, value) in offset.iter_mut().enumerate() {
+        // Off by one where the row and column sums cancel: every row and column sum stays.
+        *value += [1, -1][(index / 128 + index % 128) % 2];
+    }
+    bad(&offset, "a checkerboard of ±1 errors");
+}
+
+#[test]
+fn integer_checks_refuse_shapes_beyond_their_headroom() {
+    // k·n = 2^33: the i64 sums of the projections could overflow.
+    let err = IntReference::sampled(&[], &[], shape(1, 1 << 17, 1 << 16), 1);
+    assert!(err.err().unwrap().to_string().contains("headroom"));
+    // k = 2^17: a sampled line could leave i32.
+    let err = IntReference::sampled(&[], &[], shape(1, 1, 1 << 17), 1);
+    assert!(err.err().unwrap().to_string().contains("headroom"));
+    // Just inside: refused only for the inputs' lengths.
+    let err = IntReference::sampled(&[], &[], shape(1, 1 << 16, 1 << 16), 1);
+    assert!(err.err().unwrap().to_string().contains("do not match"));
 }
 
 #[test]
