@@ -264,12 +264,18 @@ fn workload_problem(case: &Case) -> Option<String> {
             "id does not match kernel and shape (expected {expected})"
         ));
     }
-    if let Some((name, value)) = case.kernel.overrides.iter().find(|(_, v)| !plausible(**v)) {
+    let kernel = Kernel::from_id(&case.kernel.id);
+    let implausible = case
+        .kernel
+        .overrides
+        .iter()
+        .find(|(name, value)| !plausible(kernel, name, **value));
+    if let Some((name, value)) = implausible {
         return Some(format!(
             "override {name} = {value} is not a whole number from 1 to {MAX_OVERRIDE}"
         ));
     }
-    let kernel = Kernel::from_id(&case.kernel.id)?;
+    let kernel = kernel?;
     let config = KernelConfig {
         kernel,
         overrides: case.kernel.overrides.clone(),
@@ -298,8 +304,14 @@ const MAX_OVERRIDE: f64 = 65536.0;
 
 /// Whether an override value can size a workgroup or a tile: a zero would divide by zero when
 /// the dispatch is recomputed.
-fn plausible(value: f64) -> bool {
-    value.fract() == 0.0 && (1.0..=MAX_OVERRIDE).contains(&value)
+/// A size or count from 1 up, or 0 for a switch that is off by default (`TEX` 0: inputs from
+/// buffers), since such a kernel records its switches among its overrides too.
+fn plausible(kernel: Option<Kernel>, name: &str, value: f64) -> bool {
+    let off_by_default = kernel
+        .and_then(|k| k.param(name))
+        .is_some_and(|p| p.default == 0);
+    let lowest = if off_by_default { 0.0 } else { 1.0 };
+    value.fract() == 0.0 && (lowest..=MAX_OVERRIDE).contains(&value)
 }
 
 fn check_status(case: &Case) -> Option<String> {
