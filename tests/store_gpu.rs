@@ -6,10 +6,13 @@
 //! the drift every unit shares must not read as every unit regressing.
 //!
 //! Both sequences share their first three rounds (each store gets them ingested), so a whole
-//! attempt is five rounds. One thread against two is only a slowdown while the host gives
-//! lavapipe two cores, so the planted round is bracketed by a check of the host's parallelism
-//! and only attempts where it gave two cores count; the test fails when a counting attempt does
-//! not show the truth and when no attempt could count. Nothing here asserts a wall-clock time.
+//! attempt is five rounds. A unit named in an A/A sequence fails the test at once: a false
+//! alarm has no excuse. The planted slowdown is only real while the host gives lavapipe two
+//! cores, and a between-run spread estimated from three runs on a host whose speed swings is
+//! wide, so a planted round that is not named is tried again, up to [`ATTEMPTS`] times; the
+//! test fails when no attempt names the slowed unit alone. Each failed attempt is reported with
+//! the host's parallelism around its planted round, which tells a busy host from a blind test.
+//! Nothing here asserts a wall-clock time.
 
 #[path = "integration/common.rs"]
 mod common;
@@ -22,9 +25,10 @@ const UNITS: usize = 4;
 const HISTORY_ROUNDS: usize = 3;
 /// The unit slowed in the planted sequence.
 const SLOWED: usize = 2;
-const ATTEMPTS: usize = 2;
+/// Planted rounds tried before the test fails.
+const ATTEMPTS: usize = 3;
 /// Two threads must get at least this much more work done than one, before and after an
-/// attempt, for the attempt to count.
+/// attempt's planted round, for the host to have given lavapipe two cores.
 const PARALLEL_ENOUGH: f64 = 1.6;
 /// How long to wait for the host to give two cores before the planted round.
 const WAIT_FOR_CORES: std::time::Duration = std::time::Duration::from_secs(30);
@@ -203,12 +207,15 @@ fn check(
 }
 
 /// One attempt: its outcome and the host's parallelism around the planted round.
+/// The A/A sequence must name no unit in any attempt, so its failure ends the test here.
 fn attempt(backend: &str, dir: &Path, n: usize) -> (Result<(), String>, f64, f64) {
     let (before, after) = measure(backend, dir, n);
     let slowed = format!("node{SLOWED}");
-    let aa = check("A/A", regressions(dir, "aa"), None);
+    if let Err(false_alarm) = check("A/A", regressions(dir, "aa"), None) {
+        panic!("attempt {n}: {false_alarm}");
+    }
     let planted = check("planted", regressions(dir, "planted"), Some(&slowed));
-    (aa.and(planted), before, after)
+    (planted, before, after)
 }
 
 /// Work one thread gets done in a fixed window, for `threads` threads running at once.
@@ -255,27 +262,19 @@ fn a_unit_slowed_to_one_thread_is_the_only_regression_and_an_a_a_sequence_names_
         eprintln!("skipping: no lavapipe adapter");
         return;
     };
-    let (mut failures, mut not_counted) = (Vec::new(), Vec::new());
+    let mut failures = Vec::new();
     for n in 0..ATTEMPTS {
         let dir = tempdir();
         let (outcome, before, after) = attempt(&backend, dir.path(), n);
-        let counts = before >= PARALLEL_ENOUGH && after >= PARALLEL_ENOUGH;
-        match outcome {
-            Ok(()) if counts => return,
-            outcome => {
-                let why = outcome.err().unwrap_or_else(|| "passed".to_string());
-                let line = format!("attempt {n} (host parallelism {before:.2}, {after:.2}): {why}");
-                eprintln!("{line}");
-                if counts {
-                    failures.push(line);
-                } else {
-                    not_counted.push(line);
-                }
-            }
-        }
+        let Err(why) = outcome else { return };
+        let busy = if before < PARALLEL_ENOUGH || after < PARALLEL_ENOUGH {
+            " (the host did not give two cores)"
+        } else {
+            ""
+        };
+        let line = format!("attempt {n} (host parallelism {before:.2}, {after:.2}{busy}): {why}");
+        eprintln!("{line}");
+        failures.push(line);
     }
-    panic!(
-        "the ground truth did not show in an attempt that counts; failed: {failures:?}; \
-         did not count (the host did not give two cores): {not_counted:?}"
-    );
+    panic!("no attempt named the slowed unit alone: {failures:?}");
 }
