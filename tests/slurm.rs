@@ -6,9 +6,11 @@
 //! healthy unit and "the others are not flagged" could not fail.
 //!
 //! The tasks run one at a time (`--array=0-3%1`) so they do not compete with each other for the
-//! two cores: the slowdown is the only intended difference between them. The threshold is 25%,
-//! well inside the slowed task's loss (about two thirds on an idle 2-core machine) and outside
-//! the run-to-run noise of the healthy ones.
+//! two cores: the slowdown is the only intended difference between them. The threshold is 40%,
+//! well inside the slowed task's loss (about two thirds on an idle 2-core machine: 0.35 of the
+//! group's centre in one run) and outside the run-to-run noise of the healthy ones, which on this
+//! kind of shared host has reached 29% below the centre (0.71, with the other two at 1.29) for
+//! tasks run one after another; at 25% that healthy task was flagged.
 //!
 //! Needs root and Debian's slurmd slurmctld slurm-client munge (installed on CI by
 //! .ci/install.d/40-slurm.sh). Without them the test skips, unless FLEETBENCH_REQUIRE_GPU=1 or
@@ -131,7 +133,7 @@ fn a_slurm_job_array_flags_the_slowed_unit_and_only_it() {
     submit(scratch.path(), &results);
     let merged = scratch.path().join("merged.json");
     let out = fleetbench()
-        .args(["merge", "--threshold", "25", "--fail-on-outliers", "-o"])
+        .args(["merge", "--threshold", "40", "--fail-on-outliers", "-o"])
         .arg(&merged)
         .arg(&results)
         .output()
