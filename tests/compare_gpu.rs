@@ -12,7 +12,10 @@
 
 #[path = "integration/common.rs"]
 mod common;
-use common::{fleetbench, gpu_available, tempdir};
+#[path = "support/lavapipe.rs"]
+mod lavapipe;
+use common::{fleetbench, tempdir};
+use lavapipe::{host_parallelism, llvmpipe_backend, parallelism_when_available};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -130,75 +133,6 @@ fn compare_json(baseline: &str, other: &str) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// The backend Mesa's CPU driver is reached through (Vulkan's lavapipe where it is installed,
-/// else llvmpipe's GL), or `None` without one; with FLEETBENCH_REQUIRE_GPU=1 (CI installs
-/// Mesa) its absence is a failure, not a skip.
-fn llvmpipe_backend() -> Option<String> {
-    if !gpu_available() {
-        return None;
-    }
-    let out = fleetbench()
-        .args(["devices", "--format", "json"])
-        .output()
-        .unwrap();
-    let devices: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-    let backends: Vec<String> = devices
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|d| d["name"].as_str().is_some_and(|n| n.contains("llvmpipe")))
-        .filter_map(|d| d["backend"].as_str().map(str::to_string))
-        .collect();
-    let found = backends
-        .iter()
-        .find(|b| *b == "vulkan")
-        .or(backends.first())
-        .cloned();
-    if found.is_none() && std::env::var("FLEETBENCH_REQUIRE_GPU").as_deref() == Ok("1") {
-        panic!("FLEETBENCH_REQUIRE_GPU=1 but lavapipe (llvmpipe) is not among the adapters");
-    }
-    found
-}
-
-/// Work one thread gets done in a fixed window, for `threads` threads running at once.
-fn spin_work(threads: usize) -> u64 {
-    let window = std::time::Duration::from_millis(300);
-    let handles: Vec<_> = (0..threads)
-        .map(|_| {
-            std::thread::spawn(move || {
-                let start = std::time::Instant::now();
-                let mut n = 0u64;
-                while start.elapsed() < window {
-                    for _ in 0..1000 {
-                        n = std::hint::black_box(n + 1);
-                    }
-                }
-                n
-            })
-        })
-        .collect();
-    handles.into_iter().map(|h| h.join().unwrap()).sum()
-}
-
-/// How much more work two threads get done than one, right now.
-fn host_parallelism() -> f64 {
-    spin_work(2) as f64 / spin_work(1) as f64
-}
-
-/// The host's parallelism once it reaches [`PARALLEL_ENOUGH`], checked every few seconds for
-/// up to `WAIT_FOR_CORES`; the last reading if it never does. Waiting spends no attempt on a
-/// moment when the host gives one core; it never decides whether the test checks anything.
-fn parallelism_when_available() -> f64 {
-    let start = std::time::Instant::now();
-    loop {
-        let p = host_parallelism();
-        if p >= PARALLEL_ENOUGH || start.elapsed() > WAIT_FOR_CORES {
-            return p;
-        }
-        std::thread::sleep(std::time::Duration::from_secs(3));
-    }
 }
 
 /// The f32 matmul capability rows of a comparison.
@@ -321,7 +255,7 @@ fn lavapipe_threads_double_capability_and_a_repeat_is_not_different() {
     tune_apart(dir.path(), &one, &two);
     let (mut failures, mut not_counted) = (Vec::new(), Vec::new());
     for n in 0..ATTEMPTS {
-        let before = parallelism_when_available();
+        let before = parallelism_when_available(PARALLEL_ENOUGH, WAIT_FOR_CORES);
         let outcome = attempt(dir.path(), n, [&one, &two, &two]);
         let after = host_parallelism();
         let counts = before >= PARALLEL_ENOUGH && after >= PARALLEL_ENOUGH;

@@ -16,7 +16,10 @@
 
 #[path = "integration/common.rs"]
 mod common;
-use common::{fleetbench, gpu_available, tempdir};
+#[path = "support/lavapipe.rs"]
+mod lavapipe;
+use common::{fleetbench, tempdir};
+use lavapipe::{host_parallelism, llvmpipe_backend, parallelism_when_available};
 use serde_json::Value;
 use std::path::Path;
 
@@ -32,35 +35,6 @@ const ATTEMPTS: usize = 3;
 const PARALLEL_ENOUGH: f64 = 1.6;
 /// How long to wait for the host to give two cores before the planted round.
 const WAIT_FOR_CORES: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// The backend lavapipe (llvmpipe) is reached through, Vulkan preferred; `None` without one,
-/// and with FLEETBENCH_REQUIRE_GPU=1 its absence fails the test.
-fn lavapipe_backend() -> Option<String> {
-    if !gpu_available() {
-        return None;
-    }
-    let out = fleetbench()
-        .args(["devices", "--format", "json"])
-        .output()
-        .unwrap();
-    let devices: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-    let backends: Vec<String> = devices
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|d| d["name"].as_str().is_some_and(|n| n.contains("llvmpipe")))
-        .filter_map(|d| d["backend"].as_str().map(str::to_string))
-        .collect();
-    let found = backends
-        .iter()
-        .find(|b| *b == "vulkan")
-        .or(backends.first())
-        .cloned();
-    if found.is_none() && std::env::var("FLEETBENCH_REQUIRE_GPU").as_deref() == Ok("1") {
-        panic!("FLEETBENCH_REQUIRE_GPU=1 but lavapipe (llvmpipe) is not among the adapters");
-    }
-    found
-}
 
 /// One quick run of `unit` (recorded as host `node<unit>`) with `threads` lavapipe threads.
 fn run_unit(backend: &str, unit: usize, threads: &str, seed: usize, path: &Path) {
@@ -96,7 +70,7 @@ fn measure(backend: &str, dir: &Path, attempt: usize) -> (f64, f64) {
     let mut before = 0.0;
     for round in 0..HISTORY_ROUNDS + 2 {
         if round == HISTORY_ROUNDS + 1 {
-            before = parallelism_when_available();
+            before = parallelism_when_available(PARALLEL_ENOUGH, WAIT_FOR_CORES);
         }
         let sub = match round {
             r if r < HISTORY_ROUNDS => "common",
@@ -218,47 +192,9 @@ fn attempt(backend: &str, dir: &Path, n: usize) -> (Result<(), String>, f64, f64
     (planted, before, after)
 }
 
-/// Work one thread gets done in a fixed window, for `threads` threads running at once.
-fn spin_work(threads: usize) -> u64 {
-    let window = std::time::Duration::from_millis(300);
-    let handles: Vec<_> = (0..threads)
-        .map(|_| {
-            std::thread::spawn(move || {
-                let start = std::time::Instant::now();
-                let mut n = 0u64;
-                while start.elapsed() < window {
-                    for _ in 0..1000 {
-                        n = std::hint::black_box(n + 1);
-                    }
-                }
-                n
-            })
-        })
-        .collect();
-    handles.into_iter().map(|h| h.join().unwrap()).sum()
-}
-
-/// How much more work two threads get done than one, right now.
-fn host_parallelism() -> f64 {
-    spin_work(2) as f64 / spin_work(1) as f64
-}
-
-/// The host's parallelism once it reaches [`PARALLEL_ENOUGH`], checked every few seconds for
-/// up to [`WAIT_FOR_CORES`]; the last reading if it never does.
-fn parallelism_when_available() -> f64 {
-    let start = std::time::Instant::now();
-    loop {
-        let p = host_parallelism();
-        if p >= PARALLEL_ENOUGH || start.elapsed() > WAIT_FOR_CORES {
-            return p;
-        }
-        std::thread::sleep(std::time::Duration::from_secs(3));
-    }
-}
-
 #[test]
 fn a_unit_slowed_to_one_thread_is_the_only_regression_and_an_a_a_sequence_names_none() {
-    let Some(backend) = lavapipe_backend() else {
+    let Some(backend) = llvmpipe_backend() else {
         eprintln!("skipping: no lavapipe adapter");
         return;
     };
