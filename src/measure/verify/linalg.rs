@@ -122,15 +122,7 @@ where
         return Vec::new();
     }
     // A's sampled rows transposed: k entries of L lanes.
-    let a_rows: Vec<[S; L]> = (0..k)
-        .map(|p| {
-            let mut lanes = [S::default(); L];
-            for (lane, &i) in lanes.iter_mut().zip(rows) {
-                *lane = a[i * k + p].into();
-            }
-            lanes
-        })
-        .collect();
+    let a_rows: Vec<[S; L]> = gather_lanes(k, rows, |p, i| a[i * k + p]);
     let mut out = vec![[S::default(); L]; n];
     par_rows(&mut out, 1, |first, chunk| {
         simd::column_band(b, n, &a_rows, first, chunk)
@@ -203,16 +195,30 @@ where
     S: Acc,
 {
     let (n, k) = (shape.n, shape.k);
-    let b_columns: Vec<[S; L]> = (0..k)
+    let b_columns: Vec<[S; L]> = gather_lanes(k, columns, |p, j| b[p * n + j]);
+    times_dense(a, k, &b_columns)
+}
+
+/// `k` entries of `L` lanes: entry p holds `element(p, picked[s])` in lane s (lanes past
+/// `picked` stay zero) — sampled rows or columns laid out so one pass reads them all at once.
+fn gather_lanes<E, S, const L: usize>(
+    k: usize,
+    picked: &[usize],
+    element: impl Fn(usize, usize) -> E,
+) -> Vec<[S; L]>
+where
+    E: Into<S>,
+    S: Acc,
+{
+    (0..k)
         .map(|p| {
             let mut lanes = [S::default(); L];
-            for (lane, &j) in lanes.iter_mut().zip(columns) {
-                *lane = b[p * n + j].into();
+            for (lane, &index) in lanes.iter_mut().zip(picked) {
+                *lane = element(p, index).into();
             }
             lanes
         })
-        .collect();
-    times_dense(a, k, &b_columns)
+        .collect()
 }
 
 /// The loops above compiled twice: for any x86-64 (SSE2) and, chosen at run time, for CPUs
