@@ -19,8 +19,8 @@
 //! - [`LoadedFile`] (path, parsed file, device); [`pool`] joins runs of one device into a
 //!   [`Group`] (refusing a group that mixes devices).
 //! - [`compare`]`(groups, baseline, &CompareConfig)` → [`Comparison`]: `rows` ([`Row`]: per
-//!   file, metric and shape or case, each side's [`Figure`], the ratio [`Interval`], rank-test
-//!   p, [`Verdict`]), `summaries` ([`MetricSummary`]: geometric mean and max-achievable ratio
+//!   file, metric and shape or case, each side's [`Figure`], the ratio [`Interval`], the p of
+//!   its [`DifferenceTest`], [`Verdict`]), `summaries` ([`MetricSummary`]: geometric mean and max-achievable ratio
 //!   per file and metric), `left_out`. [`Comparison::regressions`] is what `--threshold` gates.
 //! - [`kernel_label`] names a kernel with its overrides; a case's per-sample throughput is
 //!   [`crate::results::Case::throughput_samples`], shared with `merge`.
@@ -132,7 +132,7 @@ pub struct CompareConfig {
     pub allow_mixed: bool,
     /// Bootstrap settings of every interval.
     pub bootstrap: BootstrapConfig,
-    /// Significance level of the rank test.
+    /// Significance level of the difference test.
     pub alpha: f64,
 }
 
@@ -156,7 +156,7 @@ pub struct Settings {
     pub bootstrap_resamples: usize,
     /// Seed of the bootstrap.
     pub bootstrap_seed: u64,
-    /// Significance level of the rank test.
+    /// Significance level of the difference test.
     pub alpha: f64,
 }
 
@@ -241,6 +241,17 @@ impl Verdict {
     }
 }
 
+/// The significance test behind a row: what its observations are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DifferenceTest {
+    /// Welch's t-test of the log medians of the runs, one value per run: the drift between
+    /// runs is its spread.
+    WelchTOfRunMedians,
+    /// Mann–Whitney U test of the pooled samples, where a side has one run.
+    RankTestOfSamples,
+}
+
 /// What a ratio's interval covers: the answer to "could this difference be drift?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -299,7 +310,10 @@ pub struct Row {
     pub other: Figure,
     /// Compared ÷ baseline throughput (above 1: faster than the baseline).
     pub ratio: Interval,
-    /// Two-sided rank-test p-value of the pooled samples.
+    /// Which test gave `p`: Welch's test of the runs' log medians where both sides pool
+    /// several runs, the rank test of the samples where a side has one run.
+    pub test: DifferenceTest,
+    /// Two-sided p-value of that test.
     pub p: f64,
     /// p below alpha and the interval leaves out 1, on an interval that covers the spread
     /// between runs.

@@ -145,8 +145,8 @@ impl Comparison {
                 row_note(r),
             ]);
         }
-        let section =
-            Section::titled(title, t).with_note("~: not significant (rank test and interval)");
+        let section = Section::titled(title, t)
+            .with_note("~: not significant (test between runs, or of samples, and interval)");
         if self.has_undetermined() {
             section.with_note(&format!("undetermined: {}", super::UNDETERMINED_NOTE))
         } else {

@@ -10,6 +10,7 @@ mod interval;
 mod rank;
 mod student;
 mod summary;
+mod welch;
 
 pub use bootstrap::{
     geomean_of_ratios, geometric_mean, ratio_of_medians, BootstrapConfig, Runs, DEFAULT_RESAMPLES,
@@ -19,3 +20,4 @@ pub use interval::{median_of_sorted, quantile, Interval};
 pub use rank::{mann_whitney_u, normal_sf, RankTest};
 pub use student::student_t_sf;
 pub use summary::{median_ci, Sample, Summary, MEDIAN_LEVEL};
+pub use welch::{welch_t_test, WelchTest};

@@ -36,20 +36,29 @@ pub fn llvmpipe_backend() -> Option<String> {
     found
 }
 
-/// Work one thread gets done in a fixed window, for `threads` threads running at once.
+/// Work one thread gets done in a fixed window, for `threads` threads running at once. The
+/// work is what lavapipe's matmul kernels do — independent chains of vector multiply-adds —
+/// so two threads that share one core's floating-point units (two hyperthreads of one core)
+/// read as one core, as they are for the kernels, not as the two a chain of dependent integer
+/// adds would see.
 fn spin_work(threads: usize) -> u64 {
     let window = Duration::from_millis(300);
     let handles: Vec<_> = (0..threads)
         .map(|_| {
             std::thread::spawn(move || {
                 let start = Instant::now();
-                let mut n = 0u64;
+                let mut accumulators = [1.0f32; 64];
+                let mut rounds = 0u64;
                 while start.elapsed() < window {
-                    for _ in 0..1000 {
-                        n = std::hint::black_box(n + 1);
+                    for _ in 0..256 {
+                        for a in accumulators.iter_mut() {
+                            *a = *a * 0.999_9 + 1e-4;
+                        }
                     }
+                    accumulators = std::hint::black_box(accumulators);
+                    rounds += 1;
                 }
-                n
+                rounds
             })
         })
         .collect();
