@@ -10,7 +10,8 @@
 //! well inside the slowed task's loss (about two thirds on an idle 2-core machine: 0.35 of the
 //! group's centre in one run) and outside the run-to-run noise of the healthy ones, which on this
 //! kind of shared host has reached 29% below the centre (0.71, with the other two at 1.29) for
-//! tasks run one after another; at 25% that healthy task was flagged.
+//! tasks run one after another; at 25% that healthy task was flagged. A job whose verdicts come
+//! out wrong is run again, up to [`ATTEMPTS`] times, with every attempt's verdicts printed.
 //!
 //! Needs root and Debian's slurmd slurmctld slurm-client munge (installed on CI by
 //! .ci/install.d/40-slurm.sh). Without them the test skips, unless FLEETBENCH_REQUIRE_GPU=1 or
@@ -122,16 +123,13 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-#[test]
-fn a_slurm_job_array_flags_the_slowed_unit_and_only_it() {
-    if !gpu_available() || !slurm_usable() {
-        return;
-    }
-    let scratch = tempdir();
-    let results = scratch.path().join("shared-results");
-    let _cluster = start_cluster(scratch.path());
-    submit(scratch.path(), &results);
-    let merged = scratch.path().join("merged.json");
+/// One job array merged: the slowed unit must be the one outlier and `--fail-on-outliers` must
+/// exit 1. What the files and the report hold is asserted; whether the host's noise let the
+/// verdicts come out right is returned, so an attempt can be tried again.
+fn one_job(scratch: &Path, n: usize) -> Result<(), String> {
+    let results = scratch.join(format!("shared-results-{n}"));
+    submit(scratch, &results);
+    let merged = scratch.join(format!("merged-{n}.json"));
     let out = fleetbench()
         .args(["merge", "--threshold", "40", "--fail-on-outliers", "-o"])
         .arg(&merged)
@@ -149,10 +147,36 @@ fn a_slurm_job_array_flags_the_slowed_unit_and_only_it() {
         let slowed = file["machine"]["env"]["LP_NUM_THREADS"] == "1";
         verdicts.push((slowed, score["outlier"] == true, score["relative"].clone()));
     }
-    eprintln!("(slowed, flagged, relative throughput) per unit: {verdicts:?}");
+    eprintln!("attempt {n}: (slowed, flagged, relative throughput) per unit: {verdicts:?}");
     assert_eq!(verdicts.iter().filter(|v| v.0).count(), 1, "{verdicts:?}");
-    for (slowed, flagged, _) in &verdicts {
-        assert_eq!(slowed, flagged, "{verdicts:?}\n{stderr}");
+    if verdicts
+        .iter()
+        .any(|(slowed, flagged, _)| slowed != flagged)
+    {
+        return Err(format!("attempt {n}: {verdicts:?}"));
     }
     assert_eq!(out.status.code(), Some(1), "--fail-on-outliers: {stderr}");
+    Ok(())
+}
+
+/// Job arrays tried before the test fails. Tasks run one after another on a shared host, so a
+/// healthy task that the host starved for its whole run is as slow as the slowed one; a merge
+/// that cannot tell them apart fails every attempt.
+const ATTEMPTS: usize = 3;
+
+#[test]
+fn a_slurm_job_array_flags_the_slowed_unit_and_only_it() {
+    if !gpu_available() || !slurm_usable() {
+        return;
+    }
+    let scratch = tempdir();
+    let _cluster = start_cluster(scratch.path());
+    let mut failures = Vec::new();
+    for n in 0..ATTEMPTS {
+        match one_job(scratch.path(), n) {
+            Ok(()) => return,
+            Err(why) => failures.push(why),
+        }
+    }
+    panic!("no job array named the slowed unit alone: {failures:?}");
 }
