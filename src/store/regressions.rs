@@ -186,8 +186,8 @@ pub const MIN_PERIOD_PEERS: usize = 3;
 /// period index.
 ///
 /// A store of 100,000 runs has well over a million figure rows, so a row is not kept as it
-/// comes: the unit being read keeps each run's names once ([`RunInfo`]) and each figure as
-/// numbers ([`Point`], its metric, shape and rate unit as ids of [`Names`]).
+/// comes: the unit being read keeps each run's names once (`RunInfo`) and each figure as
+/// numbers (`Point`, its metric, shape and rate unit as ids of `Names`).
 pub struct FleetTest {
     settings: RegressionSettings,
     names: Names,
