@@ -6,7 +6,8 @@
 //! `cargo bench --bench store_scale` prints files/s (per wall-clock second, and per CPU second
 //! of the process, which a shared machine does not distort) and peak memory against N, and the
 //! seconds
-//! `store regressions` over the whole store and `store history` of one unit take. N defaults to
+//! `store regressions` over the whole store and `store history` of one unit take (for
+//! regressions also its CPU seconds, which a loaded host distorts less). N defaults to
 //! 1,000 and 10,000; set `FLEETBENCH_BENCH_N=1000,10000,100000` for more (100,000 files take
 //! about 10 GB of disk), or `FLEETBENCH_BENCH_N=` for none.
 //!
@@ -37,7 +38,7 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
-        "{:>6} {:>8} {:>14} {:>18} {:>16} {:>13} {:>17} {:>15} {:>10} {:>14} {:>10}",
+        "{:>6} {:>8} {:>14} {:>18} {:>16} {:>13} {:>17} {:>15} {:>10} {:>14} {:>18} {:>10}",
         "kind",
         "files",
         "ingest file/s",
@@ -48,6 +49,7 @@ fn main() {
         "merge peak MiB",
         "store MiB",
         "regressions s",
+        "regressions CPU-s",
         "history s"
     );
     for n in sizes {
@@ -129,7 +131,7 @@ fn scale_row(dir: &Path, kind: &str, template: &str, n: usize) {
     };
     let store_mib = file_mib(&db) + file_mib(&db.with_extension("sqlite-wal"));
     println!(
-            "{kind:>6} {n:>8} {:>14.0} {:>18.0} {:>16.1} {:>13.0} {:>17.0} {:>15.1} {:>10.1} {:>14.2} {:>10.2}",
+            "{kind:>6} {n:>8} {:>14.0} {:>18.0} {:>16.1} {:>13.0} {:>17.0} {:>15.1} {:>10.1} {:>14.2} {:>18.2} {:>10.2}",
             n as f64 / ingest.wall_s,
             n as f64 / ingest.cpu_s,
             ingest.peak_mib,
@@ -138,6 +140,7 @@ fn scale_row(dir: &Path, kind: &str, template: &str, n: usize) {
             merge.peak_mib,
             store_mib,
             regressions.wall_s,
+            regressions.cpu_s,
             history.wall_s
         );
     let _ = std::fs::remove_dir_all(&files);

@@ -146,7 +146,7 @@ pub fn history(
 ) -> Result<History> {
     let mut rows = Vec::new();
     db.for_each_figure(filter, &mut |row| {
-        rows.push(row);
+        rows.push(row.to_row());
         Ok(())
     })?;
     let single_unit = rows.windows(2).all(|w| w[0].same_unit(&w[1]));
@@ -187,7 +187,7 @@ fn metric_history(
         let logs: Vec<f64> = rows.iter().map(|r| r.median.ln()).collect();
         change_points(&logs, settings)
             .into_iter()
-            .map(|cp| cp.at(rows))
+            .map(|cp| cp.at(&rows[cp.index].run_id, &rows[cp.index].started_at))
             .collect()
     } else {
         Vec::new()
@@ -237,12 +237,12 @@ pub(super) struct Split {
 }
 
 impl Split {
-    pub(super) fn at(&self, rows: &[FigureRow]) -> ChangePoint {
-        let row = &rows[self.index];
+    /// The step as shown, named by the run at its index (its run id and start time).
+    pub(super) fn at(&self, run_id: &str, started_at: &str) -> ChangePoint {
         ChangePoint {
             index: self.index,
-            run_id: row.run_id.clone(),
-            started_at: row.started_at.clone(),
+            run_id: run_id.to_string(),
+            started_at: started_at.to_string(),
             before: self.before.exp(),
             after: self.after.exp(),
             ratio: (self.after - self.before).exp(),

@@ -17,7 +17,8 @@
 //! - Each run keeps its whole file as one compact document, every case with its raw samples
 //!   (export gives the file back; runs stored under schema version 1 keep a header and a row
 //!   per case), and its capability figures per metric and shape ([`crate::compare::capability::file_figures`]),
-//!   which history and regressions read without decoding samples.
+//!   which history and regressions read without decoding samples (regressions from a copy of
+//!   them clustered by unit, `unit_series`, written in the same transaction).
 //! - Analyses ([`analysis`]) return typed models ([`model`]); formats are rendered at the edge.
 //! - Stored runs are inputs of `compare`, `calibrate` and `report` through [`select`]: each comes
 //!   back as the file `store export` writes and goes through the same loaders as a file.
@@ -36,7 +37,7 @@ mod tables;
 
 pub use ingest::{ingest, ingest_file, IngestOptions, IngestReport, PreparedRun, Refusal};
 pub use location::{redact_args, Location, OpenMode};
-pub use model::{FigureRow, RunFilter, RunList, RunRow};
+pub use model::{FigureRef, FigureRow, RunFilter, RunList, RunRow, SeriesRef, SeriesRun};
 pub use select::{select, Selection, StoredRun};
 
 use crate::error::Result;
@@ -70,10 +71,18 @@ pub trait Database: Send {
     /// Calls `visit` with every capability figure of the runs `filter` selects, ordered by
     /// device, host, GPU index, start time and run: one unit's series after another, so an
     /// analysis can keep one unit at a time.
+    /// Each row borrows its text from the engine's current result row (see [`FigureRef`]).
     fn for_each_figure(
         &mut self,
         filter: &RunFilter,
-        visit: &mut dyn FnMut(FigureRow) -> Result<()>,
+        visit: &mut dyn FnMut(&FigureRef<'_>) -> Result<()>,
+    ) -> Result<()>;
+    /// Calls `visit` with every figure of the runs `filter` selects from the units' series
+    /// (the columns `store regressions` reads), in the order of [`Database::for_each_figure`].
+    fn for_each_series(
+        &mut self,
+        filter: &RunFilter,
+        visit: &mut dyn FnMut(&SeriesRef<'_>) -> Result<()>,
     ) -> Result<()>;
     /// The stored file of run `key` (its row id), rebuilt from header and cases.
     fn export(&mut self, key: i64) -> Result<ResultFile>;

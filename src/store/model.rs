@@ -136,6 +136,141 @@ impl FigureRow {
     }
 }
 
+/// A [`FigureRow`] whose text borrows from the database's current result row: what
+/// [`super::Database::for_each_figure`] hands out, so a reader that keeps only some of a row
+/// (or none of it) does not allocate its nine strings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FigureRef<'a> {
+    /// The store's id of the run.
+    pub key: i64,
+    /// The run id.
+    pub run_id: &'a str,
+    /// Host name.
+    pub host: &'a str,
+    /// GPU index on the host.
+    pub gpu_index: i64,
+    /// Device model.
+    pub device: &'a str,
+    /// Driver name and version.
+    pub driver: &'a str,
+    /// Backend.
+    pub backend: &'a str,
+    /// When the run started (RFC 3339).
+    pub started_at: &'a str,
+    /// The same, as Unix seconds.
+    pub started_s: i64,
+    /// Metric name.
+    pub metric: &'a str,
+    /// The workload.
+    pub shape: &'a str,
+    /// Unit of the figure.
+    pub unit: &'a str,
+    /// The best kernel there.
+    pub kernel: &'a str,
+    /// Median throughput.
+    pub median: f64,
+    /// Lower end of its 95% interval.
+    pub low: f64,
+    /// Upper end of its 95% interval.
+    pub high: f64,
+    /// Samples behind it.
+    pub samples: i64,
+}
+
+impl FigureRef<'_> {
+    /// The row with its text copied out.
+    pub fn to_row(&self) -> FigureRow {
+        FigureRow {
+            key: self.key,
+            run_id: self.run_id.to_string(),
+            host: self.host.to_string(),
+            gpu_index: self.gpu_index,
+            device: self.device.to_string(),
+            driver: self.driver.to_string(),
+            backend: self.backend.to_string(),
+            started_at: self.started_at.to_string(),
+            started_s: self.started_s,
+            metric: self.metric.to_string(),
+            shape: self.shape.to_string(),
+            unit: self.unit.to_string(),
+            kernel: self.kernel.to_string(),
+            median: self.median,
+            low: self.low,
+            high: self.high,
+            samples: self.samples,
+        }
+    }
+}
+
+/// One figure of a unit's series as `store regressions` reads it (from the store's
+/// `unit_series` table, in unit order): the columns of [`FigureRow`] that the test needs, text
+/// borrowed from the database's current row. The run's own columns come with the first row of
+/// each run only (`run`), since the rows of a run follow each other: a fleet's store has
+/// millions of figures, and reading the same run's names again on every one of them was a
+/// large part of the time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeriesRef<'a> {
+    /// The store's id of the run.
+    pub key: i64,
+    /// When the run started, as Unix seconds.
+    pub started_s: i64,
+    /// Metric name.
+    pub metric: &'a str,
+    /// The workload.
+    pub shape: &'a str,
+    /// Unit of the figure.
+    pub unit: &'a str,
+    /// Median throughput.
+    pub median: f64,
+    /// Lower end of its 95% interval.
+    pub low: f64,
+    /// Upper end of its 95% interval.
+    pub high: f64,
+    /// The run's unit and names on the first row of a run; `None` on the rows after it that
+    /// have the same `key`.
+    pub run: Option<SeriesRun<'a>>,
+}
+
+/// The unit and names of the run of a [`SeriesRef`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeriesRun<'a> {
+    /// Host name.
+    pub host: &'a str,
+    /// GPU index on the host.
+    pub gpu_index: i64,
+    /// Device model.
+    pub device: &'a str,
+    /// The run id.
+    pub run_id: &'a str,
+    /// When the run started (RFC 3339).
+    pub started_at: &'a str,
+    /// Driver name and version.
+    pub driver: &'a str,
+}
+
+impl<'a> From<&'a FigureRow> for SeriesRef<'a> {
+    fn from(row: &'a FigureRow) -> Self {
+        SeriesRef {
+            key: row.key,
+            started_s: row.started_s,
+            metric: &row.metric,
+            shape: &row.shape,
+            unit: &row.unit,
+            median: row.median,
+            low: row.low,
+            high: row.high,
+            run: Some(SeriesRun {
+                host: &row.host,
+                gpu_index: row.gpu_index,
+                device: &row.device,
+                run_id: &row.run_id,
+                started_at: &row.started_at,
+                driver: &row.driver,
+            }),
+        }
+    }
+}
+
 /// The answer of `store list`.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RunList {

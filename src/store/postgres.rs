@@ -5,7 +5,7 @@
 use super::ingest::{
     replaced_meanwhile, resolve_clash, write_order, Clash, PreparedRun, StoredRun,
 };
-use super::model::{FigureRow, RunFilter, RunRow};
+use super::model::{FigureRef, RunFilter, RunRow, SeriesRef};
 use super::schema::{self, Dialect};
 use super::sql::{self, Param};
 use super::{Database, Insertion, Location};
@@ -119,14 +119,14 @@ impl Database for PostgresStore {
             .query(text.as_str(), &refs(&values))
             .map_err(|e| self.fail(&e))?;
         rows.iter()
-            .map(|r| run_row(r).map_err(|e| self.fail(&e)))
+            .map(|r| sql::run_row(r).map_err(|e| self.fail(&e)))
             .collect()
     }
 
     fn for_each_figure(
         &mut self,
         filter: &RunFilter,
-        visit: &mut dyn FnMut(FigureRow) -> Result<()>,
+        visit: &mut dyn FnMut(&FigureRef<'_>) -> Result<()>,
     ) -> Result<()> {
         use postgres::fallible_iterator::FallibleIterator;
         let (text, params) = sql::select_figures(filter);
@@ -138,7 +138,28 @@ impl Database for PostgresStore {
             .query_raw(text.as_str(), refs(&values))
             .map_err(fail)?;
         while let Some(row) = rows.next().map_err(fail)? {
-            visit(figure_row(&row).map_err(fail)?)?;
+            visit(&sql::figure_ref(&row).map_err(fail)?)?;
+        }
+        Ok(())
+    }
+
+    fn for_each_series(
+        &mut self,
+        filter: &RunFilter,
+        visit: &mut dyn FnMut(&SeriesRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let (text, params) = sql::select_series(filter);
+        let values = bind(&params);
+        let location = self.location.clone();
+        let fail = |e: postgres::Error| pg_error(&location, &e);
+        let mut rows = self
+            .client
+            .query_raw(text.as_str(), refs(&values))
+            .map_err(fail)?;
+        let mut previous = None;
+        while let Some(row) = rows.next().map_err(fail)? {
+            visit(&sql::series_ref(&row, &mut previous).map_err(fail)?)?;
         }
         Ok(())
     }
@@ -198,6 +219,7 @@ fn insert_run(
         match resolve_clash(run, stored) {
             Clash::Replace(_) if replaced => return Ok(replaced_meanwhile(run)),
             Clash::Replace(key) => {
+                tx.execute(sql::DELETE_PARTIAL_SERIES, &[&key])?;
                 tx.execute(sql::DELETE_PARTIAL_RUN, &[&key])?;
                 replaced = true;
             }
@@ -236,7 +258,7 @@ fn try_insert_row(
     Ok(row.map(|r| r.get(0)))
 }
 
-/// The document and figures of the run stored as row `id`.
+/// The document, figures and series rows of the run stored as row `id`.
 fn insert_contents(
     tx: &mut Transaction<'_>,
     id: i64,
@@ -261,6 +283,7 @@ fn insert_contents(
             ],
         )?;
     }
+    tx.execute(sql::INSERT_SERIES, &[&id])?;
     Ok(())
 }
 
@@ -281,44 +304,20 @@ fn refs(values: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
     values.iter().map(|v| v.as_ref()).collect()
 }
 
-fn run_row(r: &postgres::Row) -> std::result::Result<RunRow, postgres::Error> {
-    Ok(RunRow {
-        key: r.try_get(0)?,
-        run_id: r.try_get(1)?,
-        host: r.try_get(2)?,
-        gpu_index: r.try_get(3)?,
-        device: r.try_get(4)?,
-        driver: r.try_get(5)?,
-        backend: r.try_get(6)?,
-        started_at: r.try_get(7)?,
-        started_s: r.try_get(8)?,
-        complete: r.try_get::<_, i64>(9)? != 0,
-        cases: r.try_get(10)?,
-        content_hash: r.try_get(11)?,
-        source: r.try_get(12)?,
-    })
-}
+impl sql::Columns for postgres::Row {
+    type Error = postgres::Error;
 
-fn figure_row(r: &postgres::Row) -> std::result::Result<FigureRow, postgres::Error> {
-    Ok(FigureRow {
-        key: r.try_get(0)?,
-        run_id: r.try_get(1)?,
-        host: r.try_get(2)?,
-        gpu_index: r.try_get(3)?,
-        device: r.try_get(4)?,
-        driver: r.try_get(5)?,
-        backend: r.try_get(6)?,
-        started_at: r.try_get(7)?,
-        started_s: r.try_get(8)?,
-        metric: r.try_get(9)?,
-        shape: r.try_get(10)?,
-        unit: r.try_get(11)?,
-        kernel: r.try_get(12)?,
-        median: r.try_get(13)?,
-        low: r.try_get(14)?,
-        high: r.try_get(15)?,
-        samples: r.try_get(16)?,
-    })
+    fn int(&self, index: usize) -> std::result::Result<i64, postgres::Error> {
+        self.try_get(index)
+    }
+
+    fn real(&self, index: usize) -> std::result::Result<f64, postgres::Error> {
+        self.try_get(index)
+    }
+
+    fn text(&self, index: usize) -> std::result::Result<&str, postgres::Error> {
+        self.try_get(index)
+    }
 }
 
 fn retryable(e: &postgres::Error) -> bool {

@@ -16,19 +16,23 @@
 //! latest figures of the units, which come from one period already. A shift the fleet shares
 //! is for `store history --device` to show (and its change points), not for a unit's verdict.
 //!
-//! The figures stream one unit at a time; memory holds the findings, each tested unit's series
-//! of log figures, and one small point (time, unit, log figure) per stored figure for the
-//! period references, never the stored rows themselves.
+//! The figures stream one unit at a time from the store's `unit_series` table (the figures
+//! of every run with the run's unit and names, clustered in unit order and kept by ingest; see
+//! migration 3 in [`super::schema`]), so the scan reads one table in key order instead of
+//! joining runs with their figures. Memory holds the findings, each tested unit's series of
+//! log figures, and one small point (time, unit, log figure) per stored figure for the period
+//! references, never the stored rows themselves; the unit being read keeps its figures as
+//! numbers, with names as ids.
 
 use super::analysis::{
     change_points, mean, std_dev, ChangePoint, RegressionSettings, SPREAD_FLOOR,
 };
-use super::model::{FigureRow, RunFilter};
+use super::model::{FigureRow, RunFilter, SeriesRef, SeriesRun};
 use super::Database;
 use crate::error::Result;
 use crate::stats::{median_of_sorted, student_t_sf};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What a unit's latest figure of a metric says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
@@ -161,8 +165,8 @@ pub fn regressions(
     settings: &RegressionSettings,
 ) -> Result<RegressionReport> {
     let mut fleet = FleetTest::new(*settings);
-    db.for_each_figure(filter, &mut |row| {
-        fleet.add(row);
+    db.for_each_series(filter, &mut |row| {
+        fleet.add_figure(row);
         Ok(())
     })?;
     Ok(fleet.finish())
@@ -177,12 +181,17 @@ pub const PERIOD_PEERS: usize = 15;
 pub const MIN_PERIOD_PEERS: usize = 3;
 
 /// The test of a whole fleet, fed figure rows one unit after another (the order of
-/// [`Database::for_each_figure`]). Each unit's findings are made when its rows end; their
+/// [`Database::for_each_series`]). Each unit's findings are made when its rows end; their
 /// own-history tests wait for [`FleetTest::finish`], when every unit's figures are in the
 /// period index.
+///
+/// A store of 100,000 runs has well over a million figure rows, so a row is not kept as it
+/// comes: the unit being read keeps each run's names once (`RunInfo`) and each figure as
+/// numbers (`Point`, its metric, shape and rate unit as ids of `Names`).
 pub struct FleetTest {
     settings: RegressionSettings,
-    unit: Vec<FigureRow>,
+    names: Names,
+    unit: UnitFigures,
     units: usize,
     pending: Vec<(Finding, Series)>,
     periods: PeriodIndex,
@@ -196,12 +205,115 @@ struct Series {
     within: f64,
 }
 
+/// Text that repeats on every figure row (metric, shape, rate unit), kept once and named by
+/// an id. Every run of a fleet lists much the same figures in the same order, so the names
+/// of a run's k-th figure are first compared with those of the k-th figure of the run before
+/// (three short comparisons), and only looked up when they differ.
+#[derive(Default)]
+struct Names {
+    names: Vec<String>,
+    ids: HashMap<String, u32>,
+    /// By position in a run: the names and ids seen there last.
+    recent: Vec<([String; 3], [u32; 3])>,
+}
+
+impl Names {
+    /// The ids of the metric, shape and rate unit of a run's `position`-th figure, given now
+    /// where they are new.
+    fn figure(&mut self, position: usize, metric: &str, shape: &str, rate: &str) -> [u32; 3] {
+        let text = [metric, shape, rate];
+        if let Some((names, ids)) = self.recent.get(position) {
+            if names.iter().zip(text).all(|(a, b)| a == b) {
+                return *ids;
+            }
+        }
+        let ids = text.map(|name| self.id(name));
+        let entry = (text.map(str::to_string), ids);
+        if position < self.recent.len() {
+            self.recent[position] = entry;
+        } else {
+            self.recent.push(entry);
+        }
+        ids
+    }
+
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+
+    fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+}
+
+/// One run of the unit being read: what its findings and change points name.
+struct RunInfo {
+    key: i64,
+    run_id: String,
+    started_at: String,
+    started_s: i64,
+    driver: String,
+}
+
+/// One figure of the unit being read: its run (an index into the unit's runs), its metric,
+/// shape and rate unit (ids of [`Names`]) and its median with interval.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    run: usize,
+    metric: u32,
+    shape: u32,
+    rate: u32,
+    median: f64,
+    low: f64,
+    high: f64,
+}
+
+/// The unit being read (host, GPU index, device) with its runs and figures.
+#[derive(Default)]
+struct UnitFigures {
+    host: String,
+    gpu_index: i64,
+    device: String,
+    runs: Vec<RunInfo>,
+    points: Vec<Point>,
+    /// Where the last run's points begin.
+    run_start: usize,
+}
+
+impl UnitFigures {
+    fn of(run: &SeriesRun<'_>) -> Self {
+        UnitFigures {
+            host: run.host.to_string(),
+            gpu_index: run.gpu_index,
+            device: run.device.to_string(),
+            ..UnitFigures::default()
+        }
+    }
+
+    fn holds(&self, run: &SeriesRun<'_>) -> bool {
+        self.host == run.host && self.gpu_index == run.gpu_index && self.device == run.device
+    }
+
+    /// The start time and key of a point's run: what orders runs.
+    fn when(&self, point: &Point) -> (i64, i64) {
+        let run = &self.runs[point.run];
+        (run.started_s, run.key)
+    }
+}
+
 impl FleetTest {
     /// An empty test at `settings`.
     pub fn new(settings: RegressionSettings) -> Self {
         FleetTest {
             settings,
-            unit: Vec::new(),
+            names: Names::default(),
+            unit: UnitFigures::default(),
             units: 0,
             pending: Vec::new(),
             periods: PeriodIndex::default(),
@@ -210,28 +322,55 @@ impl FleetTest {
 
     /// Takes the next figure row; a row of another unit closes the previous unit.
     pub fn add(&mut self, row: FigureRow) {
-        if self
-            .unit
-            .first()
-            .is_some_and(|first| !first.same_unit(&row))
-        {
-            self.close_unit();
+        self.add_figure(&SeriesRef::from(&row));
+    }
+
+    /// [`FleetTest::add`] of a borrowed series row: only what the tests need is copied out.
+    /// A row without its run's names belongs to the run of the row before it.
+    pub fn add_figure(&mut self, row: &SeriesRef<'_>) {
+        if let Some(run) = &row.run {
+            if !self.unit.holds(run) {
+                self.close_unit();
+                self.unit = UnitFigures::of(run);
+            }
+            if self.unit.runs.last().is_none_or(|r| r.key != row.key) {
+                self.unit.run_start = self.unit.points.len();
+                self.unit.runs.push(RunInfo {
+                    key: row.key,
+                    run_id: run.run_id.to_string(),
+                    started_at: run.started_at.to_string(),
+                    started_s: row.started_s,
+                    driver: run.driver.to_string(),
+                });
+            }
         }
-        self.unit.push(row);
+        let Some(run) = self.unit.runs.len().checked_sub(1) else {
+            debug_assert!(false, "a series row without its run's names came first");
+            return;
+        };
+        let position = self.unit.points.len() - self.unit.run_start;
+        let [metric, shape, rate] = self.names.figure(position, row.metric, row.shape, row.unit);
+        self.unit.points.push(Point {
+            run,
+            metric,
+            shape,
+            rate,
+            median: row.median,
+            low: row.low,
+            high: row.high,
+        });
     }
 
     fn close_unit(&mut self) {
-        let rows = std::mem::take(&mut self.unit);
-        if rows.is_empty() {
+        let unit = std::mem::take(&mut self.unit);
+        if unit.points.is_empty() {
             return;
         }
-        for row in &rows {
-            self.periods.add(row, self.units);
-        }
-        let settings = self.settings;
-        let found = test_unit(&rows, &settings);
+        let index = self.units;
+        self.periods.add_unit(&unit, &self.names, index);
+        let found = test_unit(&unit, &self.names, &self.settings);
         self.pending.extend(found.into_iter().map(|(f, mut s)| {
-            s.unit = self.units;
+            s.unit = index;
             (f, s)
         }));
         self.units += 1;
@@ -287,7 +426,7 @@ fn figure_key(device: &str, metric: &str, shape: &str) -> FigureKey {
 /// how many units have figures there.
 #[derive(Default)]
 struct PeriodIndex {
-    points: BTreeMap<FigureKey, PeriodPoints>,
+    points: HashMap<FigureKey, PeriodPoints>,
 }
 
 #[derive(Default)]
@@ -297,16 +436,38 @@ struct PeriodPoints {
 }
 
 impl PeriodIndex {
-    /// Adds a figure; the rows of one unit come together, so a unit is counted once per key.
-    fn add(&mut self, row: &FigureRow, unit: usize) {
-        let at = self
-            .points
-            .entry(figure_key(&row.device, &row.metric, &row.shape))
-            .or_default();
+    /// Adds every figure of a unit, one series (metric and shape) at a time.
+    fn add_unit(&mut self, unit: &UnitFigures, names: &Names, index: usize) {
+        let mut series: BTreeMap<(u32, u32), Vec<(i64, f64)>> = BTreeMap::new();
+        for p in &unit.points {
+            let at = unit.runs[p.run].started_s;
+            series
+                .entry((p.metric, p.shape))
+                .or_default()
+                .push((at, p.median.ln()));
+        }
+        for ((metric, shape), points) in series {
+            let key = figure_key(&unit.device, names.name(metric), names.name(shape));
+            self.add_series(key, index, points);
+        }
+    }
+
+    /// Adds figures (start time, log figure) of one unit at `key`; the figures of one unit come
+    /// together, so a unit is counted once per key.
+    fn add_series(&mut self, key: FigureKey, unit: usize, figures: Vec<(i64, f64)>) {
+        let at = self.points.entry(key).or_default();
         if at.points.last().is_none_or(|p| p.1 != unit) {
             at.units += 1;
         }
-        at.points.push((row.started_s, unit, row.median.ln()));
+        at.points
+            .extend(figures.into_iter().map(|(t, y)| (t, unit, y)));
+    }
+
+    /// Adds one row's figure.
+    #[cfg(test)]
+    fn add(&mut self, row: &FigureRow, unit: usize) {
+        let key = figure_key(&row.device, &row.metric, &row.shape);
+        self.add_series(key, unit, vec![(row.started_s, row.median.ln())]);
     }
 
     fn sort(&mut self) {
@@ -349,53 +510,61 @@ impl PeriodIndex {
 
 /// One finding per metric of the unit's latest run (own history still to test), with the
 /// unit's series at the finding's shape.
-fn test_unit(rows: &[FigureRow], settings: &RegressionSettings) -> Vec<(Finding, Series)> {
-    let Some(latest_run) = rows.iter().map(|r| (r.started_s, r.key)).max() else {
+fn test_unit(
+    unit: &UnitFigures,
+    names: &Names,
+    settings: &RegressionSettings,
+) -> Vec<(Finding, Series)> {
+    let Some(latest_run) = unit.points.iter().map(|p| unit.when(p)).max() else {
         return Vec::new();
     };
-    let mut best: BTreeMap<&str, &FigureRow> = BTreeMap::new();
-    for row in rows.iter().filter(|r| (r.started_s, r.key) == latest_run) {
-        if best
-            .get(row.metric.as_str())
-            .is_none_or(|b| row.median > b.median)
-        {
-            best.insert(&row.metric, row);
+    let mut best: BTreeMap<&str, &Point> = BTreeMap::new();
+    for point in unit.points.iter().filter(|p| unit.when(p) == latest_run) {
+        let metric = names.name(point.metric);
+        if best.get(metric).is_none_or(|b| point.median > b.median) {
+            best.insert(metric, point);
         }
     }
     best.into_values()
         .map(|latest| {
-            let series: Vec<&FigureRow> = rows
+            let series: Vec<&Point> = unit
+                .points
                 .iter()
-                .filter(|r| r.metric == latest.metric && r.shape == latest.shape)
+                .filter(|p| p.metric == latest.metric && p.shape == latest.shape)
                 .collect();
-            finding(latest, &series, settings)
+            finding(unit, latest, &series, names, settings)
         })
         .collect()
 }
 
-/// The finding of one metric: `series` is the unit's runs at the latest's shape, oldest first,
-/// ending with the latest.
+/// The finding of one metric: `series` is the unit's figures at the latest's shape, oldest
+/// first, ending with the latest.
 fn finding(
-    latest: &FigureRow,
-    series: &[&FigureRow],
+    unit: &UnitFigures,
+    latest: &Point,
+    series: &[&Point],
+    names: &Names,
     settings: &RegressionSettings,
 ) -> (Finding, Series) {
-    let logs: Vec<f64> = series.iter().map(|r| r.median.ln()).collect();
-    let owned: Vec<FigureRow> = series.iter().map(|r| (*r).clone()).collect();
+    let logs: Vec<f64> = series.iter().map(|p| p.median.ln()).collect();
     let change_points = change_points(&logs, settings)
         .iter()
-        .map(|s| s.at(&owned))
+        .map(|s| {
+            let run = &unit.runs[series[s.index].run];
+            s.at(&run.run_id, &run.started_at)
+        })
         .collect();
+    let run = &unit.runs[latest.run];
     let finding = Finding {
-        host: latest.host.clone(),
-        gpu_index: latest.gpu_index,
-        device: latest.device.clone(),
-        driver: latest.driver.clone(),
-        run_id: latest.run_id.clone(),
-        started_at: latest.started_at.clone(),
-        metric: latest.metric.clone(),
-        shape: latest.shape.clone(),
-        unit: latest.unit.clone(),
+        host: unit.host.clone(),
+        gpu_index: unit.gpu_index,
+        device: unit.device.clone(),
+        driver: run.driver.clone(),
+        run_id: run.run_id.clone(),
+        started_at: run.started_at.clone(),
+        metric: names.name(latest.metric).to_string(),
+        shape: names.name(latest.shape).to_string(),
+        unit: names.name(latest.rate).to_string(),
         latest: latest.median,
         own: None,
         population: None,
@@ -404,9 +573,9 @@ fn finding(
     };
     let series = Series {
         unit: 0,
-        started_s: series.iter().map(|r| r.started_s).collect(),
+        started_s: series.iter().map(|p| unit.runs[p.run].started_s).collect(),
         logs,
-        within: within_run_spread(latest),
+        within: within_run_spread(latest.low, latest.high),
     };
     (finding, series)
 }
@@ -479,9 +648,9 @@ fn own_history(
 }
 
 /// The latest figure's own uncertainty as a log standard error, from its 95% interval.
-fn within_run_spread(row: &FigureRow) -> f64 {
-    if row.low > 0.0 && row.high >= row.low {
-        (row.high / row.low).ln() / (2.0 * 1.96)
+fn within_run_spread(low: f64, high: f64) -> f64 {
+    if low > 0.0 && high >= low {
+        (high / low).ln() / (2.0 * 1.96)
     } else {
         0.0
     }

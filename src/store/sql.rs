@@ -2,7 +2,7 @@
 //! … in order of first use, which SQLite and PostgreSQL both read), never formatted into the
 //! text; a filter only chooses which fixed conditions to join.
 
-use super::model::RunFilter;
+use super::model::{FigureRef, RunFilter, RunRow, SeriesRef, SeriesRun};
 
 /// A bound value, converted by each engine to its own parameter type.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +40,19 @@ pub const FIND_RUN: &str = "SELECT id, content_hash, complete FROM runs \
 pub const INSERT_FIGURE: &str = "INSERT INTO run_figures (run, metric, shape, unit, kernel, \
      median, low, high, samples) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
+/// Stores a run's figures in its unit's series (after its figures are stored).
+pub const INSERT_SERIES: &str = "INSERT INTO unit_series (device, host, gpu_index, started_s, \
+     run, metric, shape, unit, median, low, high, run_id, started_at, driver) \
+     SELECT r.device, r.host, r.gpu_index, r.started_s, r.id, f.metric, f.shape, f.unit, \
+     f.median, f.low, f.high, r.run_id, r.started_at, r.driver \
+     FROM runs r JOIN run_figures f ON f.run = r.id WHERE r.id = $1";
+
+/// Deletes the series rows of the partial run a complete file replaces (before the run: the
+/// series has no foreign key to cascade), found by the series' own key.
+pub const DELETE_PARTIAL_SERIES: &str = "DELETE FROM unit_series \
+     WHERE (device, host, gpu_index, started_s, run) IN \
+     (SELECT device, host, gpu_index, started_s, id FROM runs WHERE id = $1 AND complete = 0)";
+
 /// The header of a stored run.
 pub const RUN_HEADER: &str = "SELECT header FROM runs WHERE id = $1";
 
@@ -56,9 +69,33 @@ pub const RECORD_MIGRATION: &str =
 const RUN_COLUMNS: &str = "r.id, r.run_id, r.host, r.gpu_index, r.device, r.driver, r.backend, \
      r.started_at, r.started_s";
 
+/// The filter's fields as conditions on `runs r`, in [`RunFilter`]'s order (`?` is the value).
+const RUN_CONDITIONS: [&str; 8] = [
+    "r.device = ?",
+    "r.host = ?",
+    "r.gpu_index = ?",
+    "r.driver = ?",
+    "r.backend = ?",
+    "r.started_s >= ?",
+    "r.started_s <= ?",
+    "r.run_id = ?",
+];
+
+/// The same on `unit_series s`, which has every column but the backend.
+const SERIES_CONDITIONS: [&str; 8] = [
+    "s.device = ?",
+    "s.host = ?",
+    "s.gpu_index = ?",
+    "s.driver = ?",
+    "s.run IN (SELECT id FROM runs WHERE backend = ?)",
+    "s.started_s >= ?",
+    "s.started_s <= ?",
+    "s.run_id = ?",
+];
+
 /// `SELECT` of [`crate::store::RunRow`]s, with the filter's conditions and parameters.
 pub fn select_runs(filter: &RunFilter) -> (String, Vec<Param>) {
-    let (conditions, params) = conditions(filter);
+    let (conditions, params) = conditions(filter, &RUN_CONDITIONS);
     let sql = format!(
         "SELECT {RUN_COLUMNS}, r.complete, \
          r.case_count, r.content_hash, r.source \
@@ -69,7 +106,7 @@ pub fn select_runs(filter: &RunFilter) -> (String, Vec<Param>) {
 
 /// `SELECT` of [`crate::store::FigureRow`]s, one unit's series after another.
 pub fn select_figures(filter: &RunFilter) -> (String, Vec<Param>) {
-    let (conditions, params) = conditions(filter);
+    let (conditions, params) = conditions(filter, &RUN_CONDITIONS);
     let sql = format!(
         "SELECT {RUN_COLUMNS}, f.metric, f.shape, f.unit, f.kernel, f.median, f.low, f.high, \
          f.samples FROM run_figures f JOIN runs r ON r.id = f.run{conditions} \
@@ -78,25 +115,129 @@ pub fn select_figures(filter: &RunFilter) -> (String, Vec<Param>) {
     (sql, params)
 }
 
-/// ` WHERE a = $1 AND …` for the filter's set fields, and their values in order.
-fn conditions(filter: &RunFilter) -> (String, Vec<Param>) {
+/// `SELECT` of [`crate::store::SeriesRef`]s from the series table, one unit after another in
+/// the order of [`select_figures`].
+pub fn select_series(filter: &RunFilter) -> (String, Vec<Param>) {
+    let (conditions, params) = conditions(filter, &SERIES_CONDITIONS);
+    let sql = format!(
+        "SELECT s.run, s.host, s.gpu_index, s.device, s.started_s, s.metric, s.shape, s.unit, \
+         s.median, s.low, s.high, s.run_id, s.started_at, s.driver FROM unit_series s\
+         {conditions} ORDER BY s.device, s.host, s.gpu_index, s.started_s, s.run, s.metric, \
+         s.shape"
+    );
+    (sql, params)
+}
+
+/// One result row of either engine, read by column position. The rows of [`select_runs`] and
+/// [`select_figures`] are decoded once, here beside their column lists, by [`run_row`] and
+/// [`figure_ref`]; each engine only says how it reads a column.
+pub trait Columns {
+    /// The engine's error.
+    type Error;
+    /// A 64-bit integer column.
+    fn int(&self, index: usize) -> Result<i64, Self::Error>;
+    /// A double column.
+    fn real(&self, index: usize) -> Result<f64, Self::Error>;
+    /// A text column, borrowed from the row.
+    fn text(&self, index: usize) -> Result<&str, Self::Error>;
+}
+
+/// A row of [`select_runs`].
+pub fn run_row<C: Columns>(r: &C) -> Result<RunRow, C::Error> {
+    Ok(RunRow {
+        key: r.int(0)?,
+        run_id: r.text(1)?.to_string(),
+        host: r.text(2)?.to_string(),
+        gpu_index: r.int(3)?,
+        device: r.text(4)?.to_string(),
+        driver: r.text(5)?.to_string(),
+        backend: r.text(6)?.to_string(),
+        started_at: r.text(7)?.to_string(),
+        started_s: r.int(8)?,
+        complete: r.int(9)? != 0,
+        cases: r.int(10)?,
+        content_hash: r.text(11)?.to_string(),
+        source: r.text(12)?.to_string(),
+    })
+}
+
+/// A row of [`select_series`], borrowing its text from the engine's row; the run's columns are
+/// read only when its key differs from `previous` (the key of the row before), which it
+/// becomes.
+pub fn series_ref<'r, C: Columns>(
+    r: &'r C,
+    previous: &mut Option<i64>,
+) -> Result<SeriesRef<'r>, C::Error> {
+    let key = r.int(0)?;
+    let run = if *previous == Some(key) {
+        None
+    } else {
+        *previous = Some(key);
+        Some(SeriesRun {
+            host: r.text(1)?,
+            gpu_index: r.int(2)?,
+            device: r.text(3)?,
+            run_id: r.text(11)?,
+            started_at: r.text(12)?,
+            driver: r.text(13)?,
+        })
+    };
+    Ok(SeriesRef {
+        key,
+        started_s: r.int(4)?,
+        metric: r.text(5)?,
+        shape: r.text(6)?,
+        unit: r.text(7)?,
+        median: r.real(8)?,
+        low: r.real(9)?,
+        high: r.real(10)?,
+        run,
+    })
+}
+
+/// A row of [`select_figures`], borrowing its text from the engine's row.
+pub fn figure_ref<C: Columns>(r: &C) -> Result<FigureRef<'_>, C::Error> {
+    Ok(FigureRef {
+        key: r.int(0)?,
+        run_id: r.text(1)?,
+        host: r.text(2)?,
+        gpu_index: r.int(3)?,
+        device: r.text(4)?,
+        driver: r.text(5)?,
+        backend: r.text(6)?,
+        started_at: r.text(7)?,
+        started_s: r.int(8)?,
+        metric: r.text(9)?,
+        shape: r.text(10)?,
+        unit: r.text(11)?,
+        kernel: r.text(12)?,
+        median: r.real(13)?,
+        low: r.real(14)?,
+        high: r.real(15)?,
+        samples: r.int(16)?,
+    })
+}
+
+/// ` WHERE a = $1 AND …` for the filter's set fields (each written as its entry of `columns`
+/// with `?` for the value), and their values in order.
+fn conditions(filter: &RunFilter, columns: &[&str; 8]) -> (String, Vec<Param>) {
     let text = |v: &Option<String>| v.clone().map(Param::Text);
-    let candidates = [
-        ("r.device = ", text(&filter.device)),
-        ("r.host = ", text(&filter.host)),
-        ("r.gpu_index = ", filter.gpu_index.map(Param::Int)),
-        ("r.driver = ", text(&filter.driver)),
-        ("r.backend = ", text(&filter.backend)),
-        ("r.started_s >= ", filter.since_s.map(Param::Int)),
-        ("r.started_s <= ", filter.until_s.map(Param::Int)),
-        ("r.run_id = ", text(&filter.run_id)),
+    let values = [
+        text(&filter.device),
+        text(&filter.host),
+        filter.gpu_index.map(Param::Int),
+        text(&filter.driver),
+        text(&filter.backend),
+        filter.since_s.map(Param::Int),
+        filter.until_s.map(Param::Int),
+        text(&filter.run_id),
     ];
     let mut clauses = Vec::new();
     let mut params = Vec::new();
-    for (column, value) in candidates {
+    for (column, value) in columns.iter().zip(values) {
         if let Some(value) = value {
             params.push(value);
-            clauses.push(format!("{column}${}", params.len()));
+            clauses.push(column.replace('?', &format!("${}", params.len())));
         }
     }
     if clauses.is_empty() {
@@ -125,5 +266,19 @@ mod tests {
         assert_eq!(params.len(), 2);
         let (open, none) = select_figures(&RunFilter::default());
         assert!(!open.contains("WHERE") && none.is_empty());
+        let by_backend = RunFilter {
+            backend: Some("vulkan".into()),
+            since_s: Some(5),
+            ..filter
+        };
+        let (series, params) = select_series(&by_backend);
+        assert!(
+            series.contains(
+                "WHERE s.host = $1 AND s.gpu_index = $2 AND s.run IN \
+                 (SELECT id FROM runs WHERE backend = $3) AND s.started_s >= $4"
+            ),
+            "{series}"
+        );
+        assert_eq!(params.len(), 4);
     }
 }

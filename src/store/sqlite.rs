@@ -4,7 +4,7 @@
 use super::ingest::{
     replaced_meanwhile, resolve_clash, write_order, Clash, PreparedRun, StoredRun,
 };
-use super::model::{FigureRow, RunFilter, RunRow};
+use super::model::{FigureRef, RunFilter, RunRow, SeriesRef};
 use super::schema::{self, Dialect};
 use super::sql::{self, Param};
 use super::{Database, Insertion, OpenMode};
@@ -132,7 +132,9 @@ impl Database for SqliteStore {
         let (text, params) = sql::select_runs(filter);
         let mut statement = self.connection.prepare(&text).map_err(|e| self.fail(&e))?;
         let rows = statement
-            .query_map(rusqlite::params_from_iter(params.iter().map(bind)), run_row)
+            .query_map(rusqlite::params_from_iter(params.iter().map(bind)), |r| {
+                sql::run_row(r)
+            })
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
         rows.map_err(|e| store_error(&self.location, &e))
     }
@@ -140,7 +142,7 @@ impl Database for SqliteStore {
     fn for_each_figure(
         &mut self,
         filter: &RunFilter,
-        visit: &mut dyn FnMut(FigureRow) -> Result<()>,
+        visit: &mut dyn FnMut(&FigureRef<'_>) -> Result<()>,
     ) -> Result<()> {
         let (text, params) = sql::select_figures(filter);
         let location = self.location.clone();
@@ -150,7 +152,26 @@ impl Database for SqliteStore {
             .query(rusqlite::params_from_iter(params.iter().map(bind)))
             .map_err(fail)?;
         while let Some(row) = rows.next().map_err(fail)? {
-            visit(figure_row(row).map_err(fail)?)?;
+            visit(&sql::figure_ref(row).map_err(fail)?)?;
+        }
+        Ok(())
+    }
+
+    fn for_each_series(
+        &mut self,
+        filter: &RunFilter,
+        visit: &mut dyn FnMut(&SeriesRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let (text, params) = sql::select_series(filter);
+        let location = self.location.clone();
+        let fail = |e: rusqlite::Error| store_error(&location, &e);
+        let mut statement = self.connection.prepare(&text).map_err(fail)?;
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(params.iter().map(bind)))
+            .map_err(fail)?;
+        let mut previous = None;
+        while let Some(row) = rows.next().map_err(fail)? {
+            visit(&sql::series_ref(row, &mut previous).map_err(fail)?)?;
         }
         Ok(())
     }
@@ -213,6 +234,8 @@ fn insert_run(tx: &Transaction<'_>, run: &PreparedRun) -> rusqlite::Result<Inser
         match resolve_clash(run, stored) {
             Clash::Replace(_) if replaced => return Ok(replaced_meanwhile(run)),
             Clash::Replace(key) => {
+                tx.prepare_cached(sql::DELETE_PARTIAL_SERIES)?
+                    .execute([key])?;
                 tx.prepare_cached(sql::DELETE_PARTIAL_RUN)?.execute([key])?;
                 replaced = true;
             }
@@ -246,7 +269,7 @@ fn try_insert_row(tx: &Transaction<'_>, run: &PreparedRun) -> rusqlite::Result<O
         .optional()
 }
 
-/// The document and figures of the run stored as row `id`.
+/// The document, figures and series rows of the run stored as row `id`.
 fn insert_contents(tx: &Transaction<'_>, id: i64, run: &PreparedRun) -> rusqlite::Result<()> {
     tx.prepare_cached(sql::INSERT_DOCUMENT)?
         .execute(params![id, run.document])?;
@@ -264,6 +287,7 @@ fn insert_contents(tx: &Transaction<'_>, id: i64, run: &PreparedRun) -> rusqlite
             f.samples as i64,
         ])?;
     }
+    tx.prepare_cached(sql::INSERT_SERIES)?.execute([id])?;
     Ok(())
 }
 
@@ -274,44 +298,22 @@ fn bind(param: &Param) -> rusqlite::types::Value {
     }
 }
 
-fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
-    Ok(RunRow {
-        key: r.get(0)?,
-        run_id: r.get(1)?,
-        host: r.get(2)?,
-        gpu_index: r.get(3)?,
-        device: r.get(4)?,
-        driver: r.get(5)?,
-        backend: r.get(6)?,
-        started_at: r.get(7)?,
-        started_s: r.get(8)?,
-        complete: r.get::<_, i64>(9)? != 0,
-        cases: r.get(10)?,
-        content_hash: r.get(11)?,
-        source: r.get(12)?,
-    })
-}
+impl sql::Columns for rusqlite::Row<'_> {
+    type Error = rusqlite::Error;
 
-fn figure_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FigureRow> {
-    Ok(FigureRow {
-        key: r.get(0)?,
-        run_id: r.get(1)?,
-        host: r.get(2)?,
-        gpu_index: r.get(3)?,
-        device: r.get(4)?,
-        driver: r.get(5)?,
-        backend: r.get(6)?,
-        started_at: r.get(7)?,
-        started_s: r.get(8)?,
-        metric: r.get(9)?,
-        shape: r.get(10)?,
-        unit: r.get(11)?,
-        kernel: r.get(12)?,
-        median: r.get(13)?,
-        low: r.get(14)?,
-        high: r.get(15)?,
-        samples: r.get(16)?,
-    })
+    fn int(&self, index: usize) -> rusqlite::Result<i64> {
+        self.get(index)
+    }
+
+    fn real(&self, index: usize) -> rusqlite::Result<f64> {
+        self.get(index)
+    }
+
+    fn text(&self, index: usize) -> rusqlite::Result<&str> {
+        self.get_ref(index)?.as_str().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, e.into())
+        })
+    }
 }
 
 pub(super) fn no_run(location: &str, key: i64) -> Error {

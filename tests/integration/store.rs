@@ -382,6 +382,52 @@ fn a_planted_slow_unit_is_the_only_regression_and_an_a_a_sequence_names_none() {
     }
 }
 
+/// `store regressions` reads the series table that ingest keeps; fed instead every figure of
+/// the stored runs as `store history` reads them (runs joined with their figures), the same
+/// test must give the same report, on both engines, after a partial run was replaced too.
+#[test]
+fn regressions_from_the_series_table_equal_the_test_of_every_stored_figure() {
+    use fleetbench::store::analysis::RegressionSettings;
+    use fleetbench::store::regressions::{regressions, FleetTest};
+    use fleetbench::store::{Location, OpenMode, RunFilter};
+    let dir = tempdir();
+    let planted = fleet(&dir.path().join("planted"), 6, 4, Some((2, 1.3)));
+    let complete = unit_run("node05", 1, 4, 1.0);
+    let mut partial = complete.clone();
+    partial.run.complete = false;
+    partial.cases.truncate(complete.cases.len() / 2);
+    let (partial_path, complete_path) = (dir.path().join("p.json"), dir.path().join("c.json"));
+    write(&partial_path, &partial);
+    write(&complete_path, &complete);
+    let settings = RegressionSettings::default();
+    for db in backends(dir.path(), "series") {
+        for input in [planted.as_path(), &partial_path, &complete_path] {
+            ok(store(&db, &["ingest", input.to_str().unwrap()]));
+        }
+        let mut store = fleetbench::store::open(&Location::parse(&db), OpenMode::Existing).unwrap();
+        for filter in [
+            RunFilter::default(),
+            RunFilter {
+                backend: Some(template().machine.adapter.backend.clone()),
+                since_s: Some(0),
+                ..RunFilter::default()
+            },
+        ] {
+            let from_series = regressions(store.as_mut(), &filter, &settings).unwrap();
+            let mut direct = FleetTest::new(settings);
+            store
+                .for_each_figure(&filter, &mut |row| {
+                    direct.add(row.to_row());
+                    Ok(())
+                })
+                .unwrap();
+            let direct = direct.finish();
+            assert_eq!(from_series, direct, "{db}");
+            assert_eq!((direct.units, direct.regressed > 0), (6, true), "{db}");
+        }
+    }
+}
+
 #[test]
 fn hostile_names_are_stored_intact_and_shown_escaped() {
     let dir = tempdir();
