@@ -348,8 +348,10 @@ pub struct TuningTrial {
     /// Why it did not pass.
     pub reason: Option<String>,
     /// Host seconds spent verifying this candidate's output (its share of the reference's
-    /// build included), so a file accounts for every check a run makes, tuning's too. Absent
-    /// for candidates that produced no output and in files written before it was recorded.
+    /// build included), so a file accounts for every check a run makes, tuning's too; in a
+    /// record read from the tuning cache (`from_cache`), those of the search that made it.
+    /// Absent for candidates that produced no output and in files written before it was
+    /// recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification_host_s: Option<f64>,
 }
