@@ -151,28 +151,41 @@ fn sampled_macs(shape: MatmulShape, vectors: f64, lines: f64) -> f64 {
     vectors * (k * n + m * k + m * n) + lines * (k * n + m * k)
 }
 
+/// Square side of the product [`measure_check_rates`] times the checks on. A check streams
+/// its three matrices from memory at the sizes that matter (1 GiB each at 16384² f32), so the
+/// rate must be timed on matrices larger than the host's caches: at 2048² the three f32
+/// matrices are 48 MiB. A 512³ product (1 MiB each) was timed before; it ran in cache and in
+/// about a tenth of a millisecond, dominated by starting threads, and its float rate came out
+/// five to eight times what a 4096³ check reached on the same host.
+const RATE_SIDE: usize = 2048;
+
 /// Multiply-adds per second of the O(n²) checks on this host, float and integer (their inputs
-/// differ: f32 against i8, and their lanes), each timed on a 512³ product (a few
-/// milliseconds): what a plan charges each large case's verification at.
+/// differ: f32 against i8), each timed on a [`RATE_SIDE`]³ product, reference built and one
+/// output checked: what a plan charges each large case's verification at. The inputs are a
+/// cheap pattern (a check's speed does not depend on the values) and every page is written
+/// before the clock starts, so neither random draws nor first-touch page faults are timed.
 pub fn measure_check_rates() -> CheckRates {
     let shape = MatmulShape {
-        m: 512,
-        n: 512,
-        k: 512,
+        m: RATE_SIDE,
+        n: RATE_SIDE,
+        k: RATE_SIDE,
     };
-    let (a, b) = crate::workload::matmul_inputs(512, 512, 512, 1);
+    let pattern = |i: usize| (i % 13) as i8 - 6;
+    let inputs: Vec<i8> = (0..shape.m * shape.k).map(pattern).collect();
+    let float_inputs: Vec<f32> = inputs.iter().map(|v| f32::from(*v) / 8.0).collect();
     let start = std::time::Instant::now();
-    let float = FloatReference::sampled(&a, &b, shape, 1e-4, 1)
-        .map(|r| std::hint::black_box(r.check(&vec![0.0f32; shape.outputs()])));
+    let float = FloatReference::sampled(&float_inputs, &float_inputs, shape, 1e-4, 1)
+        .map(|r| std::hint::black_box(r.check(&float_inputs)));
     let float_s = float.map_or(1.0, |_| start.elapsed().as_secs_f64().max(1e-6));
-    let (a, b) = crate::workload::int8_inputs(512, 512, 512, 1);
+    drop(float_inputs);
+    let outputs: Vec<i32> = inputs.iter().map(|v| i32::from(*v)).collect();
     let start = std::time::Instant::now();
-    let int = IntReference::sampled(&a, &b, shape, 1)
-        .map(|r| std::hint::black_box(r.check(&vec![0i32; shape.outputs()])));
+    let int = IntReference::sampled(&inputs, &inputs, shape, 1)
+        .map(|r| std::hint::black_box(r.check(&outputs)));
     let int_s = int.map_or(1.0, |_| start.elapsed().as_secs_f64().max(1e-6));
     CheckRates {
         float_macs_per_s: host_macs(shape, false) / float_s,
-        int_macs_per_s: sampled_macs(shape, INT_VECTORS as f64, INT_LINES as f64) / int_s,
+        int_macs_per_s: host_macs(shape, true) / int_s,
     }
 }
 
