@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The target check of the time-budgeted default suite: runs the release binary's default `run`
 # with an empty tuning cache, then prints the wall time against the budget and every headline
-# case's 95% half-width (target: within the budget, each headline case at ≤ 3% or marked noisy).
+# case's 95% half-width (target: within the budget, each headline case at ≤ 3% or marked noisy),
+# and the host seconds spent verifying outputs — every case's and every tuning trial's check —
+# as a share of the wall time (informational; all of it is on the critical path, as each
+# check runs before its case's samples). `--simulate h200-sxm` checks the simulated device.
 # Not run in CI: wall-clock numbers belong in a report, not in a test.
 #
 #   scripts/check-run-budget.sh [extra run flags…]     e.g. --budget 60, --device 1
@@ -42,6 +45,15 @@ for case in f["cases"]:
     print(f"{case['id']:58} {len(case['timing']['host_s']):5} {hw * 100:9.1f}%  {verdict}")
 for cut in plan.get("cuts", []):
     print(f"cut: {cut}")
+cases_s = sum((c.get("verification") or {}).get("host_s") or 0 for c in f["cases"])
+searches = {}
+for case in f["cases"]:
+    t = case.get("tuning")
+    if t and not t.get("from_cache"):
+        searches[(t["key"], t["searched_at"])] = t
+tuning_s = sum(tr.get("verification_host_s") or 0 for t in searches.values() for tr in t["trials"])
+print(f"\nverification: {cases_s:.2f} s in cases + {tuning_s:.2f} s in tuning trials = "
+      f"{(cases_s + tuning_s) / wall * 100:.1f}% of the wall time")
 over = wall > budget
 print(f"\nwithin budget: {'no' if over else 'yes'}; unmarked headline cases above 3%: {bad}")
 sys.exit(1 if over or bad else 0)

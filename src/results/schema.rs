@@ -347,6 +347,13 @@ pub struct TuningTrial {
     pub median: Option<f64>,
     /// Why it did not pass.
     pub reason: Option<String>,
+    /// Host seconds spent verifying this candidate's output (its share of the reference's
+    /// build included), so a file accounts for every check a run makes, tuning's too; in a
+    /// record read from the tuning cache (`from_cache`), those of the search that made it.
+    /// Absent for candidates that produced no output and in files written before it was
+    /// recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_host_s: Option<f64>,
 }
 
 impl ResultFile {
@@ -498,7 +505,8 @@ pub struct Verification {
     pub vectors: u64,
     /// Entries of each projection vector are drawn from 0..`vector_range` (exact integer
     /// checks: a wrong output escapes one vector with probability at most 1/`vector_range`);
-    /// absent for ±1 vectors (float checks) and in files written before it was recorded.
+    /// absent for float checks (entries s·(1+u), see `measure::verify`) and in files written
+    /// before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vector_range: Option<u64>,
     /// Output rows recomputed exactly and compared element by element (sampled checks).

@@ -151,13 +151,16 @@ fn a_large_matmul_is_verified_in_o_n_squared() {
             fleetbench::results::VerifyMethod::Freivalds,
             "{v:?}"
         );
-        // Integer checks are exact: three vectors over 0..2^16 and a few exact lines; float
-        // checks project on eight ±1 vectors and recompute eight rows and columns.
+        // Integer checks are exact: vectors over 0..2^8 and a few exact lines; float checks
+        // project on vectors with entries s·(1+u) and recompute as many rows and columns.
+        use fleetbench::measure::verify::{
+            FLOAT_LINES, FLOAT_VECTORS, INT_LINES, INT_RANGE, INT_VECTORS,
+        };
         let integer = case.workload.dtype == fleetbench::workload::Dtype::I8;
         let (vectors, lines, range) = if integer {
-            (3, 4, Some(1 << 16))
+            (INT_VECTORS as u64, INT_LINES, Some(INT_RANGE))
         } else {
-            (8, 8, None)
+            (FLOAT_VECTORS as u64, FLOAT_LINES, None)
         };
         assert!(v.passed() && v.vectors == vectors, "{v:?}");
         assert_eq!((v.rows_checked.len(), v.vector_range), (lines, range));

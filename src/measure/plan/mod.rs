@@ -260,7 +260,7 @@ pub struct Rates {
     /// Multiply-adds per second of the host's O(n²) float check (large shapes): streaming
     /// passes, timed apart from the cache-resident full reference.
     pub check_macs_per_s: f64,
-    /// The same for the exact integer check (i64 lanes, timed apart).
+    /// The same for the exact integer check (timed apart: i8 inputs).
     pub int_check_macs_per_s: f64,
     /// GFLOP/s by kernel id from the tuning trials, and by `tuned/<dtype>` for each winner.
     pub matmul_gflops: BTreeMap<String, f64>,

@@ -164,3 +164,27 @@ fn no_kernel_outruns_the_units_it_runs_on() {
     assert!((model::vector_peak(&h200, Dtype::F16) / 133.8e12 - 1.0).abs() < 1e-12);
     assert!(model::matrix_peak(&h200) > 5.0 * model::vector_peak(&h200, Dtype::F16));
 }
+
+#[test]
+fn tuning_trials_record_the_seconds_their_checks_took() {
+    // Trials are verified like cases (tuning searches at 2048³, where the check is O(n²)), so
+    // a file counts their checks too: every candidate that produced an output says how long.
+    let mut backend = SimulatedBackend::new("h200-sxm", 1).unwrap();
+    let cands = crate::measure::tune::candidates(backend.adapter(), Dtype::F32);
+    let w = Workload::matmul(Dtype::F32, 256, 256, 256);
+    let record =
+        crate::measure::tune::search::search(&mut backend, &cands, w, &quick(), 3, "k".into())
+            .unwrap();
+    let passed: Vec<_> = record
+        .trials
+        .iter()
+        .filter(|t| t.status == CaseStatus::Passed)
+        .collect();
+    assert!(!passed.is_empty());
+    for trial in passed {
+        assert!(
+            trial.verification_host_s.is_some_and(|s| s >= 0.0),
+            "{trial:?}"
+        );
+    }
+}

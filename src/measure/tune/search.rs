@@ -130,6 +130,7 @@ pub fn search(
             status: case.status,
             median: case.passed_throughput().map(|s| s.median.value),
             reason: case.reason.clone(),
+            verification_host_s: case.verification.as_ref().and_then(|v| v.host_s),
         });
     }
     let best = trials

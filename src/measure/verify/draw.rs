@@ -12,24 +12,35 @@ pub(super) fn check_rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed ^ CHECK_SALT)
 }
 
-/// `T` vectors of length `len` with ±1 entries, as `len` entries of `T` lanes (entry `j`
-/// of every vector together), the layout the projection loops read.
-pub(super) fn sign_vectors<const T: usize>(rng: &mut ChaCha8Rng, len: usize) -> Vec<[f64; T]> {
+/// `T` vectors of length `len` with entries s·(1 + u): a random sign s and u uniform in
+/// [0, 1). As `len` entries of `T` lanes (entry `j` of every vector together), the layout the
+/// projection loops read. Why these entries: see [`super`] (a density, so no error cancels
+/// exactly; |entry| ≥ 1, so one wrong element moves its component by at least its error).
+pub(super) fn signed_vectors<const T: usize>(rng: &mut ChaCha8Rng, len: usize) -> Vec<[f64; T]> {
     (0..len)
-        .map(|_| std::array::from_fn(|_| if rng.random::<bool>() { 1.0 } else { -1.0 }))
+        .map(|_| {
+            std::array::from_fn(|_| {
+                let magnitude = 1.0 + rng.random::<f64>();
+                if rng.random::<bool>() {
+                    magnitude
+                } else {
+                    -magnitude
+                }
+            })
+        })
         .collect()
 }
 
-/// `T` vectors of length `len` with entries uniform in `0..range`, laid out like
-/// [`sign_vectors`].
+/// `T` vectors of length `len` with integer entries uniform in `0..range`, as f64 (exact),
+/// laid out like [`signed_vectors`].
 pub(super) fn range_vectors<const T: usize>(
     rng: &mut ChaCha8Rng,
     len: usize,
     range: u64,
-) -> Vec<[i64; T]> {
-    let range = range.clamp(1, i64::MAX as u64) as i64;
+) -> Vec<[f64; T]> {
+    let range = range.clamp(1, 1 << 53);
     (0..len)
-        .map(|_| std::array::from_fn(|_| rng.random_range(0..range)))
+        .map(|_| std::array::from_fn(|_| rng.random_range(0..range) as f64))
         .collect()
 }
 

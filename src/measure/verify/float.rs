@@ -2,10 +2,11 @@
 //! [`super::FULL_CHECK_MAX_MACS`].
 
 use super::linalg::{
-    count_non_finite, element_errors, product_columns, product_rows, projection_errors,
-    times_dense, worst,
+    element_errors, projection_errors, sampled_products, times_dense_scanned, worst,
 };
-use super::{draw, uses_sampled_check, MatmulShape, ELEMENT_FACTOR, FLOAT_LINES, FLOAT_VECTORS};
+use super::{
+    draw, uses_sampled_check, MatmulShape, ELEMENT_FACTOR, FLOAT_LANES, FLOAT_LINES, FLOAT_VECTORS,
+};
 use crate::error::{Error, Result};
 use crate::results::{Verification, VerifyMethod};
 use crate::workload::{matmul_reference, relative_frobenius_error};
@@ -92,18 +93,20 @@ impl FloatReference {
         check_lengths(a.len(), b.len(), shape)?;
         let start = Instant::now();
         let mut rng = draw::check_rng(seed);
-        let x = draw::sign_vectors::<FLOAT_VECTORS>(&mut rng, shape.n);
+        let x = draw::signed_vectors::<FLOAT_VECTORS>(&mut rng, shape.n);
         let rows = draw::lines(&mut rng, shape.m, FLOAT_LINES);
         let columns = draw::lines(&mut rng, shape.n, FLOAT_LINES);
-        let y: Vec<[f64; FLOAT_VECTORS]> = times_dense(b, shape.n, &x);
+        let formed = sampled_products::<_, f64, FLOAT_VECTORS, FLOAT_LINES, FLOAT_LANES>(
+            a, b, shape, &x, &rows, &columns,
+        );
         let sampled = Sampled {
             seed,
-            z: times_dense(a, shape.k, &y),
             x,
-            row_values: product_rows(a, b, shape, &rows),
-            column_values: product_columns(a, b, shape, &columns),
+            z: formed.z,
             rows,
+            row_values: formed.row_values,
             columns,
+            column_values: formed.column_values,
         };
         Ok(Self::built(shape, tolerance, Kind::Sampled(sampled), start))
     }
@@ -135,7 +138,6 @@ impl FloatReference {
             ..Verification::default()
         };
         if got.len() == total {
-            v.non_finite_elements = count_non_finite(got);
             match &self.kind {
                 Kind::Full(want) => full_errors(got, want, &mut v),
                 Kind::Sampled(s) => s.errors(got, self.shape, &mut v),
@@ -150,6 +152,7 @@ impl FloatReference {
 /// Every element against the full product.
 fn full_errors(got: &[f32], want: &[f64], v: &mut Verification) {
     v.method = VerifyMethod::Full;
+    v.non_finite_elements = got.iter().filter(|g| !g.is_finite()).count() as u64;
     v.rel_error = relative_frobenius_error(got, want);
     let pairs = got.iter().zip(want).map(|(g, w)| (f64::from(*g), *w));
     v.element_error = Some(element_errors(pairs).1);
@@ -157,9 +160,12 @@ fn full_errors(got: &[f32], want: &[f64], v: &mut Verification) {
 }
 
 impl Sampled {
-    /// Projections of the whole output, then the sampled rows and columns element by element.
+    /// Projections of the whole output (the NaN/Inf scan in the same pass), then the sampled
+    /// rows and columns element by element.
     fn errors(&self, got: &[f32], shape: MatmulShape, v: &mut Verification) {
-        let w: Vec<[f64; FLOAT_VECTORS]> = times_dense(got, shape.n, &self.x);
+        let non_finite = |values: &[f32]| values.iter().filter(|g| !g.is_finite()).count() as u64;
+        let (w, bad) = times_dense_scanned(got, shape.n, &self.x, &non_finite, false);
+        v.non_finite_elements = bad;
         let (projected, component) = projection_errors(&w, &self.z);
         let (sampled, element) = element_errors(self.sampled_pairs(got, shape.n));
         v.method = VerifyMethod::Freivalds;

@@ -1,20 +1,23 @@
 //! The exact check of an integer matmul's output (i8 inputs, i32 outputs): every element for
 //! small shapes; above the threshold, Freivalds' check on vectors with entries uniform in
-//! 0..R, R = [`INT_RANGE`], with i64 sums (each vector misses a wrong output with probability
-//! at most 1/R), and exact sampled rows and columns. Integer outputs have no NaN; any
-//! difference fails.
+//! 0..R, R = [`INT_RANGE`] (each vector misses a wrong output with probability at most 1/R),
+//! and exact sampled rows and columns. Integer outputs have no NaN; any difference fails.
 //!
-//! **Headroom.** |a|, |b| ≤ 2⁷, so a correct output has |c| ≤ 2¹⁴·k, and every sum of the
-//! check — (B·x)ᵢ, (A·B·x)ᵢ and (C·x)ᵢ — is at most 2¹⁴·k·n·(R−1) in magnitude once every
-//! output element is inside that bound (one outside it fails the check without further
-//! arithmetic). With R = 2¹⁶ that stays below 2⁶³ while k·n < 2³³: four times the 2 GiB a
-//! storage binding holds, so no B an adapter can bind comes near it; larger shapes are
-//! refused. Sampled rows and columns are sums of k products, |·| ≤ 2¹⁴·k < 2³¹ for k < 2¹⁷,
-//! exact in i32 lanes (twice as many per instruction as i64).
+//! **Exact in f64.** |a|, |b| ≤ 2⁷, so a correct output has |c| ≤ 2¹⁴·k, and every sum of the
+//! check — (B·x)ᵢ, (A·B·x)ᵢ and (C·x)ᵢ, and every partial sum on the way — is an integer at
+//! most 2¹⁴·k·n·(R−1) in magnitude once every output element is inside that bound (one
+//! outside it fails the check, and its rows are left out of the sums). With R = 2⁸ that is
+//! below 2⁵³ while k·n ≤ 2³¹, so f64 lanes hold every sum exactly: fused multiply-adds of
+//! integers that small round nothing. k·n ≤ 2³¹ is B's 2 GiB, the most a storage binding
+//! holds, so no B an adapter can bind comes near it; larger shapes are refused. f64 rather
+//! than i64 because x86 vector units multiply f64 lanes in one instruction and i64 lanes only
+//! in several (AVX2 has no 64-bit multiply), which made i8 checks the slowest of all. Sampled
+//! rows and columns are sums of k products, |·| ≤ 2¹⁴·k; k < 2¹⁷ keeps every correct output
+//! inside the i32 the kernel writes, so larger k is refused too.
 
 use super::float::check_lengths;
-use super::linalg::{element_errors, product_columns, product_rows, times_dense, worst};
-use super::{draw, uses_sampled_check, MatmulShape, INT_LINES, INT_RANGE, INT_VECTORS};
+use super::linalg::{element_errors, sampled_products, times_dense_scanned, worst};
+use super::{draw, uses_sampled_check, MatmulShape, INT_LANES, INT_LINES, INT_RANGE, INT_VECTORS};
 use crate::error::{Error, Result};
 use crate::results::{Verification, VerifyMethod};
 use crate::workload::int8_reference;
@@ -38,28 +41,28 @@ struct Sampled {
     seed: u64,
     /// Largest |c| a correct output can hold: 2¹⁴·k.
     bound: i64,
-    /// Vectors with entries in 0..[`INT_RANGE`]: n entries of one value per vector.
-    x: Vec<[i64; INT_VECTORS]>,
-    /// A·(B·x): m entries.
-    z: Vec<[i64; INT_VECTORS]>,
+    /// Vectors with integer entries in 0..[`INT_RANGE`]: n entries of one value per vector.
+    x: Vec<[f64; INT_VECTORS]>,
+    /// A·(B·x), exact: m entries.
+    z: Vec<[f64; INT_VECTORS]>,
     rows: Vec<usize>,
     /// Sampled rows of A·B: n entries of one value per sampled row.
-    row_values: Vec<[i32; INT_LINES]>,
+    row_values: Vec<[f64; INT_LINES]>,
     columns: Vec<usize>,
     /// Sampled columns of A·B: m entries of one value per sampled column.
-    column_values: Vec<[i32; INT_LINES]>,
+    column_values: Vec<[f64; INT_LINES]>,
 }
 
-/// Refuses shapes whose check would leave i64 (k·n ≥ 2³³) or whose sampled lines would leave
-/// i32 (k ≥ 2¹⁷); see the module notes.
+/// Refuses shapes whose check would leave f64's exact integers (k·n > 2³¹) or whose correct
+/// outputs could leave the kernel's i32 (k ≥ 2¹⁷); see the module notes.
 fn check_headroom(shape: MatmulShape) -> Result<()> {
-    // 2¹⁴·k·n·(R−1) < 2⁶³ with R = 2¹⁶ while k·n < 2³³.
-    const _: () = assert!(INT_RANGE <= 1 << 16);
+    // 2¹⁴·k·n·(R−1) < 2⁵³ with R = 2⁸ while k·n ≤ 2³¹.
+    const _: () = assert!(INT_RANGE <= 1 << 8);
     let (n, k) = (shape.n as u128, shape.k as u128);
-    if k * n >= 1 << 33 || k >= 1 << 17 {
+    if k * n > 1 << 31 || k >= 1 << 17 {
         return Err(Error::Config(format!(
             "verification: a {}x{}x{} i8 product is beyond the exact check's integer headroom \
-             (k·n < 2^33 and k < 2^17)",
+             (k·n ≤ 2^31 and k < 2^17)",
             shape.m, shape.n, shape.k
         )));
     }
@@ -108,7 +111,7 @@ impl IntReference {
         let mut v = Verification {
             rel_error: f64::NAN,
             tolerance: 0.0,
-            reference: "cpu_i64_exact".to_string(),
+            reference: "cpu_exact_integer".to_string(),
             total_elements: total as u64,
             element_tolerance: Some(0.0),
             ..Verification::default()
@@ -143,16 +146,18 @@ impl Sampled {
         let x = draw::range_vectors::<INT_VECTORS>(&mut rng, shape.n, INT_RANGE);
         let rows = draw::lines(&mut rng, shape.m, INT_LINES);
         let columns = draw::lines(&mut rng, shape.n, INT_LINES);
-        let y: Vec<[i64; INT_VECTORS]> = times_dense(b, shape.n, &x);
+        let formed = sampled_products::<_, f64, INT_VECTORS, INT_LINES, INT_LANES>(
+            a, b, shape, &x, &rows, &columns,
+        );
         Sampled {
             seed,
             bound: (1i64 << 14) * shape.k as i64,
-            z: times_dense(a, shape.k, &y),
             x,
-            row_values: product_rows(a, b, shape, &rows),
-            column_values: product_columns(a, b, shape, &columns),
+            z: formed.z,
             rows,
+            row_values: formed.row_values,
             columns,
+            column_values: formed.column_values,
         }
     }
 
@@ -165,18 +170,25 @@ impl Sampled {
         v.columns_checked = self.columns.iter().map(|&j| j as u64).collect();
         let (r, c, n) = (self.rows.len(), self.columns.len(), shape.n);
         v.checked_elements = (r * n + c * shape.m - r * c) as u64;
-        let out_of_range = got.iter().any(|c| i64::from(*c).abs() > self.bound);
-        if out_of_range {
-            // A value no correct output can hold; its projections could leave i64.
-            v.rel_error = f64::INFINITY;
-            v.element_error = Some(f64::INFINITY);
-            return;
-        }
-        let w: Vec<[i64; INT_VECTORS]> = times_dense(got, shape.n, &self.x);
-        let projected = exact_projection_error(&w, &self.z);
+        // A value no correct output can hold fails the check, and its block of rows is left
+        // out of the projections, whose sums it could carry past f64's exact integers (one
+        // pass does both).
+        let bound = self.bound;
+        let out_of_range = |values: &[i32]| {
+            values
+                .iter()
+                .filter(|c| i64::from(**c).abs() > bound)
+                .count() as u64
+        };
+        let (w, beyond) = times_dense_scanned(got, n, &self.x, &out_of_range, true);
+        let projected = if beyond > 0 {
+            f64::INFINITY
+        } else {
+            exact_projection_error(&w, &self.z)
+        };
         let (sampled, element) = element_errors(self.sampled_pairs(got, n));
         v.rel_error = worst(projected, sampled);
-        v.element_error = Some(element);
+        v.element_error = Some(if beyond > 0 { f64::INFINITY } else { element });
     }
 
     /// (got, want) for every element of the sampled rows and columns.
@@ -186,27 +198,27 @@ impl Sampled {
         n: usize,
     ) -> impl Iterator<Item = (f64, f64)> + 'a {
         let rows = self.rows.iter().enumerate().flat_map(move |(s, &i)| {
-            (0..n).map(move |j| (f64::from(got[i * n + j]), f64::from(self.row_values[j][s])))
+            (0..n).map(move |j| (f64::from(got[i * n + j]), self.row_values[j][s]))
         });
         let columns = self.column_values.iter().enumerate();
         let columns = columns.flat_map(move |(i, want)| {
             self.columns
                 .iter()
                 .zip(want)
-                .map(move |(&j, w)| (f64::from(got[i * n + j]), f64::from(*w)))
+                .map(move |(&j, w)| (f64::from(got[i * n + j]), *w))
         });
         rows.chain(columns)
     }
 }
 
-/// ‖w − z‖ / ‖z‖ over every vector, the differences taken in i64 before any rounding: sums
-/// reach 2⁵⁸, where f64 would no longer tell two neighbouring integers apart.
-fn exact_projection_error<const T: usize>(w: &[[i64; T]], z: &[[i64; T]]) -> f64 {
+/// ‖w − z‖ / ‖z‖ over every vector. Both hold exact integers (see the module notes), so a
+/// difference is exact; any nonzero one fails the zero tolerance.
+fn exact_projection_error<const T: usize>(w: &[[f64; T]], z: &[[f64; T]]) -> f64 {
     let (mut diff, mut norm) = (0.0f64, 0.0f64);
     for (wr, zr) in w.iter().zip(z) {
         for v in 0..T {
-            diff += ((wr[v] - zr[v]) as f64).powi(2);
-            norm += (zr[v] as f64).powi(2);
+            diff += (wr[v] - zr[v]).powi(2);
+            norm += zr[v].powi(2);
         }
     }
     super::linalg::relative(diff, norm)

@@ -1,13 +1,51 @@
 //! The host arithmetic of a check, split over the machine's cores: a matrix times a few dense
 //! vectors, exact rows and columns of a product, and a scan for non-finite values. Generic over
-//! the accumulator so one code path serves f64 (float inputs) and i64 (integer inputs).
+//! the accumulator; every check uses f64 lanes (float inputs, and integer inputs whose sums
+//! stay exact in f64; see the integer module).
 
 use super::MatmulShape;
 use std::ops::{AddAssign, Mul};
 
-/// An accumulator type: f64 for float checks, i64 for exact integer checks.
-pub(super) trait Acc: Copy + Default + Send + Sync + AddAssign + Mul<Output = Self> {}
-impl<T: Copy + Default + Send + Sync + AddAssign + Mul<Output = T>> Acc for T {}
+/// An accumulator type: f64, for float checks and for integer checks whose sums stay exact.
+pub(super) trait Acc: Copy + Default + Send + Sync + AddAssign + Mul<Output = Self> {
+    /// `self + a·b` rounded once (a fused multiply-add).
+    fn mul_add_to(self, a: Self, b: Self) -> Self;
+}
+
+impl Acc for f64 {
+    #[inline(always)]
+    fn mul_add_to(self, a: f64, b: f64) -> f64 {
+        a.mul_add(b, self)
+    }
+}
+
+/// `acc + a·b`: one fused instruction where the CPU has them (`FUSED`, the AVX2 and FMA
+/// path), else a multiply and an add (`mul_add` without hardware FMA is a slow library call).
+/// Either is exact for the integer checks' sums; the fused one rounds once instead of twice.
+#[inline(always)]
+fn multiply_add<S: Acc, const FUSED: bool>(acc: S, a: S, b: S) -> S {
+    if FUSED {
+        acc.mul_add_to(a, b)
+    } else {
+        let mut sum = acc;
+        sum += a * b;
+        sum
+    }
+}
+
+/// Values of a row converted to the accumulator type together, before they are used:
+/// converting a run of f32 (or i8) at once takes a few vector instructions, where converting
+/// each value as it is broadcast to the lanes took two per value (measured: a quarter to a
+/// half faster per pass at 8192² on two cores).
+const CHUNK: usize = 64;
+
+/// `values` (at most [`CHUNK`]) converted into the front of `into`.
+#[inline(always)]
+fn convert<E: Copy + Into<S>, S: Acc>(values: &[E], into: &mut [S; CHUNK]) {
+    for (out, value) in into.iter_mut().zip(values) {
+        *out = (*value).into();
+    }
+}
 
 /// Cores to split host work over.
 fn threads() -> usize {
@@ -15,29 +53,53 @@ fn threads() -> usize {
 }
 
 /// Splits `out` (rows of `width` values) into one run of whole rows per core and calls
-/// `fill(first_row, rows)` on each run in its own thread.
-fn par_rows<S: Send>(out: &mut [S], width: usize, fill: impl Fn(usize, &mut [S]) + Sync) {
+/// `fill(first_row, rows)` on each run in its own thread; returns what each call returned, in
+/// row order.
+fn par_rows<S: Send, R: Send>(
+    out: &mut [S],
+    width: usize,
+    fill: impl Fn(usize, &mut [S]) -> R + Sync,
+) -> Vec<R> {
     let rows = out.len() / width.max(1);
     if rows == 0 {
-        return;
+        return Vec::new();
     }
     let per_thread = rows.div_ceil(threads()).max(1);
     std::thread::scope(|scope| {
-        for (index, chunk) in out.chunks_mut(per_thread * width).enumerate() {
-            let fill = &fill;
-            scope.spawn(move || fill(index * per_thread, chunk));
-        }
-    });
+        let handles: Vec<_> = out
+            .chunks_mut(per_thread * width)
+            .enumerate()
+            .map(|(index, chunk)| {
+                let fill = &fill;
+                scope.spawn(move || fill(index * per_thread, chunk))
+            })
+            .collect();
+        handles.into_iter().map(joined).collect()
+    })
+}
+
+/// A scoped thread's result; a panic in it goes on in the caller.
+fn joined<R>(handle: std::thread::ScopedJoinHandle<'_, R>) -> R {
+    handle
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
 }
 
 /// Rows of a matrix multiplied together against the dense block: each dense entry loaded
-/// serves this many rows, so the block is read from cache a quarter as often.
-const ROW_BLOCK: usize = 4;
+/// serves this many rows. Four while the accumulators (`ROW_BLOCK`·`T` f64 lanes) fit the
+/// sixteen AVX2 registers with the block's own entries; two for wider blocks.
+const fn row_block(lanes: usize) -> usize {
+    if lanes <= 8 {
+        4
+    } else {
+        2
+    }
+}
 
 /// `mat` (rows × `cols`, row-major) times `dense` (`cols` rows of `T` values): rows × `T`.
 /// Matrix × small block, not repeated matrix × vector: each row of `mat` is read once for all
-/// `T` vectors, [`ROW_BLOCK`] rows at a time, into accumulators the compiler keeps in
-/// registers (`T` is a constant).
+/// `T` lanes, a few rows at a time, into accumulators the compiler keeps in registers (`T` is
+/// a constant).
 pub(super) fn times_dense<E, S, const T: usize>(
     mat: &[E],
     cols: usize,
@@ -47,156 +109,264 @@ where
     E: Copy + Into<S> + Sync,
     S: Acc,
 {
+    times_dense_scanned(mat, cols, dense, &|_: &[E]| 0, false).0
+}
+
+/// [`times_dense`] that also scans every block of rows while it is in cache: `scan` returns
+/// how many of its values are bad, and the counts are summed. With `skip_flagged` a block
+/// with any bad value is not accumulated (its outputs stay zero): integer outputs outside
+/// their bound could overflow the sums. One pass over `mat` does both, so a 1 GiB output is
+/// read from memory once.
+pub(super) fn times_dense_scanned<E, S, const T: usize>(
+    mat: &[E],
+    cols: usize,
+    dense: &[[S; T]],
+    scan: &(impl Fn(&[E]) -> u64 + Sync),
+    skip_flagged: bool,
+) -> (Vec<[S; T]>, u64)
+where
+    E: Copy + Into<S> + Sync,
+    S: Acc,
+{
     if cols == 0 || dense.len() < cols {
-        return Vec::new();
+        return (Vec::new(), 0);
     }
     let rows = mat.len() / cols;
     let mut out = vec![[S::default(); T]; rows];
     let dense = &dense[..cols];
-    par_rows(&mut out, 1, |first, chunk| {
+    let bad = par_rows(&mut out, 1, |first, chunk| {
         let band = &mat[first * cols..][..chunk.len() * cols];
-        simd::dense_band(band, cols, dense, chunk);
+        let scanned = Scanned { scan, skip_flagged };
+        simd::dense_band(band, cols, dense, chunk, &scanned)
     });
-    out
+    (out, bad.into_iter().sum())
+}
+
+/// How [`times_dense_scanned`] inspects each block of rows.
+pub(super) struct Scanned<'a, F> {
+    scan: &'a F,
+    skip_flagged: bool,
 }
 
 /// One core's share of [`times_dense`]: `band` holds `out.len()` rows of `cols` values.
+/// Returns the bad values the scan found.
 #[inline(always)]
-fn dense_band<E, S, const T: usize>(band: &[E], cols: usize, dense: &[[S; T]], out: &mut [[S; T]])
+fn dense_band<E, S, F, const T: usize, const FUSED: bool>(
+    band: &[E],
+    cols: usize,
+    dense: &[[S; T]],
+    out: &mut [[S; T]],
+    scanned: &Scanned<'_, F>,
+) -> u64
+where
+    E: Copy + Into<S>,
+    S: Acc,
+    F: Fn(&[E]) -> u64,
+{
+    if row_block(T) == 4 {
+        dense_rows::<E, S, F, T, 4, FUSED>(band, cols, dense, out, scanned)
+    } else {
+        dense_rows::<E, S, F, T, 2, FUSED>(band, cols, dense, out, scanned)
+    }
+}
+
+/// [`dense_band`] with `R` rows per block.
+#[inline(always)]
+fn dense_rows<E, S, F, const T: usize, const R: usize, const FUSED: bool>(
+    band: &[E],
+    cols: usize,
+    dense: &[[S; T]],
+    out: &mut [[S; T]],
+    scanned: &Scanned<'_, F>,
+) -> u64
+where
+    E: Copy + Into<S>,
+    S: Acc,
+    F: Fn(&[E]) -> u64,
+{
+    let mut bad = 0;
+    for (block, rows) in out.chunks_mut(R).zip(band.chunks(R * cols)) {
+        let flagged = (scanned.scan)(rows);
+        bad += flagged;
+        if flagged > 0 && scanned.skip_flagged {
+            continue;
+        }
+        if block.len() == R {
+            let rows: [&[E]; R] = std::array::from_fn(|r| &rows[r * cols..][..cols]);
+            block.copy_from_slice(&block_times_dense::<E, S, T, R, FUSED>(rows, dense));
+        } else {
+            for (out_row, row) in block.iter_mut().zip(rows.chunks_exact(cols)) {
+                *out_row = block_times_dense::<E, S, T, 1, FUSED>([row], dense)[0];
+            }
+        }
+    }
+    bad
+}
+
+/// `R` rows times the dense block, every accumulator in a register; the rows are converted
+/// [`CHUNK`] values at a time.
+#[inline(always)]
+fn block_times_dense<E, S, const T: usize, const R: usize, const FUSED: bool>(
+    rows: [&[E]; R],
+    dense: &[[S; T]],
+) -> [[S; T]; R]
 where
     E: Copy + Into<S>,
     S: Acc,
 {
-    let mut blocks = out.chunks_exact_mut(ROW_BLOCK);
-    let mut row_blocks = band.chunks_exact(ROW_BLOCK * cols);
-    for (block, rows) in (&mut blocks).zip(&mut row_blocks) {
-        let rows: [&[E]; ROW_BLOCK] = std::array::from_fn(|r| &rows[r * cols..][..cols]);
-        let mut acc = [[S::default(); T]; ROW_BLOCK];
+    let mut acc = [[S::default(); T]; R];
+    let mut converted = [[S::default(); CHUNK]; R];
+    for (start, dense) in (0..).step_by(CHUNK).zip(dense.chunks(CHUNK)) {
+        for r in 0..R {
+            convert(&rows[r][start..start + dense.len()], &mut converted[r]);
+        }
         for (p, d) in dense.iter().enumerate() {
-            for r in 0..ROW_BLOCK {
-                let v: S = rows[r][p].into();
+            for r in 0..R {
+                let v = converted[r][p];
                 for i in 0..T {
-                    acc[r][i] += v * d[i];
+                    acc[r][i] = multiply_add::<S, FUSED>(acc[r][i], v, d[i]);
                 }
             }
         }
-        block.copy_from_slice(&acc);
     }
-    let rest = row_blocks.remainder().chunks_exact(cols);
-    for (out_row, row) in blocks.into_remainder().iter_mut().zip(rest) {
-        let mut acc = [S::default(); T];
-        for (value, d) in row.iter().zip(dense) {
-            let v: S = (*value).into();
-            for i in 0..T {
-                acc[i] += v * d[i];
-            }
-        }
-        *out_row = acc;
-    }
+    acc
 }
 
-/// Columns of B handled together by [`product_rows`], their accumulators in registers.
-const COLUMN_BLOCK: usize = 4;
+/// Rows of B in one band of [`times_dense_and_rows`]. The bands are fixed by the shape, not
+/// by the host's cores, and their partial rows are added in band order, so the result is the
+/// same on every host.
+const BAND_ROWS: usize = 512;
 
-/// Rows of B read together by [`product_rows`]: as many sequential streams as a core's
-/// prefetchers follow, each read once; the band's accumulators come back from cache once
-/// per panel.
-const PANEL: usize = 16;
+/// Rows of B read together by [`times_dense_and_rows`]: each pass over the band's partial
+/// rows (n entries, from cache) serves this many rows of B.
+const ROWS_TOGETHER: usize = 4;
 
-/// Rows `rows` (at most `L`) of the exact product A·B, n entries of `L` lanes: element
-/// (rows[s], j) at `[j][s]`; lanes past the sampled rows stay zero. Each core takes a band of
-/// B's columns and reads it in panels of [`PANEL`] rows, [`COLUMN_BLOCK`] columns at a time
-/// with the accumulators in registers, so B is read once, front to back.
-pub(super) fn product_rows<E, S, const L: usize>(
-    a: &[E],
-    b: &[E],
-    shape: MatmulShape,
-    rows: &[usize],
-) -> Vec<[S; L]>
-where
-    E: Copy + Into<S> + Sync,
-    S: Acc,
-{
-    let (n, k) = (shape.n, shape.k);
-    if b.len() < n * k {
-        return Vec::new();
-    }
-    // A's sampled rows transposed: k entries of L lanes.
-    let a_rows: Vec<[S; L]> = gather_lanes(k, rows, |p, i| a[i * k + p]);
-    let mut out = vec![[S::default(); L]; n];
-    par_rows(&mut out, 1, |first, chunk| {
-        simd::column_band(b, n, &a_rows, first, chunk)
-    });
-    out
-}
-
-/// One core's share of [`product_rows`]: columns `first..first + out.len()` of Bᵀ·A_rowsᵀ.
-#[inline(always)]
-fn column_band<E, S, const L: usize>(
+/// One pass over B (k × n, row-major) for two products at once: `B·x` (k entries of `T`
+/// lanes, x holding n entries) and the rows `a_rowsᵀ·B` (n entries of `L` lanes, `a_rows`
+/// holding k entries) — the projections' first step and the sampled rows of A·B, which
+/// would otherwise each stream B from memory. Each core takes bands of [`BAND_ROWS`] rows of
+/// B and reads them front to back, [`ROWS_TOGETHER`] at a time: B·x of those rows in
+/// registers, their share of the sampled rows added into the band's partial rows. (Banding
+/// by columns instead, as an earlier version did, reads B in short strided pieces and was
+/// measured a quarter slower.)
+fn times_dense_and_rows<E, S, const T: usize, const L: usize>(
     b: &[E],
     n: usize,
+    x: &[[S; T]],
     a_rows: &[[S; L]],
-    first: usize,
-    out: &mut [[S; L]],
-) where
-    E: Copy + Into<S>,
-    S: Acc,
-{
-    for (panel, a_panel) in b.chunks(PANEL * n).zip(a_rows.chunks(PANEL)) {
-        let mut blocks = out.chunks_exact_mut(COLUMN_BLOCK);
-        let mut j = first;
-        for block in &mut blocks {
-            panel_block::<E, S, L, COLUMN_BLOCK>(panel, n, a_panel, j, block);
-            j += COLUMN_BLOCK;
-        }
-        for column in blocks.into_remainder().chunks_mut(1) {
-            panel_block::<E, S, L, 1>(panel, n, a_panel, j, column);
-            j += 1;
-        }
-    }
-}
-
-/// Adds the panel's share to columns `j..j + W` (`block`, W entries).
-#[inline(always)]
-fn panel_block<E, S, const L: usize, const W: usize>(
-    panel: &[E],
-    n: usize,
-    a_panel: &[[S; L]],
-    j: usize,
-    block: &mut [[S; L]],
-) where
-    E: Copy + Into<S>,
-    S: Acc,
-{
-    let mut acc = [[S::default(); L]; W];
-    acc.copy_from_slice(block);
-    for (b_row, a_p) in panel.chunks_exact(n).zip(a_panel) {
-        let segment = &b_row[j..j + W];
-        for c in 0..W {
-            let bv: S = segment[c].into();
-            for s in 0..L {
-                acc[c][s] += a_p[s] * bv;
-            }
-        }
-    }
-    block.copy_from_slice(&acc);
-}
-
-/// Columns `columns` (at most `L`) of the exact product A·B, m entries of `L` lanes: element
-/// (i, columns[s]) at `[i][s]`. A is streamed once against B's sampled columns.
-pub(super) fn product_columns<E, S, const L: usize>(
-    a: &[E],
-    b: &[E],
-    shape: MatmulShape,
-    columns: &[usize],
-) -> Vec<[S; L]>
+) -> (Vec<[S; T]>, Vec<[S; L]>)
 where
     E: Copy + Into<S> + Sync,
     S: Acc,
 {
-    let (n, k) = (shape.n, shape.k);
-    let b_columns: Vec<[S; L]> = gather_lanes(k, columns, |p, j| b[p * n + j]);
-    times_dense(a, k, &b_columns)
+    let k = a_rows.len();
+    if n == 0 || b.len() < n * k || x.len() < n {
+        return (Vec::new(), Vec::new());
+    }
+    let x = &x[..n];
+    let mut y = vec![[S::default(); T]; k];
+    let mut partials = vec![vec![[S::default(); L]; n]; k.div_ceil(BAND_ROWS)];
+    let per_thread = partials.len().div_ceil(threads()).max(1);
+    std::thread::scope(|scope| {
+        let work = y
+            .chunks_mut(per_thread * BAND_ROWS)
+            .zip(partials.chunks_mut(per_thread))
+            .enumerate();
+        for (index, (y, partials)) in work {
+            let first = index * per_thread * BAND_ROWS;
+            scope.spawn(move || {
+                let bands = y.chunks_mut(BAND_ROWS).zip(partials).enumerate();
+                for (band, (y, rows)) in bands {
+                    let p = first + band * BAND_ROWS;
+                    let b_band = &b[p * n..][..y.len() * n];
+                    simd::row_band(b_band, x, &a_rows[p..p + y.len()], y, rows);
+                }
+            });
+        }
+    });
+    let mut rows = vec![[S::default(); L]; n];
+    for partial in &partials {
+        for (sum, part) in rows.iter_mut().zip(partial) {
+            for s in 0..L {
+                sum[s] += part[s];
+            }
+        }
+    }
+    (y, rows)
+}
+
+/// One band of [`times_dense_and_rows`]: `b_band` holds `y.len()` rows of B (n = `x.len()`
+/// values each), `a_band` those rows' entries of A's sampled rows; fills `y` with their
+/// share of B·x and adds their share of the sampled rows to `rows`.
+#[inline(always)]
+fn row_band<E, S, const T: usize, const L: usize, const FUSED: bool>(
+    b_band: &[E],
+    x: &[[S; T]],
+    a_band: &[[S; L]],
+    y: &mut [[S; T]],
+    rows: &mut [[S; L]],
+) where
+    E: Copy + Into<S>,
+    S: Acc,
+{
+    const R: usize = ROWS_TOGETHER;
+    let n = x.len();
+    let blocks = b_band
+        .chunks(R * n)
+        .zip(y.chunks_mut(R))
+        .zip(a_band.chunks(R));
+    for ((b_rows, y_block), a_block) in blocks {
+        if y_block.len() == R {
+            let b_rows: [&[E]; R] = std::array::from_fn(|r| &b_rows[r * n..][..n]);
+            let a_block: [[S; L]; R] = std::array::from_fn(|r| a_block[r]);
+            y_block.copy_from_slice(&rows_block::<E, S, T, L, R, FUSED>(
+                b_rows, x, a_block, rows,
+            ));
+        } else {
+            let rest = b_rows.chunks_exact(n).zip(y_block.iter_mut()).zip(a_block);
+            for ((b_row, y_row), a_row) in rest {
+                *y_row = rows_block::<E, S, T, L, 1, FUSED>([b_row], x, [*a_row], rows)[0];
+            }
+        }
+    }
+}
+
+/// `R` rows of B: returns their entries of B·x (accumulated in registers) and adds their
+/// share of the sampled rows into `rows`, one load and store of each entry for all `R`; the
+/// rows are converted [`CHUNK`] values at a time.
+#[inline(always)]
+fn rows_block<E, S, const T: usize, const L: usize, const R: usize, const FUSED: bool>(
+    b_rows: [&[E]; R],
+    x: &[[S; T]],
+    a_block: [[S; L]; R],
+    rows: &mut [[S; L]],
+) -> [[S; T]; R]
+where
+    E: Copy + Into<S>,
+    S: Acc,
+{
+    let mut y = [[S::default(); T]; R];
+    let mut converted = [[S::default(); CHUNK]; R];
+    let chunks = x.chunks(CHUNK).zip(rows.chunks_mut(CHUNK));
+    for (start, (x, rows)) in (0..).step_by(CHUNK).zip(chunks) {
+        for r in 0..R {
+            convert(&b_rows[r][start..start + x.len()], &mut converted[r]);
+        }
+        for (j, (x_j, row_j)) in x.iter().zip(rows.iter_mut()).enumerate() {
+            let mut acc = *row_j;
+            for r in 0..R {
+                let bv = converted[r][j];
+                for s in 0..L {
+                    acc[s] = multiply_add::<S, FUSED>(acc[s], a_block[r][s], bv);
+                }
+                for v in 0..T {
+                    y[r][v] = multiply_add::<S, FUSED>(y[r][v], bv, x_j[v]);
+                }
+            }
+            *row_j = acc;
+        }
+    }
+    y
 }
 
 /// `k` entries of `L` lanes: entry p holds `element(p, picked[s])` in lane s (lanes past
@@ -221,37 +391,104 @@ where
         .collect()
 }
 
-/// The loops above compiled twice: for any x86-64 (SSE2) and, chosen at run time, for CPUs
-/// with AVX2 and FMA (four f64 lanes per instruction instead of two, twice the registers'
-/// width for the accumulators), which every data-centre host of the last decade has.
+/// The reference side of a sampled check: A·(B·x) (m entries of `T` lanes), the sampled
+/// rows of A·B (n entries of `L` lanes: element (rows[s], j) at `[j][s]`) and the sampled
+/// columns (m entries of `L` lanes: element (i, columns[s]) at `[i][s]`). Two passes, each
+/// matrix read once: B for B·x and the rows together ([`times_dense_and_rows`]), then A for
+/// A·(B·x) and the columns together (one [`times_dense`] over `J` = `T` + `L` lanes).
+pub(super) fn sampled_products<E, S, const T: usize, const L: usize, const J: usize>(
+    a: &[E],
+    b: &[E],
+    shape: MatmulShape,
+    x: &[[S; T]],
+    rows: &[usize],
+    columns: &[usize],
+) -> SampledProducts<S, T, L>
+where
+    E: Copy + Into<S> + Sync,
+    S: Acc,
+{
+    let (n, k) = (shape.n, shape.k);
+    let a_rows: Vec<[S; L]> = gather_lanes(k, rows, |p, i| a[i * k + p]);
+    let (y, row_values) = times_dense_and_rows(b, n, x, &a_rows);
+    let b_columns: Vec<[S; L]> = gather_lanes(k, columns, |p, j| b[p * n + j]);
+    let both = times_dense(a, k, &joined_lanes::<S, T, L, J>(&y, &b_columns));
+    let (z, column_values) = split_lanes::<S, T, L, J>(&both);
+    SampledProducts {
+        z,
+        row_values,
+        column_values,
+    }
+}
+
+/// What [`sampled_products`] forms.
+pub(super) struct SampledProducts<S, const T: usize, const L: usize> {
+    /// A·(B·x): m entries.
+    pub z: Vec<[S; T]>,
+    /// The sampled rows of A·B: n entries of one value per sampled row.
+    pub row_values: Vec<[S; L]>,
+    /// The sampled columns of A·B: m entries of one value per sampled column.
+    pub column_values: Vec<[S; L]>,
+}
+
+/// Entries of `T` lanes and entries of `L` lanes side by side as entries of `J` = `T` + `L`
+/// lanes, so one [`times_dense`] pass serves both (A·(B·x) and the sampled columns).
+fn joined_lanes<S: Acc, const T: usize, const L: usize, const J: usize>(
+    left: &[[S; T]],
+    right: &[[S; L]],
+) -> Vec<[S; J]> {
+    const { assert!(T + L == J) };
+    left.iter()
+        .zip(right)
+        .map(|(l, r)| std::array::from_fn(|i| if i < T { l[i] } else { r[i - T] }))
+        .collect()
+}
+
+/// The inverse of [`joined_lanes`]: the first `T` lanes and the last `L` of each entry.
+fn split_lanes<S: Acc, const T: usize, const L: usize, const J: usize>(
+    joined: &[[S; J]],
+) -> (Vec<[S; T]>, Vec<[S; L]>) {
+    const { assert!(T + L == J) };
+    let left = joined.iter().map(|e| std::array::from_fn(|i| e[i]));
+    let right = joined.iter().map(|e| std::array::from_fn(|i| e[T + i]));
+    (left.collect(), right.collect())
+}
+
+/// The loops above compiled twice: for any x86-64 (SSE2, a multiply and an add) and, chosen at
+/// run time, for CPUs with AVX2 and FMA (four f64 lanes per instruction instead of two, twice
+/// the registers' width for the accumulators, one fused multiply-add), which every
+/// data-centre host of the last decade has.
 mod simd {
-    use super::Acc;
+    use super::{Acc, Scanned};
 
     /// [`super::dense_band`] at the widest vectors the CPU has.
-    pub(super) fn dense_band<E, S, const T: usize>(
+    pub(super) fn dense_band<E, S, F, const T: usize>(
         band: &[E],
         cols: usize,
         dense: &[[S; T]],
         out: &mut [[S; T]],
-    ) where
+        scanned: &Scanned<'_, F>,
+    ) -> u64
+    where
         E: Copy + Into<S>,
         S: Acc,
+        F: Fn(&[E]) -> u64,
     {
         #[cfg(target_arch = "x86_64")]
         if has_avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-            return unsafe { avx2::dense_band(band, cols, dense, out) };
+            return unsafe { avx2::dense_band(band, cols, dense, out, scanned) };
         }
-        super::dense_band(band, cols, dense, out)
+        super::dense_band::<E, S, F, T, false>(band, cols, dense, out, scanned)
     }
 
-    /// [`super::column_band`] at the widest vectors the CPU has.
-    pub(super) fn column_band<E, S, const L: usize>(
-        b: &[E],
-        n: usize,
-        a_rows: &[[S; L]],
-        first: usize,
-        out: &mut [[S; L]],
+    /// [`super::row_band`] at the widest vectors the CPU has.
+    pub(super) fn row_band<E, S, const T: usize, const L: usize>(
+        b_band: &[E],
+        x: &[[S; T]],
+        a_band: &[[S; L]],
+        y: &mut [[S; T]],
+        rows: &mut [[S; L]],
     ) where
         E: Copy + Into<S>,
         S: Acc,
@@ -259,9 +496,9 @@ mod simd {
         #[cfg(target_arch = "x86_64")]
         if has_avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-            return unsafe { avx2::column_band(b, n, a_rows, first, out) };
+            return unsafe { avx2::row_band(b_band, x, a_band, y, rows) };
         }
-        super::column_band(b, n, a_rows, first, out)
+        super::row_band::<E, S, T, L, false>(b_band, x, a_band, y, rows)
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -271,50 +508,38 @@ mod simd {
 
     #[cfg(target_arch = "x86_64")]
     mod avx2 {
-        use super::Acc;
+        use super::{Acc, Scanned};
 
         #[target_feature(enable = "avx2,fma")]
-        pub(super) fn dense_band<E, S, const T: usize>(
+        pub(super) fn dense_band<E, S, F, const T: usize>(
             band: &[E],
             cols: usize,
             dense: &[[S; T]],
             out: &mut [[S; T]],
-        ) where
+            scanned: &Scanned<'_, F>,
+        ) -> u64
+        where
             E: Copy + Into<S>,
             S: Acc,
+            F: Fn(&[E]) -> u64,
         {
-            super::super::dense_band(band, cols, dense, out)
+            super::super::dense_band::<E, S, F, T, true>(band, cols, dense, out, scanned)
         }
 
         #[target_feature(enable = "avx2,fma")]
-        pub(super) fn column_band<E, S, const L: usize>(
-            b: &[E],
-            n: usize,
-            a_rows: &[[S; L]],
-            first: usize,
-            out: &mut [[S; L]],
+        pub(super) fn row_band<E, S, const T: usize, const L: usize>(
+            b_band: &[E],
+            x: &[[S; T]],
+            a_band: &[[S; L]],
+            y: &mut [[S; T]],
+            rows: &mut [[S; L]],
         ) where
             E: Copy + Into<S>,
             S: Acc,
         {
-            super::super::column_band(b, n, a_rows, first, out)
+            super::super::row_band::<E, S, T, L, true>(b_band, x, a_band, y, rows)
         }
     }
-}
-
-/// How many values of `values` are NaN or infinite, counted on every core.
-pub(super) fn count_non_finite(values: &[f32]) -> u64 {
-    let per_thread = values.len().div_ceil(threads()).max(1);
-    std::thread::scope(|scope| {
-        let counts: Vec<_> = values
-            .chunks(per_thread)
-            .map(|chunk| scope.spawn(move || chunk.iter().filter(|v| !v.is_finite()).count()))
-            .collect();
-        counts
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)) as u64)
-            .sum()
-    })
 }
 
 /// A maximum that keeps NaN: an error that cannot be computed must not vanish in a max.

@@ -247,14 +247,14 @@ fn every_planted_fault_fails_the_sampled_integer_check() {
 
 #[test]
 fn integer_checks_refuse_shapes_beyond_their_headroom() {
-    // k·n = 2^33: the i64 sums of the projections could overflow.
-    let err = IntReference::sampled(&[], &[], shape(1, 1 << 17, 1 << 16), 1);
+    // k·n = 2^31 + 2^16: the projections' sums could leave f64's exact integers.
+    let err = IntReference::sampled(&[], &[], shape(1, (1 << 15) + 1, 1 << 16), 1);
     assert!(err.err().unwrap().to_string().contains("headroom"));
-    // k = 2^17: a sampled line could leave i32.
+    // k = 2^17: a correct output could leave i32.
     let err = IntReference::sampled(&[], &[], shape(1, 1, 1 << 17), 1);
     assert!(err.err().unwrap().to_string().contains("headroom"));
     // Just inside: refused only for the inputs' lengths.
-    let err = IntReference::sampled(&[], &[], shape(1, 1 << 16, 1 << 16), 1);
+    let err = IntReference::sampled(&[], &[], shape(1, 1 << 15, 1 << 16), 1);
     assert!(err.err().unwrap().to_string().contains("do not match"));
 }
 
@@ -265,4 +265,52 @@ fn old_verification_records_load_as_full_checks() {
     let v: crate::results::Verification = serde_json::from_str(json).unwrap();
     assert_eq!(v.method, VerifyMethod::Full);
     assert!(v.passed() && v.host_s.is_none());
+}
+
+#[test]
+fn the_fused_passes_form_what_separate_products_would() {
+    // k spans three bands of B's rows with a remainder block; n is no multiple of anything.
+    let s = shape(37, 53, 1030);
+    let (a, b) = matmul_inputs(37, 53, 1030, 21);
+    let x: Vec<[f64; 3]> = (0..53)
+        .map(|j| [1.0 + j as f64 / 53.0, -1.5, (j % 5) as f64 - 2.0])
+        .collect();
+    let (rows, columns) = ([0usize, 17, 36], [3usize, 29, 52]);
+    let formed = linalg::sampled_products::<_, f64, 3, 3, 6>(&a, &b, s, &x, &rows, &columns);
+    let c = matmul_reference(&a, &b, s.m, s.n, s.k);
+    let close = |got: f64, want: f64| (got - want).abs() <= 1e-9 * (1.0 + want.abs());
+    for i in 0..s.m {
+        for (v, got) in formed.z[i].iter().enumerate() {
+            let want: f64 = (0..s.n).map(|j| c[i * s.n + j] * x[j][v]).sum();
+            assert!(close(*got, want), "z[{i}][{v}]");
+        }
+        for (lane, &j) in columns.iter().enumerate() {
+            assert!(close(formed.column_values[i][lane], c[i * s.n + j]));
+        }
+    }
+    for j in 0..s.n {
+        for (lane, &i) in rows.iter().enumerate() {
+            assert!(close(formed.row_values[j][lane], c[i * s.n + j]));
+        }
+    }
+}
+
+#[test]
+fn two_opposite_errors_in_one_row_do_not_cancel() {
+    // With ±1 entries these two errors would vanish from their row's projection whenever the
+    // two entries agree (half the vectors); entries s·(1+u) never agree exactly.
+    let s = shape(192, 192, 256);
+    let (_, _, reference, c) = float_case(s);
+    let v = reference.check(&c);
+    let outside = |picked: &[u64]| (0..192).find(|r| !picked.contains(&(*r as u64))).unwrap();
+    let i = outside(&v.rows_checked);
+    let free: Vec<usize> = (0..192)
+        .filter(|j| !v.columns_checked.contains(&(*j as u64)))
+        .collect();
+    for pair in free.windows(2).take(20) {
+        let mut pair_fault = c.clone();
+        pair_fault[i * 192 + pair[0]] += 8.0;
+        pair_fault[i * 192 + pair[1]] -= 8.0;
+        fails(&reference, &pair_fault, "two opposite errors in one row");
+    }
 }
