@@ -55,7 +55,7 @@ fn cpu_f32_candidates() -> Vec<KernelConfig> {
         blocked(Kernel::MatmulBlocked, 8, 4),
         blocked(Kernel::MatmulBlocked, 8, 8),
     ];
-    for (ra, cb, ku) in [(2, 4, 1), (4, 4, 1), (8, 4, 1), (4, 4, 2)] {
+    for (ra, cb, ku) in [(4, 4, 1), (8, 4, 1), (4, 4, 2)] {
         c.push(texture(8, 8, [ra, cb, ku, 0]));
     }
     for (ra, cb, ku) in SHARED_TEXTURE_BLOCKS {
@@ -89,8 +89,7 @@ fn texture(wx: u32, wy: u32, [ra, cb, ku, share]: [u32; 4]) -> KernelConfig {
 /// along K (fewer accumulator round trips), but stop at about 4,000 instructions per
 /// iteration: larger loop bodies (K unrolled 8 times) ran at half speed, out of the
 /// instruction caches. README, "f32 matmul on lavapipe", has the measurements.
-const SHARED_TEXTURE_BLOCKS: [(u32, u32, u32); 5] =
-    [(8, 2, 2), (8, 2, 4), (8, 1, 4), (16, 1, 4), (8, 4, 2)];
+const SHARED_TEXTURE_BLOCKS: [(u32, u32, u32); 4] = [(8, 2, 2), (8, 2, 4), (8, 1, 4), (16, 1, 4)];
 
 fn gpu_f32_candidates() -> Vec<KernelConfig> {
     let mut c: Vec<KernelConfig> = GPU_TILES.map(|t| tiled(Kernel::MatmulTiled, t)).to_vec();
