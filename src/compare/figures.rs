@@ -57,8 +57,8 @@ pub fn measurement_difference(a: &Case, b: &Case) -> Vec<Difference> {
     diffs
 }
 
-/// A kernel's id with its override values, `matmul_tex(CB=4,RA=4,WG_X=8,WG_Y=8)`: what tells
-/// two autotuned configurations apart.
+/// A kernel's id with its override values, `matmul_tex(CB=4,KU=1,RA=4,SHARE=0,WG_X=8,WG_Y=8)`:
+/// what tells two autotuned configurations apart.
 pub fn kernel_label(kernel: &KernelRecord) -> String {
     if kernel.overrides.is_empty() {
         return kernel.id.clone();

@@ -153,8 +153,14 @@ fn capability_compares_each_file_at_its_best_kernel() {
         (r.verdict, r.coverage),
         (Verdict::Undetermined, Coverage::WithinRun)
     );
-    assert_eq!(r.baseline.kernels, ["matmul_tex(CB=4,RA=2,WG_X=8,WG_Y=8)"]);
-    assert_eq!(r.other.kernels, ["matmul_tex(CB=4,RA=4,WG_X=8,WG_Y=8)"]);
+    assert_eq!(
+        r.baseline.kernels,
+        ["matmul_tex(CB=4,KU=1,RA=2,SHARE=0,WG_X=8,WG_Y=8)"]
+    );
+    assert_eq!(
+        r.other.kernels,
+        ["matmul_tex(CB=4,KU=1,RA=4,SHARE=0,WG_X=8,WG_Y=8)"]
+    );
     let s = same_code(&groups, false);
     assert_eq!(s.rows.len(), 1, "only the naive kernel matches");
     assert!((s.rows[0].ratio.value - 3.0).abs() < 0.15);

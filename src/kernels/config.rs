@@ -270,6 +270,42 @@ mod tests {
     }
 
     #[test]
+    fn texture_blocks_need_whole_iterations_and_shared_ones_one_row_of_subgroups() {
+        let tex = |values: &[(&str, u32)]| KernelConfig::new(Kernel::MatmulTex, values);
+        let w = Workload::matmul(Dtype::F32, 256, 256, 258);
+        assert!(tex(&[("KU", 2)]).shape_problem(&w).is_none());
+        assert!(tex(&[("KU", 4)])
+            .shape_problem(&w)
+            .unwrap()
+            .contains("K to be a multiple of KU 4"));
+        let shared = [("WG_X", 64), ("WG_Y", 1), ("RA", 8), ("SHARE", 8)];
+        assert!(tex(&shared).shape_problem(&w).is_none());
+        assert_eq!(tex(&shared).dispatch(&w), [1, 8, 1]);
+        assert!(tex(&[("WG_X", 8), ("WG_Y", 8), ("SHARE", 8)])
+            .shape_problem(&w)
+            .unwrap()
+            .contains("WG_Y 1"));
+        assert!(tex(&[("WG_X", 12), ("WG_Y", 1), ("SHARE", 8)])
+            .shape_problem(&w)
+            .is_some());
+        let mut adapter = crate::measure::fake::fake_adapter("cpu");
+        adapter.limits = limits();
+        adapter.features = vec!["subgroup".to_string()];
+        assert!(tex(&shared).unsupported_reason(&adapter).is_none());
+        adapter.limits.max_subgroup_size = 32;
+        assert!(tex(&shared)
+            .unsupported_reason(&adapter)
+            .unwrap()
+            .contains("subgroups of 8"));
+        adapter.features.clear();
+        assert!(tex(&shared)
+            .unsupported_reason(&adapter)
+            .unwrap()
+            .contains("subgroup feature"));
+        assert!(tex(&[]).unsupported_reason(&adapter).is_none());
+    }
+
+    #[test]
     #[should_panic(expected = "has no parameter")]
     fn a_misspelt_parameter_is_refused() {
         KernelConfig::new(Kernel::MatmulBlocked, &[("ROW", 4)]);

@@ -8,7 +8,7 @@ use super::{Kernel, KernelConfig};
 pub(super) fn source(c: &KernelConfig) -> String {
     let template = c.kernel.info().shader.source;
     match c.kernel {
-        Kernel::MatmulTex => texture_matmul_source(c.get("RA"), c.get("CB")),
+        Kernel::MatmulTex => texture_matmul_source(&TexShape::of(c)),
         Kernel::MatmulTiled => tiled_matmul_source(&TileShape::of(c), false),
         Kernel::MatmulTiledF16 => tiled_matmul_source(&TileShape::of(c), true),
         Kernel::MatmulCoopF16 => coop_matmul_source(&CoopShape::of(c)),
@@ -339,12 +339,42 @@ pub fn texture_stream_source(template: &str, inputs: &[&str], per: u32) -> Strin
     substitute(template, &[("SHAPE", &shape), ("INPUTS", &declare)])
 }
 
-/// The texture matmul with `ra` texels of A and `cb` texels of B per step: the template's
-/// `//@DECLARE`, `//@STEP` and `//@STORE` blocks are replaced by fully unrolled code with one
-/// named accumulator per 4-wide output, so every accumulator lives in a register.
-pub fn texture_matmul_source(ra: u32, cb: u32) -> String {
+/// The register block and K unrolling of the texture-fed family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TexShape {
+    /// Texels of A (4 rows each) per step along K.
+    pub ra: u32,
+    /// Texels of B (4 columns each) per step along K.
+    pub cb: u32,
+    /// Steps along K per loop iteration.
+    pub ku: u32,
+    /// Lanes of a subgroup that share A's texels (0: every invocation loads its own).
+    pub share: u32,
+}
+
+impl TexShape {
+    /// The shape a texture-fed configuration names.
+    pub fn of(c: &KernelConfig) -> Self {
+        TexShape {
+            ra: c.get("RA"),
+            cb: c.get("CB"),
+            ku: c.get("KU"),
+            share: c.get("SHARE"),
+        }
+    }
+}
+
+/// The texture matmul of `shape`: the template's `//@DECLARE`, `//@LOOP` and `//@STORE` blocks
+/// are replaced by fully unrolled code with one named accumulator per 4-wide output, so every
+/// accumulator is a register candidate. Each loop iteration first loads the texels of its
+/// `ku` steps, then updates one accumulator at a time over those steps, so an accumulator the
+/// driver keeps in memory is loaded and stored once per iteration rather than once per step.
+/// With `share` lanes, the `//@PARAMS` and `//@SHARE` blocks add the subgroup builtins and a
+/// check that the subgroup's lanes hold the same rows; A's texels are then loaded once per
+/// subgroup, spread over its lanes, and broadcast.
+pub fn texture_matmul_source(shape: &TexShape) -> String {
+    let TexShape { ra, cb, ku, share } = *shape;
     let mut declare = String::new();
-    let mut step = String::new();
     let mut store = String::new();
     for r in 0..4 * ra {
         for j in 0..cb {
@@ -354,28 +384,96 @@ pub fn texture_matmul_source(ra: u32, cb: u32) -> String {
             ));
         }
     }
-    for j in 0..cb {
-        step.push_str(&format!(
-            "        let b_{j} = textureLoad(bt, vec2<i32>(i32(col0 + {j}u), i32(p)));\n"
-        ));
+    let mut body = String::new();
+    for u in 0..ku {
+        for j in 0..cb {
+            body.push_str(&format!(
+                "        let b_{u}_{j} = textureLoad(bt, vec2<i32>(i32(col0 + {j}u), i32(p + {u}u)));\n"
+            ));
+        }
     }
+    body.push_str(&texture_a_loads(shape));
     for q in 0..ra {
-        step.push_str(&format!(
-            "        let a_{q} = textureLoad(at, vec2<i32>(i32(row40 + {q}u), i32(p)));\n"
-        ));
         for (e, lane) in ["x", "y", "z", "w"].iter().enumerate() {
             let r = 4 * q + e as u32;
             for j in 0..cb {
-                step.push_str(&format!(
-                    "        acc_{r}_{j} = fma(vec4<f32>(a_{q}.{lane}), b_{j}, acc_{r}_{j});\n"
-                ));
+                for u in 0..ku {
+                    body.push_str(&format!(
+                        "        acc_{r}_{j} = fma(vec4<f32>(a_{u}_{q}.{lane}), b_{u}_{j}, acc_{r}_{j});\n"
+                    ));
+                }
             }
         }
     }
+    let looped = format!("    for (var p = 0u; p < dims.k; p = p + {ku}u) {{\n{body}    }}\n");
+    let (params, check) = if share > 0 {
+        (SHARED_PARAMS, shared_rows_check(share))
+    } else {
+        (PLAIN_PARAMS, String::new())
+    };
     let blocks = [
+        ("PARAMS", params),
+        ("SHARE", check.as_str()),
         ("DECLARE", declare.as_str()),
-        ("STEP", step.as_str()),
+        ("LOOP", looped.as_str()),
         ("STORE", store.as_str()),
     ];
     substitute(Kernel::MatmulTex.info().shader.source, &blocks)
+}
+
+/// The entry point's builtins: the invocation's position.
+const PLAIN_PARAMS: &str = "    @builtin(global_invocation_id) gid: vec3<u32>,\n";
+
+/// The entry point's builtins when lanes share A: the invocation's position and lane.
+const SHARED_PARAMS: &str = "    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(subgroup_invocation_id) lane: u32,
+    @builtin(subgroup_size) lanes: u32,
+";
+
+/// Sharing A is right only when the subgroup has `share` lanes that all hold the same rows
+/// (on lavapipe: 8 lanes, consecutive invocations of a row of the workgroup). Otherwise the
+/// subgroup stores nothing and leaves the poisoned output to fail verification, so a wrong
+/// assumption can never pass as a fast kernel.
+fn shared_rows_check(share: u32) -> String {
+    format!(
+        "    let rows_shared = subgroupAll(row40 == subgroupBroadcast(row40, 0u));\n\
+         \x20   if (lanes != {share}u || !rows_shared) {{\n\
+         \x20       return;\n\
+         \x20   }}\n"
+    )
+}
+
+/// The `let a_{u}_{q}` texels of A for one loop iteration: loaded by each invocation, or with
+/// sharing loaded by the lanes in turn (texel `i` = step `i / ra`, texel `i % ra` of the
+/// block, by lane `i % share` in load `i / share`) and broadcast.
+fn texture_a_loads(shape: &TexShape) -> String {
+    let TexShape { ra, ku, share, .. } = *shape;
+    let mut out = String::new();
+    if share == 0 {
+        for u in 0..ku {
+            for q in 0..ra {
+                out.push_str(&format!(
+                    "        let a_{u}_{q} = textureLoad(at, vec2<i32>(i32(row40 + {q}u), i32(p + {u}u)));\n"
+                ));
+            }
+        }
+        return out;
+    }
+    let texels = ra * ku;
+    for t in 0..texels.div_ceil(share) {
+        out.push_str(&format!(
+            "        let i_{t} = lane + {}u;\n\
+             \x20       let s_{t} = textureLoad(at, vec2<i32>(i32(row40 + i_{t} % {ra}u), i32(p + (i_{t} / {ra}u) % {ku}u)));\n",
+            t * share
+        ));
+    }
+    for i in 0..texels {
+        let (u, q) = (i / ra, i % ra);
+        out.push_str(&format!(
+            "        let a_{u}_{q} = subgroupBroadcast(s_{}, {}u);\n",
+            i / share,
+            i % share
+        ));
+    }
+    out
 }

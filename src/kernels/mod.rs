@@ -17,7 +17,7 @@ mod rules;
 pub use config::KernelConfig;
 pub use generate::{
     coop_matmul_source, stream_source, texture_matmul_source, texture_stream_source,
-    tiled_matmul_source, CoopShape, TileShape,
+    tiled_matmul_source, CoopShape, TexShape, TileShape,
 };
 pub use plan::{ceiling_cases, default_matmul_configs, VENDOR_FAMILY};
 pub use resources::{
@@ -166,11 +166,13 @@ pub struct KernelInfo {
 
 const WG_2D: [Param; 2] = [over("WG_X", 16), over("WG_Y", 16)];
 const BLOCKED: [Param; 3] = [over("WG_X", 8), over("WG_Y", 8), over("ROWS", 4)];
-const TEXTURE: [Param; 4] = [
+const TEXTURE: [Param; 6] = [
     over("WG_X", 8),
     over("WG_Y", 8),
     over("RA", 1),
     over("CB", 1),
+    generated("KU", 1),
+    generated("SHARE", 0),
 ];
 const TILED: [Param; 5] = [
     generated("BM", 64),

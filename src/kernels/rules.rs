@@ -88,7 +88,6 @@ fn need(c: &KernelConfig, ok: bool, rule: &str) -> Option<String> {
 }
 
 pub(super) fn shape_problem(c: &KernelConfig, w: &Workload) -> Option<String> {
-    let get = |name| u64::from(c.get(name));
     match c.kernel {
         Kernel::MatmulNaive => None,
         Kernel::MatmulBlocked | Kernel::MatmulF16 => need(
@@ -101,19 +100,39 @@ pub(super) fn shape_problem(c: &KernelConfig, w: &Workload) -> Option<String> {
             w.n.is_multiple_of(4) && w.k.is_multiple_of(16),
             "N to be a multiple of 4 and K of 16",
         ),
-        Kernel::MatmulTex => {
-            let (cols, rows) = (4 * get("CB"), 4 * get("RA"));
-            need(
-                c,
-                w.n.is_multiple_of(cols) && w.m.is_multiple_of(rows),
-                &format!("M to be a multiple of {rows} and N of {cols}"),
-            )
-        }
+        Kernel::MatmulTex => texture_shape_problem(c, w),
         Kernel::MatmulTiled | Kernel::MatmulTiledF16 => tiled_shape_problem(c, w),
         Kernel::MatmulCoopF16 => coop_shape_problem(c, w),
         Kernel::PeakFmaF32 | Kernel::PeakFmaF16 => peak_shape_problem(c, w),
         Kernel::Copy | Kernel::Triad => stream_shape_problem(c, w),
     }
+}
+
+/// Whole register blocks in M and N, whole unrolled iterations in K, and with sharing a
+/// one-row workgroup of whole subgroups (the lanes that share A must hold the same rows, and
+/// WGSL names a lane only in one-dimensional workgroups).
+fn texture_shape_problem(c: &KernelConfig, w: &Workload) -> Option<String> {
+    let get = |name| u64::from(c.get(name));
+    let (cols, rows, ku, share) = (4 * get("CB"), 4 * get("RA"), get("KU"), get("SHARE"));
+    need(
+        c,
+        w.n.is_multiple_of(cols) && w.m.is_multiple_of(rows),
+        &format!("M to be a multiple of {rows} and N of {cols}"),
+    )
+    .or_else(|| {
+        need(
+            c,
+            ku >= 1 && w.k.is_multiple_of(ku),
+            &format!("K to be a multiple of KU {ku}"),
+        )
+    })
+    .or_else(|| {
+        need(
+            c,
+            share == 0 || (get("WG_X").is_multiple_of(share) && get("WG_Y") == 1),
+            &format!("WG_X to be a multiple of SHARE {share} and WG_Y 1"),
+        )
+    })
 }
 
 /// Element width 1, 2 or 4 dividing the elements, at least one per invocation; texture inputs
@@ -225,9 +244,9 @@ pub(super) fn adapter_problem(c: &KernelConfig, adapter: &AdapterRecord) -> Opti
                 format!("needs {bytes} bytes of workgroup memory; the adapter allows {limit}")
             })
         }
+        Kernel::MatmulTex => shared_texture_problem(c, adapter),
         Kernel::MatmulNaive
         | Kernel::MatmulBlocked
-        | Kernel::MatmulTex
         | Kernel::MatmulF16
         | Kernel::MatmulInt8
         | Kernel::PeakFmaF32
@@ -235,6 +254,24 @@ pub(super) fn adapter_problem(c: &KernelConfig, adapter: &AdapterRecord) -> Opti
         | Kernel::Copy
         | Kernel::Triad => None,
     }
+}
+
+/// A texture-fed kernel whose lanes share A needs subgroups of exactly `SHARE` lanes.
+fn shared_texture_problem(c: &KernelConfig, adapter: &AdapterRecord) -> Option<String> {
+    let share = c.get("SHARE");
+    if share == 0 {
+        return None;
+    }
+    if !adapter.has_feature("subgroup") {
+        return Some("sharing A across lanes needs the subgroup feature".to_string());
+    }
+    let (low, high) = (
+        adapter.limits.min_subgroup_size,
+        adapter.limits.max_subgroup_size,
+    );
+    (low != share || high != share).then(|| {
+        format!("sharing A across {share} lanes needs subgroups of {share}; the adapter has {low} to {high}")
+    })
 }
 
 pub(super) fn layout_note(kernel: Kernel) -> Option<&'static str> {

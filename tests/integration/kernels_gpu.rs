@@ -86,6 +86,25 @@ fn every_kernel_family_verifies_or_says_why_not() {
         .unwrap();
     let record = tuned.tuning.as_ref().unwrap();
     assert!(!record.from_cache);
+    // Every texture-fed candidate the search could run verified: a variant is never kept
+    // out of the ranking by a wrong result (the shared-A ones run on lavapipe's 8 lanes).
+    for trial in record.trials.iter().filter(|t| t.kernel == "matmul_tex") {
+        let ran = !matches!(trial.status, CaseStatus::Skipped | CaseStatus::Unsupported);
+        assert!(
+            !ran || trial.status == CaseStatus::Passed,
+            "{trial:?} did not verify"
+        );
+    }
+    let shared_ran = record.trials.iter().any(|t| {
+        t.kernel == "matmul_tex"
+            && t.overrides.get("SHARE") == Some(&8.0)
+            && t.status == CaseStatus::Passed
+    });
+    let lanes_of_8 = adapter.limits.min_subgroup_size == 8 && adapter.limits.max_subgroup_size == 8;
+    assert!(
+        shared_ran || !(lanes_of_8 && adapter.has_feature("subgroup")),
+        "no shared-A candidate ran on an adapter with subgroups of 8"
+    );
     assert_eq!(record.chosen_kernel, tuned.kernel.id);
     assert!(cache.exists(), "the tuning cache was not written");
     // A second run reuses the cache instead of searching.

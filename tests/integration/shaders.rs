@@ -6,7 +6,7 @@
 
 use fleetbench::kernels::{
     coop_matmul_source, stream_source, texture_matmul_source, texture_stream_source,
-    tiled_matmul_source, CoopShape, Family, Kernel, KernelConfig, ParamRole, TileShape,
+    tiled_matmul_source, CoopShape, Family, Kernel, KernelConfig, ParamRole, TexShape, TileShape,
 };
 use fleetbench::measure::fake::fake_adapter;
 use fleetbench::measure::tune;
@@ -28,7 +28,28 @@ fn validate(name: &str, source: &str, caps: Capabilities) -> Result<(), String> 
 }
 
 fn all_caps() -> Capabilities {
-    Capabilities::SHADER_FLOAT16 | Capabilities::COOPERATIVE_MATRIX
+    Capabilities::SHADER_FLOAT16 | Capabilities::COOPERATIVE_MATRIX | Capabilities::SUBGROUP
+}
+
+/// Validates `config`'s source with its pipeline constants applied, as the driver receives
+/// it: some rules (a lane index needs a one-dimensional workgroup) hold only once the
+/// workgroup size is known.
+fn validate_resolved(config: &KernelConfig) -> Result<(), String> {
+    let name = format!("{} {:?}", config.id(), config.overrides);
+    let source = config.source();
+    let module = parse(&name, &source)?;
+    let info = Validator::new(ValidationFlags::all(), all_caps())
+        .validate(&module)
+        .map_err(|e| format!("{name}: validate: {e:?}"))?;
+    let constants: naga::back::PipelineConstants = config
+        .pipeline_constants()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let entry = Some((naga::ShaderStage::Compute, "main"));
+    naga::back::pipeline_constants::process_overrides(&module, &info, entry, &constants)
+        .map(|_| ())
+        .map_err(|e| format!("{name}: with its constants: {e:?}"))
 }
 
 #[test]
@@ -60,10 +81,32 @@ fn every_candidate() -> Vec<KernelConfig> {
 #[test]
 fn every_tuning_candidate_validates() {
     for c in every_candidate() {
-        let name = format!("{} {:?}", c.id(), c.overrides);
-        validate(&name, &c.source(), all_caps()).unwrap();
+        validate_resolved(&c).unwrap();
     }
-    validate("tex 8x4", &texture_matmul_source(8, 4), all_caps()).unwrap();
+    for (ra, cb, ku, share) in [(8, 4, 1, 0), (4, 4, 4, 0), (4, 4, 2, 8), (8, 2, 4, 8)] {
+        let shape = TexShape { ra, cb, ku, share };
+        let name = format!("tex {shape:?}");
+        validate(&name, &texture_matmul_source(&shape), all_caps()).unwrap();
+    }
+}
+
+#[test]
+fn shared_texture_blocks_need_subgroups_and_one_row_workgroups() {
+    let shape = [("WG_X", 64), ("WG_Y", 1), ("RA", 8), ("CB", 2), ("KU", 2)];
+    let shared = KernelConfig::new(
+        Kernel::MatmulTex,
+        &[shape.as_slice(), &[("SHARE", 8)]].concat(),
+    );
+    validate_resolved(&shared).unwrap();
+    let source = shared.source();
+    assert!(source.contains("subgroupBroadcast(s_1, 7u)"), "{source}");
+    assert!(validate("no subgroups", &source, Capabilities::SHADER_FLOAT16).is_err());
+    let own = KernelConfig::new(Kernel::MatmulTex, &shape).source();
+    assert!(!own.contains("subgroupBroadcast") && !own.contains("@builtin(subgroup"));
+    validate("own loads", &own, Capabilities::empty()).unwrap();
+    let square = KernelConfig::new(Kernel::MatmulTex, &[("WG_Y", 8), ("SHARE", 8)]);
+    let err = validate_resolved(&square).unwrap_err();
+    assert!(err.contains("MultiDimensional"), "{err}");
 }
 
 #[test]

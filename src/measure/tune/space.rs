@@ -55,19 +55,41 @@ fn cpu_f32_candidates() -> Vec<KernelConfig> {
         blocked(Kernel::MatmulBlocked, 8, 4),
         blocked(Kernel::MatmulBlocked, 8, 8),
     ];
-    for (ra, cb) in [(1, 4), (2, 2), (2, 4), (4, 2), (4, 4), (8, 4)] {
-        c.push(KernelConfig::new(
-            Kernel::MatmulTex,
-            &[("WG_X", 8), ("WG_Y", 8), ("RA", ra), ("CB", cb)],
-        ));
+    for (ra, cb, ku) in [(4, 4, 1), (8, 4, 1), (4, 4, 2)] {
+        c.push(texture(8, 8, [ra, cb, ku, 0]));
     }
-    c.push(KernelConfig::new(
-        Kernel::MatmulTex,
-        &[("WG_X", 16), ("WG_Y", 16), ("RA", 2), ("CB", 2)],
-    ));
+    for (ra, cb, ku) in SHARED_TEXTURE_BLOCKS {
+        c.push(texture(64, 1, [ra, cb, ku, 8]));
+    }
     c.extend(CPU_TILES.map(|t| tiled(Kernel::MatmulTiled, t)));
     c
 }
+
+/// A texture-fed configuration: workgroup `wx × wy`, `[RA, CB, KU, SHARE]`.
+fn texture(wx: u32, wy: u32, [ra, cb, ku, share]: [u32; 4]) -> KernelConfig {
+    let shape = [
+        ("WG_X", wx),
+        ("WG_Y", wy),
+        ("RA", ra),
+        ("CB", cb),
+        ("KU", ku),
+        ("SHARE", share),
+    ];
+    KernelConfig::new(Kernel::MatmulTex, &shape)
+}
+
+/// `(RA, CB, KU)` of the texture-fed blocks whose 8 lanes share A (one-row workgroups of 64,
+/// subgroups of 8 as on lavapipe). On lavapipe (Mesa 22.3, 2 Zen 4 cores) every texel load
+/// costs about 40 instructions per 8 lanes (per-lane addresses, a transpose, the driver's
+/// bounds check), a fused multiply-add compiles to a multiply and an add, and accumulators
+/// past the 32 vector registers live on the stack, loaded, blended with the loop mask and
+/// stored once per loop iteration. So the kernels that win there load A once per subgroup
+/// (a texel of A is 4 broadcasts instead of 40 instructions), take many rows per invocation
+/// against few columns (B is the operand each lane loads for itself), and unroll 2 or 4 steps
+/// along K (fewer accumulator round trips), but stop at about 4,000 instructions per
+/// iteration: larger loop bodies (K unrolled 8 times) ran at half speed, out of the
+/// instruction caches. README, "f32 matmul on lavapipe", has the measurements.
+const SHARED_TEXTURE_BLOCKS: [(u32, u32, u32); 4] = [(8, 2, 2), (8, 2, 4), (8, 1, 4), (16, 1, 4)];
 
 fn gpu_f32_candidates() -> Vec<KernelConfig> {
     let mut c: Vec<KernelConfig> = GPU_TILES.map(|t| tiled(Kernel::MatmulTiled, t)).to_vec();
