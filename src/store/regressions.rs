@@ -23,6 +23,12 @@
 //! log figures, and one small point (time, unit, log figure) per stored figure for the period
 //! references, never the stored rows themselves; the unit being read keeps its figures as
 //! numbers, with names as ids.
+//!
+//! Reading and testing overlap on two threads: the calling thread, which holds the store's
+//! connection, decodes the rows into whole units (most of the time: SQLite's decoding and the
+//! column reads), and hands them in batches to a second thread that adds each unit to the
+//! period index and makes its findings. A run's period reference needs every other unit's
+//! runs, so the own-history tests wait for the last unit; they are split over two threads too.
 
 use super::analysis::{
     change_points, mean, std_dev, ChangePoint, RegressionSettings, SPREAD_FLOOR,
@@ -33,6 +39,7 @@ use crate::error::Result;
 use crate::stats::{median_of_sorted, student_t_sf};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::mpsc;
 
 /// What a unit's latest figure of a metric says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
@@ -164,13 +171,47 @@ pub fn regressions(
     filter: &RunFilter,
     settings: &RegressionSettings,
 ) -> Result<RegressionReport> {
-    let mut fleet = FleetTest::new(*settings);
-    db.for_each_series(filter, &mut |row| {
-        fleet.add_figure(row);
-        Ok(())
-    })?;
-    Ok(fleet.finish())
+    std::thread::scope(|scope| {
+        let (sender, receiver) = mpsc::sync_channel::<Vec<UnitBatch>>(MESSAGES_IN_FLIGHT);
+        let analysis = scope.spawn(move || {
+            let mut analysis = UnitAnalysis::new(*settings);
+            for batch in receiver.into_iter().flatten() {
+                analysis.add(batch);
+            }
+            analysis
+        });
+        let mut reader = UnitReader::default();
+        let mut read = Vec::with_capacity(UNITS_PER_MESSAGE);
+        // A failed send means the analysis thread panicked: its join below passes that on.
+        let scanned = db.for_each_series(filter, &mut |row| {
+            if let Some(batch) = reader.add_figure(row) {
+                read.push(batch);
+                if read.len() == UNITS_PER_MESSAGE {
+                    let full = std::mem::replace(&mut read, Vec::with_capacity(UNITS_PER_MESSAGE));
+                    let _ = sender.send(full);
+                }
+            }
+            Ok(())
+        });
+        read.extend(reader.close());
+        let _ = sender.send(read);
+        drop(sender);
+        let analysis = analysis
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        scanned?;
+        Ok(analysis.finish())
+    })
 }
+
+/// Units passed to the analysis thread of [`regressions`] at once: a handoff per unit woke
+/// the other thread 12,500 times over 100,000 runs and cost more than it overlapped.
+const UNITS_PER_MESSAGE: usize = 64;
+
+/// Messages read but not yet analysed, at most: enough that neither thread waits on the
+/// other's uneven units, few enough to hold little memory (a unit of eight default runs is
+/// about a thousand points).
+const MESSAGES_IN_FLIGHT: usize = 4;
 
 /// Other units' runs, nearest in time, whose median figure is a run's period reference: enough
 /// for a robust median, few enough to come from the same moment in a large fleet.
@@ -188,10 +229,37 @@ pub const MIN_PERIOD_PEERS: usize = 3;
 /// A store of 100,000 runs has well over a million figure rows, so a row is not kept as it
 /// comes: the unit being read keeps each run's names once (`RunInfo`) and each figure as
 /// numbers (`Point`, its metric, shape and rate unit as ids of `Names`).
+///
+/// The work has two halves, `UnitReader` (rows to a unit's figures) and `UnitAnalysis` (a
+/// unit's findings and period points, then the report); [`regressions`] runs them on two
+/// threads, passing the units read in batches; this type runs them in turn on one.
 pub struct FleetTest {
-    settings: RegressionSettings,
+    reader: UnitReader,
+    analysis: UnitAnalysis,
+}
+
+/// Reads figure rows into the unit they belong to, and gives each unit whole once its rows
+/// end: the half of [`FleetTest`] that follows the store's rows.
+#[derive(Default)]
+struct UnitReader {
     names: Names,
     unit: UnitFigures,
+    /// How many of `names` earlier batches carried.
+    names_sent: usize,
+}
+
+/// One unit read whole, with the names that became known while it was read (each batch
+/// carries only new names, so the analysis side's list grows exactly as the reader's did).
+struct UnitBatch {
+    unit: UnitFigures,
+    new_names: Vec<String>,
+}
+
+/// Tests units as they come (in the store's unit order, which numbers them) and makes the
+/// report at the end, when every unit's figures are in the period index.
+struct UnitAnalysis {
+    settings: RegressionSettings,
+    names: NameTable,
     units: usize,
     pending: Vec<(Finding, Series)>,
     periods: PeriodIndex,
@@ -211,7 +279,7 @@ struct Series {
 /// (three short comparisons), and only looked up when they differ.
 #[derive(Default)]
 struct Names {
-    names: Vec<String>,
+    table: NameTable,
     ids: HashMap<String, u32>,
     /// By position in a run: the names and ids seen there last.
     recent: Vec<([String; 3], [u32; 3])>,
@@ -241,14 +309,20 @@ impl Names {
         if let Some(&id) = self.ids.get(name) {
             return id;
         }
-        let id = self.names.len() as u32;
-        self.names.push(name.to_string());
+        let id = self.table.0.len() as u32;
+        self.table.0.push(name.to_string());
         self.ids.insert(name.to_string(), id);
         id
     }
+}
 
+/// The names of [`Names`] by id: all the analysis needs of them.
+#[derive(Default)]
+struct NameTable(Vec<String>);
+
+impl NameTable {
     fn name(&self, id: u32) -> &str {
-        &self.names[id as usize]
+        &self.0[id as usize]
     }
 }
 
@@ -311,12 +385,8 @@ impl FleetTest {
     /// An empty test at `settings`.
     pub fn new(settings: RegressionSettings) -> Self {
         FleetTest {
-            settings,
-            names: Names::default(),
-            unit: UnitFigures::default(),
-            units: 0,
-            pending: Vec::new(),
-            periods: PeriodIndex::default(),
+            reader: UnitReader::default(),
+            analysis: UnitAnalysis::new(settings),
         }
     }
 
@@ -328,9 +398,27 @@ impl FleetTest {
     /// [`FleetTest::add`] of a borrowed series row: only what the tests need is copied out.
     /// A row without its run's names belongs to the run of the row before it.
     pub fn add_figure(&mut self, row: &SeriesRef<'_>) {
+        if let Some(batch) = self.reader.add_figure(row) {
+            self.analysis.add(batch);
+        }
+    }
+
+    /// Every finding with its verdict, regressions first.
+    pub fn finish(mut self) -> RegressionReport {
+        if let Some(batch) = self.reader.close() {
+            self.analysis.add(batch);
+        }
+        self.analysis.finish()
+    }
+}
+
+impl UnitReader {
+    /// Takes the next figure row; a row of another unit gives the previous unit back.
+    fn add_figure(&mut self, row: &SeriesRef<'_>) -> Option<UnitBatch> {
+        let mut closed = None;
         if let Some(run) = &row.run {
             if !self.unit.holds(run) {
-                self.close_unit();
+                closed = self.close();
                 self.unit = UnitFigures::of(run);
             }
             if self.unit.runs.last().is_none_or(|r| r.key != row.key) {
@@ -346,7 +434,7 @@ impl FleetTest {
         }
         let Some(run) = self.unit.runs.len().checked_sub(1) else {
             debug_assert!(false, "a series row without its run's names came first");
-            return;
+            return closed;
         };
         let position = self.unit.points.len() - self.unit.run_start;
         let [metric, shape, rate] = self.names.figure(position, row.metric, row.shape, row.unit);
@@ -359,13 +447,37 @@ impl FleetTest {
             low: row.low,
             high: row.high,
         });
+        closed
     }
 
-    fn close_unit(&mut self) {
+    /// The unit being read, if it has figures, with the names new since the last batch.
+    fn close(&mut self) -> Option<UnitBatch> {
         let unit = std::mem::take(&mut self.unit);
         if unit.points.is_empty() {
-            return;
+            return None;
         }
+        let new_names = self.names.table.0[self.names_sent..].to_vec();
+        self.names_sent = self.names.table.0.len();
+        Some(UnitBatch { unit, new_names })
+    }
+}
+
+impl UnitAnalysis {
+    fn new(settings: RegressionSettings) -> Self {
+        UnitAnalysis {
+            settings,
+            names: NameTable::default(),
+            units: 0,
+            pending: Vec::new(),
+            periods: PeriodIndex::default(),
+        }
+    }
+
+    /// The next unit: its period points, and its findings with their own-history tests left
+    /// for [`UnitAnalysis::finish`].
+    fn add(&mut self, batch: UnitBatch) {
+        self.names.0.extend(batch.new_names);
+        let unit = batch.unit;
         let index = self.units;
         self.periods.add_unit(&unit, &self.names, index);
         let found = test_unit(&unit, &self.names, &self.settings);
@@ -377,18 +489,21 @@ impl FleetTest {
     }
 
     /// Every finding with its verdict, regressions first.
-    pub fn finish(mut self) -> RegressionReport {
-        self.close_unit();
+    fn finish(mut self) -> RegressionReport {
         self.periods.sort();
         let settings = self.settings;
-        let mut findings: Vec<Finding> = self
-            .pending
-            .into_iter()
-            .map(|(mut f, series)| {
-                f.own = own_history(&f, &series, &self.periods, &settings);
-                f
-            })
-            .collect();
+        let mut pending = self.pending;
+        let periods = &self.periods;
+        let half = pending.len() / 2;
+        std::thread::scope(|scope| {
+            let (first, second) = pending.split_at_mut(half);
+            let helper = scope.spawn(|| test_own_histories(first, periods, &settings));
+            test_own_histories(second, periods, &settings);
+            helper
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        });
+        let mut findings: Vec<Finding> = pending.into_iter().map(|(f, _)| f).collect();
         apply_population(&mut findings, &settings);
         for f in &mut findings {
             f.verdict = verdict(f);
@@ -437,7 +552,7 @@ struct PeriodPoints {
 
 impl PeriodIndex {
     /// Adds every figure of a unit, one series (metric and shape) at a time.
-    fn add_unit(&mut self, unit: &UnitFigures, names: &Names, index: usize) {
+    fn add_unit(&mut self, unit: &UnitFigures, names: &NameTable, index: usize) {
         let mut series: BTreeMap<(u32, u32), Vec<(i64, f64)>> = BTreeMap::new();
         for p in &unit.points {
             let at = unit.runs[p.run].started_s;
@@ -512,7 +627,7 @@ impl PeriodIndex {
 /// unit's series at the finding's shape.
 fn test_unit(
     unit: &UnitFigures,
-    names: &Names,
+    names: &NameTable,
     settings: &RegressionSettings,
 ) -> Vec<(Finding, Series)> {
     let Some(latest_run) = unit.points.iter().map(|p| unit.when(p)).max() else {
@@ -543,7 +658,7 @@ fn finding(
     unit: &UnitFigures,
     latest: &Point,
     series: &[&Point],
-    names: &Names,
+    names: &NameTable,
     settings: &RegressionSettings,
 ) -> (Finding, Series) {
     let logs: Vec<f64> = series.iter().map(|p| p.median.ln()).collect();
@@ -578,6 +693,19 @@ fn finding(
         within: within_run_spread(latest.low, latest.high),
     };
     (finding, series)
+}
+
+/// [`own_history`] of each finding: the one test that needs the whole period index, so the
+/// one part of the report left after the last unit is read; it runs on two threads, each
+/// finding on its own.
+fn test_own_histories(
+    pending: &mut [(Finding, Series)],
+    periods: &PeriodIndex,
+    settings: &RegressionSettings,
+) {
+    for (finding, series) in pending {
+        finding.own = own_history(finding, series, periods, settings);
+    }
 }
 
 /// The series as tested: each log figure less its period's reference when every run has one,
