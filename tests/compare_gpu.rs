@@ -7,7 +7,8 @@
 //! must still compare them (each at its best verified kernel) and name both winners. The
 //! machine is shared and noisy, so the runs are interleaved in rounds (1, 2, 2′, 2′, 2, 1, …)
 //! and each setting's runs are pooled with `a+b`: the two-level bootstrap then resamples runs
-//! as well as samples, so the interval covers the drift between runs. Nothing here asserts a
+//! as well as samples, so the interval covers the drift between runs, and the test between
+//! runs takes each run as one observation. Nothing here asserts a
 //! wall-clock time; only ratios of throughputs measured side by side.
 
 #[path = "integration/common.rs"]
@@ -19,11 +20,12 @@ use lavapipe::{host_parallelism, llvmpipe_backend, parallelism_when_available};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-const ROUNDS: usize = 4;
-/// Attempts until one that counts shows the truth; each takes about 40 s.
+/// Rounds per attempt: runs per setting, the observations of the test between runs.
+const ROUNDS: usize = 5;
+/// Attempts until one shows the truth; each takes about 50 s.
 const ATTEMPTS: usize = 6;
 /// Two threads must get at least this much more work done than one — before the attempt,
-/// after each of its rounds — for the attempt to count.
+/// after each of its rounds — for a failed attempt to have had two cores throughout.
 const PARALLEL_ENOUGH: f64 = 1.6;
 /// How long to wait for the host to give two cores before an attempt.
 const WAIT_FOR_CORES: std::time::Duration = std::time::Duration::from_secs(40);
@@ -243,11 +245,13 @@ fn attempt(
 
 /// On shared machines (CI runners among them) the CPU capacity swings from second to second,
 /// and lavapipe splits each dispatch across its threads, so one starved CPU makes two threads
-/// no faster than one for a while. The ground truth only holds while the host gives both cores,
-/// so the host's parallelism is read before each attempt and after each of its rounds, and
-/// only attempts where the host gave two cores throughout count (a starved stretch inside an
-/// attempt pulls the one-against-two ratio down while readings at its ends look healthy). The test fails when a counting attempt never shows the
-/// truth, and it fails when no attempt could count: it never passes without checking.
+/// no faster than one for a while: a starved stretch inside an attempt pulls the
+/// one-against-two ratio down, and the spread it adds between runs leaves a real doubling
+/// not significant. So the host's parallelism is read before each attempt and after each of
+/// its rounds, and a failed attempt is reported as not counting unless the host gave two
+/// cores throughout. Starvation can hide the truth but not show it — a doubling, significant,
+/// beside an A/A pair that is not different — so an attempt that shows it passes the test
+/// whatever the readings. The test fails when no attempt shows the truth.
 #[test]
 fn lavapipe_threads_double_capability_and_a_repeat_is_not_different() {
     let Some(backend) = llvmpipe_backend() else {
@@ -267,25 +271,20 @@ fn lavapipe_threads_double_capability_and_a_repeat_is_not_different() {
         let (one, two) = (setting("1"), setting("2"));
         tune_apart(dir.path(), &one, &two);
         let mut readings = vec![parallelism_when_available(PARALLEL_ENOUGH, WAIT_FOR_CORES)];
-        let outcome = attempt(dir.path(), n, [&one, &two, &two], &mut readings);
-        let counts = readings.iter().all(|&p| p >= PARALLEL_ENOUGH);
-        match outcome {
-            Ok(()) if counts => return,
-            outcome => {
-                let why = outcome.err().unwrap_or_else(|| "passed".to_string());
-                let seen: Vec<String> = readings.iter().map(|p| format!("{p:.2}")).collect();
-                let line = format!("attempt {n} (host parallelism {}): {why}", seen.join(", "));
-                eprintln!("{line}");
-                if counts {
-                    failures.push(line);
-                } else {
-                    not_counted.push(line);
-                }
-            }
+        let Err(why) = attempt(dir.path(), n, [&one, &two, &two], &mut readings) else {
+            return;
+        };
+        let seen: Vec<String> = readings.iter().map(|p| format!("{p:.2}")).collect();
+        let line = format!("attempt {n} (host parallelism {}): {why}", seen.join(", "));
+        eprintln!("{line}");
+        if readings.iter().all(|&p| p >= PARALLEL_ENOUGH) {
+            failures.push(line);
+        } else {
+            not_counted.push(line);
         }
     }
     panic!(
-        "the ground truth did not show in an attempt that counts; failed: {failures:?}; \
-         did not count (the host did not give two cores): {not_counted:?}"
+        "the ground truth did not show in any attempt; with two cores throughout: {failures:?}; \
+         without (the host starved lavapipe during the attempt): {not_counted:?}"
     );
 }
