@@ -26,6 +26,28 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// Streams the rows of one query to `visit`, one at a time (a store's figures do not fit
+    /// in memory at fleet scale); `visit` decodes a row (its error is the driver's) and hands
+    /// the decoded row on (its error is the caller's).
+    fn for_each_row(
+        &mut self,
+        (text, params): (String, Vec<Param>),
+        visit: &mut dyn FnMut(&postgres::Row) -> std::result::Result<Result<()>, postgres::Error>,
+    ) -> Result<()> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let values = bind(&params);
+        let location = self.location.clone();
+        let fail = |e: postgres::Error| pg_error(&location, &e);
+        let mut rows = self
+            .client
+            .query_raw(text.as_str(), refs(&values))
+            .map_err(fail)?;
+        while let Some(row) = rows.next().map_err(fail)? {
+            visit(&row).map_err(fail)??;
+        }
+        Ok(())
+    }
+
     /// Connects to `url` and brings the schema forward.
     pub fn open(url: &str) -> Result<PostgresStore> {
         let location = Location::Postgres(url.to_string());
@@ -128,19 +150,9 @@ impl Database for PostgresStore {
         filter: &RunFilter,
         visit: &mut dyn FnMut(&FigureRef<'_>) -> Result<()>,
     ) -> Result<()> {
-        use postgres::fallible_iterator::FallibleIterator;
-        let (text, params) = sql::select_figures(filter);
-        let values = bind(&params);
-        let location = self.location.clone();
-        let fail = |e: postgres::Error| pg_error(&location, &e);
-        let mut rows = self
-            .client
-            .query_raw(text.as_str(), refs(&values))
-            .map_err(fail)?;
-        while let Some(row) = rows.next().map_err(fail)? {
-            visit(&sql::figure_ref(&row).map_err(fail)?)?;
-        }
-        Ok(())
+        self.for_each_row(sql::select_figures(filter), &mut |row| {
+            Ok(visit(&sql::figure_ref(row)?))
+        })
     }
 
     fn for_each_series(
@@ -148,20 +160,10 @@ impl Database for PostgresStore {
         filter: &RunFilter,
         visit: &mut dyn FnMut(&SeriesRef<'_>) -> Result<()>,
     ) -> Result<()> {
-        use postgres::fallible_iterator::FallibleIterator;
-        let (text, params) = sql::select_series(filter);
-        let values = bind(&params);
-        let location = self.location.clone();
-        let fail = |e: postgres::Error| pg_error(&location, &e);
-        let mut rows = self
-            .client
-            .query_raw(text.as_str(), refs(&values))
-            .map_err(fail)?;
         let mut previous = None;
-        while let Some(row) = rows.next().map_err(fail)? {
-            visit(&sql::series_ref(&row, &mut previous).map_err(fail)?)?;
-        }
-        Ok(())
+        self.for_each_row(sql::select_series(filter), &mut |row| {
+            Ok(visit(&sql::series_ref(row, &mut previous)?))
+        })
     }
 
     fn export(&mut self, key: i64) -> Result<ResultFile> {

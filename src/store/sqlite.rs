@@ -20,6 +20,26 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// Streams the rows of one query to `visit`, one at a time (a store's figures do not fit
+    /// in memory at fleet scale); `visit` decodes a row (its error is the driver's) and hands
+    /// the decoded row on (its error is the caller's).
+    fn for_each_row(
+        &mut self,
+        (text, params): (String, Vec<Param>),
+        visit: &mut dyn FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<Result<()>>,
+    ) -> Result<()> {
+        let location = self.location.clone();
+        let fail = |e: rusqlite::Error| store_error(&location, &e);
+        let mut statement = self.connection.prepare(&text).map_err(fail)?;
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(params.iter().map(bind)))
+            .map_err(fail)?;
+        while let Some(row) = rows.next().map_err(fail)? {
+            visit(row).map_err(fail)??;
+        }
+        Ok(())
+    }
+
     /// Opens (or, with [`OpenMode::Create`], creates) the file and brings its schema forward.
     pub fn open(path: &Path, mode: OpenMode) -> Result<SqliteStore> {
         let location = path.display().to_string();
@@ -144,17 +164,9 @@ impl Database for SqliteStore {
         filter: &RunFilter,
         visit: &mut dyn FnMut(&FigureRef<'_>) -> Result<()>,
     ) -> Result<()> {
-        let (text, params) = sql::select_figures(filter);
-        let location = self.location.clone();
-        let fail = |e: rusqlite::Error| store_error(&location, &e);
-        let mut statement = self.connection.prepare(&text).map_err(fail)?;
-        let mut rows = statement
-            .query(rusqlite::params_from_iter(params.iter().map(bind)))
-            .map_err(fail)?;
-        while let Some(row) = rows.next().map_err(fail)? {
-            visit(&sql::figure_ref(row).map_err(fail)?)?;
-        }
-        Ok(())
+        self.for_each_row(sql::select_figures(filter), &mut |row| {
+            Ok(visit(&sql::figure_ref(row)?))
+        })
     }
 
     fn for_each_series(
@@ -162,18 +174,10 @@ impl Database for SqliteStore {
         filter: &RunFilter,
         visit: &mut dyn FnMut(&SeriesRef<'_>) -> Result<()>,
     ) -> Result<()> {
-        let (text, params) = sql::select_series(filter);
-        let location = self.location.clone();
-        let fail = |e: rusqlite::Error| store_error(&location, &e);
-        let mut statement = self.connection.prepare(&text).map_err(fail)?;
-        let mut rows = statement
-            .query(rusqlite::params_from_iter(params.iter().map(bind)))
-            .map_err(fail)?;
         let mut previous = None;
-        while let Some(row) = rows.next().map_err(fail)? {
-            visit(&sql::series_ref(row, &mut previous).map_err(fail)?)?;
-        }
-        Ok(())
+        self.for_each_row(sql::select_series(filter), &mut |row| {
+            Ok(visit(&sql::series_ref(row, &mut previous)?))
+        })
     }
 
     fn export(&mut self, key: i64) -> Result<ResultFile> {
