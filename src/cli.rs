@@ -297,6 +297,10 @@ pub struct RunArgs {
     /// (a test instrument: speed model, real outputs and verification; the file says so).
     #[arg(long, value_name = "PROFILE", conflicts_with = "fake")]
     pub simulate: Option<String>,
+    /// With --simulate: sleep through the simulated device time, so the run takes the wall
+    /// time it would take on the device (for timing the host's share of a device-sized run).
+    #[arg(long, requires = "simulate")]
+    pub simulate_realtime: bool,
 }
 
 /// Flags of `fleetbench report`.

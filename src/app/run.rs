@@ -12,7 +12,7 @@ use fleetbench::gpu::{self, AdapterSelector};
 use fleetbench::measure::backend::{Backend, SuiteEnd, TimingConfig};
 use fleetbench::measure::fake::FakeBackend;
 use fleetbench::measure::plan::{self, Preset, Request, MAX_SIDE};
-use fleetbench::measure::simulate::SimulatedBackend;
+use fleetbench::measure::simulate::{Pacing, SimulatedBackend};
 use fleetbench::measure::{self, tune, OutputTarget, RunOutcome, RunRequest, TuneRequest};
 use fleetbench::output::{self, Emitted, Format};
 use fleetbench::results::{CaseStatus, ResultFile};
@@ -33,7 +33,7 @@ struct RunConfig {
     quiet: bool,
     format: Format,
     fake: Option<(String, f64)>,
-    simulate: Option<String>,
+    simulate: Option<(String, Pacing)>,
 }
 
 pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -177,7 +177,13 @@ fn validate(args: RunArgs) -> anyhow::Result<RunConfig> {
         quiet: args.quiet,
         format: args.format,
         fake,
-        simulate: args.simulate.clone(),
+        simulate: args.simulate.clone().map(|id| {
+            let pacing = match args.simulate_realtime {
+                true => Pacing::RealTime,
+                false => Pacing::Instant,
+            };
+            (id, pacing)
+        }),
     })
 }
 
@@ -385,10 +391,11 @@ fn parse_fake(text: &str) -> anyhow::Result<(String, f64)> {
 }
 
 fn open_backend(config: &RunConfig) -> anyhow::Result<Box<dyn Backend>> {
-    if let Some(id) = &config.simulate {
+    if let Some((id, pacing)) = &config.simulate {
         return Ok(Box::new(SimulatedBackend::new(
             id,
             config.request.plan.seed,
+            *pacing,
         )?));
     }
     if let Some((name, rate)) = &config.fake {

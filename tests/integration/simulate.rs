@@ -82,3 +82,16 @@ fn an_unknown_profile_is_refused_with_the_known_ones() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("a100") && err.contains("h200-sxm"), "{err}");
 }
+
+#[test]
+fn real_time_pacing_without_a_simulated_device_is_refused() {
+    // `--simulate-realtime` paces simulated device time only: on a GPU it would do nothing.
+    let out = fleetbench()
+        .args(["run", "--simulate-realtime", "--quick"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--simulate"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -6,6 +6,12 @@
 //! verifying. A test instrument that lets CI run every GPU-only code path (tiled and
 //! cooperative-matrix search spaces, device-sized shapes, 100+ TFLOP/s rates); never a
 //! measurement — the file's machine record says `simulated`.
+//!
+//! By default the simulated device time passes at once, so tests of a 120 s plan take seconds.
+//! [`Pacing::RealTime`] (`run --simulate-realtime`) sleeps through it instead, as the host
+//! would wait on a real device's fence: the run's wall-clock time is then what it would be on
+//! the device, so the share of it spent verifying on the host, and whether the whole run fits
+//! its budget, are read off a real clock rather than off the model's.
 
 mod lowrank;
 pub mod model;
@@ -28,11 +34,22 @@ use std::time::Instant;
 /// Relative jitter of one simulated sample.
 const NOISE: f64 = 0.005;
 
+/// Whether simulated device time passes at once or in real time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pacing {
+    /// The clock jumps: a simulated run takes only its host work's time (tests, CI).
+    #[default]
+    Instant,
+    /// The host sleeps through each stretch of simulated device time.
+    RealTime,
+}
+
 /// A backend that simulates one [`Profile`].
 pub struct SimulatedBackend {
     profile: Profile,
     rng: rand_chacha::ChaCha8Rng,
     clock_s: f64,
+    pacing: Pacing,
     /// Sustained seconds per dispatch and dispatches per sample of each prepared case.
     prepared: HashMap<CaseHandle, (f64, u32)>,
     next_handle: u64,
@@ -49,7 +66,7 @@ enum Product {
 
 impl SimulatedBackend {
     /// The backend of profile `id`; an error naming the known profiles otherwise.
-    pub fn new(id: &str, seed: u64) -> Result<Self> {
+    pub fn new(id: &str, seed: u64, pacing: Pacing) -> Result<Self> {
         let profile = profile(id).ok_or_else(|| {
             Error::Config(format!(
                 "--simulate {id}: unknown profile; known: {}",
@@ -60,6 +77,7 @@ impl SimulatedBackend {
             profile,
             rng: rand_chacha::ChaCha8Rng::seed_from_u64(seed),
             clock_s: 0.0,
+            pacing,
             prepared: HashMap::new(),
             next_handle: 0,
             last_product: None,
@@ -190,6 +208,7 @@ impl Backend for SimulatedBackend {
                 gpu_s: Some(gpu_s),
             });
         }
+        self.wait_for_device(out.iter().map(|s| s.host_s).sum::<f64>() * f64::from(per_sample));
         Ok(out)
     }
 
@@ -203,6 +222,14 @@ impl Backend for SimulatedBackend {
 }
 
 impl SimulatedBackend {
+    /// Sleeps through `seconds` of simulated device work (already on the clock) when paced in
+    /// real time; the host's preparation and checks took real time already.
+    fn wait_for_device(&self, seconds: f64) {
+        if self.pacing == Pacing::RealTime {
+            std::thread::sleep(std::time::Duration::from_secs_f64(seconds.max(0.0)));
+        }
+    }
+
     /// Warm-up by simulated time (clocks ramp meanwhile), then dispatches per sample; the
     /// clock advances by the warm-up and by the real host seconds of preparation.
     fn warm_up(
@@ -223,6 +250,7 @@ impl SimulatedBackend {
             self.clock_s += last;
             dispatches += 1;
         }
+        self.wait_for_device(self.clock_s - start);
         let target = timing.target_sample.as_secs_f64();
         let per_sample = (target / last).ceil().clamp(1.0, 1000.0) as u32;
         let handle = CaseHandle(self.next_handle);

@@ -37,7 +37,10 @@ fn every_profile_reports_a_device_of_its_kind() {
     let laptop = profile("iris-xe").unwrap().adapter;
     assert_eq!(laptop.device_type, DeviceType::IntegratedGpu);
     assert!(laptop.cooperative_matrix.is_empty());
-    let err = SimulatedBackend::new("a100", 1).err().unwrap().to_string();
+    let err = SimulatedBackend::new("a100", 1, Pacing::Instant)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("h200-sxm") && err.contains("a100"), "{err}");
 }
 
@@ -75,7 +78,7 @@ fn the_speed_model_rewards_reuse_and_ramps_its_clocks() {
 
 #[test]
 fn a_cooperative_matmul_runs_at_tensor_rates_and_is_verified_for_real() {
-    let mut backend = SimulatedBackend::new("h200-sxm", 1).unwrap();
+    let mut backend = SimulatedBackend::new("h200-sxm", 1, Pacing::Instant).unwrap();
     let coop = KernelConfig::new(Kernel::MatmulCoopF16, &[]);
     let case = backend.run_case(&spec(coop, Dtype::F16, 2048), &quick());
     assert_eq!(case.status, CaseStatus::Passed, "{case:?}");
@@ -90,7 +93,7 @@ fn a_cooperative_matmul_runs_at_tensor_rates_and_is_verified_for_real() {
 
 #[test]
 fn integer_outputs_are_checked_exactly() {
-    let mut backend = SimulatedBackend::new("mi300x", 1).unwrap();
+    let mut backend = SimulatedBackend::new("mi300x", 1, Pacing::Instant).unwrap();
     let int8 = KernelConfig::new(Kernel::MatmulInt8, &[]);
     let case = backend.run_case(&spec(int8, Dtype::I8, 1024), &quick());
     assert_eq!(case.status, CaseStatus::Passed, "{case:?}");
@@ -169,7 +172,7 @@ fn no_kernel_outruns_the_units_it_runs_on() {
 fn tuning_trials_record_the_seconds_their_checks_took() {
     // Trials are verified like cases (tuning searches at 2048³, where the check is O(n²)), so
     // a file counts their checks too: every candidate that produced an output says how long.
-    let mut backend = SimulatedBackend::new("h200-sxm", 1).unwrap();
+    let mut backend = SimulatedBackend::new("h200-sxm", 1, Pacing::Instant).unwrap();
     let cands = crate::measure::tune::candidates(backend.adapter(), Dtype::F32);
     let w = Workload::matmul(Dtype::F32, 256, 256, 256);
     let record =
@@ -187,4 +190,21 @@ fn tuning_trials_record_the_seconds_their_checks_took() {
             "{trial:?}"
         );
     }
+}
+
+#[test]
+fn a_device_paced_in_real_time_takes_its_simulated_time() {
+    // Sleeping never returns early, so this lower bound holds on any host; an instantly paced
+    // backend passes a 0.3 s warm-up in well under a millisecond of real time.
+    let mut backend = SimulatedBackend::new("h200-sxm", 1, Pacing::RealTime).unwrap();
+    let timing = TimingConfig {
+        warmup: Duration::from_millis(300),
+        ..quick()
+    };
+    let naive = default_matmul_configs()[0].clone();
+    let started = std::time::Instant::now();
+    let case = backend.run_case(&spec(naive, Dtype::F32, 256), &timing);
+    assert_eq!(case.status, CaseStatus::Passed, "{case:?}");
+    assert!(backend.clock_s() >= 0.3, "{}", backend.clock_s());
+    assert!(started.elapsed().as_secs_f64() >= backend.clock_s() - 1e-6);
 }
