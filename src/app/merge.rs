@@ -30,6 +30,7 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let (candidates, walk_skipped) = gather(&args.inputs)?;
     let export = args.out.export(&candidates)?;
     let mut merger = Merger::new(threshold, args.samples)?;
+    merger.expect(candidates.len());
     let (mut loaded, skipped) = load_all(candidates, walk_skipped, &mut merger)?;
     loaded += load_stored(&args, &mut merger)?;
     report_skips(&skipped, args.strict)?;
@@ -53,11 +54,7 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
         merger.skip(skip);
     }
     let report = merger.finish()?;
-    output::emit(&output::render(
-        &report,
-        args.out.format,
-        output::terminal_width(),
-    )?)?;
+    output::print(&report, args.out.format, output::terminal_width())?;
     if let Some(export) = &export {
         export.write(&report)?;
         note!("wrote {}", export.path().display());
@@ -178,9 +175,9 @@ fn summarize(report: &MergeReport) {
             note!("{}: no outlier verdict, {note}", g.key.label());
         }
     }
-    let merged: usize = report.groups.iter().map(|g| g.units.len()).sum();
     note!(
-        "merged {merged} file(s) into {} group(s), skipped {}; {} outlier(s) at {}% below the group's centre",
+        "merged {} file(s) into {} group(s), skipped {}; {} outlier(s) at {}% below the group's centre",
+        report.merged_units(),
         report.groups.len(),
         report.skipped.len(),
         report.outliers().len(),
