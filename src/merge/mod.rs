@@ -239,13 +239,14 @@ pub struct UnitScore {
 pub struct GroupReport {
     /// The group.
     pub key: GroupKey,
-    /// Its units, in input order: read back from the merge's temporary files as they are
-    /// printed, never held together.
+    /// Its units, in input order.
+    // Read back from the merge's temporary files as they are printed, never held together.
     #[schemars(with = "Vec<Unit>")]
     pub units: UnitRows,
     /// Spread per case, ordered by case id.
     pub cases: Vec<CaseSpread>,
-    /// One score per unit, likewise read back as printed.
+    /// One score per unit.
+    // Likewise read back from the temporary files as printed.
     #[schemars(with = "Vec<UnitScore>")]
     pub scores: ScoreRows,
     /// Why outliers were not judged, when they were not.
