@@ -40,10 +40,10 @@
 //!   merged in, so no sort is needed and the report is byte for byte the one a merge held in
 //!   memory gave.
 //!
-//! Duplicate runs are found through a hash of each run's identity mapped to where its unit's
-//! record starts in the units file (16 bytes per merged file, 1.6 MB per 100,000); a hit is
-//! confirmed by reading that record back, so a hash shared by two identities cannot drop a
-//! file. The pooled samples of `merge --samples` are still gathered in memory: asking for
+//! Duplicate runs are found through a 32-bit hash of each run's identity mapped to where its
+//! unit's record starts in the units file (8 bytes per merged file, about 1.2 MB in the table
+//! at 100,000); a hit is confirmed by reading that record back, so a hash shared by two
+//! identities cannot drop a file. The pooled samples of `merge --samples` are still gathered in memory: asking for
 //! every sample of a fleet asks for memory that grows with it. Floats stay `f64`, stored as
 //! their bits, so every figure is the one computed in memory.
 
@@ -338,13 +338,13 @@ pub struct Merger {
     group_at: HashMap<GroupKey, usize>,
     /// Every group's cases, as columns of unit statistics (indexed by the `stats` records).
     columns: Vec<Column>,
-    /// Where each merged run's unit record starts in the `units` file, by a hash of its
-    /// identity: 16 bytes per merged file. A hit is confirmed by reading the record back (the
-    /// identity is its host, device index and run id), so a hash shared by two identities
-    /// (about one chance in 10^8 at a million units) only costs a read; such later identities
-    /// go to `collided`.
-    seen: HashMap<u64, u64>,
-    collided: Vec<(u64, u64)>,
+    /// Where each merged run's unit record starts in the `units` file (in units of
+    /// [`rows::UNIT_ALIGN`] bytes), by a 32-bit hash of its identity: 8 bytes per merged file
+    /// in the table. A hit is confirmed by reading the record back (the identity is its host,
+    /// device index and run id), so a hash shared by two identities (about one pair among
+    /// 100,000 units) only costs a read; such later identities go to `collided`.
+    seen: HashMap<u32, u32>,
+    collided: Vec<(u32, u32)>,
     hasher: std::collections::hash_map::RandomState,
     spill: Arc<SpillDir>,
     units_out: SpillWriter,
@@ -416,7 +416,8 @@ impl Merger {
             self.first_real = Some(path.clone());
         }
         let identity = RunIdentity::of(file);
-        let hash = self.hasher.hash_one(&identity);
+        let wide = self.hasher.hash_one(&identity);
+        let hash = (wide ^ (wide >> 32)) as u32;
         if let Some(first) = self.merged_unit(hash, &identity)? {
             let reason = RunIdentity::duplicate_reason(&first);
             self.left_out.push(Skipped { reason, path });
@@ -438,7 +439,7 @@ impl Merger {
             cases: u32::try_from(measured.len()).unwrap_or(u32::MAX),
         };
         self.groups[group].units += 1;
-        let offset = self.units_out.offset();
+        let offset = self.unit_slot()?;
         write_unit(&mut self.units_out, place, &unit)?;
         if let Some(earlier) = self.seen.insert(hash, offset) {
             self.collided.push((hash, earlier));
@@ -447,6 +448,12 @@ impl Merger {
             self.add_case(place, key, rate_unit, stats, samples)?;
         }
         Ok(())
+    }
+
+    /// Where the next unit record starts, in units of [`rows::UNIT_ALIGN`] bytes.
+    fn unit_slot(&self) -> Result<u32> {
+        u32::try_from(self.units_out.offset() / rows::UNIT_ALIGN)
+            .map_err(|_| Error::Config("more than 32 GiB of unit names in one merge".to_string()))
     }
 
     /// The index of the group with `key`, made if new.
@@ -491,20 +498,21 @@ impl Merger {
     }
 
     /// The file of the unit already merged with this identity (whose hash is `hash`), if any.
-    fn merged_unit(&mut self, hash: u64, identity: &RunIdentity) -> Result<Option<PathBuf>> {
+    fn merged_unit(&mut self, hash: u32, identity: &RunIdentity) -> Result<Option<PathBuf>> {
         let collided = self.collided.iter().filter(|(h, _)| *h == hash);
-        let offsets: Vec<u64> = self
+        let slots: Vec<u32> = self
             .seen
             .get(&hash)
             .into_iter()
             .chain(collided.map(|(_, at)| at))
             .copied()
             .collect();
-        if offsets.is_empty() {
+        if slots.is_empty() {
             return Ok(None);
         }
         self.units_out.flush()?;
-        for offset in offsets {
+        for slot in slots {
+            let offset = u64::from(slot) * rows::UNIT_ALIGN;
             let mut input = self.spill.open(SpillFile::Units, offset)?;
             if let Some((_, u)) = read_unit(&mut input)? {
                 if u.host == identity.host
@@ -932,6 +940,10 @@ mod tests {
         let mut empty = unit_file("gpu-a", 100.0, "node9", 0, 99);
         empty.1.cases.clear();
         files.push(empty);
+        // A copy of a unit whose record does not start the units file.
+        let mut later = files[2].clone();
+        later.0 = PathBuf::from("later-copy.json");
+        files.push(later);
         let report = merge(files, vec![], 0.10).unwrap();
         assert_eq!(report.groups[0].units.len(), 3);
         assert_eq!(report.groups[0].units.to_vec().unwrap().len(), 3);
@@ -941,6 +953,10 @@ mod tests {
             "{reasons:?}"
         );
         assert_eq!(reasons[1], "no passed case with timings");
+        assert!(
+            reasons[2].starts_with("duplicate of node1-0.json"),
+            "{reasons:?}"
+        );
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub(super) struct UnitPlace {
     pub cases: u32,
 }
 
+/// Unit records start at multiples of this many bytes, so where one starts, divided by it,
+/// fits 32 bits for up to 32 GiB of records (the duplicate check keeps that number).
+pub(super) const UNIT_ALIGN: u64 = 8;
+
 /// Appends one unit's record to the `units` file.
 pub(super) fn write_unit(out: &mut SpillWriter, place: UnitPlace, unit: &Unit) -> Result<()> {
     out.u32(place.group)?;
@@ -26,7 +30,8 @@ pub(super) fn write_unit(out: &mut SpillWriter, place: UnitPlace, unit: &Unit) -
     out.u64(unit.device_index as u64)?;
     out.text(unit.host.as_bytes())?;
     out.text(unit.run_id.as_bytes())?;
-    out.text(&path_bytes(&unit.path))
+    out.text(&path_bytes(&unit.path))?;
+    out.align(UNIT_ALIGN)
 }
 
 /// The next unit of the `units` file, or None at its end.
@@ -45,6 +50,7 @@ pub(super) fn read_unit(input: &mut SpillReader) -> Result<Option<(UnitPlace, Un
         run_id: input.string()?,
         path: path_from(input.text()?),
     };
+    input.align(UNIT_ALIGN)?;
     Ok(Some((place, unit)))
 }
 

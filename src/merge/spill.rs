@@ -76,6 +76,7 @@ impl SpillDir {
         Ok(SpillReader {
             input: BufReader::with_capacity(64 * 1024, handle),
             path,
+            position: offset,
         })
     }
 }
@@ -156,6 +157,13 @@ impl SpillWriter {
         self.bytes(bytes)
     }
 
+    /// Pads with zeros to a multiple of `align` bytes, so the next record's offset divided by
+    /// `align` fits a smaller integer.
+    pub(super) fn align(&mut self, align: u64) -> Result<()> {
+        let pad = (align - self.written % align) % align;
+        self.bytes(&[0u8; 8][..pad as usize])
+    }
+
     /// Writes what is buffered, so a reader sees every record so far.
     pub(super) fn flush(&mut self) -> Result<()> {
         self.out.flush().map_err(|e| spill_error(&self.path, e))
@@ -166,6 +174,8 @@ impl SpillWriter {
 pub(super) struct SpillReader {
     input: BufReader<File>,
     path: PathBuf,
+    /// The offset in the file of the next byte to read.
+    position: u64,
 }
 
 impl SpillReader {
@@ -180,12 +190,23 @@ impl SpillReader {
                     let cause = std::io::Error::new(ErrorKind::UnexpectedEof, "a record cut short");
                     return Err(spill_error(&self.path, cause));
                 }
-                Ok(n) => read += n,
+                Ok(n) => {
+                    read += n;
+                    self.position += n as u64;
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => return Err(spill_error(&self.path, e)),
             }
         }
         Ok(true)
+    }
+
+    /// Skips the zeros [`SpillWriter::align`] wrote.
+    pub(super) fn align(&mut self, align: u64) -> Result<()> {
+        let pad = (align - self.position % align) % align;
+        let mut buf = [0u8; 8];
+        self.fill(&mut buf[..pad as usize], false)?;
+        Ok(())
     }
 
     /// The first field of a record, or None at the end of the file.
