@@ -10,7 +10,7 @@ use fleetbench::fsio::{self, Found};
 use fleetbench::merge::{self, MergeReport, Merger, Skipped};
 use fleetbench::output;
 use fleetbench::output::Export;
-use fleetbench::store::{self, Location, OpenMode, RunFilter};
+use fleetbench::store::{self, Location, OpenMode, RunFilter, Selection};
 use fleetbench::validate::{load_checked, CatalogPeaks, LoadPolicy};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -156,10 +156,15 @@ fn load_stored(args: &MergeArgs, merger: &mut Merger) -> anyhow::Result<usize> {
     };
     let mut db = store::open(&Location::parse(db), OpenMode::Existing)?;
     let location = db.location().to_string();
-    let mut loaded = 0;
-    store::for_each_run_file(db.as_mut(), &filter, &mut |row, file| {
-        loaded += 1;
-        merger.add(PathBuf::from(format!("{location}#{}", row.key)), &file)
+    let selection = Selection {
+        filter,
+        latest: false,
+    };
+    let loaded = store::select_each(db.as_mut(), &selection, &mut |run| {
+        merger.add(
+            PathBuf::from(format!("{location}#{}", run.row.key)),
+            &run.file,
+        )
     })?;
     if loaded == 0 {
         note!("{location}: no stored run matches the filter");
