@@ -40,7 +40,14 @@ impl SpillDir {
         let dir = tempfile::Builder::new()
             .prefix(".fleetbench-merge-")
             .tempdir()
-            .map_err(|e| spill_error(&std::env::temp_dir(), without_path(e)))?;
+            .map_err(|e| {
+                let cause = without_path(e);
+                let cause = std::io::Error::new(
+                    cause.kind(),
+                    format!("cannot make merge's temporary directory here: {cause}"),
+                );
+                with_hint(&std::env::temp_dir(), cause)
+            })?;
         Ok(SpillDir { dir })
     }
 
@@ -94,6 +101,15 @@ fn without_path(cause: std::io::Error) -> std::io::Error {
 /// An I/O error of a spill file, in one line that says what the file is and, where the
 /// temporary directory is at fault (full, read-only, missing), what to do.
 pub(super) fn spill_error(path: &Path, cause: std::io::Error) -> Error {
+    let kind = cause.kind();
+    with_hint(
+        path,
+        std::io::Error::new(kind, format!("merge's temporary file: {cause}")),
+    )
+}
+
+/// The error with what to do added where the temporary directory is at fault.
+fn with_hint(path: &Path, cause: std::io::Error) -> Error {
     let hint = match cause.kind() {
         ErrorKind::StorageFull
         | ErrorKind::QuotaExceeded
@@ -105,10 +121,7 @@ pub(super) fn spill_error(path: &Path, cause: std::io::Error) -> Error {
     };
     Error::Io {
         path: path.to_path_buf(),
-        cause: std::io::Error::new(
-            cause.kind(),
-            format!("merge's temporary file: {cause}{hint}"),
-        ),
+        cause: std::io::Error::new(cause.kind(), format!("{cause}{hint}")),
     }
 }
 
@@ -332,6 +345,21 @@ mod tests {
         drop(out);
         drop(spill);
         assert!(!dir.exists(), "{} left behind", dir.display());
+    }
+
+    #[test]
+    fn a_full_temporary_directory_says_what_to_do() {
+        let full = std::io::Error::from(ErrorKind::StorageFull);
+        let e = spill_error(Path::new("t/units.bin"), full).to_string();
+        assert!(
+            e.starts_with("t/units.bin: merge's temporary file: "),
+            "{e}"
+        );
+        assert!(
+            e.ends_with("(set TMPDIR to a writable directory with room)"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'), "{e}");
     }
 
     #[test]
