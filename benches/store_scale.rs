@@ -17,7 +17,12 @@
 //! the binary (say, the main branch's) that ingests the same files into a store of its own just
 //! before this build does, printed on the line above the row: a before/after measured side by
 //! side in the same minute. `FLEETBENCH_BENCH_MERGE=0` leaves `merge` out (its columns print
-//! NaN). Nothing is asserted: the figures are printed side by side.
+//! NaN), and `FLEETBENCH_BENCH_INGEST=0` leaves out the store (ingest, regressions, history)
+//! to measure merge alone. `FLEETBENCH_BENCH_TEMPLATES=K` makes the default files from K fake
+//! runs of different seeds and rates (95 to 105 GFLOP/s) instead of one, file i a copy of run
+//! i mod K, so the units' medians differ as a fleet's do (with one template every unit has the
+//! same medians, which a merge summarises without reading its statistics back). Nothing is
+//! asserted: the figures are printed side by side.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,12 +34,16 @@ fn main() {
     let sizes = counts("FLEETBENCH_BENCH_N", "1000,10000");
     let small = counts("FLEETBENCH_BENCH_SMALL", "");
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let default_run = template(dir.path(), "default", &[]);
-    let small_run = template(dir.path(), "small", SMALL_RUN);
+    let templates = counts("FLEETBENCH_BENCH_TEMPLATES", "1").first().copied();
+    let default_runs: Vec<String> = (0..templates.unwrap_or(1).max(1))
+        .map(|k| template(dir.path(), &format!("default-{k}"), k, &[]))
+        .collect();
+    let small_run = vec![template(dir.path(), "small", 0, SMALL_RUN)];
     println!(
-        "templates: default run {} bytes, small run {} bytes; {} cores",
-        default_run.len(),
-        small_run.len(),
+        "templates: {} default run(s) {} bytes, small run {} bytes; {} cores",
+        default_runs.len(),
+        default_runs[0].len(),
+        small_run[0].len(),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
@@ -53,7 +62,7 @@ fn main() {
         "history s"
     );
     for n in sizes {
-        scale_row(dir.path(), "default", &default_run, n);
+        scale_row(dir.path(), "default", &default_runs, n);
     }
     for n in small {
         scale_row(dir.path(), "small", &small_run, n);
@@ -82,9 +91,9 @@ fn counts(name: &str, default: &str) -> Vec<usize> {
 
 /// Generates `n` files from `template`, ingests them into a fresh store and merges them, and
 /// prints one row of the table; the files and the store are deleted after.
-fn scale_row(dir: &Path, kind: &str, template: &str, n: usize) {
+fn scale_row(dir: &Path, kind: &str, templates: &[String], n: usize) {
     let files = dir.join(format!("fleet-{kind}-{n}"));
-    generate(template, &files, n);
+    generate(templates, &files, n);
     let db = dir.join(format!("store-{kind}-{n}.sqlite"));
     if let Ok(baseline) = std::env::var("FLEETBENCH_BENCH_BASELINE") {
         let before = dir.join(format!("baseline-{kind}-{n}.sqlite"));
@@ -103,6 +112,11 @@ fn scale_row(dir: &Path, kind: &str, template: &str, n: usize) {
             usage.peak_mib
         );
         remove_store(&before);
+    }
+    if std::env::var("FLEETBENCH_BENCH_INGEST").as_deref() == Ok("0") {
+        merge_row(kind, n, &files);
+        let _ = std::fs::remove_dir_all(&files);
+        return;
     }
     let ingest = measure(
         Command::new(BIN)
@@ -147,6 +161,18 @@ fn scale_row(dir: &Path, kind: &str, template: &str, n: usize) {
     remove_store(&db);
 }
 
+/// A row of the merge alone (the store's columns print NaN).
+fn merge_row(kind: &str, n: usize, files: &Path) {
+    let merge = measure(Command::new(BIN).arg("merge").arg(files));
+    let none = f64::NAN;
+    println!(
+        "{kind:>6} {n:>8} {none:>14} {none:>18} {none:>16} {:>13.0} {:>17.0} {:>15.1} {none:>10} {none:>14} {none:>18} {none:>10}",
+        n as f64 / merge.wall_s,
+        n as f64 / merge.cpu_s,
+        merge.peak_mib,
+    );
+}
+
 /// Deletes a SQLite store and its WAL files.
 fn remove_store(db: &Path) {
     let _ = std::fs::remove_file(db);
@@ -155,11 +181,16 @@ fn remove_store(db: &Path) {
 }
 
 /// One run of the fake backend with `extra` arguments (none: the default suite), as pretty
-/// JSON.
-fn template(dir: &Path, name: &str, extra: &[&str]) -> String {
+/// JSON; run `k` has a seed and a rate of its own (k = 0: seed 7, 100 GFLOP/s).
+fn template(dir: &Path, name: &str, k: usize, extra: &[&str]) -> String {
     let path = dir.join(format!("template-{name}.json"));
+    let fake = format!(
+        "fleet-gpu:{}",
+        100 + [0, 3, -4, 5, -2, 1, -5, 4, -1, 2, -3][k % 11]
+    );
+    let seed = (7 + k).to_string();
     let status = Command::new(BIN)
-        .args(["run", "--fake", "fleet-gpu:100", "--seed", "7", "-q"])
+        .args(["run", "--fake", &fake, "--seed", &seed, "-q"])
         .args(extra)
         .arg("-o")
         .arg(&path)
@@ -170,16 +201,22 @@ fn template(dir: &Path, name: &str, extra: &[&str]) -> String {
     std::fs::read_to_string(&path).expect("the template was written")
 }
 
-/// `n` files, each the template with a host and run id of its own.
-fn generate(template: &str, dir: &Path, n: usize) {
-    let value: serde_json::Value = serde_json::from_str(template).expect("template JSON");
-    let host = value["machine"]["hostname"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
-    let run_id = value["run"]["run_id"].as_str().unwrap_or("").to_string();
+/// `n` files, file i a copy of template i mod their number with a host and run id of its own.
+fn generate(templates: &[String], dir: &Path, n: usize) {
+    let names: Vec<(String, String)> = templates
+        .iter()
+        .map(|t| {
+            let value: serde_json::Value = serde_json::from_str(t).expect("template JSON");
+            let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+            (
+                text(&value["machine"]["hostname"]),
+                text(&value["run"]["run_id"]),
+            )
+        })
+        .collect();
     std::fs::create_dir_all(dir).expect("fleet directory");
     for i in 0..n {
+        let (template, (host, run_id)) = (&templates[i % templates.len()], &names[i % names.len()]);
         let text = template
             .replace(
                 &format!("\"hostname\": \"{host}\""),

@@ -6,12 +6,13 @@
 
 use crate::cli::MergeArgs;
 use anyhow::{bail, Context};
-use fleetbench::fsio;
+use fleetbench::fsio::{self, Found};
 use fleetbench::merge::{self, MergeReport, Merger, Skipped};
 use fleetbench::output;
-use fleetbench::store::{self, Location, OpenMode, RunFilter};
+use fleetbench::output::Export;
+use fleetbench::store::{self, Location, OpenMode, RunFilter, Selection};
 use fleetbench::validate::{load_checked, CatalogPeaks, LoadPolicy};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
@@ -23,14 +24,25 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
         )
     })?;
     // The target is checked against the named inputs (and a SQLite store) at once, and again
-    // against every file found under a named directory.
+    // against every file found under a named directory as the walk comes to it.
     let mut named = args.inputs.clone();
     named.extend(args.store.as_deref().and_then(sqlite_path));
-    args.out.export(&named)?;
-    let (candidates, walk_skipped) = gather(&args.inputs)?;
-    let export = args.out.export(&candidates)?;
+    let export = args.out.export(&named)?;
+    check_inputs(&args.inputs)?;
     let mut merger = Merger::new(threshold, args.samples)?;
-    let (mut loaded, skipped) = load_all(candidates, walk_skipped, &mut merger)?;
+    let mut inputs = Inputs {
+        merger: &mut merger,
+        export: export.as_ref(),
+        peaks: CatalogPeaks::builtin()?,
+        loaded: 0,
+        walk_skipped: Vec::new(),
+        load_skipped: Vec::new(),
+    };
+    for input in &args.inputs {
+        inputs.take(input)?;
+    }
+    let (mut loaded, mut skipped) = (inputs.loaded, inputs.walk_skipped);
+    skipped.append(&mut inputs.load_skipped);
     loaded += load_stored(&args, &mut merger)?;
     report_skips(&skipped, args.strict)?;
     if let (0, Some(first)) = (loaded, skipped.first()) {
@@ -53,11 +65,7 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
         merger.skip(skip);
     }
     let report = merger.finish()?;
-    output::emit(&output::render(
-        &report,
-        args.out.format,
-        output::terminal_width(),
-    )?)?;
+    output::print(&report, args.out.format, output::terminal_width())?;
     if let Some(export) = &export {
         export.write(&report)?;
         note!("wrote {}", export.path().display());
@@ -71,49 +79,60 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Every input file named or found under a named directory, and the entries of those
-/// directories that are not taken. A missing input is an error: a typo in a path must not look
-/// like an empty fleet.
-fn gather(inputs: &[PathBuf]) -> anyhow::Result<(Vec<PathBuf>, Vec<Skipped>)> {
-    let mut candidates = Vec::new();
-    let mut skipped = Vec::new();
+/// Every input must exist before any is read: a typo in a path must not look like an empty
+/// fleet.
+fn check_inputs(inputs: &[PathBuf]) -> anyhow::Result<()> {
     for input in inputs {
-        let meta = std::fs::metadata(input)
+        std::fs::metadata(input)
             .with_context(|| format!("{}: cannot read this input", input.display()))?;
-        if meta.is_dir() {
-            let walked = fsio::walk_json(input)?;
-            candidates.extend(walked.files);
-            skipped.extend(
-                walked
-                    .skipped
-                    .into_iter()
-                    .map(|(path, reason)| Skipped { path, reason }),
-            );
-        } else {
-            candidates.push(input.clone());
-        }
     }
-    Ok((candidates, skipped))
+    Ok(())
 }
 
-/// Every candidate loaded, checked and reduced into `merger` one at a time (the parsed file is
-/// dropped at once, so memory grows with the units and samples, not with the files' size), or
-/// listed as skipped with the loader's reason (a file `compare` would refuse is not merged
-/// either). Returns how many files were loaded, and the skipped ones.
-fn load_all(
-    candidates: Vec<PathBuf>,
-    mut skipped: Vec<Skipped>,
-    merger: &mut Merger,
-) -> anyhow::Result<(usize, Vec<Skipped>)> {
-    let peaks = CatalogPeaks::builtin()?;
-    let mut loaded = 0;
-    for path in candidates {
-        match load_checked(&path, LoadPolicy::Refuse, &peaks) {
-            Ok(checked) => {
-                merger.add(path, &checked.file)?;
-                loaded += 1;
+/// The merge of the named files and directories as they are walked: each file loaded, checked
+/// and reduced into the merger one at a time (the parsed file is dropped at once, and no list
+/// of a directory's files is made), or listed as skipped with the loader's reason (a file
+/// `compare` would refuse is not merged either).
+struct Inputs<'a> {
+    merger: &'a mut Merger,
+    export: Option<&'a Export>,
+    peaks: CatalogPeaks,
+    loaded: usize,
+    /// Entries of the directories that are not taken, in walk order.
+    walk_skipped: Vec<Skipped>,
+    /// Files the loader refused, listed after those.
+    load_skipped: Vec<Skipped>,
+}
+
+impl Inputs<'_> {
+    /// One named input: a file, or every file under a directory.
+    fn take(&mut self, input: &Path) -> anyhow::Result<()> {
+        let meta = std::fs::metadata(input)
+            .with_context(|| format!("{}: cannot read this input", input.display()))?;
+        if !meta.is_dir() {
+            return Ok(self.load(input.to_path_buf())?);
+        }
+        fsio::walk_json_each(input, &mut |found| match found {
+            Found::File(path) => self.load(path),
+            Found::Skipped(path, reason) => {
+                self.walk_skipped.push(Skipped { path, reason });
+                Ok(())
             }
-            Err(e) => skipped.push(Skipped {
+        })?;
+        Ok(())
+    }
+
+    /// Loads one file into the merge, or lists it as skipped.
+    fn load(&mut self, path: PathBuf) -> fleetbench::Result<()> {
+        if let Some(export) = self.export {
+            fsio::check_not_input(export.path(), std::slice::from_ref(&path))?;
+        }
+        match load_checked(&path, LoadPolicy::Refuse, &self.peaks) {
+            Ok(checked) => {
+                self.merger.add(path, &checked.file)?;
+                self.loaded += 1;
+            }
+            Err(e) => self.load_skipped.push(Skipped {
                 reason: e
                     .to_string()
                     .trim_start_matches(&format!("{}: ", path.display()))
@@ -121,8 +140,8 @@ fn load_all(
                 path,
             }),
         }
+        Ok(())
     }
-    Ok((loaded, skipped))
 }
 
 /// The runs `--store` and its filter select, merged one at a time; how many. Without `--store`
@@ -137,10 +156,15 @@ fn load_stored(args: &MergeArgs, merger: &mut Merger) -> anyhow::Result<usize> {
     };
     let mut db = store::open(&Location::parse(db), OpenMode::Existing)?;
     let location = db.location().to_string();
-    let mut loaded = 0;
-    store::for_each_run_file(db.as_mut(), &filter, &mut |row, file| {
-        loaded += 1;
-        merger.add(PathBuf::from(format!("{location}#{}", row.key)), &file)
+    let selection = Selection {
+        filter,
+        latest: false,
+    };
+    let loaded = store::select_each(db.as_mut(), &selection, &mut |run| {
+        merger.add(
+            PathBuf::from(format!("{location}#{}", run.row.key)),
+            &run.file,
+        )
     })?;
     if loaded == 0 {
         note!("{location}: no stored run matches the filter");
@@ -178,9 +202,9 @@ fn summarize(report: &MergeReport) {
             note!("{}: no outlier verdict, {note}", g.key.label());
         }
     }
-    let merged: usize = report.groups.iter().map(|g| g.units.len()).sum();
     note!(
-        "merged {merged} file(s) into {} group(s), skipped {}; {} outlier(s) at {}% below the group's centre",
+        "merged {} file(s) into {} group(s), skipped {}; {} outlier(s) at {}% below the group's centre",
+        report.merged_units(),
         report.groups.len(),
         report.skipped.len(),
         report.outliers().len(),

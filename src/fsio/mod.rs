@@ -16,11 +16,12 @@
 
 pub mod json;
 mod read;
+mod sorted_dir;
 pub mod versioned;
 mod walk;
 mod write;
 
 pub use read::{file_type_name, read_bounded, read_text, FileKind};
 pub use read::{EPOCH_CSV, FLEET_FILE, RATIOS_FILE, RESULT_FILE, TUNING_CACHE};
-pub use walk::{walk_json, Walked};
-pub use write::{check_not_input, check_target, write_file, write_set, Overwrite};
+pub use walk::{walk_json, walk_json_each, Found, Walked};
+pub use write::{check_not_input, check_target, write_file, write_file_with, write_set, Overwrite};

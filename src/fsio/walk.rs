@@ -2,6 +2,7 @@
 //! and every other entry listed with the reason it was not taken.
 
 use super::read::file_type_name;
+use super::sorted_dir::SortedEntries;
 use crate::error::{Error, Result};
 use std::collections::HashSet;
 use std::fs::Metadata;
@@ -19,27 +20,50 @@ pub struct Walked {
     pub skipped: Vec<(PathBuf, String)>,
 }
 
+/// One thing a walk found, handed out in walk order by [`walk_json_each`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// A regular `*.json` file (or a link to one inside the tree).
+    File(PathBuf),
+    /// Anything else, with the reason it was not taken.
+    Skipped(PathBuf, String),
+}
+
 /// Walks `root`. Symbolic links are followed only to regular files inside `root`; a link to a
 /// directory is never followed (so `up -> ..` and link loops cannot make the walk leave the tree
 /// or go round it), and FIFOs, sockets and devices are listed, never opened.
 pub fn walk_json(root: &Path) -> Result<Walked> {
+    let mut out = Walked::default();
+    walk_json_each(root, &mut |found| {
+        match found {
+            Found::File(path) => out.files.push(path),
+            Found::Skipped(path, reason) => out.skipped.push((path, reason)),
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// [`walk_json`] handing out each file and skipped entry as it is found, so a walk of a
+/// fleet's directory holds no list of its files (a directory's names are sorted in bounded
+/// memory, see `sorted_dir`). An error of `visit` ends the walk.
+pub fn walk_json_each(root: &Path, visit: &mut dyn FnMut(Found) -> Result<()>) -> Result<()> {
     let canonical_root = std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
     let mut walk = Walk {
         root: canonical_root,
         seen: HashSet::new(),
-        out: Walked::default(),
+        visit,
     };
-    walk.dir(root, 0)?;
-    Ok(walk.out)
+    walk.dir(root, 0)
 }
 
-struct Walk {
+struct Walk<'a> {
     root: PathBuf,
     seen: HashSet<PathBuf>,
-    out: Walked,
+    visit: &'a mut dyn FnMut(Found) -> Result<()>,
 }
 
-impl Walk {
+impl Walk<'_> {
     fn dir(&mut self, dir: &Path, depth: usize) -> Result<()> {
         if depth > MAX_DEPTH {
             return self.skip(
@@ -58,17 +82,11 @@ impl Walk {
                 "a directory already searched (a loop); not searched again",
             );
         }
-        let listed = std::fs::read_dir(dir).and_then(|entries| {
-            entries
-                .map(|e| e.map(|e| e.path()))
-                .collect::<std::io::Result<Vec<_>>>()
-        });
-        let mut entries = match listed {
+        let mut entries = match SortedEntries::list(dir)? {
             Ok(entries) => entries,
             Err(e) => return self.unlistable(dir, depth, e),
         };
-        entries.sort();
-        for path in entries {
+        while let Some(path) = entries.next_path()? {
             match std::fs::symlink_metadata(&path) {
                 Ok(meta) => self.entry(path, &meta, depth)?,
                 Err(e) => self.skip(&path, format!("cannot be examined: {e}"))?,
@@ -145,14 +163,12 @@ impl Walk {
         } else if !name.ends_with(".json") {
             self.skip(&path, "not a .json file")
         } else {
-            self.out.files.push(path);
-            Ok(())
+            (self.visit)(Found::File(path))
         }
     }
 
     fn skip(&mut self, path: &Path, reason: impl Into<String>) -> Result<()> {
-        self.out.skipped.push((path.to_path_buf(), reason.into()));
-        Ok(())
+        (self.visit)(Found::Skipped(path.to_path_buf(), reason.into()))
     }
 }
 
@@ -219,19 +235,26 @@ mod tests {
         // A subdirectory that vanished (or lost its permissions) between being seen and being
         // listed: the walk goes on without it and says why.
         let dir = tempfile::tempdir().unwrap();
+        let mut out = Walked::default();
+        let mut visit = |found| {
+            if let Found::Skipped(path, reason) = found {
+                out.skipped.push((path, reason));
+            }
+            Ok(())
+        };
         let mut walk = Walk {
             root: dir.path().to_path_buf(),
             seen: HashSet::new(),
-            out: Walked::default(),
+            visit: &mut visit,
         };
         walk.dir(&dir.path().join("gone"), 1).unwrap();
-        let r = reasons(&walk.out);
+        assert!(walk.dir(&dir.path().join("gone"), 0).is_err());
+        let r = reasons(&out);
         assert_eq!(r.len(), 1, "{r:?}");
         assert!(
             r[0].starts_with("gone: a directory that cannot be listed (No such file"),
             "{r:?}"
         );
-        assert!(walk.dir(&dir.path().join("gone"), 0).is_err());
     }
 
     #[test]

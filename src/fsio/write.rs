@@ -104,8 +104,19 @@ fn file_identity(path: &Path) -> Option<(u64, u64)> {
 /// exactly one wins), by atomic rename under [`Overwrite::Replace`]. A failed write (a full
 /// disk, a quota) is an error naming `path` and leaves any existing file untouched.
 pub fn write_file(path: &Path, bytes: &[u8], overwrite: Overwrite) -> Result<()> {
+    write_file_with(path, overwrite, |out| out.write_all(bytes))
+}
+
+/// [`write_file`] for output made as it is written (a fleet's report, serialised row by row):
+/// `write` gets the temporary file behind a buffer, and the file takes its name only once
+/// `write` has succeeded and the bytes are synced.
+pub fn write_file_with(
+    path: &Path,
+    overwrite: Overwrite,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     check_target(path, overwrite)?;
-    let tmp = stage(path, bytes)?;
+    let tmp = stage(path, write)?;
     persist(tmp, path, overwrite)?;
     sync_dir(&parent_dir(path));
     Ok(())
@@ -122,7 +133,7 @@ pub fn write_set(files: &[(PathBuf, &[u8])], overwrite: Overwrite) -> Result<()>
     }
     let staged = files
         .iter()
-        .map(|(path, bytes)| stage(path, bytes))
+        .map(|(path, bytes)| stage(path, |out| out.write_all(bytes)))
         .collect::<Result<Vec<_>>>()?;
     for ((path, _), tmp) in files.iter().zip(staged) {
         persist(tmp, path, overwrite)?;
@@ -134,7 +145,10 @@ pub fn write_set(files: &[(PathBuf, &[u8])], overwrite: Overwrite) -> Result<()>
 }
 
 /// `bytes` in a synced temporary file beside `path`, deleted if dropped before [`persist`].
-fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
+fn stage(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<tempfile::NamedTempFile> {
     let dir = parent_dir(path);
     let mut builder = tempfile::Builder::new();
     builder.prefix(".fleetbench-").suffix(".tmp");
@@ -143,8 +157,10 @@ fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
     let mut tmp = builder.tempfile_in(&dir).map_err(|e| unwritten(path, e))?;
-    tmp.write_all(bytes).map_err(|e| unwritten(path, e))?;
-    tmp.flush().map_err(|e| unwritten(path, e))?;
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, tmp.as_file_mut());
+    write(&mut out).map_err(|e| unwritten(path, e))?;
+    out.flush().map_err(|e| unwritten(path, e))?;
+    drop(out);
     tmp.as_file().sync_all().map_err(|e| unwritten(path, e))?;
     Ok(tmp)
 }

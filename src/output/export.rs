@@ -43,8 +43,16 @@ impl Export {
         self.format
     }
 
-    /// Renders `model` (tables at full width) and writes it through the one safe writer.
+    /// Renders `model` (tables at full width) and writes it through the one safe writer. JSON
+    /// is serialised straight into the file, so a large model (a fleet's merge report, whose
+    /// rows are read back from temporary files) is never held as one string.
     pub fn write<M: Serialize + Tabular + ?Sized>(&self, model: &M) -> Result<()> {
+        if self.format == Format::Json {
+            return fsio::write_file_with(&self.path, self.overwrite, |out| {
+                serde_json::to_writer_pretty(&mut *out, model)?;
+                out.write_all(b"\n")
+            });
+        }
         let text = render(model, self.format, None)?;
         fsio::write_file(&self.path, text.as_bytes(), self.overwrite)
     }

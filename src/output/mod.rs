@@ -43,6 +43,33 @@ pub fn render<M: Serialize + Tabular + ?Sized>(
     }
 }
 
+/// Prints `model` to stdout in `format`, like [`emit`] of [`render`], but JSON is serialised
+/// straight to stdout through a buffer: a large model (a fleet's merge report, whose rows are
+/// read back from temporary files) is never held as one string. A reader that goes away is
+/// [`Emitted::PipeClosed`], as for [`emit`].
+pub fn print<M: Serialize + Tabular + ?Sized>(
+    model: &M,
+    format: Format,
+    width: Option<usize>,
+) -> Result<Emitted> {
+    if format != Format::Json {
+        return emit(&render(model, format, width)?);
+    }
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, model)
+        .map_err(std::io::Error::from)
+        .and_then(|()| std::io::Write::write_all(&mut out, b"\n"))
+        .and_then(|()| std::io::Write::flush(&mut out));
+    match written {
+        Ok(()) => Ok(Emitted::Written),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Emitted::PipeClosed),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            Err(Error::Render(format!("JSON output: {e}")))
+        }
+        Err(e) => Err(Error::Output(e.to_string())),
+    }
+}
+
 /// The model as pretty JSON followed by a newline.
 pub fn json<M: Serialize + ?Sized>(model: &M) -> Result<String> {
     serde_json::to_string_pretty(model)

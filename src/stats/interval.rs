@@ -91,9 +91,40 @@ impl Interval {
 /// Quantile of sorted, non-empty values by linear interpolation between order statistics
 /// (type 7, as R and numpy). The only quantile rule in the crate.
 pub fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+    let at = QuantileAt::new(sorted.len(), q);
+    at.value(sorted[at.lo], sorted[at.hi])
+}
+
+/// Where quantile `q` of `n` sorted values lies: the two order statistics it interpolates
+/// between and the weight of the upper one. [`quantile`] is this applied to a sorted slice; a
+/// caller that selects order statistics without sorting (a fleet merge over a spill file)
+/// applies it to the two values it selected, and gets the same number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QuantileAt {
+    /// 0-based position of the lower order statistic.
+    pub lo: usize,
+    /// 0-based position of the upper one (equal to `lo` when the quantile falls on a value).
+    pub hi: usize,
+    /// The fractional position between them.
+    pub fraction: f64,
+}
+
+impl QuantileAt {
+    /// The positions of quantile `q` (clamped to 0..=1) among `n` values; `n` at least 1.
+    pub fn new(n: usize, q: f64) -> Self {
+        let pos = q.clamp(0.0, 1.0) * n.saturating_sub(1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        QuantileAt {
+            lo,
+            hi,
+            fraction: pos - lo as f64,
+        }
+    }
+
+    /// The quantile from the values at `lo` and `hi`.
+    pub fn value(&self, low: f64, high: f64) -> f64 {
+        low + (high - low) * self.fraction
+    }
 }
 
 /// The median of sorted, non-empty values.

@@ -16,8 +16,8 @@ pub use bootstrap::{
     geomean_of_ratios, geometric_mean, ratio_of_medians, BootstrapConfig, Runs, DEFAULT_RESAMPLES,
     DEFAULT_SEED,
 };
-pub use interval::{median_of_sorted, quantile, Interval};
+pub use interval::{median_of_sorted, quantile, Interval, QuantileAt};
 pub use rank::{mann_whitney_u, normal_sf, RankTest};
 pub use student::student_t_sf;
-pub use summary::{median_ci, Sample, Summary, MEDIAN_LEVEL};
+pub use summary::{median_ci, median_ci_ranks, Sample, Summary, MEDIAN_LEVEL};
 pub use welch::{welch_t_test, WelchTest};

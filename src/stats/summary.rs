@@ -115,7 +115,14 @@ pub const MEDIAN_LEVEL: f64 = 0.95;
 /// at least `level` probability, whatever the distribution. With fewer than 6 values no pair of
 /// ranks reaches 95%, so the full range is returned (coverage 1 - 2^(1-n)).
 pub fn median_ci(sorted: &[f64], level: f64) -> (f64, f64) {
-    let n = sorted.len();
+    let (lower, upper) = median_ci_ranks(sorted.len(), level);
+    (sorted[lower], sorted[upper])
+}
+
+/// The 0-based positions, in `n` sorted values, of the ends of [`median_ci`]: what a caller
+/// that selects order statistics without sorting (a fleet merge over a spill file) needs.
+/// `n` must be at least 1.
+pub fn median_ci_ranks(n: usize, level: f64) -> (usize, usize) {
     let alpha = 1.0 - level;
     // Largest j with P(X < j) = P(X <= j-1) <= alpha/2, X ~ Bin(n, 1/2); ranks are 1-based.
     // ln C(n, i) is updated step by step, so pooled samples of many thousands stay linear.
@@ -133,7 +140,7 @@ pub fn median_ci(sorted: &[f64], level: f64) -> (f64, f64) {
     }
     let lower_rank = j.max(1);
     let upper_rank = (n + 1 - lower_rank).max(lower_rank);
-    (sorted[lower_rank - 1], sorted[upper_rank - 1])
+    (lower_rank - 1, upper_rank - 1)
 }
 
 /// P(X = k) for X ~ Binomial(n, 1/2), computed in log space so large n does not overflow.

@@ -38,7 +38,7 @@ mod tables;
 pub use ingest::{ingest, ingest_file, IngestOptions, IngestReport, PreparedRun, Refusal};
 pub use location::{redact_args, Location, OpenMode};
 pub use model::{FigureRef, FigureRow, RunFilter, RunList, RunRow, SeriesRef, SeriesRun};
-pub use select::{select, Selection, StoredRun};
+pub use select::{select, select_each, Selection, StoredRun};
 
 use crate::error::Result;
 use crate::results::ResultFile;
@@ -95,22 +95,6 @@ pub fn open(location: &Location, mode: OpenMode) -> Result<Box<dyn Database>> {
         Location::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(path, mode)?)),
         Location::Postgres(url) => Ok(Box::new(postgres::PostgresStore::open(url)?)),
     }
-}
-
-/// Calls `visit` with each stored run that `filter` selects, oldest first, rebuilt as its result
-/// file ([`Database::export`]) one at a time: a command that takes its runs from a store (`merge
-/// --store`) then holds one file at a time, as it does reading a directory. The files were
-/// checked when they were ingested.
-pub fn for_each_run_file(
-    db: &mut dyn Database,
-    filter: &RunFilter,
-    visit: &mut dyn FnMut(&RunRow, ResultFile) -> Result<()>,
-) -> Result<()> {
-    for row in db.runs(filter)? {
-        let file = db.export(row.key)?;
-        visit(&row, file)?;
-    }
-    Ok(())
 }
 
 /// A stored run's file from its document (runs stored since schema version 2) through the

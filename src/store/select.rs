@@ -123,32 +123,66 @@ impl fmt::Display for Selection {
 /// The rows of the runs `selection` picks, oldest first. An empty selection is an error naming
 /// the selection and the store: an empty side would otherwise read as a fleet without results.
 pub fn rows(db: &mut dyn Database, selection: &Selection) -> Result<Vec<RunRow>> {
-    let mut rows = db.runs(&selection.filter)?;
-    if selection.latest {
-        rows = latest_per_unit(rows);
-    }
+    let rows = picked(db, selection)?;
     if rows.is_empty() {
-        return Err(Error::Store {
-            db: db.location().to_string(),
-            message: format!("no stored run matches the selection {selection}"),
-        });
+        return Err(nothing_matches(db, selection));
     }
     Ok(rows)
 }
 
+/// The rows `selection` picks, oldest first, none included: the one place a selection is
+/// applied.
+fn picked(db: &mut dyn Database, selection: &Selection) -> Result<Vec<RunRow>> {
+    let rows = db.runs(&selection.filter)?;
+    Ok(if selection.latest {
+        latest_per_unit(rows)
+    } else {
+        rows
+    })
+}
+
+fn nothing_matches(db: &dyn Database, selection: &Selection) -> Error {
+    Error::Store {
+        db: db.location().to_string(),
+        message: format!("no stored run matches the selection {selection}"),
+    }
+}
+
 /// The runs `selection` picks (oldest first), each exported from the store; see [`rows`].
 pub fn select(db: &mut dyn Database, selection: &Selection) -> Result<Vec<StoredRun>> {
-    rows(db, selection)?
-        .into_iter()
-        .map(|row| {
-            let file = db.export(row.key)?;
-            Ok(StoredRun {
-                label: label(&row),
-                row,
-                file,
-            })
-        })
-        .collect()
+    let mut runs = Vec::new();
+    select_each(db, selection, &mut |run| {
+        runs.push(run);
+        Ok(())
+    })?;
+    if runs.is_empty() {
+        return Err(nothing_matches(db, selection));
+    }
+    Ok(runs)
+}
+
+/// [`select`] one run at a time: each picked run is exported and handed to `visit` before the
+/// next is read, so a command that reduces runs as they come (`merge --store`) holds one file
+/// at a time, not the selection's files. Returns how many runs were handed out; an empty
+/// selection is not an error here, the caller says what it means (merge notes it and goes on
+/// with its files). The selection's rows are listed first, as for [`select`] (about 200 bytes
+/// a run): `latest` needs all of them.
+pub fn select_each(
+    db: &mut dyn Database,
+    selection: &Selection,
+    visit: &mut dyn FnMut(StoredRun) -> Result<()>,
+) -> Result<usize> {
+    let rows = picked(db, selection)?;
+    let count = rows.len();
+    for row in rows {
+        let file = db.export(row.key)?;
+        visit(StoredRun {
+            label: label(&row),
+            row,
+            file,
+        })?;
+    }
+    Ok(count)
 }
 
 /// The histories a selection charts: one unit's when it names a host and a GPU index, else

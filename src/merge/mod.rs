@@ -1,8 +1,8 @@
 //! Merging result files from a fleet: many units (one result file each, usually one GPU of one
 //! node) are grouped by device model, driver and backend, and each case's spread across the
 //! units is summarised from per-unit statistics; units that fall well below their siblings are
-//! named. Pure: parsed files in, a [`MergeReport`] out; [`Merger`] takes them one at a time so
-//! a fleet's files need not be held in memory together. The report is the one model of
+//! named. Parsed files in, a [`MergeReport`] out (no I/O but its own temporary files);
+//! [`Merger`] takes them one at a time so a fleet's files need not be held in memory together. The report is the one model of
 //! `fleetbench merge`: `--format json` prints it and `-o` writes it, so both have one shape
 //! (`docs/schemas/merge-report.schema.json`); the text, CSV and Markdown tables are laid out
 //! from it by [`Tabular`].
@@ -16,26 +16,56 @@
 //! --samples`). A unit, not a sample, is what the fleet question is about: a unit with more
 //! samples must not weigh more in the group's centre.
 //!
-//! **Memory per unit.** What is kept per unit is what the report needs: its [`Unit`] (host,
-//! run id, file: the report lists every unit and its score) and, per case, 24 bytes
-//! (`UnitCase`: median, upper end of its interval, unit index, sample count), in lists that
-//! grow by blocks rather than by doubling. Duplicate runs are found through a hash of each
-//! unit's identity pointing at the unit, not through a second copy of its names. About 0.7 KB
-//! per unit of an 18-case run (1.4 KB before), so 350,000 units stay far under 1 GiB. It is not
-//! flat in the number of units, and a second pass over the files would not make it so: the
-//! centre is the exact median of the unit medians (every unit's median of a case is needed
-//! before any unit can be scored), and the report itself names every unit with its score.
-//! Floats stay `f64`: a narrower type would change the report.
+//! **Memory flat in the number of units.** Nothing is kept per unit in memory but 16 bytes
+//! for the duplicate check; everything else a unit contributes goes to temporary files (see
+//! `spill`) in a private directory under `TMPDIR`, removed when the merge and its report are
+//! dropped, on success and on error:
+//! - each merged unit's names (host, device index, run id, file: the report lists every unit)
+//!   and, per case, 32 bytes of statistics (median, upper end of its interval, sample count,
+//!   unit and case) are appended as each file is read;
+//! - each case's centre is the *exact* median of the unit medians, and its quartiles and
+//!   interval are exact order statistics too: they are selected from the statistics file by
+//!   radix selection (`select`: each wanted rank narrows, pass by pass, the range of bit
+//!   patterns it lies in from a 256-bin histogram, until its range is small enough to collect
+//!   and sort, or holds one value), in passes whose memory is bounded whatever the number of
+//!   units; a case whose units all have the same median needs no pass. An external sort would
+//!   give the same numbers, but would write the statistics a second time;
+//! - one more pass scores every unit (its cases' records follow each other in the file) and
+//!   writes the scores to a third file; only the outliers and the few units the tables name
+//!   (each case's slowest and fastest) are kept, and one pass over the units' names counts how
+//!   many units bear each of their labels;
+//! - the report's `units` and `scores` of each group are sequences read back from those files
+//!   as they are serialised (`--format json` and `-o` stream them), and the text, CSV and
+//!   Markdown tables show only the cases and the outliers. Units keep the order they were
+//!   merged in, so no sort is needed and the report is byte for byte the one a merge held in
+//!   memory gave.
+//!
+//! Duplicate runs are found through a 32-bit hash of each run's identity mapped to where its
+//! unit's record starts in the units file (8 bytes per merged file, about 1.2 MB in the table
+//! at 100,000); a hit is confirmed by reading that record back, so a hash shared by two
+//! identities cannot drop a file. The pooled samples of `merge --samples` are still gathered in memory: asking for
+//! every sample of a fleet asks for memory that grows with it. Floats stay `f64`, stored as
+//! their bits, so every figure is the one computed in memory.
 
 use crate::error::{Error, Result};
 use crate::output::{Section, Table, Tabular};
 use crate::results::{Case, ResultFile};
-use crate::stats::{median_ci, Interval, Sample, MEDIAN_LEVEL};
+use crate::stats::{Interval, Sample};
+use finish::{Column, Scored};
+use rows::{read_unit, write_unit, write_unit_case, UnitCase, UnitPlace};
+pub use rows::{ScoreRows, UnitRows};
 use schemars::JsonSchema;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use spill::{SpillDir, SpillFile, SpillWriter};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+mod finish;
+mod rows;
+mod select;
+mod spill;
 
 /// Outliers are only named in groups with at least this many units: with two, "below the
 /// median" cannot say which of the pair is the odd one.
@@ -205,22 +235,41 @@ pub struct UnitScore {
 }
 
 /// Everything merged for one device model, driver and backend.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct GroupReport {
     /// The group.
     pub key: GroupKey,
     /// Its units, in input order.
-    pub units: Vec<Unit>,
+    // Read back from the merge's temporary files as they are printed, never held together.
+    #[schemars(with = "Vec<Unit>")]
+    pub units: UnitRows,
     /// Spread per case, ordered by case id.
     pub cases: Vec<CaseSpread>,
     /// One score per unit.
-    pub scores: Vec<UnitScore>,
+    // Likewise read back from the temporary files as printed.
+    #[schemars(with = "Vec<UnitScore>")]
+    pub scores: ScoreRows,
     /// Why outliers were not judged, when they were not.
     pub note: Option<String>,
+    /// The outlier units with their scores, in input order: what the tables and the summary
+    /// name (the JSON report has them in `units` and `scores`).
+    #[serde(skip)]
+    pub outliers: Vec<(Unit, UnitScore)>,
+    /// Display names (see [`unit_names`]) of the units the tables name: each case's slowest
+    /// and fastest unit and the outliers, by index into the group's units.
+    #[serde(skip)]
+    pub names: BTreeMap<usize, String>,
+}
+
+impl GroupReport {
+    /// The display name of unit `index`, if the tables name it.
+    pub fn name(&self, index: usize) -> &str {
+        self.names.get(&index).map_or("?", String::as_str)
+    }
 }
 
 /// The merge of a set of result files.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct MergeReport {
     /// The outlier threshold used, as a fraction (0.10 = 10% below the group's centre).
     pub threshold: f64,
@@ -238,13 +287,13 @@ impl MergeReport {
     pub fn outliers(&self) -> Vec<(&GroupReport, &Unit, &UnitScore)> {
         self.groups
             .iter()
-            .flat_map(|g| {
-                g.scores
-                    .iter()
-                    .filter(|s| s.outlier)
-                    .map(move |s| (g, &g.units[s.unit], s))
-            })
+            .flat_map(|g| g.outliers.iter().map(move |(u, s)| (g, u, s)))
             .collect()
+    }
+
+    /// How many units were merged, over all groups.
+    pub fn merged_units(&self) -> usize {
+        self.groups.iter().map(|g| g.units.len()).sum()
     }
 }
 
@@ -278,21 +327,28 @@ pub fn merge(
 }
 
 /// A merge fed one file at a time: each file is reduced at once to its unit and, per case, the
-/// unit's statistics ([`UnitCase`]), so neither the parsed files nor their samples are held;
-/// the samples are pooled only when asked for (`keep_samples`, `merge --samples`).
+/// unit's statistics, which are appended to temporary files (see the module doc) rather than
+/// kept; the samples are pooled in memory only when asked for (`keep_samples`, `merge
+/// --samples`).
 pub struct Merger {
     threshold: f64,
     keep_samples: bool,
     /// The groups in the order first seen (sorted by key at the end), and where each key is.
-    groups: Vec<(GroupKey, GroupMembers)>,
+    groups: Vec<GroupMembers>,
     group_at: HashMap<GroupKey, usize>,
-    /// Where each merged run's unit is, by a hash of its identity: the identity itself is the
-    /// unit's (host, device index, run id), compared on a hit, so a fleet's units are not held
-    /// twice. Identities whose hash an earlier one has (about one chance in 10^8 at a million
-    /// units) go to `collided`.
-    seen: HashMap<u64, UnitAt>,
-    collided: Vec<(u64, UnitAt)>,
+    /// Every group's cases, as columns of unit statistics (indexed by the `stats` records).
+    columns: Vec<Column>,
+    /// Where each merged run's unit record starts in the `units` file (in units of
+    /// [`rows::UNIT_ALIGN`] bytes), by a 32-bit hash of its identity: 8 bytes per merged file
+    /// in the table. A hit is confirmed by reading the record back (the identity is its host,
+    /// device index and run id), so a hash shared by two identities (about one pair among
+    /// 100,000 units) only costs a read; such later identities go to `collided`.
+    seen: HashMap<u32, u32>,
+    collided: Vec<(u32, u32)>,
     hasher: std::collections::hash_map::RandomState,
+    spill: Arc<SpillDir>,
+    units_out: SpillWriter,
+    stats_out: SpillWriter,
     /// Files skipped before the merge (unreadable, refused by the loader), in the order given.
     skipped: Vec<Skipped>,
     /// Files the merge itself leaves out (duplicates, no passed case), listed after those.
@@ -303,46 +359,46 @@ pub struct Merger {
     first_real: Option<PathBuf>,
 }
 
-/// A unit's place: its group's index in [`Merger`]'s groups, and its index there.
-#[derive(Debug, Clone, Copy)]
-struct UnitAt {
-    group: u32,
-    unit: u32,
-}
-
-/// What a group keeps of its files: the units, and per case key what each unit contributed.
-#[derive(Default)]
+/// What the merge keeps of a group in memory: its key, how many units it has, and its cases'
+/// columns by case key.
 struct GroupMembers {
-    units: Vec<Unit>,
-    by_case: BTreeMap<(String, String), CaseMembers>,
-}
-
-/// One case of a group: its rate unit, each unit's statistics, and the pooled samples when the
-/// report is to carry them.
-#[derive(Default)]
-struct CaseMembers {
-    rate_unit: String,
-    measured: Blocks<UnitCase>,
-    pool: Vec<f64>,
+    key: GroupKey,
+    units: u32,
+    by_case: BTreeMap<(String, String), usize>,
 }
 
 impl Merger {
     /// An empty merge at `threshold`; `keep_samples` puts the pooled samples into the report.
+    /// Its temporary files go to a new private directory under `TMPDIR`, removed when the
+    /// merge (or the report made from it) is dropped.
     pub fn new(threshold: f64, keep_samples: bool) -> Result<Self> {
         check_threshold(threshold)?;
+        let spill = SpillDir::new()?;
+        let units_out = spill.create(SpillFile::Units)?;
+        let stats_out = spill.create(SpillFile::Stats)?;
         Ok(Merger {
             threshold,
             keep_samples,
             groups: Vec::new(),
             group_at: HashMap::new(),
+            columns: Vec::new(),
             seen: HashMap::new(),
             collided: Vec::new(),
             hasher: std::collections::hash_map::RandomState::new(),
+            spill: Arc::new(spill),
+            units_out,
+            stats_out,
             skipped: Vec::new(),
             left_out: Vec::new(),
             simulated: Vec::new(),
             first_real: None,
         })
+    }
+
+    /// Makes room for `files` more runs in the duplicate check at once, so it does not grow
+    /// (and briefly hold two tables) as they come.
+    pub fn expect(&mut self, files: usize) {
+        self.seen.reserve(files);
     }
 
     /// Lists a file that was not merged (e.g. refused while loading).
@@ -360,9 +416,10 @@ impl Merger {
             self.first_real = Some(path.clone());
         }
         let identity = RunIdentity::of(file);
-        let hash = self.hasher.hash_one(&identity);
-        if let Some(first) = self.merged_unit(hash, &identity) {
-            let reason = RunIdentity::duplicate_reason(&first.path);
+        let wide = self.hasher.hash_one(&identity);
+        let hash = (wide ^ (wide >> 32)) as u32;
+        if let Some(first) = self.merged_unit(hash, &identity)? {
+            let reason = RunIdentity::duplicate_reason(&first);
             self.left_out.push(Skipped { reason, path });
             return Ok(());
         }
@@ -373,72 +430,197 @@ impl Merger {
             });
             return Ok(());
         }
+        let measured = unit_cases(&path, file)?;
         let unit = Unit::of(&path, file);
-        let measured = unit_cases(&unit.path, file)?;
-        let key = GroupKey::of(file);
-        let group = match self.group_at.get(&key) {
-            Some(&at) => at,
-            None => {
-                self.group_at.insert(key.clone(), self.groups.len());
-                self.groups.push((key, GroupMembers::default()));
-                self.groups.len() - 1
-            }
-        };
-        let members = &mut self.groups[group].1;
-        let index = members.units.len() as u32;
-        members.units.push(unit);
-        let at = UnitAt {
+        let group = self.group_of(GroupKey::of(file));
+        let place = UnitPlace {
             group: group as u32,
-            unit: index,
+            index: self.groups[group].units,
+            cases: u32::try_from(measured.len()).unwrap_or(u32::MAX),
         };
-        if let Some(earlier) = self.seen.insert(hash, at) {
+        self.groups[group].units += 1;
+        let offset = self.unit_slot()?;
+        write_unit(&mut self.units_out, place, &unit)?;
+        if let Some(earlier) = self.seen.insert(hash, offset) {
             self.collided.push((hash, earlier));
         }
-        for (key, rate_unit, mut stats, samples) in measured {
-            stats.unit = index;
-            let case = members.by_case.entry(key).or_default();
-            case.rate_unit = rate_unit;
-            case.measured.push(stats);
-            if self.keep_samples {
-                case.pool.extend(samples);
-            }
+        for (key, rate_unit, stats, samples) in measured {
+            self.add_case(place, key, rate_unit, stats, samples)?;
         }
         Ok(())
     }
 
-    /// The unit already merged with this identity (whose hash is `hash`), if any.
-    fn merged_unit(&self, hash: u64, identity: &RunIdentity) -> Option<&Unit> {
+    /// Where the next unit record starts, in units of [`rows::UNIT_ALIGN`] bytes.
+    fn unit_slot(&self) -> Result<u32> {
+        u32::try_from(self.units_out.offset() / rows::UNIT_ALIGN)
+            .map_err(|_| Error::Config("more than 32 GiB of unit names in one merge".to_string()))
+    }
+
+    /// The index of the group with `key`, made if new.
+    fn group_of(&mut self, key: GroupKey) -> usize {
+        if let Some(&at) = self.group_at.get(&key) {
+            return at;
+        }
+        self.group_at.insert(key.clone(), self.groups.len());
+        self.groups.push(GroupMembers {
+            key,
+            units: 0,
+            by_case: BTreeMap::new(),
+        });
+        self.groups.len() - 1
+    }
+
+    /// Counts one unit's statistics of one case into its column and appends them to the spill.
+    fn add_case(
+        &mut self,
+        place: UnitPlace,
+        key: (String, String),
+        rate_unit: String,
+        mut stats: UnitCase,
+        samples: Vec<f64>,
+    ) -> Result<()> {
+        let group = place.group as usize;
+        let id = key.0.clone();
+        let next = self.columns.len();
+        let column = *self.groups[group].by_case.entry(key).or_insert(next);
+        if column == next {
+            self.columns.push(Column::new(group, id));
+        }
+        stats.column = u32::try_from(column).unwrap_or(u32::MAX);
+        stats.unit = place.index;
+        let members = &mut self.columns[column];
+        members.rate_unit = rate_unit;
+        members.add(&stats);
+        if self.keep_samples {
+            members.pool.extend(samples);
+        }
+        write_unit_case(&mut self.stats_out, &stats)
+    }
+
+    /// The file of the unit already merged with this identity (whose hash is `hash`), if any.
+    fn merged_unit(&mut self, hash: u32, identity: &RunIdentity) -> Result<Option<PathBuf>> {
         let collided = self.collided.iter().filter(|(h, _)| *h == hash);
-        self.seen
+        let slots: Vec<u32> = self
+            .seen
             .get(&hash)
             .into_iter()
             .chain(collided.map(|(_, at)| at))
-            .map(|at| &self.groups[at.group as usize].1.units[at.unit as usize])
-            .find(|u| {
-                u.host == identity.host
+            .copied()
+            .collect();
+        if slots.is_empty() {
+            return Ok(None);
+        }
+        self.units_out.flush()?;
+        for slot in slots {
+            let offset = u64::from(slot) * rows::UNIT_ALIGN;
+            let mut input = self.spill.open(SpillFile::Units, offset)?;
+            if let Some((_, u)) = read_unit(&mut input)? {
+                if u.host == identity.host
                     && u.device_index == identity.device_index
                     && u.run_id == identity.run_id
-            })
+                {
+                    return Ok(Some(u.path));
+                }
+            }
+        }
+        Ok(None)
     }
 
-    /// The report of every file added.
+    /// The report of every file added: the passes over the temporary files that select each
+    /// case's order statistics, score the units and name the ones the tables show.
     pub fn finish(mut self) -> Result<MergeReport> {
-        let (threshold, keep_samples) = (self.threshold, self.keep_samples);
+        self.units_out.flush()?;
+        self.stats_out.flush()?;
         self.seen = HashMap::new();
-        self.groups.sort_by(|a, b| a.0.cmp(&b.0));
-        let groups = self
-            .groups
-            .into_iter()
-            .map(|(key, members)| group_report(key, members, threshold, keep_samples))
-            .collect::<Result<Vec<_>>>()?;
+        let mut spreads = finish::spreads(&self.spill, &mut self.columns)?;
+        if self.keep_samples {
+            for (spread, column) in spreads.iter_mut().zip(&mut self.columns) {
+                spread.pooled_samples = Some(std::mem::take(&mut column.pool));
+            }
+        }
+        let group_units: Vec<u32> = self.groups.iter().map(|g| g.units).collect();
+        let wanted: HashSet<(u32, u32)> = self
+            .columns
+            .iter()
+            .zip(&spreads)
+            .flat_map(|(c, s)| [(c.group, s.slowest.unit), (c.group, s.fastest.unit)])
+            .map(|(g, u)| (g as u32, u as u32))
+            .collect();
+        let scored =
+            finish::score_units(&self.spill, &spreads, &group_units, self.threshold, &wanted)?;
+        let groups = self.group_reports(spreads, scored)?;
         let mut skipped = self.skipped;
         skipped.extend(self.left_out);
         Ok(MergeReport {
-            threshold,
+            threshold: self.threshold,
             groups,
             skipped,
             simulated: !self.simulated.is_empty(),
         })
+    }
+
+    /// The groups' reports, ordered by key, with the names the tables need.
+    fn group_reports(&self, spreads: Vec<CaseSpread>, scored: Scored) -> Result<Vec<GroupReport>> {
+        let named = scored.named.iter().map(|(&(g, i), u)| (g, i, u));
+        let outliers = scored
+            .outliers
+            .iter()
+            .enumerate()
+            .flat_map(|(g, list)| list.iter().map(move |(u, s)| (g as u32, s.unit as u32, u)));
+        let names = finish::names(&self.spill, named.chain(outliers))?;
+        let mut group_names = vec![BTreeMap::new(); self.groups.len()];
+        for ((group, index), name) in names {
+            group_names[group as usize].insert(index as usize, name);
+        }
+        let mut spreads: Vec<Option<CaseSpread>> = spreads.into_iter().map(Some).collect();
+        let mut reports: Vec<GroupReport> = self
+            .groups
+            .iter()
+            .zip(scored.outliers)
+            .enumerate()
+            .map(|(g, (members, outliers))| {
+                let cases = members
+                    .by_case
+                    .values()
+                    .filter_map(|&c| spreads[c].take())
+                    .collect();
+                let names = std::mem::take(&mut group_names[g]);
+                self.group_report(g, cases, outliers, names)
+            })
+            .collect();
+        reports.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(reports)
+    }
+
+    fn group_report(
+        &self,
+        g: usize,
+        cases: Vec<CaseSpread>,
+        outliers: Vec<(Unit, UnitScore)>,
+        names: BTreeMap<usize, String>,
+    ) -> GroupReport {
+        let members = &self.groups[g];
+        let len = members.units as usize;
+        let note = (len < MIN_UNITS_FOR_OUTLIERS).then(|| {
+            format!("{len} unit(s): at least {MIN_UNITS_FOR_OUTLIERS} are needed to name outliers")
+        });
+        GroupReport {
+            key: members.key.clone(),
+            units: UnitRows {
+                spill: Arc::clone(&self.spill),
+                group: g as u32,
+                len,
+            },
+            cases,
+            scores: ScoreRows {
+                spill: Arc::clone(&self.spill),
+                group: g as u32,
+                len,
+            },
+            note,
+            outliers,
+            names,
+        }
     }
 
     /// Refuses simulated files beside real ones unless `allow` (`--allow-simulated`); whether
@@ -450,68 +632,9 @@ impl Merger {
     }
 }
 
-/// A list that grows by doubling up to [`Blocks::BLOCK`] items and then by blocks of that
-/// many: a case's per-unit statistics are the bulk of a large merge, and a doubling `Vec` of
-/// them holds up to twice their size (1.6 times at 10,000 units), or three times while it
-/// moves.
-#[derive(Debug)]
-struct Blocks<T> {
-    blocks: Vec<Vec<T>>,
-    len: usize,
-}
-
-impl<T> Default for Blocks<T> {
-    fn default() -> Self {
-        Blocks {
-            blocks: Vec::new(),
-            len: 0,
-        }
-    }
-}
-
-impl<T> Blocks<T> {
-    const BLOCK: usize = 4096;
-
-    fn push(&mut self, item: T) {
-        match self.blocks.last_mut() {
-            Some(last) if last.len() < Self::BLOCK => last.push(item),
-            _ => self.blocks.push(vec![item]),
-        }
-        self.len += 1;
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn get(&self, index: usize) -> Option<&T> {
-        self.blocks
-            .get(index / Self::BLOCK)?
-            .get(index % Self::BLOCK)
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &T> {
-        self.blocks.iter().flatten()
-    }
-}
-
 /// Cases are the same workload only if the kernel source and its configuration match too.
 fn case_key(case: &Case) -> (String, String) {
     (case.id.clone(), case.kernel.source_hash.clone())
-}
-
-/// What one unit contributes to one case: the statistics every group figure is computed from.
-#[derive(Debug, Clone, Copy)]
-struct UnitCase {
-    /// The unit's median throughput.
-    median: f64,
-    /// Upper end of that median's 95% interval: the outlier test asks whether it lies below
-    /// the group's centre.
-    high: f64,
-    /// Index into the group's units.
-    unit: u32,
-    /// The unit's sample count.
-    samples: u32,
 }
 
 /// One case of a file as the merge takes it: key, rate unit, the unit's statistics, and its
@@ -538,6 +661,7 @@ fn unit_cases(path: &Path, file: &ResultFile) -> Result<Vec<MeasuredCase>> {
             .map_err(|e| Error::invalid(path, format!("case {}: {e}", case.id)))?
             .summary();
         let stats = UnitCase {
+            column: 0,
             unit: 0,
             median: summary.median.value,
             high: summary.median.high,
@@ -551,125 +675,6 @@ fn unit_cases(path: &Path, file: &ResultFile) -> Result<Vec<MeasuredCase>> {
         ));
     }
     Ok(measured)
-}
-
-fn group_report(
-    key: GroupKey,
-    members: GroupMembers,
-    threshold: f64,
-    keep_samples: bool,
-) -> Result<GroupReport> {
-    let cases = members
-        .by_case
-        .into_iter()
-        .map(|((id, _), case)| case_spread(id, case, keep_samples))
-        .collect::<Result<Vec<_>>>()?;
-    let units = members.units;
-    let (scores, note) = score_units(&units, &cases, threshold);
-    Ok(GroupReport {
-        key,
-        units,
-        cases: cases.into_iter().map(|(c, _)| c).collect(),
-        scores,
-        note,
-    })
-}
-
-fn case_spread(
-    case_id: String,
-    case: CaseMembers,
-    keep_samples: bool,
-) -> Result<(CaseSpread, Blocks<UnitCase>)> {
-    let measured = case.measured;
-    let by_median = |a: &&UnitCase, b: &&UnitCase| a.median.total_cmp(&b.median);
-    let of = |m: &UnitCase| UnitMedian {
-        unit: m.unit as usize,
-        median: m.median,
-    };
-    let slowest = measured.iter().min_by(by_median).map(of);
-    let fastest = measured.iter().max_by(by_median).map(of);
-    let (Some(slowest), Some(fastest)) = (slowest, fastest) else {
-        return Err(Error::Samples(format!(
-            "case {case_id}: no unit measured it"
-        )));
-    };
-    let mut medians = Vec::with_capacity(measured.len());
-    medians.extend(measured.iter().map(|m| m.median));
-    medians.sort_by(f64::total_cmp);
-    let at = |q: f64| crate::stats::quantile(&medians, q);
-    let (low, high) = median_ci(&medians, MEDIAN_LEVEL);
-    let (q1, q3) = (at(0.25), at(0.75));
-    let spread = CaseSpread {
-        case_id,
-        unit: case.rate_unit,
-        units: measured.len(),
-        samples: measured.iter().map(|m| m.samples as usize).sum(),
-        centre: Interval::new(at(0.5), low, high, MEDIAN_LEVEL),
-        pooled_samples: keep_samples.then_some(case.pool),
-        q1,
-        q3,
-        iqr: q3 - q1,
-        slowest,
-        fastest,
-    };
-    Ok((spread, measured))
-}
-
-/// Median of any non-empty list (NaN for none).
-fn median(values: &[f64]) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    crate::stats::median_of_sorted(&sorted)
-}
-
-/// Scores every unit against the group's centre of each case it ran. A unit is an outlier when
-/// its median ratio is below `1 - threshold` *and* on most of its cases its whole 95% interval
-/// lies below the centre, so one noisy sample cannot name a healthy GPU.
-///
-/// Each case lists its units in increasing index (units are numbered as they are added), so
-/// the units are scored one after another with a cursor per case rather than a list of ratios
-/// per unit held for all of them.
-fn score_units(
-    units: &[Unit],
-    cases: &[(CaseSpread, Blocks<UnitCase>)],
-    threshold: f64,
-) -> (Vec<UnitScore>, Option<String>) {
-    let judge = units.len() >= MIN_UNITS_FOR_OUTLIERS;
-    let mut cursors = vec![0usize; cases.len()];
-    let mut ratios = Vec::with_capacity(cases.len());
-    let scores = (0..units.len())
-        .map(|unit| {
-            ratios.clear();
-            let mut below = 0usize;
-            for ((spread, measured), cursor) in cases.iter().zip(&mut cursors) {
-                let centre = spread.centre.value;
-                while let Some(m) = measured.get(*cursor).filter(|m| m.unit as usize == unit) {
-                    ratios.push(m.median / centre);
-                    below += usize::from(m.high < centre);
-                    *cursor += 1;
-                }
-            }
-            let relative = median(&ratios);
-            let outlier = judge && relative < 1.0 - threshold && below * 2 > ratios.len();
-            UnitScore {
-                unit,
-                relative,
-                cases: ratios.len(),
-                significantly_below: below,
-                outlier,
-            }
-        })
-        .collect();
-    let note = (!judge).then(|| {
-        format!(
-            "{} unit(s): at least {MIN_UNITS_FOR_OUTLIERS} are needed to name outliers",
-            units.len()
-        )
-    });
-    (scores, note)
 }
 
 /// Display names of a group's units: `host:gpuN`, with the run id added where several units
@@ -725,9 +730,8 @@ fn spread_table(report: &MergeReport) -> Table {
         "fastest",
     ]);
     for g in &report.groups {
-        let names = unit_names(&g.units);
         for c in &g.cases {
-            let name = |u: UnitMedian| format!("{} {:.2}", names[u.unit], u.median);
+            let name = |u: UnitMedian| format!("{} {:.2}", g.name(u.unit), u.median);
             t.push(vec![
                 g.key.label(),
                 c.case_id.clone(),
@@ -760,7 +764,7 @@ fn outlier_table(report: &MergeReport) -> Table {
     ]);
     for (g, unit, score) in report.outliers() {
         t.push(vec![
-            unit_names(&g.units)[score.unit].clone(),
+            g.name(score.unit).to_string(),
             unit.host.clone(),
             unit.device_index.to_string(),
             unit.run_id.clone(),
@@ -821,6 +825,56 @@ mod tests {
             .collect()
     }
 
+    fn json(report: &MergeReport) -> serde_json::Value {
+        serde_json::to_value(report).unwrap()
+    }
+
+    #[test]
+    fn a_large_fleet_gets_the_figures_a_full_sort_gives() {
+        // Many units, with ties, so each order statistic is selected from the spill.
+        let rates: Vec<f64> = (0..600).map(|i| 80.0 + ((i * 37) % 41) as f64).collect();
+        let files = fleet(&rates);
+        let mut by_case: BTreeMap<String, Vec<(usize, UnitCase)>> = BTreeMap::new();
+        for (i, (path, file)) in files.iter().enumerate() {
+            for (key, _, stats, _) in unit_cases(path, file).unwrap() {
+                by_case.entry(key.0).or_default().push((i, stats));
+            }
+        }
+        let report = merge(files, vec![], 0.10).unwrap();
+        let group = &report.groups[0];
+        let scores = group.scores.to_vec().unwrap();
+        for case in &group.cases {
+            let units = &by_case[&case.case_id];
+            let mut medians: Vec<f64> = units.iter().map(|(_, s)| s.median).collect();
+            medians.sort_by(f64::total_cmp);
+            let q = |p: f64| crate::stats::quantile(&medians, p);
+            assert_eq!(case.centre.value, q(0.5));
+            assert_eq!((case.q1, case.q3), (q(0.25), q(0.75)));
+            let (low, high) = crate::stats::median_ci(&medians, crate::stats::MEDIAN_LEVEL);
+            assert_eq!((case.centre.low, case.centre.high), (low, high));
+            let by_median =
+                |a: &&(usize, UnitCase), b: &&(usize, UnitCase)| a.1.median.total_cmp(&b.1.median);
+            let slowest = units.iter().min_by(by_median).unwrap();
+            let fastest = units.iter().max_by(by_median).unwrap();
+            assert_eq!(case.slowest.unit, slowest.0);
+            assert_eq!(case.fastest.unit, fastest.0);
+        }
+        for (i, score) in scores.iter().enumerate().step_by(97) {
+            let mut ratios: Vec<f64> = group
+                .cases
+                .iter()
+                .map(|c| by_case[&c.case_id][i].1.median / c.centre.value)
+                .collect();
+            ratios.sort_by(f64::total_cmp);
+            assert_eq!(
+                score.relative,
+                crate::stats::median_of_sorted(&ratios),
+                "unit {i}"
+            );
+        }
+        assert_eq!(group.units.to_vec().unwrap().len(), 600);
+    }
+
     fn outlier_labels(report: &MergeReport) -> Vec<String> {
         report
             .outliers()
@@ -834,7 +888,7 @@ mod tests {
         let report = merge(fleet(&[100.0, 101.0, 70.0, 99.0, 100.5]), vec![], 0.10).unwrap();
         assert_eq!(report.groups.len(), 1);
         assert_eq!(outlier_labels(&report), vec!["node1:gpu0".to_string()]);
-        let score = &report.groups[0].scores[2];
+        let score = &report.groups[0].scores.to_vec().unwrap()[2];
         assert!((score.relative - 0.7).abs() < 0.05, "{}", score.relative);
     }
 
@@ -886,14 +940,23 @@ mod tests {
         let mut empty = unit_file("gpu-a", 100.0, "node9", 0, 99);
         empty.1.cases.clear();
         files.push(empty);
+        // A copy of a unit whose record does not start the units file.
+        let mut later = files[2].clone();
+        later.0 = PathBuf::from("later-copy.json");
+        files.push(later);
         let report = merge(files, vec![], 0.10).unwrap();
         assert_eq!(report.groups[0].units.len(), 3);
+        assert_eq!(report.groups[0].units.to_vec().unwrap().len(), 3);
         let reasons: Vec<String> = report.skipped.iter().map(|s| s.reason.clone()).collect();
         assert!(
             reasons[0].starts_with("duplicate of node0-0.json"),
             "{reasons:?}"
         );
         assert_eq!(reasons[1], "no passed case with timings");
+        assert!(
+            reasons[2].starts_with("duplicate of node1-0.json"),
+            "{reasons:?}"
+        );
     }
 
     #[test]
@@ -936,23 +999,7 @@ mod tests {
                 Some(case.samples)
             );
         }
-        assert_eq!(lean, full);
-    }
-
-    #[test]
-    fn blocks_keep_order_and_index_across_block_boundaries() {
-        let mut blocks = Blocks::default();
-        let n = 2 * Blocks::<usize>::BLOCK + 17;
-        for i in 0..n {
-            blocks.push(i);
-        }
-        assert_eq!(blocks.len(), n);
-        assert_eq!(blocks.blocks.len(), 3);
-        assert!(blocks.iter().copied().eq(0..n));
-        for i in [0, Blocks::<usize>::BLOCK - 1, Blocks::<usize>::BLOCK, n - 1] {
-            assert_eq!(blocks.get(i), Some(&i));
-        }
-        assert_eq!(blocks.get(n), None);
+        assert_eq!(json(&lean), json(&full));
     }
 
     #[test]
