@@ -16,13 +16,15 @@
 //! latest figures of the units, which come from one period already. A shift the fleet shares
 //! is for `store history --device` to show (and its change points), not for a unit's verdict.
 //!
-//! The figures stream one unit at a time from the store's `unit_series` table (the figures
-//! of every run with the run's unit and names, clustered in unit order and kept by ingest; see
-//! migration 3 in [`super::schema`]), so the scan reads one table in key order instead of
-//! joining runs with their figures. Memory holds the findings, each tested unit's series of
-//! log figures, and one small point (time, unit, log figure) per stored figure for the period
-//! references, never the stored rows themselves; the unit being read keeps its figures as
-//! numbers, with names as ids.
+//! The figures stream one unit at a time from the store's `unit_runs` table (a row per run
+//! with the run's unit and names and its figures packed, clustered in unit order and kept by
+//! ingest; see [`super::packed`] and migration 4 in [`super::schema`]), so the scan reads one
+//! table in key order, a row per run, instead of joining runs with their figures or reading a
+//! row per figure. Memory holds the findings, each tested unit's series of log figures, and one
+//! small point (time, unit, log figure) per stored figure for the period references, never the
+//! stored rows themselves; the unit being read keeps its figures as numbers, with names as ids
+//! (the store's name ids mapped to the reader's own, a run's k-th figure checked first against
+//! the k-th figure of the run before).
 //!
 //! Reading and testing overlap on two threads: the calling thread, which holds the store's
 //! connection, decodes the rows into whole units (most of the time: SQLite's decoding and the
@@ -33,7 +35,8 @@
 use super::analysis::{
     change_points, mean, std_dev, ChangePoint, RegressionSettings, SPREAD_FLOOR,
 };
-use super::model::{FigureRow, RunFilter, SeriesRef, SeriesRun};
+use super::model::{FigureRow, RunFilter, SeriesRef, SeriesRun, SeriesRunRef};
+use super::packed::NameDictionary;
 use super::Database;
 use crate::error::Result;
 use crate::stats::{median_of_sorted, student_t_sf};
@@ -182,9 +185,13 @@ pub fn regressions(
         });
         let mut reader = UnitReader::default();
         let mut read = Vec::with_capacity(UNITS_PER_MESSAGE);
+        let location = db.location().to_string();
         // A failed send means the analysis thread panicked: its join below passes that on.
-        let scanned = db.for_each_series(filter, &mut |row| {
-            if let Some(batch) = reader.add_figure(row) {
+        let scanned = db.for_each_series(filter, &mut |run| {
+            let closed = reader
+                .add_run(run)
+                .map_err(|why| super::packed::damaged(&location, run.key, &why))?;
+            if let Some(batch) = closed {
                 read.push(batch);
                 if read.len() == UNITS_PER_MESSAGE {
                     let full = std::mem::replace(&mut read, Vec::with_capacity(UNITS_PER_MESSAGE));
@@ -283,9 +290,40 @@ struct Names {
     ids: HashMap<String, u32>,
     /// By position in a run: the names and ids seen there last.
     recent: Vec<([String; 3], [u32; 3])>,
+    /// The same for packed runs: the store's ids seen there last, and the reader's ids.
+    recent_stored: Vec<([u32; 3], [u32; 3])>,
 }
 
 impl Names {
+    /// The ids of a packed run's `position`-th figure from the store's ids `stored` (metric,
+    /// shape, rate unit), looked up in `dictionary` only when they differ from those of the
+    /// same position in the run before; an id the store does not name is an error.
+    fn stored(
+        &mut self,
+        position: usize,
+        stored: [u32; 3],
+        dictionary: &NameDictionary,
+    ) -> std::result::Result<[u32; 3], String> {
+        if let Some((seen, ids)) = self.recent_stored.get(position) {
+            if *seen == stored {
+                return Ok(*ids);
+            }
+        }
+        let mut ids = [0; 3];
+        for (id, stored) in ids.iter_mut().zip(stored) {
+            let name = dictionary
+                .name(stored)
+                .ok_or_else(|| format!("name id {stored} is not in the store's series names"))?;
+            *id = self.id(name);
+        }
+        if position < self.recent_stored.len() {
+            self.recent_stored[position] = (stored, ids);
+        } else {
+            self.recent_stored.push((stored, ids));
+        }
+        Ok(ids)
+    }
+
     /// The ids of the metric, shape and rate unit of a run's `position`-th figure, given now
     /// where they are new.
     fn figure(&mut self, position: usize, metric: &str, shape: &str, rate: &str) -> [u32; 3] {
@@ -413,25 +451,59 @@ impl FleetTest {
 }
 
 impl UnitReader {
+    /// Takes the next packed run; a run of another unit gives the previous unit back. A name id
+    /// the store does not name is an error.
+    fn add_run(
+        &mut self,
+        row: &SeriesRunRef<'_>,
+    ) -> std::result::Result<Option<UnitBatch>, String> {
+        let closed = self.start_run(row.key, row.started_s, &row.run);
+        let run = self.unit.runs.len() - 1;
+        self.unit.points.reserve(row.figures.len());
+        for (position, f) in row.figures.iter().enumerate() {
+            let [metric, shape, rate] =
+                self.names
+                    .stored(position, [f.metric, f.shape, f.unit], row.names)?;
+            self.unit.points.push(Point {
+                run,
+                metric,
+                shape,
+                rate,
+                median: f.median,
+                low: f.low,
+                high: f.high,
+            });
+        }
+        Ok(closed)
+    }
+
+    /// Starts the points of run `key` (if the last run is another), of the unit of `run`: a
+    /// run of another unit gives the previous unit back.
+    fn start_run(&mut self, key: i64, started_s: i64, run: &SeriesRun<'_>) -> Option<UnitBatch> {
+        let mut closed = None;
+        if !self.unit.holds(run) {
+            closed = self.close();
+            self.unit = UnitFigures::of(run);
+        }
+        if self.unit.runs.last().is_none_or(|r| r.key != key) {
+            self.unit.run_start = self.unit.points.len();
+            self.unit.runs.push(RunInfo {
+                key,
+                run_id: run.run_id.to_string(),
+                started_at: run.started_at.to_string(),
+                started_s,
+                driver: run.driver.to_string(),
+            });
+        }
+        closed
+    }
+
     /// Takes the next figure row; a row of another unit gives the previous unit back.
     fn add_figure(&mut self, row: &SeriesRef<'_>) -> Option<UnitBatch> {
-        let mut closed = None;
-        if let Some(run) = &row.run {
-            if !self.unit.holds(run) {
-                closed = self.close();
-                self.unit = UnitFigures::of(run);
-            }
-            if self.unit.runs.last().is_none_or(|r| r.key != row.key) {
-                self.unit.run_start = self.unit.points.len();
-                self.unit.runs.push(RunInfo {
-                    key: row.key,
-                    run_id: run.run_id.to_string(),
-                    started_at: run.started_at.to_string(),
-                    started_s: row.started_s,
-                    driver: run.driver.to_string(),
-                });
-            }
-        }
+        let closed = match &row.run {
+            Some(run) => self.start_run(row.key, row.started_s, run),
+            None => None,
+        };
         let Some(run) = self.unit.runs.len().checked_sub(1) else {
             debug_assert!(false, "a series row without its run's names came first");
             return closed;
