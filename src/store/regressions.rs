@@ -27,9 +27,10 @@
 //! the k-th figure of the run before).
 //!
 //! Reading and testing overlap on two threads: the calling thread, which holds the store's
-//! connection, decodes the rows into whole units (most of the time: SQLite's decoding and the
-//! column reads), and hands them in batches to a second thread that adds each unit to the
-//! period index and makes its findings. A run's period reference needs every other unit's
+//! connection, decodes the rows into whole units and makes each unit's findings, and hands
+//! them in batches to a second thread that adds each unit's figures to the period index (with
+//! a row per figure, the reading was most of the time and the findings were made on the
+//! second thread; packed, reading is the smaller half, so the findings moved to balance them). A run's period reference needs every other unit's
 //! runs, so the own-history tests wait for the last unit; they are split over two threads too.
 
 use super::analysis::{
@@ -183,7 +184,7 @@ pub fn regressions(
             }
             analysis
         });
-        let mut reader = UnitReader::default();
+        let mut reader = UnitReader::new(*settings);
         let mut read = Vec::with_capacity(UNITS_PER_MESSAGE);
         let location = db.location().to_string();
         // A failed send means the analysis thread panicked: its join below passes that on.
@@ -237,8 +238,8 @@ pub const MIN_PERIOD_PEERS: usize = 3;
 /// comes: the unit being read keeps each run's names once (`RunInfo`) and each figure as
 /// numbers (`Point`, its metric, shape and rate unit as ids of `Names`).
 ///
-/// The work has two halves, `UnitReader` (rows to a unit's figures) and `UnitAnalysis` (a
-/// unit's findings and period points, then the report); [`regressions`] runs them on two
+/// The work has two halves, `UnitReader` (rows to a unit's figures and its findings) and
+/// `UnitAnalysis` (a unit's period points, then the report); [`regressions`] runs them on two
 /// threads, passing the units read in batches; this type runs them in turn on one.
 pub struct FleetTest {
     reader: UnitReader,
@@ -246,27 +247,30 @@ pub struct FleetTest {
 }
 
 /// Reads figure rows into the unit they belong to, and gives each unit whole once its rows
-/// end: the half of [`FleetTest`] that follows the store's rows.
-#[derive(Default)]
+/// end, with its findings (own-history tests still to make): the half of [`FleetTest`] that
+/// follows the store's rows. Making the findings here rather than on the analysis side
+/// balances the two threads of [`regressions`]: with the figures packed, reading costs less
+/// than the period index.
 struct UnitReader {
+    settings: RegressionSettings,
     names: Names,
+    /// Device models by id, the first part of a [`FigureKey`].
+    devices: HashMap<String, u32>,
     unit: UnitFigures,
-    /// How many of `names` earlier batches carried.
-    names_sent: usize,
 }
 
-/// One unit read whole, with the names that became known while it was read (each batch
-/// carries only new names, so the analysis side's list grows exactly as the reader's did).
+/// One unit read whole, with its model's id and its findings: the analysis side needs no
+/// names (its keys are the reader's ids).
 struct UnitBatch {
     unit: UnitFigures,
-    new_names: Vec<String>,
+    device: u32,
+    found: Vec<(Finding, Series)>,
 }
 
 /// Tests units as they come (in the store's unit order, which numbers them) and makes the
 /// report at the end, when every unit's figures are in the period index.
 struct UnitAnalysis {
     settings: RegressionSettings,
-    names: NameTable,
     units: usize,
     pending: Vec<(Finding, Series)>,
     periods: PeriodIndex,
@@ -275,6 +279,8 @@ struct UnitAnalysis {
 /// One tested unit's series at its finding's shape, oldest first: start times and log figures.
 struct Series {
     unit: usize,
+    /// Its model, metric and shape: where its period references and population are.
+    key: FigureKey,
     started_s: Vec<i64>,
     logs: Vec<f64>,
     within: f64,
@@ -354,7 +360,7 @@ impl Names {
     }
 }
 
-/// The names of [`Names`] by id: all the analysis needs of them.
+/// The names of [`Names`] by id: what a unit's findings need of them.
 #[derive(Default)]
 struct NameTable(Vec<String>);
 
@@ -423,7 +429,7 @@ impl FleetTest {
     /// An empty test at `settings`.
     pub fn new(settings: RegressionSettings) -> Self {
         FleetTest {
-            reader: UnitReader::default(),
+            reader: UnitReader::new(settings),
             analysis: UnitAnalysis::new(settings),
         }
     }
@@ -451,6 +457,15 @@ impl FleetTest {
 }
 
 impl UnitReader {
+    fn new(settings: RegressionSettings) -> Self {
+        UnitReader {
+            settings,
+            names: Names::default(),
+            devices: HashMap::new(),
+            unit: UnitFigures::default(),
+        }
+    }
+
     /// Takes the next packed run; a run of another unit gives the previous unit back. A name id
     /// the store does not name is an error.
     fn add_run(
@@ -522,15 +537,20 @@ impl UnitReader {
         closed
     }
 
-    /// The unit being read, if it has figures, with the names new since the last batch.
+    /// The unit being read, if it has figures, with its findings.
     fn close(&mut self) -> Option<UnitBatch> {
         let unit = std::mem::take(&mut self.unit);
         if unit.points.is_empty() {
             return None;
         }
-        let new_names = self.names.table.0[self.names_sent..].to_vec();
-        self.names_sent = self.names.table.0.len();
-        Some(UnitBatch { unit, new_names })
+        let known = self.devices.len() as u32;
+        let device = *self.devices.entry(unit.device.clone()).or_insert(known);
+        let found = test_unit(&unit, device, &self.names.table, &self.settings);
+        Some(UnitBatch {
+            unit,
+            device,
+            found,
+        })
     }
 }
 
@@ -538,7 +558,6 @@ impl UnitAnalysis {
     fn new(settings: RegressionSettings) -> Self {
         UnitAnalysis {
             settings,
-            names: NameTable::default(),
             units: 0,
             pending: Vec::new(),
             periods: PeriodIndex::default(),
@@ -548,15 +567,13 @@ impl UnitAnalysis {
     /// The next unit: its period points, and its findings with their own-history tests left
     /// for [`UnitAnalysis::finish`].
     fn add(&mut self, batch: UnitBatch) {
-        self.names.0.extend(batch.new_names);
-        let unit = batch.unit;
         let index = self.units;
-        self.periods.add_unit(&unit, &self.names, index);
-        let found = test_unit(&unit, &self.names, &self.settings);
-        self.pending.extend(found.into_iter().map(|(f, mut s)| {
-            s.unit = index;
-            (f, s)
-        }));
+        self.periods.add_unit(&batch.unit, batch.device, index);
+        self.pending
+            .extend(batch.found.into_iter().map(|(f, mut s)| {
+                s.unit = index;
+                (f, s)
+            }));
         self.units += 1;
     }
 
@@ -575,8 +592,8 @@ impl UnitAnalysis {
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         });
+        apply_population(&mut pending, &settings);
         let mut findings: Vec<Finding> = pending.into_iter().map(|(f, _)| f).collect();
-        apply_population(&mut findings, &settings);
         for f in &mut findings {
             f.verdict = verdict(f);
         }
@@ -602,12 +619,10 @@ impl UnitAnalysis {
     }
 }
 
-/// Model, metric and shape: the figures that are comparable across units.
-type FigureKey = (String, String, String);
-
-fn figure_key(device: &str, metric: &str, shape: &str) -> FigureKey {
-    (device.to_string(), metric.to_string(), shape.to_string())
-}
+/// Model, metric and shape: the figures that are comparable across units. As ids (the model of
+/// `UnitReader::devices`, metric and shape of its `Names`), each one name, so a key is
+/// three numbers to hash rather than three strings to copy and hash.
+type FigureKey = (u32, u32, u32);
 
 /// Every stored figure as (start time, unit, log figure), per model, metric and shape, with
 /// how many units have figures there.
@@ -624,7 +639,7 @@ struct PeriodPoints {
 
 impl PeriodIndex {
     /// Adds every figure of a unit, one series (metric and shape) at a time.
-    fn add_unit(&mut self, unit: &UnitFigures, names: &NameTable, index: usize) {
+    fn add_unit(&mut self, unit: &UnitFigures, device: u32, index: usize) {
         let mut series: BTreeMap<(u32, u32), Vec<(i64, f64)>> = BTreeMap::new();
         for p in &unit.points {
             let at = unit.runs[p.run].started_s;
@@ -634,8 +649,7 @@ impl PeriodIndex {
                 .push((at, p.median.ln()));
         }
         for ((metric, shape), points) in series {
-            let key = figure_key(&unit.device, names.name(metric), names.name(shape));
-            self.add_series(key, index, points);
+            self.add_series((device, metric, shape), index, points);
         }
     }
 
@@ -650,11 +664,18 @@ impl PeriodIndex {
             .extend(figures.into_iter().map(|(t, y)| (t, unit, y)));
     }
 
-    /// Adds one row's figure.
+    /// Adds one row's figure at `key`.
     #[cfg(test)]
-    fn add(&mut self, row: &FigureRow, unit: usize) {
-        let key = figure_key(&row.device, &row.metric, &row.shape);
+    fn add(&mut self, key: FigureKey, row: &FigureRow, unit: usize) {
         self.add_series(key, unit, vec![(row.started_s, row.median.ln())]);
+    }
+
+    /// [`PeriodPoints::reference`] at `key`.
+    #[cfg(test)]
+    fn reference(&self, key: &FigureKey, started_s: i64, unit: usize) -> Option<f64> {
+        self.points
+            .get(key)?
+            .reference(started_s, unit, &mut Vec::new())
     }
 
     fn sort(&mut self) {
@@ -662,20 +683,22 @@ impl PeriodIndex {
             at.points.sort_by_key(|p| p.0);
         }
     }
+}
 
+impl PeriodPoints {
     /// The median log figure of the runs of other units nearest to `started_s`, one run per
     /// other unit on average (at most [`PERIOD_PEERS`]): a period's worth; `None` with fewer
-    /// than [`MIN_PERIOD_PEERS`] other units.
-    fn reference(&self, key: &FigureKey, started_s: i64, unit: usize) -> Option<f64> {
-        let at = self.points.get(key)?;
-        let wanted = at.units.saturating_sub(1).min(PERIOD_PEERS);
+    /// than [`MIN_PERIOD_PEERS`] other units. `peers` is room for the peers' figures, reused
+    /// from call to call.
+    fn reference(&self, started_s: i64, unit: usize, peers: &mut Vec<f64>) -> Option<f64> {
+        let wanted = self.units.saturating_sub(1).min(PERIOD_PEERS);
         if wanted < MIN_PERIOD_PEERS {
             return None;
         }
-        let points = &at.points;
+        let points = &self.points;
         let at = points.partition_point(|p| p.0 < started_s);
         let (mut left, mut right) = (at, at);
-        let mut peers = Vec::with_capacity(wanted);
+        peers.clear();
         while peers.len() < wanted && (left > 0 || right < points.len()) {
             let take_left = right >= points.len()
                 || (left > 0 && started_s - points[left - 1].0 <= points[right].0 - started_s);
@@ -691,7 +714,7 @@ impl PeriodIndex {
             }
         }
         peers.sort_by(f64::total_cmp);
-        Some(median_of_sorted(&peers))
+        Some(median_of_sorted(peers))
     }
 }
 
@@ -699,6 +722,7 @@ impl PeriodIndex {
 /// unit's series at the finding's shape.
 fn test_unit(
     unit: &UnitFigures,
+    device: u32,
     names: &NameTable,
     settings: &RegressionSettings,
 ) -> Vec<(Finding, Series)> {
@@ -719,7 +743,7 @@ fn test_unit(
                 .iter()
                 .filter(|p| p.metric == latest.metric && p.shape == latest.shape)
                 .collect();
-            finding(unit, latest, &series, names, settings)
+            finding(unit, device, latest, &series, names, settings)
         })
         .collect()
 }
@@ -728,6 +752,7 @@ fn test_unit(
 /// first, ending with the latest.
 fn finding(
     unit: &UnitFigures,
+    device: u32,
     latest: &Point,
     series: &[&Point],
     names: &NameTable,
@@ -760,6 +785,7 @@ fn finding(
     };
     let series = Series {
         unit: 0,
+        key: (device, latest.metric, latest.shape),
         started_s: series.iter().map(|p| unit.runs[p.run].started_s).collect(),
         logs,
         within: within_run_spread(latest.low, latest.high),
@@ -775,21 +801,23 @@ fn test_own_histories(
     periods: &PeriodIndex,
     settings: &RegressionSettings,
 ) {
+    let mut peers = Vec::with_capacity(PERIOD_PEERS);
     for (finding, series) in pending {
-        finding.own = own_history(finding, series, periods, settings);
+        finding.own = own_history(series, periods, settings, &mut peers);
     }
 }
 
 /// The series as tested: each log figure less its period's reference when every run has one,
 /// else the raw log figures; and which it is.
-fn tested_logs(f: &Finding, series: &Series, periods: &PeriodIndex) -> (Vec<f64>, bool) {
-    let key = figure_key(&f.device, &f.metric, &f.shape);
-    let relative: Option<Vec<f64>> = series
-        .started_s
-        .iter()
-        .zip(&series.logs)
-        .map(|(t, y)| Some(y - periods.reference(&key, *t, series.unit)?))
-        .collect();
+fn tested_logs(series: &Series, periods: &PeriodIndex, peers: &mut Vec<f64>) -> (Vec<f64>, bool) {
+    let relative: Option<Vec<f64>> = periods.points.get(&series.key).and_then(|at| {
+        series
+            .started_s
+            .iter()
+            .zip(&series.logs)
+            .map(|(t, y)| Some(y - at.reference(*t, series.unit, peers)?))
+            .collect()
+    });
     match relative {
         Some(logs) => (logs, true),
         None => (series.logs.clone(), false),
@@ -799,15 +827,15 @@ fn tested_logs(f: &Finding, series: &Series, periods: &PeriodIndex) -> (Vec<f64>
 /// The prediction test of the last log figure against the earlier ones since their last step,
 /// on the figures relative to their periods where the population allows.
 fn own_history(
-    f: &Finding,
     series: &Series,
     periods: &PeriodIndex,
     settings: &RegressionSettings,
+    peers: &mut Vec<f64>,
 ) -> Option<OwnHistoryTest> {
     if series.logs.len() <= settings.min_history {
         return None;
     }
-    let (logs, against_period) = tested_logs(f, series, periods);
+    let (logs, against_period) = tested_logs(series, periods, peers);
     let (y, earlier) = logs.split_last()?;
     let start = change_points(earlier, settings)
         .last()
@@ -856,14 +884,14 @@ fn within_run_spread(low: f64, high: f64) -> f64 {
     }
 }
 
-/// Tests each finding against the latest figures of its model at the same metric and shape.
-fn apply_population(findings: &mut [Finding], settings: &RegressionSettings) {
-    let mut groups: BTreeMap<(String, String, String), Vec<f64>> = BTreeMap::new();
-    for f in findings.iter() {
-        let key = (f.device.clone(), f.metric.clone(), f.shape.clone());
-        groups.entry(key).or_default().push(f.latest.ln());
+/// Tests each finding against the latest figures of its model at the same metric and shape
+/// (its series' key).
+fn apply_population(pending: &mut [(Finding, Series)], settings: &RegressionSettings) {
+    let mut groups: HashMap<FigureKey, Vec<f64>> = HashMap::new();
+    for (f, series) in pending.iter() {
+        groups.entry(series.key).or_default().push(f.latest.ln());
     }
-    let stats: BTreeMap<_, _> = groups
+    let stats: HashMap<_, _> = groups
         .into_iter()
         .filter(|(_, logs)| logs.len() >= settings.min_population)
         .map(|(key, mut logs)| {
@@ -877,9 +905,8 @@ fn apply_population(findings: &mut [Finding], settings: &RegressionSettings) {
             )
         })
         .collect();
-    for f in findings.iter_mut() {
-        let key = (f.device.clone(), f.metric.clone(), f.shape.clone());
-        let Some(&(units, median, scale)) = stats.get(&key) else {
+    for (f, series) in pending.iter_mut() {
+        let Some(&(units, median, scale)) = stats.get(&series.key) else {
             continue;
         };
         let diff = f.latest.ln() - median;
@@ -1004,19 +1031,22 @@ mod tests {
         assert!((own.ratio - 0.5).abs() < 0.05, "{own:?}");
     }
 
+    /// The key of the figures of [`row`].
+    const KEY: FigureKey = (0, 0, 0);
+
     /// The period reference takes one run per other unit, the nearest in time, never the
     /// unit's own runs.
     #[test]
     fn a_period_reference_is_the_median_of_the_nearest_runs_of_other_units() {
         let mut index = PeriodIndex::default();
         for (unit, round, figure) in [(0, 0, 1.0), (0, 1, 8.0), (1, 0, 2.0), (1, 1, 4.0)] {
-            index.add(&row(unit, round, figure), unit);
+            index.add(KEY, &row(unit, round, figure), unit);
         }
         for (unit, round, figure) in [(2, 0, 3.0), (2, 1, 5.0), (3, 0, 9.0), (3, 1, 6.0)] {
-            index.add(&row(unit, round, figure), unit);
+            index.add(KEY, &row(unit, round, figure), unit);
         }
         index.sort();
-        let key = figure_key("gpu", "matmul-f32", "matmul/f32/256x256x256");
+        let key = KEY;
         let at = row(0, 1, 1.0).started_s;
         let reference = index.reference(&key, at, 0).unwrap();
         let round_1 = [4.0, 5.0, 6.0].map(|v| (v * row(0, 1, 1.0).median).ln());
@@ -1026,7 +1056,7 @@ mod tests {
         );
         let mut few = PeriodIndex::default();
         for unit in 0..3 {
-            few.add(&row(unit, 0, 1.0), unit);
+            few.add(KEY, &row(unit, 0, 1.0), unit);
         }
         few.sort();
         assert_eq!(few.reference(&key, at, 0), None);
