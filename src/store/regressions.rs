@@ -370,13 +370,15 @@ impl NameTable {
     }
 }
 
-/// One run of the unit being read: what its findings and change points name.
+/// One run of the unit being read: what its findings and change points name. Its texts are
+/// ranges of the unit's `texts` (one string a unit rather than three a run: 100,000 runs made
+/// 300,000 small strings, most never used).
 struct RunInfo {
     key: i64,
-    run_id: String,
-    started_at: String,
     started_s: i64,
-    driver: String,
+    run_id: std::ops::Range<usize>,
+    started_at: std::ops::Range<usize>,
+    driver: std::ops::Range<usize>,
 }
 
 /// One figure of the unit being read: its run (an index into the unit's runs), its metric,
@@ -399,6 +401,8 @@ struct UnitFigures {
     gpu_index: i64,
     device: String,
     runs: Vec<RunInfo>,
+    /// The runs' run ids, starts and drivers, one after another.
+    texts: String,
     points: Vec<Point>,
     /// Where the last run's points begin.
     run_start: usize,
@@ -416,6 +420,18 @@ impl UnitFigures {
 
     fn holds(&self, run: &SeriesRun<'_>) -> bool {
         self.host == run.host && self.gpu_index == run.gpu_index && self.device == run.device
+    }
+
+    /// A text of one of the unit's runs.
+    fn text(&self, range: &std::ops::Range<usize>) -> &str {
+        self.texts.get(range.clone()).unwrap_or_default()
+    }
+
+    /// Appends `text` to the unit's texts, giving its range.
+    fn keep(&mut self, text: &str) -> std::ops::Range<usize> {
+        let start = self.texts.len();
+        self.texts.push_str(text);
+        start..self.texts.len()
     }
 
     /// The start time and key of a point's run: what orders runs.
@@ -502,12 +518,15 @@ impl UnitReader {
         }
         if self.unit.runs.last().is_none_or(|r| r.key != key) {
             self.unit.run_start = self.unit.points.len();
+            let run_id = self.unit.keep(run.run_id);
+            let started_at = self.unit.keep(run.started_at);
+            let driver = self.unit.keep(run.driver);
             self.unit.runs.push(RunInfo {
                 key,
-                run_id: run.run_id.to_string(),
-                started_at: run.started_at.to_string(),
                 started_s,
-                driver: run.driver.to_string(),
+                run_id,
+                started_at,
+                driver,
             });
         }
         closed
@@ -543,8 +562,14 @@ impl UnitReader {
         if unit.points.is_empty() {
             return None;
         }
-        let known = self.devices.len() as u32;
-        let device = *self.devices.entry(unit.device.clone()).or_insert(known);
+        let device = match self.devices.get(&unit.device) {
+            Some(&id) => id,
+            None => {
+                let id = self.devices.len() as u32;
+                self.devices.insert(unit.device.clone(), id);
+                id
+            }
+        };
         let found = test_unit(&unit, device, &self.names.table, &self.settings);
         Some(UnitBatch {
             unit,
@@ -763,7 +788,7 @@ fn finding(
         .iter()
         .map(|s| {
             let run = &unit.runs[series[s.index].run];
-            s.at(&run.run_id, &run.started_at)
+            s.at(unit.text(&run.run_id), unit.text(&run.started_at))
         })
         .collect();
     let run = &unit.runs[latest.run];
@@ -771,9 +796,9 @@ fn finding(
         host: unit.host.clone(),
         gpu_index: unit.gpu_index,
         device: unit.device.clone(),
-        driver: run.driver.clone(),
-        run_id: run.run_id.clone(),
-        started_at: run.started_at.clone(),
+        driver: unit.text(&run.driver).to_string(),
+        run_id: unit.text(&run.run_id).to_string(),
+        started_at: unit.text(&run.started_at).to_string(),
         metric: names.name(latest.metric).to_string(),
         shape: names.name(latest.shape).to_string(),
         unit: names.name(latest.rate).to_string(),
