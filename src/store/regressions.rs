@@ -177,10 +177,13 @@ pub fn regressions(
 ) -> Result<RegressionReport> {
     std::thread::scope(|scope| {
         let (sender, receiver) = mpsc::sync_channel::<Vec<UnitBatch>>(MESSAGES_IN_FLIGHT);
+        let (give_back, returned) = mpsc::channel::<Vec<Spent>>();
         let analysis = scope.spawn(move || {
             let mut analysis = UnitAnalysis::new(*settings);
-            for batch in receiver.into_iter().flatten() {
-                analysis.add(batch);
+            for message in receiver {
+                let spent = message.into_iter().map(|b| analysis.add(b)).collect();
+                // The reader may have finished: then the units are dropped here.
+                let _ = give_back.send(spent);
             }
             analysis
         });
@@ -197,6 +200,10 @@ pub fn regressions(
                 if read.len() == UNITS_PER_MESSAGE {
                     let full = std::mem::replace(&mut read, Vec::with_capacity(UNITS_PER_MESSAGE));
                     let _ = sender.send(full);
+                    for (unit, found) in returned.try_iter().flatten() {
+                        reader.spare.push(unit);
+                        reader.spare_found.push(found);
+                    }
                 }
             }
             Ok(())
@@ -253,11 +260,21 @@ pub struct FleetTest {
 /// than the period index.
 struct UnitReader {
     settings: RegressionSettings,
+    /// Units the analysis is done with, to read the next ones into: their buffers are reused,
+    /// so no unit's memory is allocated on one thread and freed on the other (which made the
+    /// two threads contend for the allocator's locks).
+    spare: Vec<UnitFigures>,
+    /// Lists of findings, emptied, likewise.
+    spare_found: Vec<Vec<(Finding, Series)>>,
     names: Names,
     /// Device models by id, the first part of a [`FigureKey`].
     devices: HashMap<String, u32>,
     unit: UnitFigures,
 }
+
+/// A unit and its list of findings once the analysis is done with them (see
+/// `UnitReader::spare`).
+type Spent = (UnitFigures, Vec<(Finding, Series)>);
 
 /// One unit read whole, with its model's id and its findings: the analysis side needs no
 /// names (its keys are the reader's ids).
@@ -418,6 +435,19 @@ impl UnitFigures {
         }
     }
 
+    /// Empties the unit, keeping its buffers, for the unit of `run`.
+    fn reuse_for(&mut self, run: &SeriesRun<'_>) {
+        self.host.clear();
+        self.host.push_str(run.host);
+        self.gpu_index = run.gpu_index;
+        self.device.clear();
+        self.device.push_str(run.device);
+        self.runs.clear();
+        self.texts.clear();
+        self.points.clear();
+        self.run_start = 0;
+    }
+
     fn holds(&self, run: &SeriesRun<'_>) -> bool {
         self.host == run.host && self.gpu_index == run.gpu_index && self.device == run.device
     }
@@ -459,7 +489,9 @@ impl FleetTest {
     /// A row without its run's names belongs to the run of the row before it.
     pub fn add_figure(&mut self, row: &SeriesRef<'_>) {
         if let Some(batch) = self.reader.add_figure(row) {
-            self.analysis.add(batch);
+            let (unit, found) = self.analysis.add(batch);
+            self.reader.spare.push(unit);
+            self.reader.spare_found.push(found);
         }
     }
 
@@ -476,6 +508,8 @@ impl UnitReader {
     fn new(settings: RegressionSettings) -> Self {
         UnitReader {
             settings,
+            spare: Vec::new(),
+            spare_found: Vec::new(),
             names: Names::default(),
             devices: HashMap::new(),
             unit: UnitFigures::default(),
@@ -514,7 +548,13 @@ impl UnitReader {
         let mut closed = None;
         if !self.unit.holds(run) {
             closed = self.close();
-            self.unit = UnitFigures::of(run);
+            self.unit = match self.spare.pop() {
+                Some(mut unit) => {
+                    unit.reuse_for(run);
+                    unit
+                }
+                None => UnitFigures::of(run),
+            };
         }
         if self.unit.runs.last().is_none_or(|r| r.key != key) {
             self.unit.run_start = self.unit.points.len();
@@ -570,7 +610,8 @@ impl UnitReader {
                 id
             }
         };
-        let found = test_unit(&unit, device, &self.names.table, &self.settings);
+        let mut found = self.spare_found.pop().unwrap_or_default();
+        found.extend(test_unit(&unit, device, &self.names.table, &self.settings));
         Some(UnitBatch {
             unit,
             device,
@@ -590,16 +631,17 @@ impl UnitAnalysis {
     }
 
     /// The next unit: its period points, and its findings with their own-history tests left
-    /// for [`UnitAnalysis::finish`].
-    fn add(&mut self, batch: UnitBatch) {
+    /// for [`UnitAnalysis::finish`]; gives the unit and its emptied list of findings back, for
+    /// their buffers to be reused.
+    fn add(&mut self, mut batch: UnitBatch) -> Spent {
         let index = self.units;
         self.periods.add_unit(&batch.unit, batch.device, index);
-        self.pending
-            .extend(batch.found.into_iter().map(|(f, mut s)| {
-                s.unit = index;
-                (f, s)
-            }));
+        self.pending.extend(batch.found.drain(..).map(|(f, mut s)| {
+            s.unit = index;
+            (f, s)
+        }));
         self.units += 1;
+        (batch.unit, batch.found)
     }
 
     /// Every finding with its verdict, regressions first.
