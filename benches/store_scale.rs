@@ -1,7 +1,8 @@
 //! Fleet scale of `store ingest` and `merge`: N generated result files of a default run's
-//! size (one fake-backend run of the default suite, about 100 KB, given a unit of its own per
-//! file), ingested into a fresh SQLite store and merged, each by the real binary in a process
-//! of its own so its peak resident memory can be read (`wait4`'s `ru_maxrss`).
+//! size (one fake-backend run of the default suite, about 100 KB; one host name per eight
+//! files, so each unit has eight runs), ingested into a fresh SQLite store and merged, each by
+//! the real binary in a process of its own so its peak resident memory can be read (`wait4`'s
+//! `ru_maxrss`).
 //!
 //! `cargo bench --bench store_scale` prints files/s (per wall-clock second, and per CPU second
 //! of the process, which a shared machine does not distort) and peak memory against N, and the
@@ -12,8 +13,8 @@
 //! about 10 GB of disk), or `FLEETBENCH_BENCH_N=` for none.
 //!
 //! `FLEETBENCH_BENCH_SMALL=350000` adds the seed's fleet: that many small files (a `--quick`
-//! fake run of two matmul cases at one size, about 9 KB, again a unit per file) ingested in one
-//! go, and merged, in the same table. `FLEETBENCH_BENCH_BASELINE=PATH` names another build of
+//! fake run of two matmul cases at one size, about 9 KB, again eight runs per unit) ingested in
+//! one go, and merged, in the same table. `FLEETBENCH_BENCH_BASELINE=PATH` names another build of
 //! the binary (say, the main branch's) that ingests the same files into a store of its own just
 //! before this build does, printed on the line above the row: a before/after measured side by
 //! side in the same minute. `FLEETBENCH_BENCH_MERGE=0` leaves `merge` out (its columns print
@@ -201,7 +202,9 @@ fn template(dir: &Path, name: &str, k: usize, extra: &[&str]) -> String {
     std::fs::read_to_string(&path).expect("the template was written")
 }
 
-/// `n` files, file i a copy of template i mod their number with a host and run id of its own.
+/// `n` files, file i a copy of template i mod their number with a run id of its own and the
+/// host name of its group of eight (the GPU index stays the template's, so a host's eight files
+/// are one unit's runs).
 fn generate(templates: &[String], dir: &Path, n: usize) {
     let names: Vec<(String, String)> = templates
         .iter()

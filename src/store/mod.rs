@@ -18,7 +18,8 @@
 //!   (export gives the file back; runs stored under schema version 1 keep a header and a row
 //!   per case), and its capability figures per metric and shape ([`crate::compare::capability::file_figures`]),
 //!   which history and regressions read without decoding samples (regressions from a copy of
-//!   them clustered by unit, `unit_series`, written in the same transaction).
+//!   them clustered by unit, `unit_runs`, one row per run with its figures packed
+//!   ([`packed`]), written in the same transaction).
 //! - Analyses ([`analysis`]) return typed models ([`model`]); formats are rendered at the edge.
 //! - Stored runs are inputs of `compare`, `calibrate` and `report` through [`select`]: each comes
 //!   back as the file `store export` writes and goes through the same loaders as a file.
@@ -27,6 +28,7 @@ pub mod analysis;
 pub mod ingest;
 pub mod location;
 pub mod model;
+pub mod packed;
 mod postgres;
 pub mod regressions;
 pub mod schema;
@@ -37,7 +39,9 @@ mod tables;
 
 pub use ingest::{ingest, ingest_file, IngestOptions, IngestReport, PreparedRun, Refusal};
 pub use location::{redact_args, Location, OpenMode};
-pub use model::{FigureRef, FigureRow, RunFilter, RunList, RunRow, SeriesRef, SeriesRun};
+pub use model::{
+    FigureRef, FigureRow, RunFilter, RunList, RunRow, SeriesRef, SeriesRun, SeriesRunRef,
+};
 pub use select::{select, select_each, Selection, StoredRun};
 
 use crate::error::Result;
@@ -77,12 +81,14 @@ pub trait Database: Send {
         filter: &RunFilter,
         visit: &mut dyn FnMut(&FigureRef<'_>) -> Result<()>,
     ) -> Result<()>;
-    /// Calls `visit` with every figure of the runs `filter` selects from the units' series
-    /// (the columns `store regressions` reads), in the order of [`Database::for_each_figure`].
+    /// Calls `visit` with every run `filter` selects from the units' series, its figures
+    /// unpacked (what `store regressions` reads; see [`packed`]), in the order of
+    /// [`Database::for_each_figure`]. A damaged packed value is an error naming the store and
+    /// the run.
     fn for_each_series(
         &mut self,
         filter: &RunFilter,
-        visit: &mut dyn FnMut(&SeriesRef<'_>) -> Result<()>,
+        visit: &mut dyn FnMut(&SeriesRunRef<'_>) -> Result<()>,
     ) -> Result<()>;
     /// The stored file of run `key` (its row id), rebuilt from header and cases.
     fn export(&mut self, key: i64) -> Result<ResultFile>;

@@ -2,6 +2,7 @@
 //! query asks for. Plain typed rows (serde, numbers as numbers); formats are rendered at the
 //! edge.
 
+use super::packed::{NameDictionary, PackedFigure};
 use crate::error::{Error, Result};
 use serde::Serialize;
 
@@ -202,12 +203,11 @@ impl FigureRef<'_> {
     }
 }
 
-/// One figure of a unit's series as `store regressions` reads it (from the store's
-/// `unit_series` table, in unit order): the columns of [`FigureRow`] that the test needs, text
-/// borrowed from the database's current row. The run's own columns come with the first row of
-/// each run only (`run`), since the rows of a run follow each other: a fleet's store has
-/// millions of figures, and reading the same run's names again on every one of them was a
-/// large part of the time.
+/// One figure of a unit's series, a row at a time (the row-per-figure `unit_series` table of
+/// schema version 3, which migration 4 packs, and [`crate::store::regressions::FleetTest`]):
+/// the columns of [`FigureRow`] that the test needs, text borrowed from the row. The run's own
+/// columns come with the first row of each run only (`run`), since the rows of a run follow
+/// each other.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SeriesRef<'a> {
     /// The store's id of the run.
@@ -246,6 +246,23 @@ pub struct SeriesRun<'a> {
     pub started_at: &'a str,
     /// Driver name and version.
     pub driver: &'a str,
+}
+
+/// One run of a unit's series as `store regressions` reads it (the store's `unit_runs`, in
+/// unit order): the run's unit and names, and its figures unpacked with names as ids of
+/// `names` (see [`super::packed`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SeriesRunRef<'a> {
+    /// The store's id of the run.
+    pub key: i64,
+    /// When the run started, as Unix seconds.
+    pub started_s: i64,
+    /// The run's unit and names.
+    pub run: SeriesRun<'a>,
+    /// Its figures, sorted by metric and shape.
+    pub figures: &'a [PackedFigure],
+    /// What the figures' name ids stand for.
+    pub names: &'a NameDictionary,
 }
 
 impl<'a> From<&'a FigureRow> for SeriesRef<'a> {

@@ -5,8 +5,9 @@
 use super::ingest::{
     replaced_meanwhile, resolve_clash, write_order, Clash, PreparedRun, StoredRun,
 };
-use super::model::{FigureRef, RunFilter, RunRow, SeriesRef};
-use super::schema::{self, Dialect};
+use super::model::{FigureRef, RunFilter, RunRow, SeriesRunRef};
+use super::packed::{self, NameIds, NamedFigure, Regrouper, SeriesRunRow};
+use super::schema::{self, Backfill, Dialect};
 use super::sql::{self, Param};
 use super::{Database, Insertion, Location};
 use crate::error::{Error, Result};
@@ -14,6 +15,7 @@ use crate::results::ResultFile;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Transaction};
+use std::collections::HashMap;
 
 /// The advisory lock key migrations hold ("fleetbench" in ASCII, truncated to 63 bits).
 const MIGRATION_LOCK: i64 = 0x666c_6565_7462_656e;
@@ -23,6 +25,8 @@ pub struct PostgresStore {
     client: Client,
     location: Location,
     shown: String,
+    /// Ids of the series names this connection saw committed.
+    names: NameIds,
 }
 
 impl PostgresStore {
@@ -57,6 +61,7 @@ impl PostgresStore {
             client,
             location,
             shown,
+            names: NameIds::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -91,6 +96,14 @@ impl PostgresStore {
                 tx.batch_execute(&schema::render(statement, Dialect::Postgres))
                     .map_err(fail)?;
             }
+            match migration.backfill {
+                Some(Backfill::PackSeries) => pack_series(&mut tx, &location)?,
+                None => {}
+            }
+            for statement in migration.then {
+                tx.batch_execute(&schema::render(statement, Dialect::Postgres))
+                    .map_err(fail)?;
+            }
             let now = crate::results::now_rfc3339();
             tx.execute(
                 sql::RECORD_MIGRATION,
@@ -101,19 +114,31 @@ impl PostgresStore {
         tx.commit().map_err(fail)
     }
 
-    /// One attempt at storing a batch; a deadlock or serialization failure is retried by the
-    /// caller.
+    /// One attempt at storing a batch whose runs have `figures`; a deadlock or serialization
+    /// failure (the engine's error, outside) is retried by the caller, a series name that
+    /// cannot be packed (the store's error, inside) is not.
     fn try_batch(
         &mut self,
         runs: &[PreparedRun],
-    ) -> std::result::Result<Vec<Insertion>, postgres::Error> {
+        figures: &[Vec<NamedFigure>],
+    ) -> std::result::Result<Result<Vec<Insertion>>, postgres::Error> {
+        let missing = self.names.missing(figures.iter().flatten());
         let mut tx = self.client.transaction()?;
+        let fresh = match packed::checked_ids(&self.shown, resolve_names(&mut tx, &missing)?) {
+            Ok(fresh) => fresh,
+            Err(e) => return Ok(Err(e)),
+        };
         let mut outcomes = vec![Insertion::AlreadyStored; runs.len()];
         for i in write_order(runs) {
-            outcomes[i] = insert_run(&mut tx, &runs[i])?;
+            let blob = match packed::pack(&self.shown, &self.names, &fresh, &figures[i]) {
+                Ok(blob) => blob,
+                Err(e) => return Ok(Err(e)),
+            };
+            outcomes[i] = insert_run(&mut tx, &runs[i], &blob)?;
         }
         tx.commit()?;
-        Ok(outcomes)
+        self.names.commit(fresh);
+        Ok(Ok(outcomes))
     }
 }
 
@@ -123,10 +148,11 @@ impl Database for PostgresStore {
     }
 
     fn insert_batch(&mut self, runs: &[PreparedRun]) -> Result<Vec<Insertion>> {
+        let figures: Vec<Vec<NamedFigure>> = runs.iter().map(packed::named_figures).collect();
         let mut attempt = 0;
         loop {
-            match self.try_batch(runs) {
-                Ok(outcomes) => return Ok(outcomes),
+            match self.try_batch(runs, &figures) {
+                Ok(outcomes) => return outcomes,
                 Err(e) if attempt < 5 && retryable(&e) => attempt += 1,
                 Err(e) => return Err(self.fail(&e)),
             }
@@ -158,12 +184,21 @@ impl Database for PostgresStore {
     fn for_each_series(
         &mut self,
         filter: &RunFilter,
-        visit: &mut dyn FnMut(&SeriesRef<'_>) -> Result<()>,
+        visit: &mut dyn FnMut(&SeriesRunRef<'_>) -> Result<()>,
     ) -> Result<()> {
-        let mut previous = None;
-        self.for_each_row(sql::select_series(filter), &mut |row| {
-            Ok(visit(&sql::series_ref(row, &mut previous)?))
-        })
+        let rows = self
+            .client
+            .query(sql::SERIES_NAMES, &[])
+            .map_err(|e| self.fail(&e))?;
+        let rows = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<std::result::Result<Vec<_>, postgres::Error>>()
+            .map_err(|e| self.fail(&e))?;
+        let names = packed::dictionary(&self.shown, rows)?;
+        let shown = self.shown.clone();
+        let mut scan = packed::SeriesScan::new(&shown, &names);
+        self.for_each_row(sql::select_series(filter), &mut |row| scan.row(row, visit))
     }
 
     fn export(&mut self, key: i64) -> Result<ResultFile> {
@@ -191,16 +226,98 @@ impl Database for PostgresStore {
     }
 }
 
-/// Stores one run with its document and figures, or says why not; a complete file replaces
-/// its run's partial one.
+/// The store's ids of `names` (sorted, so concurrent writers adding the same names take their
+/// locks in one order), each added first where it is new.
+fn resolve_names(
+    tx: &mut Transaction<'_>,
+    names: &[String],
+) -> std::result::Result<Vec<(String, i64)>, postgres::Error> {
+    let mut ids = Vec::with_capacity(names.len());
+    for name in names {
+        tx.execute(sql::INSERT_SERIES_NAME, &[name])?;
+        let id: i64 = tx.query_one(sql::FIND_SERIES_NAME, &[name])?.try_get(0)?;
+        ids.push((name.clone(), id));
+    }
+    Ok(ids)
+}
+
+/// Rows of the row-per-figure series read at a time by migration 4's back-fill.
+const BACKFILL_ROWS: i32 = 10_000;
+
+/// Migration 4's back-fill: every run of the row-per-figure `unit_series` as one row of
+/// `unit_runs`, figures packed; the rows are read through a portal, some thousands at a time,
+/// so the runs can be written on the same connection in between.
+fn pack_series(tx: &mut Transaction<'_>, location: &Location) -> Result<()> {
+    let fail = |e: postgres::Error| pg_error(location, &e);
+    let mut ids = HashMap::new();
+    let portal = tx.bind(sql::UNPACKED_SERIES, &[]).map_err(fail)?;
+    let (mut regroup, mut previous) = (Regrouper::default(), None);
+    loop {
+        let rows = tx.query_portal(&portal, BACKFILL_ROWS).map_err(fail)?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            let figure = sql::series_ref(row, &mut previous).map_err(fail)?;
+            if let Some(run) = regroup.add(&figure) {
+                store_packed(tx, location, &run, &mut ids)?;
+            }
+        }
+    }
+    match regroup.finish() {
+        Some(run) => store_packed(tx, location, &run, &mut ids),
+        None => Ok(()),
+    }
+}
+
+/// One run of the back-fill, its new names added to `ids`.
+fn store_packed(
+    tx: &mut Transaction<'_>,
+    location: &Location,
+    run: &SeriesRunRow,
+    ids: &mut HashMap<String, u32>,
+) -> Result<()> {
+    let fail = |e: postgres::Error| pg_error(location, &e);
+    let shown = location.redacted();
+    let missing: Vec<String> = packed::names_of(&run.figures)
+        .into_iter()
+        .filter(|n| !ids.contains_key(*n))
+        .map(str::to_string)
+        .collect();
+    ids.extend(packed::checked_ids(
+        &shown,
+        resolve_names(tx, &missing).map_err(fail)?,
+    )?);
+    let blob = packed::pack(&shown, &NameIds::default(), ids, &run.figures)?;
+    tx.execute(
+        sql::INSERT_SERIES_RUN,
+        &[
+            &run.device,
+            &run.host,
+            &run.gpu_index,
+            &run.started_s,
+            &run.key,
+            &run.run_id,
+            &run.started_at,
+            &run.driver,
+            &blob,
+        ],
+    )
+    .map_err(fail)?;
+    Ok(())
+}
+
+/// Stores one run with its document, figures and packed series row (`series`), or says why
+/// not; a complete file replaces its run's partial one.
 fn insert_run(
     tx: &mut Transaction<'_>,
     run: &PreparedRun,
+    series: &[u8],
 ) -> std::result::Result<Insertion, postgres::Error> {
     let mut replaced = false;
     loop {
         if let Some(id) = try_insert_row(tx, run)? {
-            insert_contents(tx, id, run)?;
+            insert_contents(tx, id, run, series)?;
             return Ok(if replaced {
                 Insertion::Replaced
             } else {
@@ -260,11 +377,12 @@ fn try_insert_row(
     Ok(row.map(|r| r.get(0)))
 }
 
-/// The document, figures and series rows of the run stored as row `id`.
+/// The document, figures and series row of the run stored as row `id`.
 fn insert_contents(
     tx: &mut Transaction<'_>,
     id: i64,
     run: &PreparedRun,
+    series: &[u8],
 ) -> std::result::Result<(), postgres::Error> {
     tx.execute(sql::INSERT_DOCUMENT, &[&id, &run.document])?;
     let figure = tx.prepare(sql::INSERT_FIGURE)?;
@@ -285,7 +403,20 @@ fn insert_contents(
             ],
         )?;
     }
-    tx.execute(sql::INSERT_SERIES, &[&id])?;
+    tx.execute(
+        sql::INSERT_SERIES_RUN,
+        &[
+            &run.group.device,
+            &run.host,
+            &run.gpu_index,
+            &run.started_s,
+            &id,
+            &run.run_id,
+            &run.started_at,
+            &run.group.driver,
+            &series,
+        ],
+    )?;
     Ok(())
 }
 
@@ -318,6 +449,10 @@ impl sql::Columns for postgres::Row {
     }
 
     fn text(&self, index: usize) -> std::result::Result<&str, postgres::Error> {
+        self.try_get(index)
+    }
+
+    fn bytes(&self, index: usize) -> std::result::Result<&[u8], postgres::Error> {
         self.try_get(index)
     }
 }

@@ -16,24 +16,28 @@
 //! latest figures of the units, which come from one period already. A shift the fleet shares
 //! is for `store history --device` to show (and its change points), not for a unit's verdict.
 //!
-//! The figures stream one unit at a time from the store's `unit_series` table (the figures
-//! of every run with the run's unit and names, clustered in unit order and kept by ingest; see
-//! migration 3 in [`super::schema`]), so the scan reads one table in key order instead of
-//! joining runs with their figures. Memory holds the findings, each tested unit's series of
-//! log figures, and one small point (time, unit, log figure) per stored figure for the period
-//! references, never the stored rows themselves; the unit being read keeps its figures as
-//! numbers, with names as ids.
+//! The figures stream one unit at a time from the store's `unit_runs` table (a row per run
+//! with the run's unit and names and its figures packed, clustered in unit order and kept by
+//! ingest; see [`super::packed`] and migration 4 in [`super::schema`]), so the scan reads one
+//! table in key order, a row per run, instead of joining runs with their figures or reading a
+//! row per figure. Memory holds the findings, each tested unit's series of log figures, and one
+//! small point (time, unit, log figure) per stored figure for the period references, never the
+//! stored rows themselves; the unit being read keeps its figures as numbers, with names as ids
+//! (the store's name ids mapped to the reader's own, a run's k-th figure checked first against
+//! the k-th figure of the run before).
 //!
 //! Reading and testing overlap on two threads: the calling thread, which holds the store's
-//! connection, decodes the rows into whole units (most of the time: SQLite's decoding and the
-//! column reads), and hands them in batches to a second thread that adds each unit to the
-//! period index and makes its findings. A run's period reference needs every other unit's
+//! connection, decodes the rows into whole units and makes each unit's findings, and hands
+//! them in batches to a second thread that adds each unit's figures to the period index (with
+//! a row per figure, the reading was most of the time and the findings were made on the
+//! second thread; packed, reading is the smaller half, so the findings moved to balance them). A run's period reference needs every other unit's
 //! runs, so the own-history tests wait for the last unit; they are split over two threads too.
 
 use super::analysis::{
     change_points, mean, std_dev, ChangePoint, RegressionSettings, SPREAD_FLOOR,
 };
-use super::model::{FigureRow, RunFilter, SeriesRef, SeriesRun};
+use super::model::{FigureRow, RunFilter, SeriesRef, SeriesRun, SeriesRunRef};
+use super::packed::NameDictionary;
 use super::Database;
 use crate::error::Result;
 use crate::stats::{median_of_sorted, student_t_sf};
@@ -173,22 +177,33 @@ pub fn regressions(
 ) -> Result<RegressionReport> {
     std::thread::scope(|scope| {
         let (sender, receiver) = mpsc::sync_channel::<Vec<UnitBatch>>(MESSAGES_IN_FLIGHT);
+        let (give_back, returned) = mpsc::channel::<Vec<Spent>>();
         let analysis = scope.spawn(move || {
             let mut analysis = UnitAnalysis::new(*settings);
-            for batch in receiver.into_iter().flatten() {
-                analysis.add(batch);
+            for message in receiver {
+                let spent = message.into_iter().map(|b| analysis.add(b)).collect();
+                // The reader may have finished: then the units are dropped here.
+                let _ = give_back.send(spent);
             }
             analysis
         });
-        let mut reader = UnitReader::default();
+        let mut reader = UnitReader::new(*settings);
         let mut read = Vec::with_capacity(UNITS_PER_MESSAGE);
+        let location = db.location().to_string();
         // A failed send means the analysis thread panicked: its join below passes that on.
-        let scanned = db.for_each_series(filter, &mut |row| {
-            if let Some(batch) = reader.add_figure(row) {
+        let scanned = db.for_each_series(filter, &mut |run| {
+            let closed = reader
+                .add_run(run)
+                .map_err(|why| super::packed::damaged(&location, run.key, &why))?;
+            if let Some(batch) = closed {
                 read.push(batch);
                 if read.len() == UNITS_PER_MESSAGE {
                     let full = std::mem::replace(&mut read, Vec::with_capacity(UNITS_PER_MESSAGE));
                     let _ = sender.send(full);
+                    for (unit, found) in returned.try_iter().flatten() {
+                        reader.spare.push(unit);
+                        reader.spare_found.push(found);
+                    }
                 }
             }
             Ok(())
@@ -230,8 +245,8 @@ pub const MIN_PERIOD_PEERS: usize = 3;
 /// comes: the unit being read keeps each run's names once (`RunInfo`) and each figure as
 /// numbers (`Point`, its metric, shape and rate unit as ids of `Names`).
 ///
-/// The work has two halves, `UnitReader` (rows to a unit's figures) and `UnitAnalysis` (a
-/// unit's findings and period points, then the report); [`regressions`] runs them on two
+/// The work has two halves, `UnitReader` (rows to a unit's figures and its findings) and
+/// `UnitAnalysis` (a unit's period points, then the report); [`regressions`] runs them on two
 /// threads, passing the units read in batches; this type runs them in turn on one.
 pub struct FleetTest {
     reader: UnitReader,
@@ -239,27 +254,40 @@ pub struct FleetTest {
 }
 
 /// Reads figure rows into the unit they belong to, and gives each unit whole once its rows
-/// end: the half of [`FleetTest`] that follows the store's rows.
-#[derive(Default)]
+/// end, with its findings (own-history tests still to make): the half of [`FleetTest`] that
+/// follows the store's rows. Making the findings here rather than on the analysis side
+/// balances the two threads of [`regressions`]: with the figures packed, reading costs less
+/// than the period index.
 struct UnitReader {
+    settings: RegressionSettings,
+    /// Units the analysis is done with, to read the next ones into: their buffers are reused,
+    /// so no unit's memory is allocated on one thread and freed on the other (which made the
+    /// two threads contend for the allocator's locks).
+    spare: Vec<UnitFigures>,
+    /// Lists of findings, emptied, likewise.
+    spare_found: Vec<Vec<(Finding, Series)>>,
     names: Names,
+    /// Device models by id, the first part of a [`FigureKey`].
+    devices: HashMap<String, u32>,
     unit: UnitFigures,
-    /// How many of `names` earlier batches carried.
-    names_sent: usize,
 }
 
-/// One unit read whole, with the names that became known while it was read (each batch
-/// carries only new names, so the analysis side's list grows exactly as the reader's did).
+/// A unit and its list of findings once the analysis is done with them (see
+/// `UnitReader::spare`).
+type Spent = (UnitFigures, Vec<(Finding, Series)>);
+
+/// One unit read whole, with its model's id and its findings: the analysis side needs no
+/// names (its keys are the reader's ids).
 struct UnitBatch {
     unit: UnitFigures,
-    new_names: Vec<String>,
+    device: u32,
+    found: Vec<(Finding, Series)>,
 }
 
 /// Tests units as they come (in the store's unit order, which numbers them) and makes the
 /// report at the end, when every unit's figures are in the period index.
 struct UnitAnalysis {
     settings: RegressionSettings,
-    names: NameTable,
     units: usize,
     pending: Vec<(Finding, Series)>,
     periods: PeriodIndex,
@@ -268,6 +296,8 @@ struct UnitAnalysis {
 /// One tested unit's series at its finding's shape, oldest first: start times and log figures.
 struct Series {
     unit: usize,
+    /// Its model, metric and shape: where its period references and population are.
+    key: FigureKey,
     started_s: Vec<i64>,
     logs: Vec<f64>,
     within: f64,
@@ -283,9 +313,40 @@ struct Names {
     ids: HashMap<String, u32>,
     /// By position in a run: the names and ids seen there last.
     recent: Vec<([String; 3], [u32; 3])>,
+    /// The same for packed runs: the store's ids seen there last, and the reader's ids.
+    recent_stored: Vec<([u32; 3], [u32; 3])>,
 }
 
 impl Names {
+    /// The ids of a packed run's `position`-th figure from the store's ids `stored` (metric,
+    /// shape, rate unit), looked up in `dictionary` only when they differ from those of the
+    /// same position in the run before; an id the store does not name is an error.
+    fn stored(
+        &mut self,
+        position: usize,
+        stored: [u32; 3],
+        dictionary: &NameDictionary,
+    ) -> std::result::Result<[u32; 3], String> {
+        if let Some((seen, ids)) = self.recent_stored.get(position) {
+            if *seen == stored {
+                return Ok(*ids);
+            }
+        }
+        let mut ids = [0; 3];
+        for (id, stored) in ids.iter_mut().zip(stored) {
+            let name = dictionary
+                .name(stored)
+                .ok_or_else(|| format!("name id {stored} is not in the store's series names"))?;
+            *id = self.id(name);
+        }
+        if position < self.recent_stored.len() {
+            self.recent_stored[position] = (stored, ids);
+        } else {
+            self.recent_stored.push((stored, ids));
+        }
+        Ok(ids)
+    }
+
     /// The ids of the metric, shape and rate unit of a run's `position`-th figure, given now
     /// where they are new.
     fn figure(&mut self, position: usize, metric: &str, shape: &str, rate: &str) -> [u32; 3] {
@@ -316,7 +377,7 @@ impl Names {
     }
 }
 
-/// The names of [`Names`] by id: all the analysis needs of them.
+/// The names of [`Names`] by id: what a unit's findings need of them.
 #[derive(Default)]
 struct NameTable(Vec<String>);
 
@@ -326,13 +387,15 @@ impl NameTable {
     }
 }
 
-/// One run of the unit being read: what its findings and change points name.
+/// One run of the unit being read: what its findings and change points name. Its texts are
+/// ranges of the unit's `texts` (one string a unit rather than three a run: 100,000 runs made
+/// 300,000 small strings, most never used).
 struct RunInfo {
     key: i64,
-    run_id: String,
-    started_at: String,
     started_s: i64,
-    driver: String,
+    run_id: std::ops::Range<usize>,
+    started_at: std::ops::Range<usize>,
+    driver: std::ops::Range<usize>,
 }
 
 /// One figure of the unit being read: its run (an index into the unit's runs), its metric,
@@ -355,6 +418,8 @@ struct UnitFigures {
     gpu_index: i64,
     device: String,
     runs: Vec<RunInfo>,
+    /// The runs' run ids, starts and drivers, one after another.
+    texts: String,
     points: Vec<Point>,
     /// Where the last run's points begin.
     run_start: usize,
@@ -370,8 +435,33 @@ impl UnitFigures {
         }
     }
 
+    /// Empties the unit, keeping its buffers, for the unit of `run`.
+    fn reuse_for(&mut self, run: &SeriesRun<'_>) {
+        self.host.clear();
+        self.host.push_str(run.host);
+        self.gpu_index = run.gpu_index;
+        self.device.clear();
+        self.device.push_str(run.device);
+        self.runs.clear();
+        self.texts.clear();
+        self.points.clear();
+        self.run_start = 0;
+    }
+
     fn holds(&self, run: &SeriesRun<'_>) -> bool {
         self.host == run.host && self.gpu_index == run.gpu_index && self.device == run.device
+    }
+
+    /// A text of one of the unit's runs.
+    fn text(&self, range: &std::ops::Range<usize>) -> &str {
+        self.texts.get(range.clone()).unwrap_or_default()
+    }
+
+    /// Appends `text` to the unit's texts, giving its range.
+    fn keep(&mut self, text: &str) -> std::ops::Range<usize> {
+        let start = self.texts.len();
+        self.texts.push_str(text);
+        start..self.texts.len()
     }
 
     /// The start time and key of a point's run: what orders runs.
@@ -385,7 +475,7 @@ impl FleetTest {
     /// An empty test at `settings`.
     pub fn new(settings: RegressionSettings) -> Self {
         FleetTest {
-            reader: UnitReader::default(),
+            reader: UnitReader::new(settings),
             analysis: UnitAnalysis::new(settings),
         }
     }
@@ -399,7 +489,9 @@ impl FleetTest {
     /// A row without its run's names belongs to the run of the row before it.
     pub fn add_figure(&mut self, row: &SeriesRef<'_>) {
         if let Some(batch) = self.reader.add_figure(row) {
-            self.analysis.add(batch);
+            let (unit, found) = self.analysis.add(batch);
+            self.reader.spare.push(unit);
+            self.reader.spare_found.push(found);
         }
     }
 
@@ -413,25 +505,79 @@ impl FleetTest {
 }
 
 impl UnitReader {
+    fn new(settings: RegressionSettings) -> Self {
+        UnitReader {
+            settings,
+            spare: Vec::new(),
+            spare_found: Vec::new(),
+            names: Names::default(),
+            devices: HashMap::new(),
+            unit: UnitFigures::default(),
+        }
+    }
+
+    /// Takes the next packed run; a run of another unit gives the previous unit back. A name id
+    /// the store does not name is an error.
+    fn add_run(
+        &mut self,
+        row: &SeriesRunRef<'_>,
+    ) -> std::result::Result<Option<UnitBatch>, String> {
+        let closed = self.start_run(row.key, row.started_s, &row.run);
+        let run = self.unit.runs.len() - 1;
+        self.unit.points.reserve(row.figures.len());
+        for (position, f) in row.figures.iter().enumerate() {
+            let [metric, shape, rate] =
+                self.names
+                    .stored(position, [f.metric, f.shape, f.unit], row.names)?;
+            self.unit.points.push(Point {
+                run,
+                metric,
+                shape,
+                rate,
+                median: f.median,
+                low: f.low,
+                high: f.high,
+            });
+        }
+        Ok(closed)
+    }
+
+    /// Starts the points of run `key` (if the last run is another), of the unit of `run`: a
+    /// run of another unit gives the previous unit back.
+    fn start_run(&mut self, key: i64, started_s: i64, run: &SeriesRun<'_>) -> Option<UnitBatch> {
+        let mut closed = None;
+        if !self.unit.holds(run) {
+            closed = self.close();
+            self.unit = match self.spare.pop() {
+                Some(mut unit) => {
+                    unit.reuse_for(run);
+                    unit
+                }
+                None => UnitFigures::of(run),
+            };
+        }
+        if self.unit.runs.last().is_none_or(|r| r.key != key) {
+            self.unit.run_start = self.unit.points.len();
+            let run_id = self.unit.keep(run.run_id);
+            let started_at = self.unit.keep(run.started_at);
+            let driver = self.unit.keep(run.driver);
+            self.unit.runs.push(RunInfo {
+                key,
+                started_s,
+                run_id,
+                started_at,
+                driver,
+            });
+        }
+        closed
+    }
+
     /// Takes the next figure row; a row of another unit gives the previous unit back.
     fn add_figure(&mut self, row: &SeriesRef<'_>) -> Option<UnitBatch> {
-        let mut closed = None;
-        if let Some(run) = &row.run {
-            if !self.unit.holds(run) {
-                closed = self.close();
-                self.unit = UnitFigures::of(run);
-            }
-            if self.unit.runs.last().is_none_or(|r| r.key != row.key) {
-                self.unit.run_start = self.unit.points.len();
-                self.unit.runs.push(RunInfo {
-                    key: row.key,
-                    run_id: run.run_id.to_string(),
-                    started_at: run.started_at.to_string(),
-                    started_s: row.started_s,
-                    driver: run.driver.to_string(),
-                });
-            }
-        }
+        let closed = match &row.run {
+            Some(run) => self.start_run(row.key, row.started_s, run),
+            None => None,
+        };
         let Some(run) = self.unit.runs.len().checked_sub(1) else {
             debug_assert!(false, "a series row without its run's names came first");
             return closed;
@@ -450,15 +596,27 @@ impl UnitReader {
         closed
     }
 
-    /// The unit being read, if it has figures, with the names new since the last batch.
+    /// The unit being read, if it has figures, with its findings.
     fn close(&mut self) -> Option<UnitBatch> {
         let unit = std::mem::take(&mut self.unit);
         if unit.points.is_empty() {
             return None;
         }
-        let new_names = self.names.table.0[self.names_sent..].to_vec();
-        self.names_sent = self.names.table.0.len();
-        Some(UnitBatch { unit, new_names })
+        let device = match self.devices.get(&unit.device) {
+            Some(&id) => id,
+            None => {
+                let id = self.devices.len() as u32;
+                self.devices.insert(unit.device.clone(), id);
+                id
+            }
+        };
+        let mut found = self.spare_found.pop().unwrap_or_default();
+        found.extend(test_unit(&unit, device, &self.names.table, &self.settings));
+        Some(UnitBatch {
+            unit,
+            device,
+            found,
+        })
     }
 }
 
@@ -466,7 +624,6 @@ impl UnitAnalysis {
     fn new(settings: RegressionSettings) -> Self {
         UnitAnalysis {
             settings,
-            names: NameTable::default(),
             units: 0,
             pending: Vec::new(),
             periods: PeriodIndex::default(),
@@ -474,18 +631,17 @@ impl UnitAnalysis {
     }
 
     /// The next unit: its period points, and its findings with their own-history tests left
-    /// for [`UnitAnalysis::finish`].
-    fn add(&mut self, batch: UnitBatch) {
-        self.names.0.extend(batch.new_names);
-        let unit = batch.unit;
+    /// for [`UnitAnalysis::finish`]; gives the unit and its emptied list of findings back, for
+    /// their buffers to be reused.
+    fn add(&mut self, mut batch: UnitBatch) -> Spent {
         let index = self.units;
-        self.periods.add_unit(&unit, &self.names, index);
-        let found = test_unit(&unit, &self.names, &self.settings);
-        self.pending.extend(found.into_iter().map(|(f, mut s)| {
+        self.periods.add_unit(&batch.unit, batch.device, index);
+        self.pending.extend(batch.found.drain(..).map(|(f, mut s)| {
             s.unit = index;
             (f, s)
         }));
         self.units += 1;
+        (batch.unit, batch.found)
     }
 
     /// Every finding with its verdict, regressions first.
@@ -503,8 +659,8 @@ impl UnitAnalysis {
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         });
+        apply_population(&mut pending, &settings);
         let mut findings: Vec<Finding> = pending.into_iter().map(|(f, _)| f).collect();
-        apply_population(&mut findings, &settings);
         for f in &mut findings {
             f.verdict = verdict(f);
         }
@@ -530,12 +686,10 @@ impl UnitAnalysis {
     }
 }
 
-/// Model, metric and shape: the figures that are comparable across units.
-type FigureKey = (String, String, String);
-
-fn figure_key(device: &str, metric: &str, shape: &str) -> FigureKey {
-    (device.to_string(), metric.to_string(), shape.to_string())
-}
+/// Model, metric and shape: the figures that are comparable across units. As ids (the model of
+/// `UnitReader::devices`, metric and shape of its `Names`), each one name, so a key is
+/// three numbers to hash rather than three strings to copy and hash.
+type FigureKey = (u32, u32, u32);
 
 /// Every stored figure as (start time, unit, log figure), per model, metric and shape, with
 /// how many units have figures there.
@@ -552,7 +706,7 @@ struct PeriodPoints {
 
 impl PeriodIndex {
     /// Adds every figure of a unit, one series (metric and shape) at a time.
-    fn add_unit(&mut self, unit: &UnitFigures, names: &NameTable, index: usize) {
+    fn add_unit(&mut self, unit: &UnitFigures, device: u32, index: usize) {
         let mut series: BTreeMap<(u32, u32), Vec<(i64, f64)>> = BTreeMap::new();
         for p in &unit.points {
             let at = unit.runs[p.run].started_s;
@@ -562,8 +716,7 @@ impl PeriodIndex {
                 .push((at, p.median.ln()));
         }
         for ((metric, shape), points) in series {
-            let key = figure_key(&unit.device, names.name(metric), names.name(shape));
-            self.add_series(key, index, points);
+            self.add_series((device, metric, shape), index, points);
         }
     }
 
@@ -578,11 +731,18 @@ impl PeriodIndex {
             .extend(figures.into_iter().map(|(t, y)| (t, unit, y)));
     }
 
-    /// Adds one row's figure.
+    /// Adds one row's figure at `key`.
     #[cfg(test)]
-    fn add(&mut self, row: &FigureRow, unit: usize) {
-        let key = figure_key(&row.device, &row.metric, &row.shape);
+    fn add(&mut self, key: FigureKey, row: &FigureRow, unit: usize) {
         self.add_series(key, unit, vec![(row.started_s, row.median.ln())]);
+    }
+
+    /// [`PeriodPoints::reference`] at `key`.
+    #[cfg(test)]
+    fn reference(&self, key: &FigureKey, started_s: i64, unit: usize) -> Option<f64> {
+        self.points
+            .get(key)?
+            .reference(started_s, unit, &mut Vec::new())
     }
 
     fn sort(&mut self) {
@@ -590,20 +750,22 @@ impl PeriodIndex {
             at.points.sort_by_key(|p| p.0);
         }
     }
+}
 
+impl PeriodPoints {
     /// The median log figure of the runs of other units nearest to `started_s`, one run per
     /// other unit on average (at most [`PERIOD_PEERS`]): a period's worth; `None` with fewer
-    /// than [`MIN_PERIOD_PEERS`] other units.
-    fn reference(&self, key: &FigureKey, started_s: i64, unit: usize) -> Option<f64> {
-        let at = self.points.get(key)?;
-        let wanted = at.units.saturating_sub(1).min(PERIOD_PEERS);
+    /// than [`MIN_PERIOD_PEERS`] other units. `peers` is room for the peers' figures, reused
+    /// from call to call.
+    fn reference(&self, started_s: i64, unit: usize, peers: &mut Vec<f64>) -> Option<f64> {
+        let wanted = self.units.saturating_sub(1).min(PERIOD_PEERS);
         if wanted < MIN_PERIOD_PEERS {
             return None;
         }
-        let points = &at.points;
+        let points = &self.points;
         let at = points.partition_point(|p| p.0 < started_s);
         let (mut left, mut right) = (at, at);
-        let mut peers = Vec::with_capacity(wanted);
+        peers.clear();
         while peers.len() < wanted && (left > 0 || right < points.len()) {
             let take_left = right >= points.len()
                 || (left > 0 && started_s - points[left - 1].0 <= points[right].0 - started_s);
@@ -619,7 +781,7 @@ impl PeriodIndex {
             }
         }
         peers.sort_by(f64::total_cmp);
-        Some(median_of_sorted(&peers))
+        Some(median_of_sorted(peers))
     }
 }
 
@@ -627,6 +789,7 @@ impl PeriodIndex {
 /// unit's series at the finding's shape.
 fn test_unit(
     unit: &UnitFigures,
+    device: u32,
     names: &NameTable,
     settings: &RegressionSettings,
 ) -> Vec<(Finding, Series)> {
@@ -647,7 +810,7 @@ fn test_unit(
                 .iter()
                 .filter(|p| p.metric == latest.metric && p.shape == latest.shape)
                 .collect();
-            finding(unit, latest, &series, names, settings)
+            finding(unit, device, latest, &series, names, settings)
         })
         .collect()
 }
@@ -656,6 +819,7 @@ fn test_unit(
 /// first, ending with the latest.
 fn finding(
     unit: &UnitFigures,
+    device: u32,
     latest: &Point,
     series: &[&Point],
     names: &NameTable,
@@ -666,7 +830,7 @@ fn finding(
         .iter()
         .map(|s| {
             let run = &unit.runs[series[s.index].run];
-            s.at(&run.run_id, &run.started_at)
+            s.at(unit.text(&run.run_id), unit.text(&run.started_at))
         })
         .collect();
     let run = &unit.runs[latest.run];
@@ -674,9 +838,9 @@ fn finding(
         host: unit.host.clone(),
         gpu_index: unit.gpu_index,
         device: unit.device.clone(),
-        driver: run.driver.clone(),
-        run_id: run.run_id.clone(),
-        started_at: run.started_at.clone(),
+        driver: unit.text(&run.driver).to_string(),
+        run_id: unit.text(&run.run_id).to_string(),
+        started_at: unit.text(&run.started_at).to_string(),
         metric: names.name(latest.metric).to_string(),
         shape: names.name(latest.shape).to_string(),
         unit: names.name(latest.rate).to_string(),
@@ -688,6 +852,7 @@ fn finding(
     };
     let series = Series {
         unit: 0,
+        key: (device, latest.metric, latest.shape),
         started_s: series.iter().map(|p| unit.runs[p.run].started_s).collect(),
         logs,
         within: within_run_spread(latest.low, latest.high),
@@ -703,21 +868,23 @@ fn test_own_histories(
     periods: &PeriodIndex,
     settings: &RegressionSettings,
 ) {
+    let mut peers = Vec::with_capacity(PERIOD_PEERS);
     for (finding, series) in pending {
-        finding.own = own_history(finding, series, periods, settings);
+        finding.own = own_history(series, periods, settings, &mut peers);
     }
 }
 
 /// The series as tested: each log figure less its period's reference when every run has one,
 /// else the raw log figures; and which it is.
-fn tested_logs(f: &Finding, series: &Series, periods: &PeriodIndex) -> (Vec<f64>, bool) {
-    let key = figure_key(&f.device, &f.metric, &f.shape);
-    let relative: Option<Vec<f64>> = series
-        .started_s
-        .iter()
-        .zip(&series.logs)
-        .map(|(t, y)| Some(y - periods.reference(&key, *t, series.unit)?))
-        .collect();
+fn tested_logs(series: &Series, periods: &PeriodIndex, peers: &mut Vec<f64>) -> (Vec<f64>, bool) {
+    let relative: Option<Vec<f64>> = periods.points.get(&series.key).and_then(|at| {
+        series
+            .started_s
+            .iter()
+            .zip(&series.logs)
+            .map(|(t, y)| Some(y - at.reference(*t, series.unit, peers)?))
+            .collect()
+    });
     match relative {
         Some(logs) => (logs, true),
         None => (series.logs.clone(), false),
@@ -727,15 +894,15 @@ fn tested_logs(f: &Finding, series: &Series, periods: &PeriodIndex) -> (Vec<f64>
 /// The prediction test of the last log figure against the earlier ones since their last step,
 /// on the figures relative to their periods where the population allows.
 fn own_history(
-    f: &Finding,
     series: &Series,
     periods: &PeriodIndex,
     settings: &RegressionSettings,
+    peers: &mut Vec<f64>,
 ) -> Option<OwnHistoryTest> {
     if series.logs.len() <= settings.min_history {
         return None;
     }
-    let (logs, against_period) = tested_logs(f, series, periods);
+    let (logs, against_period) = tested_logs(series, periods, peers);
     let (y, earlier) = logs.split_last()?;
     let start = change_points(earlier, settings)
         .last()
@@ -784,14 +951,14 @@ fn within_run_spread(low: f64, high: f64) -> f64 {
     }
 }
 
-/// Tests each finding against the latest figures of its model at the same metric and shape.
-fn apply_population(findings: &mut [Finding], settings: &RegressionSettings) {
-    let mut groups: BTreeMap<(String, String, String), Vec<f64>> = BTreeMap::new();
-    for f in findings.iter() {
-        let key = (f.device.clone(), f.metric.clone(), f.shape.clone());
-        groups.entry(key).or_default().push(f.latest.ln());
+/// Tests each finding against the latest figures of its model at the same metric and shape
+/// (its series' key).
+fn apply_population(pending: &mut [(Finding, Series)], settings: &RegressionSettings) {
+    let mut groups: HashMap<FigureKey, Vec<f64>> = HashMap::new();
+    for (f, series) in pending.iter() {
+        groups.entry(series.key).or_default().push(f.latest.ln());
     }
-    let stats: BTreeMap<_, _> = groups
+    let stats: HashMap<_, _> = groups
         .into_iter()
         .filter(|(_, logs)| logs.len() >= settings.min_population)
         .map(|(key, mut logs)| {
@@ -805,9 +972,8 @@ fn apply_population(findings: &mut [Finding], settings: &RegressionSettings) {
             )
         })
         .collect();
-    for f in findings.iter_mut() {
-        let key = (f.device.clone(), f.metric.clone(), f.shape.clone());
-        let Some(&(units, median, scale)) = stats.get(&key) else {
+    for (f, series) in pending.iter_mut() {
+        let Some(&(units, median, scale)) = stats.get(&series.key) else {
             continue;
         };
         let diff = f.latest.ln() - median;
@@ -932,19 +1098,22 @@ mod tests {
         assert!((own.ratio - 0.5).abs() < 0.05, "{own:?}");
     }
 
+    /// The key of the figures of [`row`].
+    const KEY: FigureKey = (0, 0, 0);
+
     /// The period reference takes one run per other unit, the nearest in time, never the
     /// unit's own runs.
     #[test]
     fn a_period_reference_is_the_median_of_the_nearest_runs_of_other_units() {
         let mut index = PeriodIndex::default();
         for (unit, round, figure) in [(0, 0, 1.0), (0, 1, 8.0), (1, 0, 2.0), (1, 1, 4.0)] {
-            index.add(&row(unit, round, figure), unit);
+            index.add(KEY, &row(unit, round, figure), unit);
         }
         for (unit, round, figure) in [(2, 0, 3.0), (2, 1, 5.0), (3, 0, 9.0), (3, 1, 6.0)] {
-            index.add(&row(unit, round, figure), unit);
+            index.add(KEY, &row(unit, round, figure), unit);
         }
         index.sort();
-        let key = figure_key("gpu", "matmul-f32", "matmul/f32/256x256x256");
+        let key = KEY;
         let at = row(0, 1, 1.0).started_s;
         let reference = index.reference(&key, at, 0).unwrap();
         let round_1 = [4.0, 5.0, 6.0].map(|v| (v * row(0, 1, 1.0).median).ln());
@@ -954,7 +1123,7 @@ mod tests {
         );
         let mut few = PeriodIndex::default();
         for unit in 0..3 {
-            few.add(&row(unit, 0, 1.0), unit);
+            few.add(KEY, &row(unit, 0, 1.0), unit);
         }
         few.sort();
         assert_eq!(few.reference(&key, at, 0), None);

@@ -40,18 +40,34 @@ pub const FIND_RUN: &str = "SELECT id, content_hash, complete FROM runs \
 pub const INSERT_FIGURE: &str = "INSERT INTO run_figures (run, metric, shape, unit, kernel, \
      median, low, high, samples) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
-/// Stores a run's figures in its unit's series (after its figures are stored).
-pub const INSERT_SERIES: &str = "INSERT INTO unit_series (device, host, gpu_index, started_s, \
-     run, metric, shape, unit, median, low, high, run_id, started_at, driver) \
-     SELECT r.device, r.host, r.gpu_index, r.started_s, r.id, f.metric, f.shape, f.unit, \
-     f.median, f.low, f.high, r.run_id, r.started_at, r.driver \
-     FROM runs r JOIN run_figures f ON f.run = r.id WHERE r.id = $1";
+/// Stores a run's series row: its unit and names, and its figures packed
+/// ([`super::packed`]).
+pub const INSERT_SERIES_RUN: &str = "INSERT INTO unit_runs (device, host, gpu_index, \
+     started_s, run, run_id, started_at, driver, figures) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
-/// Deletes the series rows of the partial run a complete file replaces (before the run: the
+/// Deletes the series row of the partial run a complete file replaces (before the run: the
 /// series has no foreign key to cascade), found by the series' own key.
-pub const DELETE_PARTIAL_SERIES: &str = "DELETE FROM unit_series \
+pub const DELETE_PARTIAL_SERIES: &str = "DELETE FROM unit_runs \
      WHERE (device, host, gpu_index, started_s, run) IN \
      (SELECT device, host, gpu_index, started_s, id FROM runs WHERE id = $1 AND complete = 0)";
+
+/// Adds a name packed figures refer to, unless it is there.
+pub const INSERT_SERIES_NAME: &str =
+    "INSERT INTO series_names (name) VALUES ($1) ON CONFLICT (name) DO NOTHING";
+
+/// The id of a name packed figures refer to.
+pub const FIND_SERIES_NAME: &str = "SELECT id FROM series_names WHERE name = $1";
+
+/// Every name packed figures refer to, with its id.
+pub const SERIES_NAMES: &str = "SELECT id, name FROM series_names";
+
+/// Every row of schema version 3's row-per-figure series, one run's rows together, in the
+/// columns [`series_ref`] reads: what migration 4 packs.
+pub const UNPACKED_SERIES: &str = "SELECT s.run, s.host, s.gpu_index, s.device, s.started_s, \
+     s.metric, s.shape, s.unit, s.median, s.low, s.high, s.run_id, s.started_at, s.driver \
+     FROM unit_series s ORDER BY s.device, s.host, s.gpu_index, s.started_s, s.run, s.metric, \
+     s.shape";
 
 /// The header of a stored run.
 pub const RUN_HEADER: &str = "SELECT header FROM runs WHERE id = $1";
@@ -81,7 +97,7 @@ const RUN_CONDITIONS: [&str; 8] = [
     "r.run_id = ?",
 ];
 
-/// The same on `unit_series s`, which has every column but the backend.
+/// The same on `unit_runs s`, which has every column but the backend.
 const SERIES_CONDITIONS: [&str; 8] = [
     "s.device = ?",
     "s.host = ?",
@@ -115,15 +131,14 @@ pub fn select_figures(filter: &RunFilter) -> (String, Vec<Param>) {
     (sql, params)
 }
 
-/// `SELECT` of [`crate::store::SeriesRef`]s from the series table, one unit after another in
-/// the order of [`select_figures`].
+/// `SELECT` of the series rows (one a run, figures packed), one unit after another in the order
+/// of [`select_figures`]; [`series_run`] reads a row.
 pub fn select_series(filter: &RunFilter) -> (String, Vec<Param>) {
     let (conditions, params) = conditions(filter, &SERIES_CONDITIONS);
     let sql = format!(
-        "SELECT s.run, s.host, s.gpu_index, s.device, s.started_s, s.metric, s.shape, s.unit, \
-         s.median, s.low, s.high, s.run_id, s.started_at, s.driver FROM unit_series s\
-         {conditions} ORDER BY s.device, s.host, s.gpu_index, s.started_s, s.run, s.metric, \
-         s.shape"
+        "SELECT s.run, s.host, s.gpu_index, s.device, s.started_s, s.run_id, s.started_at, \
+         s.driver, s.figures FROM unit_runs s{conditions} \
+         ORDER BY s.device, s.host, s.gpu_index, s.started_s, s.run"
     );
     (sql, params)
 }
@@ -140,6 +155,8 @@ pub trait Columns {
     fn real(&self, index: usize) -> Result<f64, Self::Error>;
     /// A text column, borrowed from the row.
     fn text(&self, index: usize) -> Result<&str, Self::Error>;
+    /// A bytes column (`BLOB`, `bytea`), borrowed from the row.
+    fn bytes(&self, index: usize) -> Result<&[u8], Self::Error>;
 }
 
 /// A row of [`select_runs`].
@@ -161,7 +178,21 @@ pub fn run_row<C: Columns>(r: &C) -> Result<RunRow, C::Error> {
     })
 }
 
-/// A row of [`select_series`], borrowing its text from the engine's row; the run's columns are
+/// A row of [`select_series`]: the run's key, start, unit and names, and its packed figures,
+/// borrowed from the engine's row.
+pub fn series_run<C: Columns>(r: &C) -> Result<(i64, i64, SeriesRun<'_>, &[u8]), C::Error> {
+    let run = SeriesRun {
+        host: r.text(1)?,
+        gpu_index: r.int(2)?,
+        device: r.text(3)?,
+        run_id: r.text(5)?,
+        started_at: r.text(6)?,
+        driver: r.text(7)?,
+    };
+    Ok((r.int(0)?, r.int(4)?, run, r.bytes(8)?))
+}
+
+/// A row of [`UNPACKED_SERIES`], borrowing its text from the engine's row; the run's columns are
 /// read only when its key differs from `previous` (the key of the row before), which it
 /// becomes.
 pub fn series_ref<'r, C: Columns>(
@@ -274,7 +305,7 @@ mod tests {
         let (series, params) = select_series(&by_backend);
         assert!(
             series.contains(
-                "WHERE s.host = $1 AND s.gpu_index = $2 AND s.run IN \
+                "FROM unit_runs s WHERE s.host = $1 AND s.gpu_index = $2 AND s.run IN \
                  (SELECT id FROM runs WHERE backend = $3) AND s.started_s >= $4"
             ),
             "{series}"

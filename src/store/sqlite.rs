@@ -4,19 +4,23 @@
 use super::ingest::{
     replaced_meanwhile, resolve_clash, write_order, Clash, PreparedRun, StoredRun,
 };
-use super::model::{FigureRef, RunFilter, RunRow, SeriesRef};
-use super::schema::{self, Dialect};
+use super::model::{FigureRef, RunFilter, RunRow, SeriesRunRef};
+use super::packed::{self, NameIds, NamedFigure, Regrouper, SeriesRunRow};
+use super::schema::{self, Backfill, Dialect};
 use super::sql::{self, Param};
 use super::{Database, Insertion, OpenMode};
 use crate::error::{Error, Result};
 use crate::results::ResultFile;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// A SQLite store.
 pub struct SqliteStore {
     connection: Connection,
     location: String,
+    /// Ids of the series names this connection saw committed.
+    names: NameIds,
 }
 
 impl SqliteStore {
@@ -79,6 +83,7 @@ impl SqliteStore {
         let mut store = SqliteStore {
             connection,
             location,
+            names: NameIds::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -112,6 +117,14 @@ impl SqliteStore {
                 tx.execute_batch(&schema::render(statement, Dialect::Sqlite))
                     .map_err(fail)?;
             }
+            match migration.backfill {
+                Some(Backfill::PackSeries) => pack_series(&tx, &location)?,
+                None => {}
+            }
+            for statement in migration.then {
+                tx.execute_batch(&schema::render(statement, Dialect::Sqlite))
+                    .map_err(fail)?;
+            }
             let now = crate::results::now_rfc3339();
             tx.execute(
                 sql::RECORD_MIGRATION,
@@ -136,15 +149,20 @@ impl Database for SqliteStore {
     fn insert_batch(&mut self, runs: &[PreparedRun]) -> Result<Vec<Insertion>> {
         let location = self.location.clone();
         let fail = |e: rusqlite::Error| store_error(&location, &e);
+        let figures: Vec<Vec<NamedFigure>> = runs.iter().map(packed::named_figures).collect();
+        let missing = self.names.missing(figures.iter().flatten());
         let tx = self
             .connection
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(fail)?;
+        let fresh = packed::checked_ids(&location, resolve_names(&tx, &missing).map_err(fail)?)?;
         let mut outcomes = vec![Insertion::AlreadyStored; runs.len()];
         for i in write_order(runs) {
-            outcomes[i] = insert_run(&tx, &runs[i]).map_err(fail)?;
+            let blob = packed::pack(&location, &self.names, &fresh, &figures[i])?;
+            outcomes[i] = insert_run(&tx, &runs[i], &blob).map_err(fail)?;
         }
         tx.commit().map_err(fail)?;
+        self.names.commit(fresh);
         Ok(outcomes)
     }
 
@@ -172,12 +190,21 @@ impl Database for SqliteStore {
     fn for_each_series(
         &mut self,
         filter: &RunFilter,
-        visit: &mut dyn FnMut(&SeriesRef<'_>) -> Result<()>,
+        visit: &mut dyn FnMut(&SeriesRunRef<'_>) -> Result<()>,
     ) -> Result<()> {
-        let mut previous = None;
-        self.for_each_row(sql::select_series(filter), &mut |row| {
-            Ok(visit(&sql::series_ref(row, &mut previous)?))
-        })
+        let location = self.location.clone();
+        let names = {
+            let mut statement = self
+                .connection
+                .prepare(sql::SERIES_NAMES)
+                .map_err(|e| self.fail(&e))?;
+            let rows = statement
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
+            packed::dictionary(&location, rows.map_err(|e| self.fail(&e))?)?
+        };
+        let mut scan = packed::SeriesScan::new(&location, &names);
+        self.for_each_row(sql::select_series(filter), &mut |row| scan.row(row, visit))
     }
 
     fn export(&mut self, key: i64) -> Result<ResultFile> {
@@ -206,13 +233,86 @@ impl Database for SqliteStore {
     }
 }
 
-/// Stores one run with its document and figures, or says why not; a complete file replaces
-/// its run's partial one.
-fn insert_run(tx: &Transaction<'_>, run: &PreparedRun) -> rusqlite::Result<Insertion> {
+/// The store's ids of `names` (sorted), each added first where it is new.
+fn resolve_names(tx: &Transaction<'_>, names: &[String]) -> rusqlite::Result<Vec<(String, i64)>> {
+    let mut insert = tx.prepare_cached(sql::INSERT_SERIES_NAME)?;
+    let mut find = tx.prepare_cached(sql::FIND_SERIES_NAME)?;
+    names
+        .iter()
+        .map(|name| {
+            insert.execute([name])?;
+            Ok((name.clone(), find.query_row([name], |r| r.get(0))?))
+        })
+        .collect()
+}
+
+/// Migration 4's back-fill: every run of the row-per-figure `unit_series` as one row of
+/// `unit_runs`, figures packed.
+fn pack_series(tx: &Transaction<'_>, location: &str) -> Result<()> {
+    let fail = |e: rusqlite::Error| store_error(location, &e);
+    let mut ids = HashMap::new();
+    let mut select = tx.prepare(sql::UNPACKED_SERIES).map_err(fail)?;
+    let mut rows = select.query([]).map_err(fail)?;
+    let (mut regroup, mut previous) = (Regrouper::default(), None);
+    while let Some(row) = rows.next().map_err(fail)? {
+        let figure = sql::series_ref(row, &mut previous).map_err(fail)?;
+        if let Some(run) = regroup.add(&figure) {
+            store_packed(tx, location, &run, &mut ids)?;
+        }
+    }
+    match regroup.finish() {
+        Some(run) => store_packed(tx, location, &run, &mut ids),
+        None => Ok(()),
+    }
+}
+
+/// One run of the back-fill, its new names added to `ids`.
+fn store_packed(
+    tx: &Transaction<'_>,
+    location: &str,
+    run: &SeriesRunRow,
+    ids: &mut HashMap<String, u32>,
+) -> Result<()> {
+    let fail = |e: rusqlite::Error| store_error(location, &e);
+    let missing: Vec<String> = packed::names_of(&run.figures)
+        .into_iter()
+        .filter(|n| !ids.contains_key(*n))
+        .map(str::to_string)
+        .collect();
+    ids.extend(packed::checked_ids(
+        location,
+        resolve_names(tx, &missing).map_err(fail)?,
+    )?);
+    let blob = packed::pack(location, &NameIds::default(), ids, &run.figures)?;
+    tx.prepare_cached(sql::INSERT_SERIES_RUN)
+        .and_then(|mut insert| {
+            insert.execute(params![
+                run.device,
+                run.host,
+                run.gpu_index,
+                run.started_s,
+                run.key,
+                run.run_id,
+                run.started_at,
+                run.driver,
+                blob
+            ])
+        })
+        .map_err(fail)?;
+    Ok(())
+}
+
+/// Stores one run with its document, figures and packed series row (`series`), or says why
+/// not; a complete file replaces its run's partial one.
+fn insert_run(
+    tx: &Transaction<'_>,
+    run: &PreparedRun,
+    series: &[u8],
+) -> rusqlite::Result<Insertion> {
     let mut replaced = false;
     loop {
         if let Some(id) = try_insert_row(tx, run)? {
-            insert_contents(tx, id, run)?;
+            insert_contents(tx, id, run, series)?;
             return Ok(if replaced {
                 Insertion::Replaced
             } else {
@@ -273,8 +373,13 @@ fn try_insert_row(tx: &Transaction<'_>, run: &PreparedRun) -> rusqlite::Result<O
         .optional()
 }
 
-/// The document, figures and series rows of the run stored as row `id`.
-fn insert_contents(tx: &Transaction<'_>, id: i64, run: &PreparedRun) -> rusqlite::Result<()> {
+/// The document, figures and series row of the run stored as row `id`.
+fn insert_contents(
+    tx: &Transaction<'_>,
+    id: i64,
+    run: &PreparedRun,
+    series: &[u8],
+) -> rusqlite::Result<()> {
     tx.prepare_cached(sql::INSERT_DOCUMENT)?
         .execute(params![id, run.document])?;
     let mut figure = tx.prepare_cached(sql::INSERT_FIGURE)?;
@@ -291,7 +396,17 @@ fn insert_contents(tx: &Transaction<'_>, id: i64, run: &PreparedRun) -> rusqlite
             f.samples as i64,
         ])?;
     }
-    tx.prepare_cached(sql::INSERT_SERIES)?.execute([id])?;
+    tx.prepare_cached(sql::INSERT_SERIES_RUN)?.execute(params![
+        run.group.device,
+        run.host,
+        run.gpu_index,
+        run.started_s,
+        id,
+        run.run_id,
+        run.started_at,
+        run.group.driver,
+        series
+    ])?;
     Ok(())
 }
 
@@ -316,6 +431,12 @@ impl sql::Columns for rusqlite::Row<'_> {
     fn text(&self, index: usize) -> rusqlite::Result<&str> {
         self.get_ref(index)?.as_str().map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, e.into())
+        })
+    }
+
+    fn bytes(&self, index: usize) -> rusqlite::Result<&[u8]> {
+        self.get_ref(index)?.as_blob().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Blob, e.into())
         })
     }
 }

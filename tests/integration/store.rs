@@ -428,6 +428,144 @@ fn regressions_from_the_series_table_equal_the_test_of_every_stored_figure() {
     }
 }
 
+/// Runs `sql` on a store of either engine as its owner, bypassing fleetbench: how the tests
+/// below make an older store, or damage one.
+fn execute(db: &str, sql: &str) {
+    if let Err(e) = try_execute(db, sql) {
+        panic!("{sql}: {e}");
+    }
+}
+
+/// [`execute`], its error given back.
+fn try_execute(db: &str, sql: &str) -> Result<(), String> {
+    if db.starts_with("postgres://") {
+        let mut client = postgres::Client::connect(db, postgres::NoTls).unwrap();
+        client.batch_execute(sql).map_err(|e| e.to_string())
+    } else {
+        let connection = rusqlite::Connection::open(db).unwrap();
+        connection.execute_batch(sql).map_err(|e| e.to_string())
+    }
+}
+
+/// The one number `sql` selects from a store of either engine.
+fn count(db: &str, sql: &str) -> i64 {
+    if db.starts_with("postgres://") {
+        let mut client = postgres::Client::connect(db, postgres::NoTls).unwrap();
+        client.query_one(sql, &[]).unwrap().get(0)
+    } else {
+        let connection = rusqlite::Connection::open(db).unwrap();
+        connection.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+}
+
+/// `bytes` as a binary literal of the store's engine.
+fn blob_literal(db: &str, bytes: &[u8]) -> String {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    if db.starts_with("postgres://") {
+        format!("'\\x{hex}'::bytea")
+    } else {
+        format!("X'{hex}'")
+    }
+}
+
+/// Takes a store of the current schema back to what version 3 left: figures a row each in
+/// `unit_series` (filled by migration 3's own statement, as version 3's ingest wrote them), no
+/// packed series.
+fn as_schema_version_3(db: &str) {
+    use fleetbench::store::schema::{render, Dialect, MIGRATIONS};
+    let dialect = if db.starts_with("postgres://") {
+        Dialect::Postgres
+    } else {
+        Dialect::Sqlite
+    };
+    let mut sql: Vec<String> = MIGRATIONS[2]
+        .statements
+        .iter()
+        .map(|s| render(s, dialect))
+        .collect();
+    sql.push("DROP TABLE unit_runs".into());
+    sql.push("DROP TABLE series_names".into());
+    sql.push("DELETE FROM schema_migrations WHERE version = 4".into());
+    execute(db, &sql.join(";\n"));
+}
+
+/// A store written before the series were packed (schema version 3) is brought forward when
+/// it is opened: its runs are packed from the row-per-figure table, which goes, and
+/// `store regressions` answers exactly as over the same runs ingested now; later ingests add to
+/// it as to any store.
+#[test]
+fn a_version_3_store_is_back_filled_and_gives_the_same_regressions() {
+    let dir = tempdir();
+    let planted = fleet(&dir.path().join("planted"), 6, 4, Some((2, 1.3)));
+    let all = ["regressions", "--all", "--format", "json"];
+    for db in backends(dir.path(), "backfill") {
+        ok(store(&db, &["ingest", planted.to_str().unwrap()]));
+        let now = ok(store(&db, &all)).stdout;
+        as_schema_version_3(&db);
+        let migrated = ok(store(&db, &all)).stdout;
+        assert_eq!(text(&migrated), text(&now), "{db}");
+        let report: Value = serde_json::from_slice(&migrated).unwrap();
+        assert_eq!(report["units"].as_u64(), Some(6), "{db}");
+        // The row-per-figure table is gone, every run packed.
+        assert!(
+            try_execute(&db, "SELECT count(*) FROM unit_series").is_err(),
+            "{db}"
+        );
+        assert_eq!(count(&db, "SELECT count(*) FROM unit_runs"), 24, "{db}");
+        let extra = dir.path().join("extra.json");
+        write(&extra, &unit_run("node99", 0, 0, 1.0));
+        ok(store(&db, &["ingest", extra.to_str().unwrap()]));
+        let report: Value = serde_json::from_slice(&ok(store(&db, &all)).stdout).unwrap();
+        assert_eq!(report["units"].as_u64(), Some(7), "{db}");
+    }
+}
+
+/// A packed series value that is not the layout, or names a name the store lacks, makes
+/// `store regressions` fail with one line naming the store and the run, never a panic.
+#[test]
+fn a_damaged_packed_series_is_an_error_naming_the_store_and_run() {
+    let dir = tempdir();
+    let fleet = fleet(&dir.path().join("fleet"), 4, 3, None);
+    let unknown_name = fleetbench::store::packed::encode(
+        &[fleetbench::store::packed::NamedFigure {
+            metric: "m".into(),
+            shape: "s".into(),
+            unit: "u".into(),
+            median: 1.0,
+            low: 1.0,
+            high: 1.0,
+        }],
+        &|_| Some(4_000_000),
+    )
+    .unwrap();
+    let damage: [(&[u8], &str); 2] = [
+        (&[1, 9, 0], "shorter than a header"),
+        (
+            &unknown_name,
+            "name id 4000000 is not in the store's series names",
+        ),
+    ];
+    for db in backends(dir.path(), "damaged") {
+        ok(store(&db, &["ingest", fleet.to_str().unwrap()]));
+        for (bytes, why) in damage {
+            let set = format!(
+                "UPDATE unit_runs SET figures = {} WHERE run = (SELECT min(run) FROM unit_runs)",
+                blob_literal(&db, bytes)
+            );
+            execute(&db, &set);
+            let out = store(&db, &["regressions"]);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{err}");
+            assert!(err.contains(why) && err.contains("stored run"), "{err}");
+            assert!(err.contains("the store is damaged"), "{err}");
+            assert!(!err.contains("panicked") && !err.contains("adm1n"), "{err}");
+            let shown = db.replace(crate::pg_cluster::ADMIN_PASSWORD, "***");
+            let at = shown.split('@').next_back().unwrap_or(&shown);
+            assert!(err.contains(at), "{err}");
+        }
+    }
+}
+
 #[test]
 fn hostile_names_are_stored_intact_and_shown_escaped() {
     let dir = tempdir();
@@ -503,6 +641,12 @@ fn a_read_only_role_can_query_and_is_refused_ingest() {
     let listed = ok(store(&reader, &["list", "--format", "json"]));
     let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(listed["runs"].as_array().unwrap().len(), 1);
+    let tested = ok(store(
+        &reader,
+        &["regressions", "--all", "--format", "json"],
+    ));
+    let tested: Value = serde_json::from_slice(&tested.stdout).unwrap();
+    assert_eq!(tested["units"].as_u64(), Some(1));
     let other = dir.path().join("two.json");
     write(&other, &unit_run("n", 0, 1, 1.0));
     let refused = store(&reader, &["ingest", other.to_str().unwrap()]);
