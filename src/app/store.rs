@@ -11,7 +11,7 @@ use fleetbench::output::{self, escape_control};
 use fleetbench::store::analysis::{self, RegressionSettings};
 use fleetbench::store::regressions;
 use fleetbench::store::{
-    self, Database, IngestOptions, IngestReport, Location, OpenMode, Refusal, RunFilter, RunList,
+    self, Database, IngestOptions, IngestReport, Location, OpenMode, RunFilter, RunList,
 };
 use fleetbench::validate::CatalogPeaks;
 use std::io::IsTerminal;
@@ -50,7 +50,7 @@ fn open(location: &Location, mode: OpenMode) -> anyhow::Result<Box<dyn Database>
 
 /// Stores every input file; refused files are listed on stdout, the counts on stderr.
 fn ingest(location: &Location, args: StoreIngestArgs) -> anyhow::Result<ExitCode> {
-    let (paths, walk_refused) = gather(&args.inputs)?;
+    check_inputs(&args.inputs)?;
     let peaks = CatalogPeaks::builtin()?;
     let mut db = open(location, OpenMode::Create)?;
     let options = IngestOptions {
@@ -64,12 +64,10 @@ fn ingest(location: &Location, args: StoreIngestArgs) -> anyhow::Result<ExitCode
             eprint!("\ringesting into {}: {done}/{} file(s)", r.store, r.files);
         }
     };
-    let mut report = store::ingest(db.as_mut(), &paths, &peaks, options, &mut progress)?;
+    let report = store::ingest(db.as_mut(), &args.inputs, &peaks, options, &mut progress)?;
     if show_progress {
         eprintln!();
     }
-    report.files += walk_refused.len();
-    report.refused.extend(walk_refused);
     if !report.refused.is_empty()
         || !report.superseded.is_empty()
         || args.format != output::Format::Text
@@ -116,28 +114,13 @@ fn summary(r: &IngestReport) -> String {
     line
 }
 
-/// Every input file named or found under a named directory, and the directory entries that are
-/// not result files. A missing input is an error, not an empty fleet.
-fn gather(inputs: &[PathBuf]) -> anyhow::Result<(Vec<PathBuf>, Vec<Refusal>)> {
-    let mut files = Vec::new();
-    let mut refused = Vec::new();
+/// Every input must exist: a missing input is an error, not an empty fleet.
+fn check_inputs(inputs: &[PathBuf]) -> anyhow::Result<()> {
     for input in inputs {
-        let meta = std::fs::metadata(input)
+        std::fs::metadata(input)
             .with_context(|| format!("{}: cannot read this input", input.display()))?;
-        if meta.is_dir() {
-            let walked = fsio::walk_json(input)?;
-            files.extend(walked.files);
-            refused.extend(
-                walked
-                    .skipped
-                    .into_iter()
-                    .map(|(path, reason)| Refusal { path, reason }),
-            );
-        } else {
-            files.push(input.clone());
-        }
     }
-    Ok((files, refused))
+    Ok(())
 }
 
 /// The selection of stored runs the filter flags name (also `merge --store`'s).

@@ -1,7 +1,7 @@
 //! The one way fleetbench touches the file system. Every file the tool writes goes through
 //! [`write_file`], every file it reads through [`read_bounded`], every versioned JSON file
-//! (result files, ratios files) through [`versioned::VersionedFormat`], and `merge` walks
-//! directories with [`walk_json`], so the rules below hold everywhere instead of loader by
+//! (result files, ratios files) through [`versioned::VersionedFormat`], and `merge` and
+//! `store ingest` walk directories with [`walk_json_each`], so the rules below hold everywhere instead of loader by
 //! loader:
 //!
 //! - only regular files are read or written: a device node, a FIFO or a directory is refused by

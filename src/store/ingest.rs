@@ -9,6 +9,7 @@ use super::{Database, Insertion};
 use crate::compare::capability::{file_figures, FileFigure};
 use crate::error::{Error, Result};
 use crate::fsio::json::{find, Find};
+use crate::fsio::{self, Found};
 use crate::merge::GroupKey;
 use crate::results::{self, ResultFile};
 use crate::validate::{self, LoadPolicy, PeakLookup};
@@ -16,7 +17,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 
 /// How ingest runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,55 +189,222 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Stores every file of `paths` that passes its checks; refused files are listed with the
-/// reason, and files already stored are counted, not added again. `progress` is told the
-/// running totals after every batch.
+/// Stores every result file of `inputs` that passes its checks: an input that is a directory
+/// is walked for its `*.json` files ([`fsio::walk_json_each`]), any other input is read as a
+/// file. Refused files are listed with the reason (the store's refusals by path, then the
+/// walk's skipped entries in walk order), and files already stored are counted, not added
+/// again. `progress` is told the running totals after every batch.
+///
+/// Memory does not grow with the number of files: one thread walks the inputs and hands each
+/// path to the workers as it is found (no list of paths is built), and the prepared runs
+/// waiting for the writer are bounded by bytes as well as by count (see [`InFlight`]), as is
+/// the writer's batch ([`BATCH_BYTES`]).
 pub fn ingest(
     db: &mut dyn Database,
-    paths: &[PathBuf],
+    inputs: &[PathBuf],
     peaks: &(dyn PeakLookup + Sync),
     options: IngestOptions,
     progress: &mut dyn FnMut(&IngestReport),
 ) -> Result<IngestReport> {
     let mut report = IngestReport {
         store: db.location().to_string(),
-        files: paths.len(),
         ..IngestReport::default()
     };
-    let batch_size = options.batch.max(1);
-    let next = AtomicUsize::new(0);
-    let (sender, receiver) = mpsc::sync_channel::<(usize, Result<PreparedRun>)>(batch_size * 2);
-    std::thread::scope(|scope| {
-        for _ in 0..options.workers.max(1) {
-            let sender = sender.clone();
-            let next = &next;
-            scope.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(path) = paths.get(i) else { break };
-                if sender.send((i, prepare(path, peaks))).is_err() {
-                    break;
-                }
-            });
+    let workers = options.workers.max(1);
+    let found = AtomicUsize::new(0);
+    let in_flight = InFlight::new(IN_FLIGHT_BYTES);
+    let (path_sender, path_receiver) = mpsc::sync_channel::<PathBuf>(workers * 4);
+    // Shared by the workers alone, so the walker stops when they all have.
+    let path_receiver = Arc::new(Mutex::new(path_receiver));
+    let (sender, receiver) = mpsc::sync_channel::<Prepared>(options.batch.max(1) * 2);
+    let skipped = std::thread::scope(|scope| {
+        let found_ref = &found;
+        let walker = scope.spawn(move || walk_inputs(inputs, &path_sender, found_ref));
+        for _ in 0..workers {
+            let (sender, paths, in_flight) = (sender.clone(), path_receiver.clone(), &in_flight);
+            scope.spawn(move || prepare_each(&paths, peaks, in_flight, &sender));
         }
-        drop(sender);
-        let mut batch = Vec::with_capacity(batch_size);
-        for (i, prepared) in receiver {
-            match prepared {
-                Ok(run) => batch.push(run),
-                Err(e) => report.refused.push(refusal(&paths[i], &e)),
-            }
-            if batch.len() >= batch_size {
-                store_batch(db, &mut batch, &mut report)?;
-                progress(&report);
-            }
-        }
-        store_batch(db, &mut batch, &mut report)?;
-        progress(&report);
-        Ok::<(), Error>(())
+        drop((sender, path_receiver));
+        let close = in_flight.closer();
+        let written = write_all(
+            db,
+            receiver,
+            &in_flight,
+            options,
+            &found,
+            &mut report,
+            progress,
+        );
+        drop(close);
+        let walked = walker.join().unwrap_or_else(|_| {
+            Err(Error::Config(
+                "the walk of the inputs stopped unexpectedly".into(),
+            ))
+        });
+        written?;
+        walked
     })?;
     report.refused.sort_by(|a, b| a.path.cmp(&b.path));
     report.superseded.sort_by(|a, b| a.path.cmp(&b.path));
+    report.files = found.into_inner() + skipped.len();
+    report.refused.extend(skipped);
     Ok(report)
+}
+
+/// The documents of the runs a batch holds at most (it is committed at `--batch` runs or this
+/// many bytes, whichever comes first), so a batch of unusually long runs stays small.
+pub const BATCH_BYTES: usize = 8 << 20;
+
+/// The documents of prepared runs waiting for the writer at most: enough to keep the writer
+/// busy while workers read on, and no more however many files there are.
+const IN_FLIGHT_BYTES: usize = 16 << 20;
+
+/// A path's prepared run, or why it was refused.
+type Prepared = (PathBuf, Result<PreparedRun>);
+
+/// Hands every file of `inputs` to the workers in walk order, counting them in `found`;
+/// returns the walk's skipped entries as refusals.
+fn walk_inputs(
+    inputs: &[PathBuf],
+    paths: &mpsc::SyncSender<PathBuf>,
+    found: &AtomicUsize,
+) -> Result<Vec<Refusal>> {
+    let mut skipped = Vec::new();
+    // Only a writer that failed stops taking paths; its error is the one reported.
+    let send = |path: PathBuf| {
+        found.fetch_add(1, Ordering::Relaxed);
+        paths
+            .send(path)
+            .map_err(|_| Error::Config("ingest stopped before every file was read".into()))
+    };
+    for input in inputs {
+        let walked = if input.is_dir() {
+            fsio::walk_json_each(input, &mut |item| match item {
+                Found::File(path) => send(path),
+                Found::Skipped(path, reason) => {
+                    skipped.push(Refusal { path, reason });
+                    Ok(())
+                }
+            })
+        } else {
+            send(input.clone())
+        };
+        walked?;
+    }
+    Ok(skipped)
+}
+
+/// A worker: prepares paths until there are none, or nobody takes the runs any more.
+fn prepare_each(
+    paths: &Mutex<mpsc::Receiver<PathBuf>>,
+    peaks: &(dyn PeakLookup + Sync),
+    in_flight: &InFlight,
+    sender: &mpsc::SyncSender<Prepared>,
+) {
+    loop {
+        let next = match paths.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        let Ok(path) = next else { return };
+        let prepared = prepare(&path, peaks);
+        let bytes = prepared.as_ref().map_or(0, |run| run.document.len());
+        if !in_flight.acquire(bytes) || sender.send((path, prepared)).is_err() {
+            return;
+        }
+    }
+}
+
+/// The writer: stores prepared runs in batches of at most `options.batch` runs and
+/// [`BATCH_BYTES`] bytes of documents, and lists the refused files.
+fn write_all(
+    db: &mut dyn Database,
+    receiver: mpsc::Receiver<Prepared>,
+    in_flight: &InFlight,
+    options: IngestOptions,
+    found: &AtomicUsize,
+    report: &mut IngestReport,
+    progress: &mut dyn FnMut(&IngestReport),
+) -> Result<()> {
+    let batch_size = options.batch.max(1);
+    let mut batch = Vec::with_capacity(batch_size);
+    let mut batch_bytes = 0;
+    for (path, prepared) in receiver {
+        match prepared {
+            Ok(run) => {
+                in_flight.release(run.document.len());
+                batch_bytes += run.document.len();
+                batch.push(run);
+            }
+            Err(e) => report.refused.push(refusal(&path, &e)),
+        }
+        if batch.len() >= batch_size || batch_bytes >= BATCH_BYTES {
+            store_batch(db, &mut batch, report)?;
+            batch_bytes = 0;
+            report.files = found.load(Ordering::Relaxed);
+            progress(report);
+        }
+    }
+    store_batch(db, &mut batch, report)?;
+    report.files = found.load(Ordering::Relaxed);
+    progress(report);
+    Ok(())
+}
+
+/// The bytes of prepared runs between the workers and the writer: a worker waits before
+/// handing on a run that would take them over the limit (one run alone always passes, so a
+/// file near the size limit cannot stall ingest), and the writer gives them back as it takes
+/// each run.
+struct InFlight {
+    limit: usize,
+    state: Mutex<(usize, bool)>,
+    changed: Condvar,
+}
+
+impl InFlight {
+    fn new(limit: usize) -> Self {
+        InFlight {
+            limit,
+            state: Mutex::new((0, false)),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// Waits until `bytes` fit; false once the writer has stopped.
+    fn acquire(&self, bytes: usize) -> bool {
+        let Ok(mut state) = self.state.lock() else {
+            return false;
+        };
+        while !state.1 && state.0 > 0 && state.0 + bytes > self.limit {
+            state = match self.changed.wait(state) {
+                Ok(s) => s,
+                Err(_) => return false,
+            };
+        }
+        state.0 += bytes;
+        !state.1
+    }
+
+    fn release(&self, bytes: usize) {
+        if let Ok(mut state) = self.state.lock() {
+            state.0 = state.0.saturating_sub(bytes);
+            self.changed.notify_all();
+        }
+    }
+
+    /// Wakes and stops every waiting worker when dropped (the writer is done, or failed).
+    fn closer(&self) -> impl Drop + '_ {
+        struct Close<'a>(&'a InFlight);
+        impl Drop for Close<'_> {
+            fn drop(&mut self) {
+                if let Ok(mut state) = self.0.state.lock() {
+                    state.1 = true;
+                }
+                self.0.changed.notify_all();
+            }
+        }
+        Close(self)
+    }
 }
 
 /// Stores and empties `batch`, counting each outcome.
@@ -387,5 +555,25 @@ mod tests {
         }
         let b: serde_json::Value = serde_json::from_str(&compacted).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn runs_in_flight_wait_for_room_one_always_passes_and_closing_frees_every_waiter() {
+        let in_flight = InFlight::new(100);
+        assert!(in_flight.acquire(150), "one run alone passes");
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| in_flight.acquire(10));
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            assert!(!waiter.is_finished(), "over the limit: waits");
+            in_flight.release(150);
+            assert!(waiter.join().unwrap(), "room made: passes");
+        });
+        assert!(in_flight.acquire(90));
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| in_flight.acquire(50));
+            drop(in_flight.closer());
+            assert!(!waiter.join().unwrap(), "the writer stopped: refused");
+        });
+        assert!(!in_flight.acquire(1));
     }
 }

@@ -739,3 +739,113 @@ fn run_with_store_writes_the_file_then_stores_it_without_recording_a_password() 
         assert_eq!(list["runs"][0]["run_id"], file.run.run_id.as_str());
     }
 }
+
+/// `store ingest --format json` of `inputs` into `db`, with `extra` flags, as JSON.
+fn ingest_report(db: &str, extra: &[&str], inputs: &[&Path]) -> Value {
+    let mut args = vec!["ingest", "--format", "json"];
+    args.extend_from_slice(extra);
+    args.extend(inputs.iter().map(|p| p.to_str().unwrap()));
+    let out = ok(store(db, &args));
+    let mut report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["store"] = Value::Null;
+    report
+}
+
+fn refused_paths(report: &Value) -> Vec<String> {
+    report["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn ingest_of_a_tree_lists_refusals_and_counts_in_the_same_order_at_any_batch_size() {
+    let dir = tempdir();
+    let tree = dir.path().join("in");
+    std::fs::create_dir_all(tree.join("b")).unwrap();
+    write(&tree.join("a.json"), &unit_run("n1", 0, 0, 1.0));
+    write(&tree.join("b/c.json"), &unit_run("n1", 0, 1, 1.0));
+    std::fs::write(tree.join("b/notes.txt"), "").unwrap();
+    std::fs::write(tree.join("b/.fleetbench-x.tmp"), "").unwrap();
+    std::fs::write(tree.join("broken.json"), "{\"schema_version\": 2").unwrap();
+    std::fs::write(tree.join("z.txt"), "").unwrap();
+    let extra = dir.path().join("extra.json");
+    write(&extra, &unit_run("n1", 0, 2, 1.0));
+    let inputs = [tree.as_path(), extra.as_path()];
+    let p = |rel: &str| tree.join(rel).display().to_string();
+    for (i, db) in backends(dir.path(), "tree").into_iter().enumerate() {
+        let report = ingest_report(&db, &[], &inputs);
+        assert_eq!(
+            (
+                &report["files"],
+                &report["added"],
+                &report["already_stored"]
+            ),
+            (&Value::from(7), &Value::from(3), &Value::from(0)),
+            "{report}"
+        );
+        // The store's refusals by path, then the walk's skipped entries in walk order.
+        let want = [
+            p("broken.json"),
+            p("b/.fleetbench-x.tmp"),
+            p("b/notes.txt"),
+            p("z.txt"),
+        ];
+        assert_eq!(refused_paths(&report), want, "{report}");
+        let list = ok(store(&db, &["list", "--format", "json"]));
+        let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+        let mut sources: Vec<&str> = list["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|run| run["source"].as_str().unwrap())
+            .collect();
+        sources.sort();
+        let extra_source = extra.display().to_string();
+        assert_eq!(sources, [extra_source, p("a.json"), p("b/c.json")], "{db}");
+        // One run a batch gives the same report in a fresh store.
+        let other = if i == 0 {
+            dir.path().join("tree-one.sqlite").display().to_string()
+        } else {
+            cluster().fresh_database("tree_one")
+        };
+        assert_eq!(ingest_report(&other, &["--batch", "1"], &inputs), report);
+        let again = ingest_report(&db, &[], &inputs);
+        assert_eq!(
+            (&again["added"], &again["already_stored"]),
+            (&Value::from(0), &Value::from(3))
+        );
+        assert_eq!(refused_paths(&again), want);
+    }
+}
+
+#[test]
+fn ingest_of_a_directory_larger_than_the_walks_sort_chunk_takes_every_file_once() {
+    let dir = tempdir();
+    let tree = dir.path().join("many");
+    std::fs::create_dir(&tree).unwrap();
+    // More names than the walk sorts in memory at once (8,192), so it sorts them in runs.
+    let n = 8192 + 100;
+    let mut refused = Vec::new();
+    for i in (0..n).rev() {
+        let path = tree.join(format!("f{i:05}.json"));
+        if i % 4000 == 7 {
+            write(&path, &unit_run("n1", 0, i / 4000, 1.0));
+        } else {
+            std::fs::write(&path, "{}").unwrap();
+            refused.push(path.display().to_string());
+        }
+    }
+    refused.sort();
+    let db = dir.path().join("many.sqlite").display().to_string();
+    let report = ingest_report(&db, &["--batch", "2"], &[tree.as_path()]);
+    assert_eq!(
+        (&report["files"], &report["added"]),
+        (&Value::from(n), &Value::from(3)),
+        "{}",
+        report["added"]
+    );
+    assert_eq!(refused_paths(&report), refused);
+}
