@@ -3,8 +3,9 @@
 //! vendor reference), the WGSL FMA-peak kernel against a native 256-bit FMA loop on every core,
 //! and the best verified WGSL copy and triad against the host stream reference of the same
 //! bytes. The host references use as many threads as lavapipe (`LP_NUM_THREADS`, else every
-//! core). Prints the ratios; each matmul ratio is against the mean of the SGEMM measured right
-//! before and right after the WGSL kernel, so drift on a shared host weighs on both sides.
+//! core). Prints the ratios; each matmul ratio, and each winning copy's and triad's, is against
+//! the mean of the host reference measured right before and right after the WGSL kernel, so
+//! drift on a shared host weighs on both sides.
 //!
 //! `cargo bench --bench side_by_side` (sizes: `FLEETBENCH_SIDE_SIZES=1024,2048`; copies that
 //! fit the caches: `FLEETBENCH_SIDE_STREAM_MIB=1,8`; `FLEETBENCH_SIDE_SKIP=matmul` or `=streams`
@@ -297,7 +298,8 @@ fn search_matmul(
 
 /// The best verified copy and triad variants at the device-sized ceiling workloads, with
 /// naga's bounds checks on and off, against the host stream reference of the same bytes on the
-/// same threads, measured right after.
+/// same threads: each variant against the mean of the host measured before and after the
+/// search, the winner re-measured against the mean of the host right before and right after it.
 fn compare_streams(backend: &mut WgpuBackend) {
     let streams: Vec<_> = ceiling_cases(backend.adapter())
         .into_iter()
@@ -330,20 +332,24 @@ fn compare_streams(backend: &mut WgpuBackend) {
                 });
                 println!("{what} variant {}: {median}", variant_name(&t.overrides));
             }
+            let winner = variant_name(&best.overrides);
             let spec = CaseSpec {
                 workload,
                 kernel: best,
                 seed: 4,
             };
+            // The host right before and right after the winner, averaged (as for matmul).
+            let before = host_stream_gbps(&workload);
             let case = backend.run_case(&spec, &timing);
             let wgsl = case.passed_throughput().map(|s| s.median.value);
-            let host = host_stream_gbps(&workload);
+            let after = host_stream_gbps(&workload);
+            println!("{what} winner {winner}: host before {before:.1}, after {after:.1} GB/s");
             let against = format!(
-                "host {} on {} thread(s)",
+                "host {} on {} thread(s) (mean of before and after)",
                 workload.op,
                 host_refs::host_threads()
             );
-            print_ratio(&what, wgsl, host, &against, "GB/s");
+            print_ratio(&what, wgsl, 0.5 * (before + after), &against, "GB/s");
         }
     }
 }
