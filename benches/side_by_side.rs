@@ -3,12 +3,13 @@
 //! vendor reference), the WGSL FMA-peak kernel against a native 256-bit FMA loop on every core,
 //! and the best verified WGSL copy and triad against the host stream reference of the same
 //! bytes. The host references use as many threads as lavapipe (`LP_NUM_THREADS`, else every
-//! core). Prints the ratios; each matmul ratio is against the mean of the SGEMM measured right
-//! before and right after the WGSL kernel, so drift on a shared host weighs on both sides.
+//! core). Prints the ratios; each matmul ratio, and each winning copy's and triad's, is against
+//! the mean of the host reference measured right before and right after the WGSL kernel, so
+//! drift on a shared host weighs on both sides.
 //!
 //! `cargo bench --bench side_by_side` (sizes: `FLEETBENCH_SIDE_SIZES=1024,2048`; copies that
-//! fit the caches: `FLEETBENCH_SIDE_STREAM_MIB=1,8`; `FLEETBENCH_SIDE_SKIP=matmul` or `=streams`
-//! leaves a part out). On a machine
+//! fit the caches: `FLEETBENCH_SIDE_STREAM_MIB=1,8`; `FLEETBENCH_SIDE_SKIP=matmul`, `=streams`
+//! or `=stream-search` leaves a part out). On a machine
 //! whose adapter is a real GPU the ratios compare different hardware and mean little.
 
 use fleetbench::gpu::{open_device, AdapterSelector, WgpuBackend};
@@ -161,7 +162,9 @@ fn main() {
         compare_peak(&mut backend);
     }
     if wanted("streams") {
-        compare_streams(&mut backend);
+        if wanted("stream-search") {
+            compare_streams(&mut backend);
+        }
         compare_cached_copies(&mut backend);
     }
     if wanted("matmul") {
@@ -169,7 +172,8 @@ fn main() {
     }
 }
 
-/// Whether `FLEETBENCH_SIDE_SKIP` (comma-separated: peak, streams, matmul) leaves `part` in.
+/// Whether `FLEETBENCH_SIDE_SKIP` (comma-separated: peak, streams, stream-search — the
+/// device-sized search only, keeping the cache-sized copies —, matmul) leaves `part` in.
 fn wanted(part: &str) -> bool {
     let skip = std::env::var("FLEETBENCH_SIDE_SKIP").unwrap_or_default();
     !skip.split(',').any(|s| s.trim() == part)
@@ -297,7 +301,8 @@ fn search_matmul(
 
 /// The best verified copy and triad variants at the device-sized ceiling workloads, with
 /// naga's bounds checks on and off, against the host stream reference of the same bytes on the
-/// same threads, measured right after.
+/// same threads: each variant against the mean of the host measured before and after the
+/// search, the winner re-measured against the mean of the host right before and right after it.
 fn compare_streams(backend: &mut WgpuBackend) {
     let streams: Vec<_> = ceiling_cases(backend.adapter())
         .into_iter()
@@ -330,20 +335,24 @@ fn compare_streams(backend: &mut WgpuBackend) {
                 });
                 println!("{what} variant {}: {median}", variant_name(&t.overrides));
             }
+            let winner = variant_name(&best.overrides);
             let spec = CaseSpec {
                 workload,
                 kernel: best,
                 seed: 4,
             };
+            // The host right before and right after the winner, averaged (as for matmul).
+            let before = host_stream_gbps(&workload);
             let case = backend.run_case(&spec, &timing);
             let wgsl = case.passed_throughput().map(|s| s.median.value);
-            let host = host_stream_gbps(&workload);
+            let after = host_stream_gbps(&workload);
+            println!("{what} winner {winner}: host before {before:.1}, after {after:.1} GB/s");
             let against = format!(
-                "host {} on {} thread(s)",
+                "host {} on {} thread(s) (mean of before and after)",
                 workload.op,
                 host_refs::host_threads()
             );
-            print_ratio(&what, wgsl, host, &against, "GB/s");
+            print_ratio(&what, wgsl, 0.5 * (before + after), &against, "GB/s");
         }
     }
 }
@@ -358,8 +367,9 @@ fn variant_name(overrides: &std::collections::BTreeMap<String, f64>) -> String {
 }
 
 /// Copies of `FLEETBENCH_SIDE_STREAM_MIB` (comma-separated MiB per buffer, e.g. `1,8`: sizes
-/// that fit a core's L2 or the shared L3) with the default buffer-fed kernel and the
-/// texture-fed one, each against the host copy of the same bytes measured right after.
+/// that fit a core's L2 or the shared L3) with the default buffer-fed kernel, the texture-fed
+/// one and the 64-bit one, each against the host copy of the same bytes measured right after:
+/// a kernel whose rate does not rise when the bytes fit a cache is bound by its instructions.
 fn compare_cached_copies(backend: &mut WgpuBackend) {
     let sizes: Vec<u64> = std::env::var("FLEETBENCH_SIDE_STREAM_MIB")
         .ok()
@@ -373,11 +383,13 @@ fn compare_cached_copies(backend: &mut WgpuBackend) {
             n: 1,
             k: 1,
         };
-        for tex in [0, 1] {
-            let kernel = KernelConfig::new(
-                Kernel::Copy,
-                &[("WG_X", 256), ("VEC", 4), ("PER", 1), ("TEX", tex)],
-            );
+        let variants = [
+            [("WG_X", 256), ("VEC", 4), ("PER", 1), ("TEX", 0)],
+            [("WG_X", 256), ("VEC", 4), ("PER", 1), ("TEX", 1)],
+            [("WG_X", 1024), ("VEC", 8), ("PER", 4), ("TEX", 0)],
+        ];
+        for values in variants {
+            let kernel = KernelConfig::new(Kernel::Copy, &values);
             let what = format!("copy {mib} MiB {}", variant_name(&kernel.overrides));
             let spec = CaseSpec {
                 workload,

@@ -86,6 +86,7 @@ fn feature_names(features: wgpu::Features) -> Vec<String> {
             "timestamp_query_inside_passes",
         ),
         (wgpu::Features::SHADER_F16, "shader_f16"),
+        (wgpu::Features::SHADER_INT64, "shader_int64"),
         (wgpu::Features::SUBGROUP, "subgroup"),
         (
             wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX,
@@ -255,6 +256,7 @@ pub fn open_device(selector: &AdapterSelector, backend: Option<&str>) -> Result<
     let mut record = record(index, &adapter);
     let wanted = wgpu::Features::TIMESTAMP_QUERY
         | wgpu::Features::SHADER_F16
+        | wgpu::Features::SHADER_INT64
         | wgpu::Features::SUBGROUP
         | wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX;
     let features = adapter.features() & wanted;

@@ -306,6 +306,37 @@ mod tests {
     }
 
     #[test]
+    fn only_a_copy_moves_64_bit_words_and_only_with_shader_int64() {
+        let stream = |op| Workload {
+            op,
+            dtype: Dtype::F32,
+            m: 1 << 20,
+            n: 1,
+            k: 1,
+        };
+        let wide = |kernel| KernelConfig::new(kernel, &[("VEC", 8), ("PER", 4)]);
+        let copy = wide(Kernel::Copy);
+        assert!(copy
+            .shape_problem(&stream(crate::workload::Op::Copy))
+            .is_none());
+        assert_eq!(
+            copy.dispatch(&stream(crate::workload::Op::Copy)),
+            [128, 1, 1]
+        );
+        let triad = wide(Kernel::Triad).shape_problem(&stream(crate::workload::Op::Triad));
+        assert!(triad.unwrap().contains("only a copy"));
+        let mut adapter = crate::measure::fake::fake_adapter("cpu");
+        adapter.features = vec!["shader_int64".to_string()];
+        assert!(copy.unsupported_reason(&adapter).is_none());
+        adapter.features.clear();
+        let missing = copy.unsupported_reason(&adapter).unwrap();
+        assert!(missing.contains("shader_int64"), "{missing}");
+        assert!(KernelConfig::new(Kernel::Copy, &[])
+            .unsupported_reason(&adapter)
+            .is_none());
+    }
+
+    #[test]
     #[should_panic(expected = "has no parameter")]
     fn a_misspelt_parameter_is_refused() {
         KernelConfig::new(Kernel::MatmulBlocked, &[("ROW", 4)]);

@@ -309,10 +309,14 @@ pub fn coop_matmul_source(shape: &CoopShape) -> String {
     substitute(Kernel::MatmulCoopF16.info().shader.source, &blocks)
 }
 
-/// A copy or triad variant moving `vec`-wide f32 elements (1, 2 or 4), `per` per invocation.
+/// A copy or triad variant moving elements of `vec` f32 words (1, 2 or 4), `per` per
+/// invocation; `vec` 8 (copies only) moves the same bytes as `vec4<u64>`, because CPU drivers
+/// split every storage access into one scalar access per lane and component, so 64-bit
+/// components halve the accesses per byte (README, "Bandwidth on lavapipe").
 pub fn stream_source(template: &str, vec: u32, per: u32) -> String {
     let ty = match vec {
         1 => "f32".to_string(),
+        8 => "vec4<u64>".to_string(),
         w => format!("vec{w}<f32>"),
     };
     let shape = format!("alias V = {ty};\nconst PER: u32 = {per}u;\n");

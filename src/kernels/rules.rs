@@ -135,8 +135,9 @@ fn texture_shape_problem(c: &KernelConfig, w: &Workload) -> Option<String> {
     })
 }
 
-/// Element width 1, 2 or 4 dividing the elements, at least one per invocation; texture inputs
-/// (`TEX` 1) hold whole vec4 texels.
+/// Element width 1, 2, 4 or (copies only) 8 dividing the elements, at least one per
+/// invocation; texture inputs (`TEX` 1) hold whole vec4 texels. Width 8 is a `vec4<u64>` of
+/// the same bytes: a triad computes in f32, so it has no 64-bit form.
 fn stream_shape_problem(c: &KernelConfig, w: &Workload) -> Option<String> {
     let get = |name| u64::from(c.get(name));
     let (vec, tex) = (get("VEC"), get("TEX"));
@@ -147,10 +148,13 @@ fn stream_shape_problem(c: &KernelConfig, w: &Workload) -> Option<String> {
             "TEX 0, or TEX 1 with VEC 4 (texture inputs are vec4 texels)",
         );
     }
+    if vec == 8 && c.kernel != Kernel::Copy {
+        return need(c, false, "VEC 1, 2 or 4 (only a copy moves 64-bit words)");
+    }
     need(
         c,
-        matches!(vec, 1 | 2 | 4) && get("PER") >= 1 && w.m.is_multiple_of(vec),
-        &format!("a multiple of {vec} elements (VEC 1, 2 or 4, PER at least 1)"),
+        matches!(vec, 1 | 2 | 4 | 8) && get("PER") >= 1 && w.m.is_multiple_of(vec),
+        &format!("a multiple of {vec} elements (VEC 1, 2, 4 or 8, PER at least 1)"),
     )
 }
 
@@ -245,15 +249,20 @@ pub(super) fn adapter_problem(c: &KernelConfig, adapter: &AdapterRecord) -> Opti
             })
         }
         Kernel::MatmulTex => shared_texture_problem(c, adapter),
+        Kernel::Copy | Kernel::Triad => wide_stream_problem(c, adapter),
         Kernel::MatmulNaive
         | Kernel::MatmulBlocked
         | Kernel::MatmulF16
         | Kernel::MatmulInt8
         | Kernel::PeakFmaF32
-        | Kernel::PeakFmaF16
-        | Kernel::Copy
-        | Kernel::Triad => None,
+        | Kernel::PeakFmaF16 => None,
     }
+}
+
+/// A stream variant of 64-bit words (`VEC` 8) needs the adapter's `shader_int64`.
+fn wide_stream_problem(c: &KernelConfig, adapter: &AdapterRecord) -> Option<String> {
+    (c.get("VEC") == 8 && !adapter.has_feature("shader_int64"))
+        .then(|| "VEC 8 (64-bit words) needs shader_int64, which the adapter lacks".to_string())
 }
 
 /// A texture-fed kernel whose lanes share A needs subgroups of exactly `SHARE` lanes.

@@ -223,3 +223,45 @@ fn texture_fed_copy_and_triad_verify() {
         }
     }
 }
+
+/// The 64-bit copy (`VEC` 8: `vec4<u64>` elements holding the f32 words) moves the right
+/// words: fewer elements than a workgroup, and three blocks of four per invocation plus a
+/// partial one, with naga's bounds checks on and off. An adapter without `shader_int64` says
+/// so instead of running it.
+#[test]
+fn wide_copy_verifies() {
+    use fleetbench::gpu::{open_device, AdapterSelector, WgpuBackend};
+    use fleetbench::kernels::{Kernel, KernelConfig};
+    use fleetbench::measure::backend::{Backend, CaseSpec};
+    use fleetbench::workload::{Dtype, Op, Workload};
+    if !gpu_available() {
+        return;
+    }
+    let backend = WgpuBackend::new(open_device(&AdapterSelector::Best, None).unwrap());
+    let int64 = backend.adapter().has_feature("shader_int64");
+    for (m, per) in [(8 * 60, 1), (8 * (256 * 4 * 3 + 5), 4)] {
+        for bounds_checks in [true, false] {
+            let values = [("WG_X", 256), ("VEC", 8), ("PER", per)];
+            let kernel = KernelConfig::new(Kernel::Copy, &values);
+            if !int64 {
+                let reason = kernel.unsupported_reason(backend.adapter()).unwrap();
+                assert!(reason.contains("shader_int64"), "{reason}");
+                continue;
+            }
+            let spec = CaseSpec {
+                workload: Workload {
+                    op: Op::Copy,
+                    dtype: Dtype::F32,
+                    m,
+                    n: 1,
+                    k: 1,
+                },
+                kernel,
+                seed: 9,
+            };
+            if let Err(e) = backend.prepare_verified(&spec, bounds_checks) {
+                panic!("{} {m} checks {bounds_checks}: {e}", spec.id());
+            }
+        }
+    }
+}

@@ -28,7 +28,10 @@ fn validate(name: &str, source: &str, caps: Capabilities) -> Result<(), String> 
 }
 
 fn all_caps() -> Capabilities {
-    Capabilities::SHADER_FLOAT16 | Capabilities::COOPERATIVE_MATRIX | Capabilities::SUBGROUP
+    Capabilities::SHADER_FLOAT16
+        | Capabilities::COOPERATIVE_MATRIX
+        | Capabilities::SUBGROUP
+        | Capabilities::SHADER_INT64
 }
 
 /// Validates `config`'s source with its pipeline constants applied, as the driver receives
@@ -187,6 +190,10 @@ fn stream_variants_change_the_element_type() {
     assert!(stream_source(src, 1, 4).contains("alias V = f32;"));
     assert!(stream_source(src, 2, 1).contains("alias V = vec2<f32>;"));
     assert!(stream_source(src, 4, 2).contains("const PER: u32 = 2u;"));
+    let wide = stream_source(src, 8, 4);
+    assert!(wide.contains("alias V = vec4<u64>;"), "{wide}");
+    validate("copy 64-bit", &wide, all_caps()).unwrap();
+    assert!(validate("copy 64-bit", &wide, Capabilities::empty()).is_err());
     let tex = texture_stream_source(src, &["src"], 4);
     assert!(tex.contains("var src_tex: texture_storage_2d<rgba32float, read>"));
     assert!(!tex.contains("var<storage, read> src"), "{tex}");

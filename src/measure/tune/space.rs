@@ -168,11 +168,11 @@ fn int8_candidates(cpu: bool) -> Vec<KernelConfig> {
 
 /// The bandwidth kernels searched for `kernel` (copy or triad): element widths 4, 2 and 1 in
 /// workgroups of 256, and width 4 in workgroups of 64, each with 1, 4 or 16 elements per
-/// invocation (fewer, fatter workgroups suit CPU drivers; one element each suits GPUs); and
-/// inputs read from storage textures (`TEX` 1) in workgroups of 256 (1 or 4 elements each) and
-/// 1024, which on lavapipe move the same bytes about twice as fast as buffer loads (README,
-/// "lavapipe bandwidth"). The best verified one is the device's bandwidth figure; its case
-/// records which won (see [`search_bandwidth`]).
+/// invocation (fewer, fatter workgroups suit CPU drivers; one element each suits GPUs); inputs
+/// read from storage textures (`TEX` 1) in workgroups of 256 (1 or 4 elements each) and 1024,
+/// which on lavapipe move the same bytes about twice as fast as buffer loads; and for a copy
+/// the 64-bit copies of `wide_copy_candidates`. The best verified one is the device's bandwidth figure; its
+/// case records which won (see [`search_bandwidth`]).
 pub fn bandwidth_candidates(kernel: Kernel) -> Vec<KernelConfig> {
     let mut c = Vec::new();
     for (wg, vec) in [(256, 4), (256, 2), (256, 1), (64, 4)] {
@@ -189,16 +189,35 @@ pub fn bandwidth_candidates(kernel: Kernel) -> Vec<KernelConfig> {
             &[("WG_X", wg), ("VEC", 4), ("PER", per), ("TEX", 1)],
         ));
     }
+    if kernel == Kernel::Copy {
+        c.extend(wide_copy_candidates());
+    }
     c
 }
 
+/// Copies of 64-bit words (`VEC` 8: `vec4<u64>` elements, on adapters with `shader_int64`):
+/// workgroups of 256 with 1, 4 or 8 elements per invocation, and of 1024 with 4. lavapipe
+/// splits every storage access into one scalar access per lane and component, so 64-bit
+/// components halve the accesses per byte; they were the fastest copies on Mesa 22.3 and 25.0
+/// alike, while 16 per invocation ran at half speed on both (README, "lavapipe bandwidth").
+fn wide_copy_candidates() -> Vec<KernelConfig> {
+    [(256, 1), (256, 4), (256, 8), (1024, 4)]
+        .into_iter()
+        .map(|(wg, per)| KernelConfig::new(Kernel::Copy, &[("WG_X", wg), ("VEC", 8), ("PER", per)]))
+        .collect()
+}
+
 /// The bandwidth variants the quick preset searches: width 4 in workgroups of 256, from buffers
-/// with 1, 4 or 16 elements per invocation and from textures with 1 or 4 (each trial moves device-sized buffers, so the full search
-/// would take most of a smoke test's budget on a CPU driver).
+/// with 1, 4 or 16 elements per invocation and from textures with 1 or 4, and for a copy the
+/// 64-bit one in workgroups of 1024 with 4 each (each trial moves device-sized buffers, so the
+/// full search would take most of a smoke test's budget on a CPU driver).
 pub fn quick_bandwidth_candidates(kernel: Kernel) -> Vec<KernelConfig> {
     bandwidth_candidates(kernel)
         .into_iter()
-        .filter(|c| c.get("WG_X") == 256 && c.get("VEC") == 4)
+        .filter(|c| {
+            let (wg, vec) = (c.get("WG_X"), c.get("VEC"));
+            (wg == 256 && vec == 4) || (wg == 1024 && vec == 8)
+        })
         .collect()
 }
 
@@ -206,6 +225,15 @@ pub fn quick_bandwidth_candidates(kernel: Kernel) -> Vec<KernelConfig> {
 mod tests {
     use super::*;
     use crate::measure::fake::fake_adapter;
+
+    #[test]
+    fn only_copies_search_64_bit_words() {
+        let wide = |cs: Vec<KernelConfig>| cs.iter().filter(|c| c.get("VEC") == 8).count();
+        assert_eq!(wide(bandwidth_candidates(Kernel::Copy)), 4);
+        assert_eq!(wide(quick_bandwidth_candidates(Kernel::Copy)), 1);
+        assert_eq!(wide(bandwidth_candidates(Kernel::Triad)), 0);
+        assert_eq!(quick_bandwidth_candidates(Kernel::Triad).len(), 5);
+    }
 
     #[test]
     fn the_search_space_follows_the_adapter() {
