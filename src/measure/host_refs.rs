@@ -84,14 +84,18 @@ pub fn host_reference_workloads(adapter: &AdapterRecord, planned: &[Workload]) -
     out
 }
 
-/// The case id of the host reference on `w`: SGEMM for a matmul, the host stream otherwise.
-pub fn host_reference_case_id(w: &Workload) -> String {
-    let kernel = match w.op {
+/// The kernel id of the host reference on `w`: SGEMM for a matmul, the host stream otherwise.
+pub fn host_reference_kernel_id(w: &Workload) -> &'static str {
+    match w.op {
         Op::Copy => HOST_COPY_ID,
         Op::Triad => HOST_TRIAD_ID,
         Op::Matmul | Op::PeakFma => HOST_SGEMM_ID,
-    };
-    format!("{kernel}/{}", w.key())
+    }
+}
+
+/// The case id of the host reference on `w`.
+pub fn host_reference_case_id(w: &Workload) -> String {
+    format!("{}/{}", host_reference_kernel_id(w), w.key())
 }
 
 /// Measures the host reference of `w` (see [`host_reference_workloads`]) on [`host_threads`].
@@ -172,6 +176,23 @@ fn host_sgemm(
             parallelism,
         );
     }
+}
+
+/// Multiply-adds per second of the host SGEMM on `threads` threads, the best of a few calls at
+/// a small square size (milliseconds in all), for the plan's estimates of the host references.
+/// Small shapes run below the large ones' speed, so the estimates err long.
+pub fn measure_sgemm_rate(threads: usize) -> f64 {
+    const SIDE: usize = 384;
+    let (a, b) = matmul_inputs(SIDE as u64, SIDE as u64, SIDE as u64, 1);
+    let mut c = vec![0.0f32; SIDE * SIDE];
+    let mut best = f64::INFINITY;
+    for _ in 0..4 {
+        let start = Instant::now();
+        host_sgemm(&a, &b, &mut c, (SIDE, SIDE, SIDE), threads);
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    std::hint::black_box(&c);
+    (SIDE * SIDE * SIDE) as f64 / best.max(1e-9)
 }
 
 /// The case id of the host SGEMM reference on `w`.

@@ -101,7 +101,7 @@ pub struct Suite {
 /// so it runs as the suite's last step, with a fixed sample count and raw samples kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VendorCase {
-    /// The f32 matmul it computes.
+    /// The f32 matmul, copy or triad it computes.
     pub workload: crate::workload::Workload,
     /// Seed of its inputs.
     pub seed: u64,
@@ -295,6 +295,9 @@ struct Run<'a> {
     started_s: f64,
     /// Estimated seconds of the cases not yet finished.
     pending_s: Vec<f64>,
+    /// Estimated seconds of the host references not yet measured (they run last, so the time
+    /// left that progress reports includes them).
+    vendor_pending_s: f64,
 }
 
 /// Runs `suite` on `backend`, keeping `file` (saved to `path` at the start, after every case
@@ -310,6 +313,7 @@ pub fn run(
     results::save_atomic(path, file)?;
     let mut run = Run {
         pending_s: suite.cases.iter().map(|c| c.estimate_s).collect(),
+        vendor_pending_s: suite.vendor.iter().map(|v| v.estimate_s).sum(),
         started_s: backend.clock_s(),
         backend,
         suite,
@@ -357,13 +361,14 @@ impl Run<'_> {
                 });
             }
             self.file.cases.push(case);
+            self.vendor_pending_s = (self.vendor_pending_s - v.estimate_s).max(0.0);
             self.save()?;
         }
         Ok(SuiteEnd::Complete)
     }
 
     fn remaining_s(&self) -> f64 {
-        self.pending_s.iter().sum()
+        self.pending_s.iter().sum::<f64>() + self.vendor_pending_s
     }
 
     fn is_interrupted(&self) -> bool {

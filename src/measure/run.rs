@@ -9,11 +9,11 @@ use super::backend::{Backend, Observer, SuiteEnd};
 use super::plan::{self, Planned, Preset, Rates, Request};
 use super::summary::{short_label, RunSummary};
 use super::tune::{self, TuneOptions, TuneReport};
-use super::{machine, rounds};
+use super::{host_refs, machine, rounds};
 use crate::error::{Error, Result};
 use crate::fsio::{self, Overwrite};
 use crate::kernels::Kernel;
-use crate::results::{self, AdapterRecord, HostStability, ResultFile};
+use crate::results::{self, AdapterRecord, DeviceType, HostStability, ResultFile};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -108,9 +108,13 @@ pub fn run(
     let tuning = tune(request, backend, observer)?;
     let tuning_s = started.elapsed().as_secs_f64();
     let host_start = host_probe();
-    let rates = Rates::from_tuning(&tuning.tuned, host_start)
-        .with_check_rates(super::verify::measure_check_rates());
     let adapter = backend.adapter().clone();
+    let mut rates = Rates::from_tuning(&tuning.tuned, host_start)
+        .with_check_rates(super::verify::measure_check_rates());
+    if adapter.device_type == DeviceType::Cpu && request.plan.kernels.vendor {
+        rates =
+            rates.with_host_sgemm_rate(host_refs::measure_sgemm_rate(host_refs::host_threads()));
+    }
     let planned = plan::plan(
         &request.plan,
         &adapter,
@@ -167,10 +171,13 @@ fn plan_labels(planned: &Planned) -> Vec<String> {
         let k = &c.spec.kernel;
         short_label(k.id(), k.tuned, &c.spec.workload)
     });
-    let host = suite
-        .vendor
-        .iter()
-        .map(|v| short_label(super::host_refs::HOST_SGEMM_ID, false, &v.workload));
+    let host = suite.vendor.iter().map(|v| {
+        short_label(
+            host_refs::host_reference_kernel_id(&v.workload),
+            false,
+            &v.workload,
+        )
+    });
     wgsl.chain(host).collect()
 }
 
@@ -382,6 +389,51 @@ mod tests {
             &mut Silent,
             &AtomicBool::new(interrupted),
         )
+    }
+
+    #[test]
+    fn the_plan_labels_each_host_reference_by_what_it_computes() {
+        use crate::measure::rounds::{Suite, VendorCase};
+        use crate::workload::{Dtype, Op, Workload};
+        let stream = |op| Workload {
+            op,
+            dtype: Dtype::F32,
+            m: 1 << 20,
+            n: 1,
+            k: 1,
+        };
+        let workloads = [
+            Workload::matmul(Dtype::F32, 64, 64, 64),
+            stream(Op::Copy),
+            stream(Op::Triad),
+        ];
+        let mut suite = Suite::new(Vec::new(), TimingConfig::default());
+        suite.vendor = workloads
+            .iter()
+            .map(|&workload| VendorCase {
+                workload,
+                seed: 1,
+                samples: 10,
+                estimate_s: 1.0,
+            })
+            .collect();
+        let record = results::PlanRecord {
+            budget_s: 120.0,
+            estimated_s: 3.0,
+            tuning_s: 0.0,
+            target_half_width: 2.0,
+            cases: Vec::new(),
+            cuts: Vec::new(),
+        };
+        let labels = plan_labels(&Planned { suite, record });
+        assert_eq!(
+            labels,
+            [
+                "vendor/gemm-sgemm f32 64³",
+                "vendor/host-copy",
+                "vendor/host-triad"
+            ]
+        );
     }
 
     #[test]

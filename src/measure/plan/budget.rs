@@ -14,8 +14,16 @@ use crate::results::{AdapterRecord, CaseRole, PlanRecord, PlannedCaseRecord, Tun
 use crate::workload::{Dtype, Op, Workload};
 
 /// Fraction of the budget after which adaptive cases stop whatever their share: the rest is
-/// for what cannot stop at once (fixed counts, the preparation in flight, the last save).
+/// for what cannot stop at once (fixed counts, the preparation in flight, the last save). The
+/// host references run after the deadline, so their estimate is taken off it as well.
 const DEADLINE_USE: f64 = 0.9;
+
+/// Seconds into the suite after which adaptive cases stop: a share of what the budget has left
+/// after tuning, less the host references that are measured after every WGSL case (before,
+/// a run whose cases took the whole deadline overran its budget by the references' time).
+fn deadline_s(left_s: f64, vendor_s: f64) -> f64 {
+    (left_s.max(0.0) * DEADLINE_USE - vendor_s).max(0.0)
+}
 
 /// A plan fitted to its budget: the suite to run and the record the file keeps.
 #[derive(Debug, Clone, PartialEq)]
@@ -282,9 +290,6 @@ impl Costing<'_> {
     }
 }
 
-/// How many times the f64 reference's speed the host SGEMM is assumed to reach, for estimates.
-const VENDOR_SPEEDUP: f64 = 8.0;
-
 /// Bytes per second assumed of the host stream reference (a copy or triad) before it is
 /// measured: a low figure for one memory channel, so the plan errs long.
 const HOST_STREAM_BYTES_PER_S: f64 = 2e9;
@@ -297,9 +302,10 @@ impl Costing<'_> {
             return (call_s, call_s);
         }
         let fma = (w.m * w.n * w.k) as f64;
-        let host = self.rates.host_fma_per_s.max(1.0);
-        // The tuned host library is assumed several times the f64 reference's speed.
-        (fma / host, fma / (VENDOR_SPEEDUP * host))
+        // Checked like a WGSL case of the shape (O(n²) when large), sampled at the host
+        // SGEMM's speed.
+        let call_s = fma / self.rates.host_sgemm_fma_per_s.max(1.0);
+        (self.rates.verification_s(w), call_s)
     }
 }
 
@@ -475,7 +481,8 @@ fn planned(
         suite.resident_bytes = suite.resident_bytes.max(largest.saturating_mul(2));
     }
     if request.fixed_samples.is_none() {
-        suite.deadline_s = Some((request.budget_s - spent_s).max(0.0) * DEADLINE_USE);
+        let vendor_s: f64 = suite.vendor.iter().map(|v| v.estimate_s).sum();
+        suite.deadline_s = Some(deadline_s(request.budget_s - spent_s, vendor_s));
     }
     Planned { suite, record }
 }

@@ -266,7 +266,14 @@ pub struct Rates {
     pub matmul_gflops: BTreeMap<String, f64>,
     /// GFLOP/s assumed for a matmul kernel nothing was measured for.
     pub fallback_gflops: f64,
+    /// Multiply-adds per second of the host SGEMM reference (CPU adapters only), for the
+    /// estimates of the host references the plan measures after the WGSL cases.
+    pub host_sgemm_fma_per_s: f64,
 }
+
+/// How many times the f64 reference's speed the host SGEMM is assumed to reach where it was
+/// not measured (a low figure: a tuned SGEMM on every core is tens of times faster).
+const HOST_SGEMM_SPEEDUP: f64 = 8.0;
 
 impl Rates {
     /// Rates from tuning records and a measured host reference speed.
@@ -288,7 +295,18 @@ impl Rates {
             int_check_macs_per_s: host_fma_per_s,
             matmul_gflops,
             fallback_gflops: 10.0,
+            host_sgemm_fma_per_s: HOST_SGEMM_SPEEDUP * host_fma_per_s,
         }
+    }
+
+    /// The same rates with the host SGEMM reference's measured speed (see
+    /// [`crate::measure::host_refs::measure_sgemm_rate`]); a figure that is not positive keeps
+    /// the assumed one.
+    pub fn with_host_sgemm_rate(mut self, fma_per_s: f64) -> Self {
+        if fma_per_s > 0.0 && fma_per_s.is_finite() {
+            self.host_sgemm_fma_per_s = fma_per_s;
+        }
+        self
     }
 
     /// The same rates with both O(n²) checks charged at `macs_per_s`.

@@ -295,6 +295,31 @@ fn the_plan_has_device_sized_ceilings_tuned_bandwidth_int8_and_vendor_references
     // A GPU adapter's vendor library is measured by a script, not in the plan.
     let gpu = plan(&req, &fake_adapter("gpu"), &t, &bandwidth, &rates, 1.0).unwrap();
     assert!(gpu.suite.vendor.is_empty());
+    // The references run after the deadline: it leaves their time inside the budget.
+    let vendor_s: f64 = p.suite.vendor.iter().map(|v| v.estimate_s).sum();
+    let deadline = p.suite.deadline_s.unwrap();
+    assert!(vendor_s > 0.0);
+    assert!(
+        deadline + vendor_s <= (60.0 - 1.0) * 0.9 + 1e-9,
+        "{deadline} + {vendor_s}"
+    );
+    assert!(gpu.suite.deadline_s.unwrap() > deadline);
+    // A measured host SGEMM speed sets the references' estimates (checks stay O(n²)-cheap).
+    let at = |fma_per_s| {
+        let r = rates.clone().with_host_sgemm_rate(fma_per_s);
+        plan(&req, &cpu, &t, &bandwidth, &r, 1.0).unwrap()
+    };
+    let (slow, quick) = (at(1e8), at(1e13));
+    let sgemm_s = |p: &Planned| -> f64 {
+        p.suite
+            .vendor
+            .iter()
+            .filter(|v| v.workload.op == Op::Matmul)
+            .map(|v| v.estimate_s)
+            .sum()
+    };
+    assert!(sgemm_s(&quick) < sgemm_s(&slow), "{} vs {}", sgemm_s(&quick), sgemm_s(&slow));
+    assert_eq!(rates.clone().with_host_sgemm_rate(f64::NAN), rates);
 }
 
 #[test]
