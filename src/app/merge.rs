@@ -14,6 +14,7 @@ use fleetbench::store::{self, Location, OpenMode, RunFilter, Selection};
 use fleetbench::validate::{load_checked, CatalogPeaks, LoadPolicy};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let threshold = args.threshold / 100.0;
@@ -29,21 +30,29 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     named.extend(args.store.as_deref().and_then(sqlite_path));
     let export = args.out.export(&named)?;
     check_inputs(&args.inputs)?;
+    let interrupted = super::interrupt::install(
+        "interrupted: stopping before the next file; nothing will be written (Ctrl-C again to stop now)",
+        "interrupted again: stopping now; merge's temporary directory may be left behind",
+    )?;
     let mut merger = Merger::new(threshold, args.samples)?;
     let mut inputs = Inputs {
         merger: &mut merger,
         export: export.as_ref(),
         peaks: CatalogPeaks::builtin()?,
+        interrupted: &interrupted,
         loaded: 0,
         walk_skipped: Vec::new(),
         load_skipped: Vec::new(),
     };
-    for input in &args.inputs {
-        inputs.take(input)?;
-    }
+    let taken = args.inputs.iter().try_for_each(|input| inputs.take(input));
     let (mut loaded, mut skipped) = (inputs.loaded, inputs.walk_skipped);
     skipped.append(&mut inputs.load_skipped);
-    loaded += load_stored(&args, &mut merger)?;
+    let stored = taken.and_then(|()| load_stored(&args, &mut merger, &interrupted));
+    // Returning drops the merger, which removes its temporary files.
+    if interrupted.load(Ordering::SeqCst) {
+        return Ok(stopped());
+    }
+    loaded += stored?;
     report_skips(&skipped, args.strict)?;
     if let (0, Some(first)) = (loaded, skipped.first()) {
         let more = match skipped.len() {
@@ -65,6 +74,9 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
         merger.skip(skip);
     }
     let report = merger.finish()?;
+    if interrupted.load(Ordering::SeqCst) {
+        return Ok(stopped());
+    }
     output::print(&report, args.out.format, output::terminal_width())?;
     if let Some(export) = &export {
         export.write(&report)?;
@@ -77,6 +89,12 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Interrupted by Ctrl-C: nothing was printed or written, and the temporary files are gone.
+fn stopped() -> ExitCode {
+    note!("interrupted: nothing merged or written");
+    ExitCode::from(130)
 }
 
 /// Every input must exist before any is read: a typo in a path must not look like an empty
@@ -97,6 +115,8 @@ struct Inputs<'a> {
     merger: &'a mut Merger,
     export: Option<&'a Export>,
     peaks: CatalogPeaks,
+    /// Set by Ctrl-C: the next file is not read.
+    interrupted: &'a AtomicBool,
     loaded: usize,
     /// Entries of the directories that are not taken, in walk order.
     walk_skipped: Vec<Skipped>,
@@ -124,6 +144,7 @@ impl Inputs<'_> {
 
     /// Loads one file into the merge, or lists it as skipped.
     fn load(&mut self, path: PathBuf) -> fleetbench::Result<()> {
+        check_interrupted(self.interrupted)?;
         if let Some(export) = self.export {
             fsio::check_not_input(export.path(), std::slice::from_ref(&path))?;
         }
@@ -146,7 +167,11 @@ impl Inputs<'_> {
 
 /// The runs `--store` and its filter select, merged one at a time; how many. Without `--store`
 /// a filter flag is refused rather than ignored.
-fn load_stored(args: &MergeArgs, merger: &mut Merger) -> anyhow::Result<usize> {
+fn load_stored(
+    args: &MergeArgs,
+    merger: &mut Merger,
+    interrupted: &AtomicBool,
+) -> anyhow::Result<usize> {
     let filter = super::store::filter(&args.filter)?;
     let Some(db) = &args.store else {
         if filter != RunFilter::default() {
@@ -161,6 +186,7 @@ fn load_stored(args: &MergeArgs, merger: &mut Merger) -> anyhow::Result<usize> {
         latest: false,
     };
     let loaded = store::select_each(db.as_mut(), &selection, &mut |run| {
+        check_interrupted(interrupted)?;
         merger.add(
             PathBuf::from(format!("{location}#{}", run.row.key)),
             &run.file,
@@ -170,6 +196,15 @@ fn load_stored(args: &MergeArgs, merger: &mut Merger) -> anyhow::Result<usize> {
         note!("{location}: no stored run matches the filter");
     }
     Ok(loaded)
+}
+
+/// An error that ends the walk or the selection once Ctrl-C was pressed (`execute` reports the
+/// interruption instead of it).
+fn check_interrupted(interrupted: &AtomicBool) -> fleetbench::Result<()> {
+    match interrupted.load(Ordering::SeqCst) {
+        true => Err(fleetbench::Error::Config("interrupted".into())),
+        false => Ok(()),
+    }
 }
 
 /// The file of a SQLite store, which `-o` must not overwrite.

@@ -15,6 +15,7 @@ mod catalog;
 mod compare;
 mod completions;
 mod devices;
+mod interrupt;
 mod merge;
 mod progress;
 mod project;

@@ -6,7 +6,7 @@
 use super::bounds;
 use super::progress::ProgressObserver;
 use crate::cli::RunArgs;
-use anyhow::{bail, Context};
+use anyhow::bail;
 use fleetbench::fsio::Overwrite;
 use fleetbench::gpu::{self, AdapterSelector};
 use fleetbench::measure::backend::{Backend, SuiteEnd, TimingConfig};
@@ -19,8 +19,6 @@ use fleetbench::results::{CaseStatus, ResultFile};
 use fleetbench::workload::{Dtype, Workload};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A checked `run`: the library's request, and what only the binary decides (which adapter,
@@ -40,7 +38,13 @@ pub fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     let store = args.store.clone();
     let config = validate(args)?;
     let mut backend = open_backend(&config)?;
-    let interrupted = install_interrupt_handler()?;
+    // First Ctrl-C: stop after the step in flight (a preparation or a batch of samples), save
+    // every sample taken, exit 130. Second: exit at once (the file on disk is already valid, as
+    // it is saved atomically after every case and round).
+    let interrupted = super::interrupt::install(
+        "interrupted: stopping after the step in flight (Ctrl-C again to stop now)",
+        "interrupted again: stopping now; finished cases are saved",
+    )?;
     let mut progress = ProgressObserver::new(config.quiet);
     let started = Instant::now();
     let outcome = measure::run(
@@ -416,23 +420,6 @@ fn open_backend(config: &RunConfig) -> anyhow::Result<Box<dyn Backend>> {
             }
         })?;
     Ok(Box::new(gpu::WgpuBackend::new(ctx)))
-}
-
-/// First Ctrl-C: stop after the step in flight (a preparation or a batch of samples), save
-/// every sample taken, exit 130. Second: exit at once (the file on disk is already valid, as it
-/// is saved atomically after every case and round).
-fn install_interrupt_handler() -> anyhow::Result<Arc<AtomicBool>> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let handler_flag = flag.clone();
-    ctrlc::set_handler(move || {
-        if handler_flag.swap(true, Ordering::SeqCst) {
-            eprintln!("\ninterrupted again: stopping now; finished cases are saved");
-            std::process::exit(130);
-        }
-        eprintln!("\ninterrupted: stopping after the step in flight (Ctrl-C again to stop now)");
-    })
-    .context("cannot install the Ctrl-C handler")?;
-    Ok(flag)
 }
 
 #[cfg(test)]

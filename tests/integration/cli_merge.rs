@@ -355,3 +355,58 @@ fn json_on_stdout_is_the_report_written_with_o() {
     assert_eq!(case["slowest"]["unit"], 2);
     assert_eq!(printed["groups"][0]["scores"][2]["outlier"], true);
 }
+
+#[test]
+fn ctrl_c_stops_a_merge_writes_nothing_and_removes_its_temporary_files() {
+    let dir = tempdir();
+    let fleet = dir.path().join("fleet");
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&fleet).unwrap();
+    std::fs::create_dir_all(&tmp).unwrap();
+    let template = template(dir.path());
+    for i in 0..2000 {
+        let host = format!("node{i:04}");
+        write(
+            &fleet.join(format!("{host}.json")),
+            &unit(&template, &host, 0, 1.0),
+        );
+    }
+    let report = dir.path().join("report.json");
+    let mut child = fleetbench()
+        .arg("merge")
+        .arg(&fleet)
+        .arg("-o")
+        .arg(&report)
+        .env("TMPDIR", &tmp)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let spill_dirs = || std::fs::read_dir(&tmp).unwrap().count();
+    let started = std::time::Instant::now();
+    while spill_dirs() == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "merge ended before it could be stopped"
+        );
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "no temporary directory appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) with a live child's pid and a valid signal number has no memory effects.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0, "kill failed");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("nothing merged or written"), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!report.exists());
+    assert_eq!(spill_dirs(), 0, "the temporary directory is left behind");
+}

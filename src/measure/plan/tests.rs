@@ -318,7 +318,12 @@ fn the_plan_has_device_sized_ceilings_tuned_bandwidth_int8_and_vendor_references
             .map(|v| v.estimate_s)
             .sum()
     };
-    assert!(sgemm_s(&quick) < sgemm_s(&slow), "{} vs {}", sgemm_s(&quick), sgemm_s(&slow));
+    assert!(
+        sgemm_s(&quick) < sgemm_s(&slow),
+        "{} vs {}",
+        sgemm_s(&quick),
+        sgemm_s(&slow)
+    );
     assert_eq!(rates.clone().with_host_sgemm_rate(f64::NAN), rates);
 }
 
