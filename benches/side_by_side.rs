@@ -376,13 +376,7 @@ fn compare_cached_copies(backend: &mut WgpuBackend) {
         .map(|s| s.split(',').filter_map(|v| v.trim().parse().ok()).collect())
         .unwrap_or_default();
     for mib in sizes {
-        let workload = Workload {
-            op: Op::Copy,
-            dtype: Dtype::F32,
-            m: (mib << 20) / 4,
-            n: 1,
-            k: 1,
-        };
+        let workload = Workload::stream(Op::Copy, (mib << 20) / 4);
         let variants = [
             [("WG_X", 256), ("VEC", 4), ("PER", 1), ("TEX", 0)],
             [("WG_X", 256), ("VEC", 4), ("PER", 1), ("TEX", 1)],

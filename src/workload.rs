@@ -139,6 +139,17 @@ impl Workload {
         }
     }
 
+    /// A copy or triad over `elements` f32 values per array (`n` and `k` are 1).
+    pub fn stream(op: Op, elements: u64) -> Self {
+        Workload {
+            op,
+            dtype: Dtype::F32,
+            m: elements,
+            n: 1,
+            k: 1,
+        }
+    }
+
     /// Arithmetic operations the workload performs (an FMA or integer multiply-accumulate counts
     /// as two); for i8 these are integer operations, not floating-point ones.
     pub fn flops(&self) -> f64 {
@@ -304,13 +315,7 @@ mod tests {
         assert_eq!(w.flops(), 48.0);
         assert_eq!(w.bytes(), 4.0 * (8.0 + 12.0 + 6.0));
         assert_eq!(w.key(), "matmul/f32/2x3x4");
-        let copy = Workload {
-            op: Op::Copy,
-            dtype: Dtype::F32,
-            m: 1000,
-            n: 1,
-            k: 1,
-        };
+        let copy = Workload::stream(Op::Copy, 1000);
         assert_eq!(copy.bytes(), 8000.0);
         assert_eq!(copy.flops(), 0.0);
         let peak = Workload {

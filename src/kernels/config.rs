@@ -194,13 +194,7 @@ mod tests {
         assert_eq!(tiled.workgroup_size(), [16, 16, 1]);
         assert_eq!(tiled.dispatch(&w), [16, 8, 1]);
         let copy = KernelConfig::new(Kernel::Copy, &[("WG_X", 64), ("VEC", 2), ("PER", 4)]);
-        let stream = Workload {
-            op: crate::workload::Op::Copy,
-            dtype: Dtype::F32,
-            m: 1 << 20,
-            n: 1,
-            k: 1,
-        };
+        let stream = Workload::stream(crate::workload::Op::Copy, 1 << 20);
         assert_eq!(copy.dispatch(&stream), [(1 << 20) / 512, 1, 1]);
     }
 
@@ -307,13 +301,7 @@ mod tests {
 
     #[test]
     fn only_a_copy_moves_64_bit_words_and_only_with_shader_int64() {
-        let stream = |op| Workload {
-            op,
-            dtype: Dtype::F32,
-            m: 1 << 20,
-            n: 1,
-            k: 1,
-        };
+        let stream = |op| Workload::stream(op, 1 << 20);
         let wide = |kernel| KernelConfig::new(kernel, &[("VEC", 8), ("PER", 4)]);
         let copy = wide(Kernel::Copy);
         assert!(copy

@@ -78,13 +78,7 @@ pub fn ceiling_cases(adapter: &AdapterRecord) -> Vec<(Workload, KernelConfig)> {
         n: 1,
         k: iters * PEAK_FMAS_PER_ITER,
     };
-    let stream = |op| Workload {
-        op,
-        dtype: Dtype::F32,
-        m: size.elements,
-        n: 1,
-        k: 1,
-    };
+    let stream = |op| Workload::stream(op, size.elements);
     let stream_kernel = |k| KernelConfig::new(k, &[("WG_X", 256), ("VEC", 4), ("PER", 1)]);
     vec![
         (

@@ -60,12 +60,17 @@ pub fn threads_for(lavapipe_threads: Option<&str>, cores: usize) -> usize {
     }
 }
 
-/// The workloads the host references run for a plan on `adapter`: every distinct f32 matmul
-/// shape (host SGEMM) and every copy or triad (host stream) of the plan when the adapter is a
-/// CPU, whose kernels then run on the same cores; none on a GPU, whose library is measured by
-/// a script.
+/// Whether a plan on `adapter` measures host references: on a CPU adapter, whose kernels run on
+/// the same cores; not on a GPU, whose library is measured by a script.
+pub fn runs_host_references(adapter: &AdapterRecord) -> bool {
+    adapter.device_type.is_cpu()
+}
+
+/// The workloads the host references run for a plan on `adapter` (see
+/// [`runs_host_references`]): every distinct f32 matmul shape (host SGEMM) and every copy or
+/// triad (host stream) of the plan.
 pub fn host_reference_workloads(adapter: &AdapterRecord, planned: &[Workload]) -> Vec<Workload> {
-    if !adapter.device_type.is_cpu() {
+    if !runs_host_references(adapter) {
         return Vec::new();
     }
     let mut out: Vec<Workload> = planned
@@ -375,17 +380,8 @@ mod tests {
         cpu.device_type = crate::results::DeviceType::Cpu;
         assert_eq!(host_reference_workloads(&cpu, &shapes).len(), 2);
         assert!(host_reference_workloads(&fake_adapter("gpu"), &shapes).is_empty());
-        let copy = Workload {
-            op: Op::Copy,
-            dtype: Dtype::F32,
-            m: 1 << 20,
-            n: 1,
-            k: 1,
-        };
-        let triad = Workload {
-            op: Op::Triad,
-            ..copy
-        };
+        let copy = Workload::stream(Op::Copy, 1 << 20);
+        let triad = Workload::stream(Op::Triad, 1 << 20);
         let peak = Workload {
             op: Op::PeakFma,
             ..copy

@@ -112,6 +112,11 @@ pub struct VendorCase {
 }
 
 impl Suite {
+    /// Estimated seconds of the host references, which run after every WGSL case.
+    pub fn vendor_estimate_s(&self) -> f64 {
+        self.vendor.iter().map(|v| v.estimate_s).sum()
+    }
+
     /// A suite with a 2 GiB residency limit (or `--max-memory`, when lower) and no deadline.
     pub fn new(cases: Vec<PlannedCase>, timing: TimingConfig) -> Self {
         let resident_bytes = timing.max_memory.unwrap_or(u64::MAX).min(2 << 30);
@@ -313,7 +318,7 @@ pub fn run(
     results::save_atomic(path, file)?;
     let mut run = Run {
         pending_s: suite.cases.iter().map(|c| c.estimate_s).collect(),
-        vendor_pending_s: suite.vendor.iter().map(|v| v.estimate_s).sum(),
+        vendor_pending_s: suite.vendor_estimate_s(),
         started_s: backend.clock_s(),
         backend,
         suite,

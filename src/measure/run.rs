@@ -13,7 +13,7 @@ use super::{host_refs, machine, rounds};
 use crate::error::{Error, Result};
 use crate::fsio::{self, Overwrite};
 use crate::kernels::Kernel;
-use crate::results::{self, AdapterRecord, DeviceType, HostStability, ResultFile};
+use crate::results::{self, AdapterRecord, HostStability, ResultFile};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -111,7 +111,7 @@ pub fn run(
     let adapter = backend.adapter().clone();
     let mut rates = Rates::from_tuning(&tuning.tuned, host_start)
         .with_check_rates(super::verify::measure_check_rates());
-    if adapter.device_type == DeviceType::Cpu && request.plan.kernels.vendor {
+    if request.plan.kernels.vendor && host_refs::runs_host_references(&adapter) {
         rates =
             rates.with_host_sgemm_rate(host_refs::measure_sgemm_rate(host_refs::host_threads()));
     }
@@ -395,17 +395,10 @@ mod tests {
     fn the_plan_labels_each_host_reference_by_what_it_computes() {
         use crate::measure::rounds::{Suite, VendorCase};
         use crate::workload::{Dtype, Op, Workload};
-        let stream = |op| Workload {
-            op,
-            dtype: Dtype::F32,
-            m: 1 << 20,
-            n: 1,
-            k: 1,
-        };
         let workloads = [
             Workload::matmul(Dtype::F32, 64, 64, 64),
-            stream(Op::Copy),
-            stream(Op::Triad),
+            Workload::stream(Op::Copy, 1 << 20),
+            Workload::stream(Op::Triad, 1 << 20),
         ];
         let mut suite = Suite::new(Vec::new(), TimingConfig::default());
         suite.vendor = workloads

@@ -196,7 +196,7 @@ fn texture_fed_copy_and_triad_verify() {
     use fleetbench::gpu::{open_device, AdapterSelector, WgpuBackend};
     use fleetbench::kernels::{Kernel, KernelConfig};
     use fleetbench::measure::backend::CaseSpec;
-    use fleetbench::workload::{Dtype, Op, Workload};
+    use fleetbench::workload::{Op, Workload};
     if !gpu_available() {
         return;
     }
@@ -206,13 +206,7 @@ fn texture_fed_copy_and_triad_verify() {
             for bounds_checks in [true, false] {
                 let values = [("WG_X", 256), ("VEC", 4), ("PER", per), ("TEX", 1)];
                 let spec = CaseSpec {
-                    workload: Workload {
-                        op,
-                        dtype: Dtype::F32,
-                        m,
-                        n: 1,
-                        k: 1,
-                    },
+                    workload: Workload::stream(op, m),
                     kernel: KernelConfig::new(kernel, &values),
                     seed: 9,
                 };
@@ -233,7 +227,7 @@ fn wide_copy_verifies() {
     use fleetbench::gpu::{open_device, AdapterSelector, WgpuBackend};
     use fleetbench::kernels::{Kernel, KernelConfig};
     use fleetbench::measure::backend::{Backend, CaseSpec};
-    use fleetbench::workload::{Dtype, Op, Workload};
+    use fleetbench::workload::{Op, Workload};
     if !gpu_available() {
         return;
     }
@@ -249,13 +243,7 @@ fn wide_copy_verifies() {
                 continue;
             }
             let spec = CaseSpec {
-                workload: Workload {
-                    op: Op::Copy,
-                    dtype: Dtype::F32,
-                    m,
-                    n: 1,
-                    k: 1,
-                },
+                workload: Workload::stream(Op::Copy, m),
                 kernel,
                 seed: 9,
             };

@@ -147,21 +147,11 @@ mod tests {
         }
     }
 
-    fn stream(op: Op, m: u64) -> Workload {
-        Workload {
-            op,
-            dtype: Dtype::F32,
-            m,
-            n: 1,
-            k: 1,
-        }
-    }
-
     #[test]
     fn copy_and_triad_are_verified_timed_and_record_their_threads() {
         for (op, id) in [(Op::Copy, HOST_COPY_ID), (Op::Triad, HOST_TRIAD_ID)] {
             // An odd length: the last thread's slice is short.
-            let case = run_host_stream(&stream(op, 10_007), &quick(), 5, 2);
+            let case = run_host_stream(&Workload::stream(op, 10_007), &quick(), 5, 2);
             assert_eq!(case.status, CaseStatus::Passed, "{case:?}");
             assert!(case.id.starts_with(id), "{}", case.id);
             let lib = case.kernel.library.as_ref().unwrap();
@@ -202,7 +192,7 @@ mod tests {
         assert!(case.reason.unwrap().contains("does not compute"));
         let mut capped = quick();
         capped.max_memory = Some(100);
-        let case = run_host_stream(&stream(Op::Triad, 1000), &capped, 1, 1);
+        let case = run_host_stream(&Workload::stream(Op::Triad, 1000), &capped, 1, 1);
         assert!(case.reason.unwrap().contains("--max-memory"));
     }
 }

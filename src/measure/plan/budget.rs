@@ -481,8 +481,10 @@ fn planned(
         suite.resident_bytes = suite.resident_bytes.max(largest.saturating_mul(2));
     }
     if request.fixed_samples.is_none() {
-        let vendor_s: f64 = suite.vendor.iter().map(|v| v.estimate_s).sum();
-        suite.deadline_s = Some(deadline_s(request.budget_s - spent_s, vendor_s));
+        suite.deadline_s = Some(deadline_s(
+            request.budget_s - spent_s,
+            suite.vendor_estimate_s(),
+        ));
     }
     Planned { suite, record }
 }

@@ -296,7 +296,7 @@ fn the_plan_has_device_sized_ceilings_tuned_bandwidth_int8_and_vendor_references
     let gpu = plan(&req, &fake_adapter("gpu"), &t, &bandwidth, &rates, 1.0).unwrap();
     assert!(gpu.suite.vendor.is_empty());
     // The references run after the deadline: it leaves their time inside the budget.
-    let vendor_s: f64 = p.suite.vendor.iter().map(|v| v.estimate_s).sum();
+    let vendor_s = p.suite.vendor_estimate_s();
     let deadline = p.suite.deadline_s.unwrap();
     assert!(vendor_s > 0.0);
     assert!(

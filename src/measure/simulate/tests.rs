@@ -56,13 +56,7 @@ fn the_speed_model_rewards_reuse_and_ramps_its_clocks() {
     };
     assert!(tiled(8, 8) < tiled(4, 4));
     assert!(model::slowdown(0.0) > 1.5 && model::slowdown(60.0) < 1.05);
-    let copy = Workload {
-        op: Op::Copy,
-        dtype: Dtype::F32,
-        m: 1 << 28,
-        n: 1,
-        k: 1,
-    };
+    let copy = Workload::stream(Op::Copy, 1 << 28);
     let naive = default_matmul_configs()[0].clone();
     let t = model::dispatch_s(
         &h200,

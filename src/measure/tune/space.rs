@@ -171,8 +171,8 @@ fn int8_candidates(cpu: bool) -> Vec<KernelConfig> {
 /// invocation (fewer, fatter workgroups suit CPU drivers; one element each suits GPUs); inputs
 /// read from storage textures (`TEX` 1) in workgroups of 256 (1 or 4 elements each) and 1024,
 /// which on lavapipe move the same bytes about twice as fast as buffer loads; and for a copy
-/// the 64-bit copies of `wide_copy_candidates`. The best verified one is the device's bandwidth figure; its
-/// case records which won (see [`search_bandwidth`]).
+/// the 64-bit copies of `wide_copy_candidates`. The best verified one is the device's
+/// bandwidth figure; its case records which won (see [`search_bandwidth`]).
 pub fn bandwidth_candidates(kernel: Kernel) -> Vec<KernelConfig> {
     let mut c = Vec::new();
     for (wg, vec) in [(256, 4), (256, 2), (256, 1), (64, 4)] {
@@ -199,7 +199,7 @@ pub fn bandwidth_candidates(kernel: Kernel) -> Vec<KernelConfig> {
 /// workgroups of 256 with 1, 4 or 8 elements per invocation, and of 1024 with 4. lavapipe
 /// splits every storage access into one scalar access per lane and component, so 64-bit
 /// components halve the accesses per byte; they were the fastest copies on Mesa 22.3 and 25.0
-/// alike, while 16 per invocation ran at half speed on both (README, "lavapipe bandwidth").
+/// alike, while 16 per invocation ran at half speed on both (README, "Bandwidth on lavapipe").
 fn wide_copy_candidates() -> Vec<KernelConfig> {
     [(256, 1), (256, 4), (256, 8), (1024, 4)]
         .into_iter()
