@@ -1,6 +1,6 @@
 //! Ground truth for `compare` on a real adapter: lavapipe with `LP_NUM_THREADS=1` and `=2`
-//! behaves like two devices whose compute differs by about 2×, and one setting run twice like
-//! one device measured twice.
+//! behaves like two devices, the second faster while the host gives two cores, and one setting
+//! run twice like one device measured twice.
 //!
 //! Each setting tunes into its own tuning cache (afresh for every attempt), and the slower setting's candidate list is
 //! restricted so that the two settings' tuned kernels differ for certain: the capability view
@@ -10,6 +10,14 @@
 //! as well as samples, so the interval covers the drift between runs, and the test between
 //! runs takes each run as one observation. Nothing here asserts a
 //! wall-clock time; only ratios of throughputs measured side by side.
+//!
+//! How much faster two threads are is not known in advance, so it is read from the runs
+//! themselves: the ratio of the medians of each setting's pooled samples, gathered from the
+//! files without `compare`, which the ratio it reports must match. It is not 2: with two cores throughout, the ratio at 256³
+//! and 384³ has been 1.35-1.5 in some attempts and up to 2.4 in others, because the two
+//! settings run different kernels (tuned at 256³ and run at 384³ too), whose tiles leave
+//! 4-12 workgroups for two threads and may not divide 384. A test that assumed a doubling
+//! failed every attempt on such a host while `compare` was right.
 
 #[path = "integration/common.rs"]
 mod common;
@@ -152,9 +160,62 @@ fn ratio(r: &Value) -> f64 {
     r["ratio"]["value"].as_f64().unwrap()
 }
 
+/// Every f32 sample of the runs in `paths` per workload, as GFLOP/s: the data `compare` reads,
+/// gathered here without it.
+fn samples_per_shape(paths: &[PathBuf]) -> Vec<(String, Vec<f64>)> {
+    let mut per_shape: Vec<(String, Vec<f64>)> = Vec::new();
+    for path in paths {
+        for case in read_json(path)["cases"].as_array().unwrap() {
+            let w = &case["workload"];
+            if w["dtype"] != "f32" || case["status"] != "passed" {
+                continue;
+            }
+            let dims = ["m", "n", "k"].map(|d| w[d].as_f64().unwrap());
+            let flops = 2.0 * dims.iter().product::<f64>();
+            let seconds = case["timing"]["gpu_s"].as_array().unwrap();
+            let rates = seconds.iter().map(|s| flops / s.as_f64().unwrap() / 1e9);
+            let shape = format!("{}x{}x{}", dims[0], dims[1], dims[2]);
+            match per_shape.iter_mut().find(|(s, _)| *s == shape) {
+                Some((_, all)) => all.extend(rates),
+                None => per_shape.push((shape, rates.collect())),
+            }
+        }
+    }
+    per_shape
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}
+
+/// How much faster `other`'s runs are than `base`'s at `shape`: the ratio of the medians of
+/// their pooled samples.
+fn runs_ratio(base: &[(String, Vec<f64>)], other: &[(String, Vec<f64>)], shape: &str) -> f64 {
+    let of = |side: &[(String, Vec<f64>)]| {
+        let (_, rates) = side
+            .iter()
+            .find(|(s, _)| s == shape)
+            .expect("the shape ran");
+        median(rates)
+    };
+    of(other) / of(base)
+}
+
+/// How far `compare`'s ratio may sit from the runs' own: the two are the same arithmetic on
+/// the same samples, so only rounding separates them.
+const AGREEMENT: f64 = 1e-6;
+
 /// Two threads against one: every f32 capability row is present, names both winning kernels
-/// (which differ), and shows a significant speed-up in [1.6, 2.4], as does the geometric mean.
-fn check_doubling(v: &Value) -> Result<(), String> {
+/// (which differ), shows a significant speed-up, and its ratio is the one the runs show; the
+/// geometric mean is significant too.
+fn check_faster(v: &Value, one: &[PathBuf], two: &[PathBuf]) -> Result<(), String> {
     let rows = f32_rows(v);
     if rows.len() != 2 {
         return Err(format!(
@@ -162,16 +223,32 @@ fn check_doubling(v: &Value) -> Result<(), String> {
             rows.len()
         ));
     }
+    let (base_runs, other_runs) = (samples_per_shape(one), samples_per_shape(two));
     for r in rows {
         let (base, other) = (&r["baseline"]["kernels"], &r["other"]["kernels"]);
         assert!(
             base.as_array().is_some_and(|k| !k.is_empty()) && base != other,
             "the row must name both winning kernels, and they differ: {r}"
         );
-        let ok = r["verdict"] == "faster" && (1.6..=2.4).contains(&ratio(r));
-        if !ok {
+        let w = &r["workload"];
+        let shape = format!("{}x{}x{}", w["m"], w["n"], w["k"]);
+        let truth = runs_ratio(&base_runs, &other_runs, &shape);
+        eprintln!(
+            "{}: compare {:.3} ({}), the runs {truth:.3}",
+            r["label"],
+            ratio(r),
+            r["verdict"]
+        );
+        if (ratio(r) / truth - 1.0).abs() > AGREEMENT {
             return Err(format!(
-                "{}: ratio {:.3} ({}), {base} vs {other}",
+                "{}: compare's ratio {:.3} is not the runs' {truth:.3}",
+                r["label"],
+                ratio(r)
+            ));
+        }
+        if r["verdict"] != "faster" {
+            return Err(format!(
+                "{}: ratio {:.3} ({}, the runs show {truth:.3}), {base} vs {other}",
                 r["label"],
                 ratio(r),
                 r["verdict"]
@@ -185,7 +262,7 @@ fn check_doubling(v: &Value) -> Result<(), String> {
         .find(|s| s["metric"] == "matmul-f32")
         .ok_or("no f32 summary")?;
     let geomean = g["geomean"]["value"].as_f64().unwrap();
-    if !(g["verdict"] == "faster" && (1.6..=2.4).contains(&geomean)) {
+    if g["verdict"] != "faster" {
         return Err(format!(
             "f32 geometric mean {geomean:.3} ({})",
             g["verdict"]
@@ -239,21 +316,25 @@ fn attempt(
         }
         readings.push(host_parallelism());
     }
-    check_doubling(&compare_json(&pooled(&runs[0]), &pooled(&runs[1])))?;
+    check_faster(
+        &compare_json(&pooled(&runs[0]), &pooled(&runs[1])),
+        &runs[0],
+        &runs[1],
+    )?;
     check_no_difference(&compare_json(&pooled(&runs[1]), &pooled(&runs[2])))
 }
 
 /// On shared machines (CI runners among them) the CPU capacity swings from second to second,
 /// and lavapipe splits each dispatch across its threads, so one starved CPU makes two threads
 /// no faster than one for a while: a starved stretch inside an attempt pulls the
-/// one-against-two ratio down, and the spread it adds between runs leaves a real doubling
+/// one-against-two ratio down, and the spread it adds between runs leaves a real speed-up
 /// not significant. So the host's parallelism is read before each attempt and after each of
 /// its rounds, and a failed attempt is reported as not counting unless the host gave two
-/// cores throughout. Starvation can hide the truth but not show it — a doubling, significant,
+/// cores throughout. Starvation can hide the truth but not show it — a significant speed-up,
 /// beside an A/A pair that is not different — so an attempt that shows it passes the test
 /// whatever the readings. The test fails when no attempt shows the truth.
 #[test]
-fn lavapipe_threads_double_capability_and_a_repeat_is_not_different() {
+fn lavapipe_two_threads_outrun_one_by_what_the_runs_show_and_a_repeat_is_not_different() {
     let Some(backend) = llvmpipe_backend() else {
         eprintln!("skipping: no lavapipe adapter");
         return;
