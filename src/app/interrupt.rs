@@ -1,6 +1,7 @@
 //! Ctrl-C for the commands that work long enough to be stopped (`run`, `merge`): the first
 //! Ctrl-C sets a flag the command polls between steps, so it stops where its files are
-//! consistent; the second exits at once.
+//! consistent; the second exits at once. SIGTERM and SIGHUP count as Ctrl-C: they are what a
+//! batch scheduler sends when a job is cancelled or reaches its time limit, before it kills.
 
 use anyhow::Context;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -32,7 +32,7 @@ pub fn execute(args: MergeArgs) -> anyhow::Result<ExitCode> {
     check_inputs(&args.inputs)?;
     let interrupted = super::interrupt::install(
         "interrupted: stopping before the next file; nothing will be written (Ctrl-C again to stop now)",
-        "interrupted again: stopping now; merge's temporary directory may be left behind",
+        "interrupted again: stopping now; merge's temporary directory is left, and the next merge removes it",
     )?;
     let mut merger = Merger::new(threshold, args.samples)?;
     let mut inputs = Inputs {

@@ -12,8 +12,13 @@
 //! - `scores`: 32 bytes per unit, written when the report is made, in the same order.
 //!
 //! The directory is removed when the last owner (the [`super::Merger`], then the report that
-//! reads its rows) is dropped, on success and on error alike. A write that fails (a full or
-//! unwritable temporary directory) is an error naming the file and saying what to do.
+//! reads its rows) is dropped, on success and on error alike. A merge that is killed (SIGKILL,
+//! the out-of-memory killer, a batch scheduler past its grace period) cannot remove it, and at
+//! a fleet's size it holds gigabytes: so each directory holds a file locked for as long as its
+//! merge lives (the operating system drops the lock when the process dies, however it dies),
+//! and a new merge removes every merge directory beside its own whose lock it can take. A
+//! write that fails (a full or unwritable temporary directory) is an error naming the file and
+//! saying what to do.
 
 use crate::error::{Error, Result};
 use std::fs::File;
@@ -23,8 +28,16 @@ use std::path::{Path, PathBuf};
 /// The temporary directory and the paths of its files.
 #[derive(Debug)]
 pub(super) struct SpillDir {
+    /// Locked while this merge lives (declared first, so it is closed before the directory is
+    /// removed).
+    _owner: File,
     dir: tempfile::TempDir,
 }
+
+/// What the merge directories' names start with.
+const PREFIX: &str = ".fleetbench-merge-";
+/// The file whose lock says the directory's merge is alive.
+const OWNER: &str = "owner.lock";
 
 /// Which of the spill's files.
 #[derive(Debug, Clone, Copy)]
@@ -35,20 +48,28 @@ pub(super) enum SpillFile {
 }
 
 impl SpillDir {
-    /// A new private directory under the system's temporary directory (`TMPDIR`).
+    /// A new private directory under the system's temporary directory (`TMPDIR`), after
+    /// removing those that merges killed before they could clean up left there.
     pub(super) fn new() -> Result<Self> {
+        Self::new_in(&std::env::temp_dir())
+    }
+
+    /// A new private directory under `root`, after removing the dead merges' ones there.
+    pub(super) fn new_in(root: &Path) -> Result<Self> {
+        remove_abandoned(root);
         let dir = tempfile::Builder::new()
-            .prefix(".fleetbench-merge-")
-            .tempdir()
+            .prefix(PREFIX)
+            .tempdir_in(root)
             .map_err(|e| {
                 let cause = without_path(e);
                 let cause = std::io::Error::new(
                     cause.kind(),
                     format!("cannot make merge's temporary directory here: {cause}"),
                 );
-                with_hint(&std::env::temp_dir(), cause)
+                with_hint(root, cause)
             })?;
-        Ok(SpillDir { dir })
+        let owner = lock_owner(dir.path())?;
+        Ok(SpillDir { _owner: owner, dir })
     }
 
     /// The path of one of the files.
@@ -85,6 +106,47 @@ impl SpillDir {
             path,
             position: offset,
         })
+    }
+}
+
+/// Creates the directory's owner file and locks it. The file is locked under a name sweepers
+/// do not look at and then renamed (the lock stays with the file), so a sweeper never takes
+/// the lock of a directory whose merge is only starting.
+fn lock_owner(dir: &Path) -> Result<File> {
+    let starting = dir.join("owner.starting");
+    let owner = File::create(&starting).map_err(|e| spill_error(&starting, e))?;
+    owner.try_lock().map_err(|e| {
+        spill_error(
+            &starting,
+            std::io::Error::other(format!("cannot lock it: {e}")),
+        )
+    })?;
+    let path = dir.join(OWNER);
+    std::fs::rename(&starting, &path).map_err(|e| spill_error(&path, e))?;
+    Ok(owner)
+}
+
+/// Removes the merge directories under `root` whose owner file can be locked: their merge is
+/// gone. Best effort: a directory that cannot be read, locked or removed is left as it is, and
+/// the merge goes on (its own directory is what it needs).
+fn remove_abandoned(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let is_merge = name.to_str().is_some_and(|n| n.starts_with(PREFIX));
+        if !is_merge || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let Ok(owner) = File::open(entry.path().join(OWNER)) else {
+            continue; // a directory of an older fleetbench, or one just being made
+        };
+        let abandoned = owner.try_lock().is_ok();
+        drop(owner); // closed first: an open file keeps its directory on some systems
+        if abandoned {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -345,6 +407,29 @@ mod tests {
         drop(out);
         drop(spill);
         assert!(!dir.exists(), "{} left behind", dir.display());
+    }
+
+    #[test]
+    fn a_new_merge_removes_the_directories_of_dead_merges_only() {
+        let root = tempfile::tempdir().unwrap();
+        let live = SpillDir::new_in(root.path()).unwrap();
+        let make = |name: &str, owner: bool| {
+            let dir = root.path().join(name);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("stats.bin"), [0u8; 64]).unwrap();
+            if owner {
+                std::fs::write(dir.join(OWNER), b"").unwrap();
+            }
+            dir
+        };
+        let dead = make(".fleetbench-merge-dead", true);
+        let older = make(".fleetbench-merge-older", false);
+        let other = make("not-a-merge", true);
+        let new = SpillDir::new_in(root.path()).unwrap();
+        assert!(!dead.exists(), "a dead merge's directory is left");
+        for kept in [live.dir.path(), new.dir.path(), &older, &other] {
+            assert!(kept.exists(), "{} removed", kept.display());
+        }
     }
 
     #[test]

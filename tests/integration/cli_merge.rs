@@ -356,14 +356,17 @@ fn json_on_stdout_is_the_report_written_with_o() {
     assert_eq!(printed["groups"][0]["scores"][2]["outlier"], true);
 }
 
-#[test]
-fn ctrl_c_stops_a_merge_writes_nothing_and_removes_its_temporary_files() {
-    let dir = tempdir();
-    let fleet = dir.path().join("fleet");
-    let tmp = dir.path().join("tmp");
+/// A merge of 2,000 files under its own `TMPDIR`, sent `signal` once its temporary directory
+/// appears: its output, the report path it was asked to write, and the `TMPDIR`.
+fn signalled_merge(
+    dir: &Path,
+    signal: libc::c_int,
+) -> (std::process::Output, std::path::PathBuf, std::path::PathBuf) {
+    let fleet = dir.join("fleet");
+    let tmp = dir.join("tmp");
     std::fs::create_dir_all(&fleet).unwrap();
     std::fs::create_dir_all(&tmp).unwrap();
-    let template = template(dir.path());
+    let template = template(dir);
     for i in 0..2000 {
         let host = format!("node{i:04}");
         write(
@@ -371,7 +374,7 @@ fn ctrl_c_stops_a_merge_writes_nothing_and_removes_its_temporary_files() {
             &unit(&template, &host, 0, 1.0),
         );
     }
-    let report = dir.path().join("report.json");
+    let report = dir.join("report.json");
     let mut child = fleetbench()
         .arg("merge")
         .arg(&fleet)
@@ -382,9 +385,8 @@ fn ctrl_c_stops_a_merge_writes_nothing_and_removes_its_temporary_files() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let spill_dirs = || std::fs::read_dir(&tmp).unwrap().count();
     let started = std::time::Instant::now();
-    while spill_dirs() == 0 {
+    while spill_dirs(&tmp) == 0 {
         assert!(
             child.try_wait().unwrap().is_none(),
             "merge ended before it could be stopped"
@@ -397,16 +399,56 @@ fn ctrl_c_stops_a_merge_writes_nothing_and_removes_its_temporary_files() {
     }
     let pid = libc::pid_t::try_from(child.id()).unwrap();
     // SAFETY: kill(2) with a live child's pid and a valid signal number has no memory effects.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0, "kill failed");
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("nothing merged or written"), "{stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "kill failed");
+    (child.wait_with_output().unwrap(), report, tmp)
+}
+
+fn spill_dirs(tmp: &Path) -> usize {
+    std::fs::read_dir(tmp).unwrap().count()
+}
+
+/// Ctrl-C, and SIGTERM as a batch scheduler sends it, stop a merge cleanly.
+#[test]
+fn ctrl_c_or_sigterm_stops_a_merge_writes_nothing_and_removes_its_temporary_files() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let dir = tempdir();
+        let (out, report, tmp) = signalled_merge(dir.path(), signal);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "signal {signal}: {stderr}");
+        assert!(stderr.contains("nothing merged or written"), "{stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(!report.exists());
+        assert_eq!(
+            spill_dirs(&tmp),
+            0,
+            "the temporary directory is left behind"
+        );
+    }
+}
+
+/// A merge killed outright leaves its temporary directory; the next merge removes it.
+#[test]
+fn the_next_merge_removes_what_a_killed_merge_left() {
+    let dir = tempdir();
+    let (out, report, tmp) = signalled_merge(dir.path(), libc::SIGKILL);
+    assert_eq!(out.status.code(), None, "killed by the signal");
     assert!(!report.exists());
-    assert_eq!(spill_dirs(), 0, "the temporary directory is left behind");
+    assert_eq!(spill_dirs(&tmp), 1, "a killed merge cannot clean up");
+    let one = dir.path().join("fleet").join("node0000.json");
+    let out = fleetbench()
+        .arg("merge")
+        .arg(&one)
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(spill_dirs(&tmp), 0, "the killed merge's directory is left");
 }

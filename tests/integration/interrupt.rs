@@ -1,6 +1,7 @@
 //! Interrupting `fleetbench run` part-way on a real adapter: after SIGKILL the file on disk is
 //! still valid and holds every case that had finished; after SIGINT the run finishes the case in
-//! flight, says so, exits non-zero and leaves a valid, consistent file marked incomplete.
+//! flight, says so, exits non-zero and leaves a valid, consistent file marked incomplete, and so
+//! after SIGTERM.
 
 use crate::common::{fleetbench, gpu_available, tempdir};
 use fleetbench::results::{self, CaseStatus, ResultFile};
@@ -75,23 +76,27 @@ fn sigkill_leaves_a_valid_file_with_every_finished_case() {
     check_survivor(&path, &before);
 }
 
+/// SIGINT (Ctrl-C), and SIGTERM as a batch scheduler sends it at a job's time limit.
 #[test]
-fn sigint_finishes_the_case_in_flight_and_exits_non_zero() {
+fn sigint_or_sigterm_finishes_the_case_in_flight_and_exits_non_zero() {
     if !gpu_available() {
         return;
     }
-    let dir = tempdir();
-    let path = dir.path().join("r.json");
-    let mut child = start_run(&path);
-    let before = wait_for_cases(&path, 2, &mut child);
-    let pid = libc::pid_t::try_from(child.id()).unwrap();
-    // SAFETY: kill(2) with a live child's pid and a valid signal number has no memory effects.
-    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
-    assert_eq!(sent, 0, "kill failed");
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("interrupted"), "{stderr}");
-    let after = check_survivor(&path, &before);
-    assert!(stderr.contains(&format!("{} finished case(s) are saved", after.cases.len())));
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let dir = tempdir();
+        let path = dir.path().join("r.json");
+        let mut child = start_run(&path);
+        let before = wait_for_cases(&path, 2, &mut child);
+        let pid = libc::pid_t::try_from(child.id()).unwrap();
+        // SAFETY: kill(2) with a live child's pid and a valid signal number has no memory
+        // effects.
+        let sent = unsafe { libc::kill(pid, signal) };
+        assert_eq!(sent, 0, "kill failed");
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "signal {signal}: {stderr}");
+        assert!(stderr.contains("interrupted"), "{stderr}");
+        let after = check_survivor(&path, &before);
+        assert!(stderr.contains(&format!("{} finished case(s) are saved", after.cases.len())));
+    }
 }
