@@ -40,7 +40,7 @@ mod tables;
 pub use ingest::{ingest, ingest_file, IngestOptions, IngestReport, PreparedRun, Refusal};
 pub use location::{redact_args, Location, OpenMode};
 pub use model::{
-    FigureRef, FigureRow, RunFilter, RunList, RunRow, SeriesRef, SeriesRun, SeriesRunRef,
+    FigureRef, FigureRow, RunFilter, RunList, RunPage, RunRow, SeriesRef, SeriesRun, SeriesRunRef,
 };
 pub use select::{select, select_each, Selection, StoredRun};
 
@@ -70,8 +70,12 @@ pub trait Database: Send {
     /// Stores `runs` in one transaction (in content-hash order, so concurrent writers take
     /// their locks in one order), returning each run's outcome in the order given.
     fn insert_batch(&mut self, runs: &[PreparedRun]) -> Result<Vec<Insertion>>;
-    /// The runs `filter` selects, oldest first.
-    fn runs(&mut self, filter: &RunFilter) -> Result<Vec<RunRow>>;
+    /// The runs `filter` selects, oldest first: the part of them `page` asks for.
+    fn runs_page(&mut self, filter: &RunFilter, page: &RunPage) -> Result<Vec<RunRow>>;
+    /// Every run `filter` selects, oldest first.
+    fn runs(&mut self, filter: &RunFilter) -> Result<Vec<RunRow>> {
+        self.runs_page(filter, &RunPage::ALL)
+    }
     /// Calls `visit` with every capability figure of the runs `filter` selects, ordered by
     /// device, host, GPU index, start time and run: one unit's series after another, so an
     /// analysis can keep one unit at a time.

@@ -27,6 +27,33 @@ pub struct RunFilter {
     pub run_id: Option<String>,
 }
 
+/// Which part of the runs a filter selects a query returns, in their order (start time, then
+/// the store's id): those after `after`, at most `limit` of them. What lets a command that
+/// reduces runs one at a time (`merge --store`) hold a page of rows rather than all of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunPage {
+    /// `(started_s, key)` of the last run of the previous page.
+    pub after: Option<(i64, i64)>,
+    /// The most runs returned.
+    pub limit: Option<usize>,
+}
+
+impl RunPage {
+    /// Every run.
+    pub const ALL: RunPage = RunPage {
+        after: None,
+        limit: None,
+    };
+
+    /// The page after this one, whose last run was `last`.
+    pub fn next(&self, last: &RunRow) -> RunPage {
+        RunPage {
+            after: Some((last.started_s, last.key)),
+            limit: self.limit,
+        }
+    }
+}
+
 impl RunFilter {
     /// Sets `since_s` from a date (`2026-03-01`, midnight UTC) or an RFC 3339 time.
     pub fn since(mut self, text: &str) -> Result<Self> {

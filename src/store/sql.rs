@@ -2,7 +2,7 @@
 //! … in order of first use, which SQLite and PostgreSQL both read), never formatted into the
 //! text; a filter only chooses which fixed conditions to join.
 
-use super::model::{FigureRef, RunFilter, RunRow, SeriesRef, SeriesRun};
+use super::model::{FigureRef, RunFilter, RunPage, RunRow, SeriesRef, SeriesRun};
 
 /// A bound value, converted by each engine to its own parameter type.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,13 +109,28 @@ const SERIES_CONDITIONS: [&str; 8] = [
     "s.run_id = ?",
 ];
 
-/// `SELECT` of [`crate::store::RunRow`]s, with the filter's conditions and parameters.
-pub fn select_runs(filter: &RunFilter) -> (String, Vec<Param>) {
-    let (conditions, params) = conditions(filter, &RUN_CONDITIONS);
+/// `SELECT` of [`crate::store::RunRow`]s, with the filter's conditions and parameters, oldest
+/// first: the page of them that `page` asks for.
+pub fn select_runs(filter: &RunFilter, page: &RunPage) -> (String, Vec<Param>) {
+    let (mut conditions, mut params) = conditions(filter, &RUN_CONDITIONS);
+    if let Some((started_s, key)) = page.after {
+        params.extend([Param::Int(started_s), Param::Int(key)]);
+        let n = params.len();
+        conditions.push_str(if conditions.is_empty() {
+            " WHERE "
+        } else {
+            " AND "
+        });
+        conditions.push_str(&format!("(r.started_s, r.id) > (${}, ${n})", n - 1));
+    }
+    let limit = page
+        .limit
+        .map(|n| format!(" LIMIT {n}"))
+        .unwrap_or_default();
     let sql = format!(
         "SELECT {RUN_COLUMNS}, r.complete, \
          r.case_count, r.content_hash, r.source \
-         FROM runs r{conditions} ORDER BY r.started_s, r.id"
+         FROM runs r{conditions} ORDER BY r.started_s, r.id{limit}"
     );
     (sql, params)
 }
@@ -288,13 +303,29 @@ mod tests {
             gpu_index: Some(3),
             ..RunFilter::default()
         };
-        let (sql, params) = select_runs(&filter);
+        let (sql, params) = select_runs(&filter, &RunPage::ALL);
         assert!(
             sql.contains("WHERE r.host = $1 AND r.gpu_index = $2"),
             "{sql}"
         );
         assert!(!sql.contains("DROP"));
         assert_eq!(params.len(), 2);
+        let page = RunPage {
+            after: Some((1_700_000_000, 42)),
+            limit: Some(4096),
+        };
+        let (paged, params) = select_runs(&filter, &page);
+        assert!(
+            paged.ends_with(
+                "WHERE r.host = $1 AND r.gpu_index = $2 AND (r.started_s, r.id) > ($3, $4) \
+                 ORDER BY r.started_s, r.id LIMIT 4096"
+            ),
+            "{paged}"
+        );
+        assert_eq!(params.len(), 4);
+        let (first, none) = select_runs(&RunFilter::default(), &page);
+        assert!(first.contains("FROM runs r WHERE (r.started_s, r.id) > ($1, $2) ORDER"));
+        assert_eq!(none.len(), 2);
         let (open, none) = select_figures(&RunFilter::default());
         assert!(!open.contains("WHERE") && none.is_empty());
         let by_backend = RunFilter {

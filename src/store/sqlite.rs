@@ -4,7 +4,7 @@
 use super::ingest::{
     replaced_meanwhile, resolve_clash, write_order, Clash, PreparedRun, StoredRun,
 };
-use super::model::{FigureRef, RunFilter, RunRow, SeriesRunRef};
+use super::model::{FigureRef, RunFilter, RunPage, RunRow, SeriesRunRef};
 use super::packed::{self, NameIds, NamedFigure, Regrouper, SeriesRunRow};
 use super::schema::{self, Backfill, Dialect};
 use super::sql::{self, Param};
@@ -166,8 +166,8 @@ impl Database for SqliteStore {
         Ok(outcomes)
     }
 
-    fn runs(&mut self, filter: &RunFilter) -> Result<Vec<RunRow>> {
-        let (text, params) = sql::select_runs(filter);
+    fn runs_page(&mut self, filter: &RunFilter, page: &RunPage) -> Result<Vec<RunRow>> {
+        let (text, params) = sql::select_runs(filter, page);
         let mut statement = self.connection.prepare(&text).map_err(|e| self.fail(&e))?;
         let rows = statement
             .query_map(rusqlite::params_from_iter(params.iter().map(bind)), |r| {
