@@ -64,7 +64,18 @@ fn ingest(location: &Location, args: StoreIngestArgs) -> anyhow::Result<ExitCode
             eprint!("\ringesting into {}: {done}/{} file(s)", r.store, r.files);
         }
     };
-    let report = store::ingest(db.as_mut(), &args.inputs, &peaks, options, &mut progress)?;
+    let interrupted = super::interrupt::install(
+        "interrupted: storing the runs read so far, then stopping (Ctrl-C again to stop now)",
+        "interrupted again: stopping now; the batch in flight is not stored",
+    )?;
+    let report = store::ingest(
+        db.as_mut(),
+        &args.inputs,
+        &peaks,
+        options,
+        &mut progress,
+        &interrupted,
+    )?;
     if show_progress {
         eprintln!();
     }
@@ -79,6 +90,10 @@ fn ingest(location: &Location, args: StoreIngestArgs) -> anyhow::Result<ExitCode
         )?)?;
     }
     eprintln!("{}", summary(&report));
+    if report.interrupted {
+        eprintln!("interrupted: the files read are stored, the rest are not; the same ingest again stores the rest");
+        return Ok(ExitCode::from(130));
+    }
     let refused = !report.refused.is_empty();
     Ok(if refused && args.strict {
         ExitCode::from(1)

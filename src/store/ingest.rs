@@ -16,7 +16,7 @@ use crate::validate::{self, LoadPolicy, PeakLookup};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 
 /// How ingest runs.
@@ -97,6 +97,9 @@ pub struct IngestReport {
     pub superseded: Vec<Refusal>,
     /// Files not stored, with the reason.
     pub refused: Vec<Refusal>,
+    /// Whether ingest was stopped before every file was read: what was read is stored (and
+    /// counted above), the rest is not, and the same ingest again stores the rest.
+    pub interrupted: bool,
 }
 
 /// Reads, hashes and checks one file; refused under the same rules as every loader.
@@ -193,7 +196,9 @@ fn hex(bytes: &[u8]) -> String {
 /// is walked for its `*.json` files ([`fsio::walk_json_each`]), any other input is read as a
 /// file. Refused files are listed with the reason (the store's refusals by path, then the
 /// walk's skipped entries in walk order), and files already stored are counted, not added
-/// again. `progress` is told the running totals after every batch.
+/// again. `progress` is told the running totals after every batch. Once `stop` is set the
+/// writer stores the runs it has taken, commits and stops, and the report says it was
+/// interrupted (a file is never half stored: each batch is one transaction).
 ///
 /// Memory does not grow with the number of files: one thread walks the inputs and hands each
 /// path to the workers as it is found (no list of paths is built), and the prepared runs
@@ -205,6 +210,7 @@ pub fn ingest(
     peaks: &(dyn PeakLookup + Sync),
     options: IngestOptions,
     progress: &mut dyn FnMut(&IngestReport),
+    stop: &AtomicBool,
 ) -> Result<IngestReport> {
     let mut report = IngestReport {
         store: db.location().to_string(),
@@ -230,7 +236,7 @@ pub fn ingest(
             db,
             receiver,
             &in_flight,
-            options,
+            (options, stop),
             &found,
             &mut report,
             progress,
@@ -242,11 +248,21 @@ pub fn ingest(
             ))
         });
         written?;
-        walked
+        match walked {
+            // The writer stopped taking paths because it was told to stop.
+            Err(_) if report.interrupted => Ok(Vec::new()),
+            walked => walked,
+        }
     })?;
     report.refused.sort_by(|a, b| a.path.cmp(&b.path));
     report.superseded.sort_by(|a, b| a.path.cmp(&b.path));
-    report.files = found.into_inner() + skipped.len();
+    report.files = match report.interrupted {
+        // The files taken: those handed out but not taken were not read for the store.
+        true => {
+            report.added + report.already_stored + report.superseded.len() + report.refused.len()
+        }
+        false => found.into_inner() + skipped.len(),
+    };
     report.refused.extend(skipped);
     Ok(report)
 }
@@ -316,12 +332,14 @@ fn prepare_each(
 }
 
 /// The writer: stores prepared runs in batches of at most `options.batch` runs and
-/// [`BATCH_BYTES`] bytes of documents, and lists the refused files.
+/// [`BATCH_BYTES`] bytes of documents, and lists the refused files; once `stop` is set it
+/// stores the batch in hand and stops taking runs (dropping the receiver stops the workers and
+/// the walk).
 fn write_all(
     db: &mut dyn Database,
     receiver: mpsc::Receiver<Prepared>,
     in_flight: &InFlight,
-    options: IngestOptions,
+    (options, stop): (IngestOptions, &AtomicBool),
     found: &AtomicUsize,
     report: &mut IngestReport,
     progress: &mut dyn FnMut(&IngestReport),
@@ -330,6 +348,10 @@ fn write_all(
     let mut batch = Vec::with_capacity(batch_size);
     let mut batch_bytes = 0;
     for (path, prepared) in receiver {
+        if stop.load(Ordering::SeqCst) {
+            report.interrupted = true;
+            break;
+        }
         match prepared {
             Ok(run) => {
                 in_flight.release(run.document.len());
@@ -526,6 +548,7 @@ pub fn ingest_file(location: &super::Location, path: &Path) -> Result<IngestRepo
         &peaks,
         options,
         &mut |_| {},
+        &AtomicBool::new(false),
     )
 }
 

@@ -889,3 +889,91 @@ fn runs_read_page_by_page_are_the_runs_read_at_once() {
         }
     }
 }
+
+/// The one number `sql` selects, or `None` while the store cannot answer yet (its schema not
+/// made).
+fn try_count(db: &str, sql: &str) -> Option<i64> {
+    if db.starts_with("postgres://") {
+        let mut client = postgres::Client::connect(db, postgres::NoTls).ok()?;
+        client.query_one(sql, &[]).ok().map(|row| row.get(0))
+    } else {
+        let connection = rusqlite::Connection::open(db).ok()?;
+        connection.query_row(sql, [], |r| r.get(0)).ok()
+    }
+}
+
+/// The number before `word` in `text` ("… 12 added, …").
+fn number_before(text: &str, word: &str) -> usize {
+    let at = text
+        .find(word)
+        .unwrap_or_else(|| panic!("no {word:?} in {text}"));
+    let digits: String = text[..at]
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.chars().rev().collect::<String>().parse().unwrap()
+}
+
+/// An ingest stopped by SIGINT or SIGTERM (a scheduler's cancel) once it has stored runs
+/// commits what it read, says so and exits 130; the store then holds exactly the runs it
+/// reported, and the same ingest again stores the rest.
+#[test]
+fn an_interrupted_ingest_keeps_what_it_stored_and_the_same_ingest_stores_the_rest() {
+    const FILES: usize = 2000;
+    let dir = tempdir();
+    let inputs = dir.path().join("in");
+    std::fs::create_dir(&inputs).unwrap();
+    for i in 0..FILES {
+        let file = unit_run(&format!("node{:04}", i / 4), i % 4, 0, 1.0);
+        write(&inputs.join(format!("u{i:04}.json")), &file);
+    }
+    let runs = "SELECT count(*) FROM runs";
+    for (db, signal) in backends(dir.path(), "stopped")
+        .into_iter()
+        .zip([libc::SIGINT, libc::SIGTERM])
+    {
+        let mut child = fleetbench()
+            .env_remove("FLEETBENCH_DB")
+            .args(["store", "--db", &db, "ingest", "--batch", "1"])
+            .arg(&inputs)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        while try_count(&db, runs).unwrap_or(0) == 0 {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "ingest ended before any run was seen stored"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let pid = libc::pid_t::try_from(child.id()).unwrap();
+        // SAFETY: kill(2) with a live child's pid and a valid signal number has no memory effects.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "kill failed");
+        let out = child.wait_with_output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{db}: {stderr}");
+        assert!(
+            stderr.contains("interrupted: the files read are stored"),
+            "{stderr}"
+        );
+        let added = number_before(&stderr, "added");
+        assert!(added > 0 && added < FILES, "{db}: {stderr}");
+        assert_eq!(
+            count(&db, runs),
+            added as i64,
+            "{db}: the store holds what was reported"
+        );
+        let again = text(&ok(store(&db, &["ingest", inputs.to_str().unwrap()])).stderr);
+        assert!(
+            again.contains(&format!(
+                "{FILES} file(s): {} added, {added} already stored, 0 refused",
+                FILES - added
+            )),
+            "{db}: {again}"
+        );
+        assert_eq!(count(&db, runs), FILES as i64);
+    }
+}
