@@ -38,6 +38,8 @@ pub(super) struct SpillDir {
 const PREFIX: &str = ".fleetbench-merge-";
 /// The file whose lock says the directory's merge is alive.
 const OWNER: &str = "owner.lock";
+/// The owner file before it is locked and renamed into place.
+const STARTING: &str = "owner.starting";
 
 /// Which of the spill's files.
 #[derive(Debug, Clone, Copy)]
@@ -113,7 +115,7 @@ impl SpillDir {
 /// do not look at and then renamed (the lock stays with the file), so a sweeper never takes
 /// the lock of a directory whose merge is only starting.
 fn lock_owner(dir: &Path) -> Result<File> {
-    let starting = dir.join("owner.starting");
+    let starting = dir.join(STARTING);
     let owner = File::create(&starting).map_err(|e| spill_error(&starting, e))?;
     owner.try_lock().map_err(|e| {
         spill_error(
@@ -126,9 +128,11 @@ fn lock_owner(dir: &Path) -> Result<File> {
     Ok(owner)
 }
 
-/// Removes the merge directories under `root` whose owner file can be locked: their merge is
-/// gone. Best effort: a directory that cannot be read, locked or removed is left as it is, and
-/// the merge goes on (its own directory is what it needs).
+/// Removes the merge directories under `root` whose merge is gone: their owner file can be
+/// locked, or their merge died before it renamed its owner file into place (a file left
+/// `owner.starting` for longer than [`STARTING_AT_MOST`] that can be locked). Best effort: a
+/// directory that cannot be read, locked or removed is left as it is, and the merge goes on
+/// (its own directory is what it needs).
 fn remove_abandoned(root: &Path) {
     let Ok(entries) = std::fs::read_dir(root) else {
         return;
@@ -136,18 +140,30 @@ fn remove_abandoned(root: &Path) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let is_merge = name.to_str().is_some_and(|n| n.starts_with(PREFIX));
-        if !is_merge || !entry.file_type().is_ok_and(|t| t.is_dir()) {
-            continue;
-        }
-        let Ok(owner) = File::open(entry.path().join(OWNER)) else {
-            continue; // a directory of an older fleetbench, or one just being made
-        };
-        let abandoned = owner.try_lock().is_ok();
-        drop(owner); // closed first: an open file keeps its directory on some systems
-        if abandoned {
+        if is_merge && entry.file_type().is_ok_and(|t| t.is_dir()) && abandoned(&entry.path()) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
+}
+
+/// How long a live merge takes at most between creating its owner file and renaming it into
+/// place (microseconds in practice; a stopped or swapped-out process gets the rest).
+const STARTING_AT_MOST: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Whether the merge of directory `dir` is gone. A directory with neither owner file is one
+/// being made, or an older fleetbench's: kept.
+fn abandoned(dir: &Path) -> bool {
+    if let Ok(owner) = File::open(dir.join(OWNER)) {
+        return owner.try_lock().is_ok(); // the file is closed before the directory goes
+    }
+    let Ok(starting) = File::open(dir.join(STARTING)) else {
+        return false;
+    };
+    let age = starting.metadata().and_then(|m| m.modified()).ok();
+    let old = age
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|a| a > STARTING_AT_MOST);
+    old && starting.try_lock().is_ok()
 }
 
 /// tempfile's error with the path it appends (`… at path "…"`) cut off: the message names
@@ -423,11 +439,27 @@ mod tests {
             dir
         };
         let dead = make(".fleetbench-merge-dead", true);
+        let died_starting = make(".fleetbench-merge-died-starting", false);
+        let long_ago = std::time::SystemTime::now() - 2 * STARTING_AT_MOST;
+        let file = File::create(died_starting.join(STARTING)).unwrap();
+        file.set_modified(long_ago).unwrap();
+        let just_starting = make(".fleetbench-merge-starting", false);
+        File::create(just_starting.join(STARTING)).unwrap();
         let older = make(".fleetbench-merge-older", false);
         let other = make("not-a-merge", true);
         let new = SpillDir::new_in(root.path()).unwrap();
         assert!(!dead.exists(), "a dead merge's directory is left");
-        for kept in [live.dir.path(), new.dir.path(), &older, &other] {
+        assert!(
+            !died_starting.exists(),
+            "a merge that died starting left its directory"
+        );
+        for kept in [
+            live.dir.path(),
+            new.dir.path(),
+            &older,
+            &other,
+            &just_starting,
+        ] {
             assert!(kept.exists(), "{} removed", kept.display());
         }
     }

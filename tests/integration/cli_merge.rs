@@ -357,7 +357,8 @@ fn json_on_stdout_is_the_report_written_with_o() {
 }
 
 /// A merge of 2,000 files under its own `TMPDIR`, sent `signal` once its temporary directory
-/// appears: its output, the report path it was asked to write, and the `TMPDIR`.
+/// is in use (its owner file locked and in place): its output, the report path it was asked
+/// to write, and the `TMPDIR`.
 fn signalled_merge(
     dir: &Path,
     signal: libc::c_int,
@@ -386,7 +387,7 @@ fn signalled_merge(
         .spawn()
         .unwrap();
     let started = std::time::Instant::now();
-    while spill_dirs(&tmp) == 0 {
+    while !walk_names(&tmp).iter().any(|n| n.ends_with("owner.lock")) {
         assert!(
             child.try_wait().unwrap().is_none(),
             "merge ended before it could be stopped"
@@ -450,5 +451,25 @@ fn the_next_merge_removes_what_a_killed_merge_left() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(spill_dirs(&tmp), 0, "the killed merge's directory is left");
+    let left: Vec<_> = walk_names(&tmp);
+    assert_eq!(
+        spill_dirs(&tmp),
+        0,
+        "the killed merge's directory is left: {left:?}"
+    );
+}
+
+/// Every path under `dir`, as text.
+fn walk_names(dir: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return names; // removed while it was walked
+    };
+    for e in entries.flatten() {
+        names.push(e.path().display().to_string());
+        if e.path().is_dir() {
+            names.extend(walk_names(&e.path()));
+        }
+    }
+    names
 }
