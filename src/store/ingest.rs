@@ -242,27 +242,27 @@ pub fn ingest(
             progress,
         );
         drop(close);
-        let walked = walker.join().unwrap_or_else(|_| {
-            Err(Error::Config(
-                "the walk of the inputs stopped unexpectedly".into(),
-            ))
+        let (skipped, walked) = walker.join().unwrap_or_else(|_| {
+            let stopped = "the walk of the inputs stopped unexpectedly";
+            (Vec::new(), Err(Error::Config(stopped.into())))
         });
         written?;
         match walked {
             // The writer stopped taking paths because it was told to stop.
-            Err(_) if report.interrupted => Ok(Vec::new()),
-            walked => walked,
+            Err(_) if report.interrupted => Ok(skipped),
+            walked => walked.map(|()| skipped),
         }
     })?;
     report.refused.sort_by(|a, b| a.path.cmp(&b.path));
     report.superseded.sort_by(|a, b| a.path.cmp(&b.path));
-    report.files = match report.interrupted {
-        // The files taken: those handed out but not taken were not read for the store.
+    let taken = match report.interrupted {
+        // Those handed out but not taken by the writer were not read for the store.
         true => {
             report.added + report.already_stored + report.superseded.len() + report.refused.len()
         }
-        false => found.into_inner() + skipped.len(),
+        false => found.into_inner(),
     };
+    report.files = taken + skipped.len();
     report.refused.extend(skipped);
     Ok(report)
 }
@@ -279,14 +279,26 @@ const IN_FLIGHT_BYTES: usize = 16 << 20;
 type Prepared = (PathBuf, Result<PreparedRun>);
 
 /// Hands every file of `inputs` to the workers in walk order, counting them in `found`;
-/// returns the walk's skipped entries as refusals.
+/// returns the walk's skipped entries as refusals (those it reached, when it was stopped).
 fn walk_inputs(
     inputs: &[PathBuf],
     paths: &mpsc::SyncSender<PathBuf>,
     found: &AtomicUsize,
-) -> Result<Vec<Refusal>> {
+) -> (Vec<Refusal>, Result<()>) {
     let mut skipped = Vec::new();
-    // Only a writer that failed stops taking paths; its error is the one reported.
+    let walked = walk_into(inputs, paths, found, &mut skipped);
+    (skipped, walked)
+}
+
+/// [`walk_inputs`], its skipped entries pushed onto `skipped`.
+fn walk_into(
+    inputs: &[PathBuf],
+    paths: &mpsc::SyncSender<PathBuf>,
+    found: &AtomicUsize,
+    skipped: &mut Vec<Refusal>,
+) -> Result<()> {
+    // Only a writer that failed or was told to stop stops taking paths; a failure's error is
+    // the one reported.
     let send = |path: PathBuf| {
         found.fetch_add(1, Ordering::Relaxed);
         paths
@@ -307,7 +319,7 @@ fn walk_inputs(
         };
         walked?;
     }
-    Ok(skipped)
+    Ok(())
 }
 
 /// A worker: prepares paths until there are none, or nobody takes the runs any more.

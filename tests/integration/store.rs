@@ -929,6 +929,8 @@ fn an_interrupted_ingest_keeps_what_it_stored_and_the_same_ingest_stores_the_res
         let file = unit_run(&format!("node{:04}", i / 4), i % 4, 0, 1.0);
         write(&inputs.join(format!("u{i:04}.json")), &file);
     }
+    // A link to a directory, which the walk skips and lists as refused: first in its order.
+    std::os::unix::fs::symlink(&inputs, inputs.join("a-link")).unwrap();
     let runs = "SELECT count(*) FROM runs";
     for (db, signal) in backends(dir.path(), "stopped")
         .into_iter()
@@ -961,6 +963,18 @@ fn an_interrupted_ingest_keeps_what_it_stored_and_the_same_ingest_stores_the_res
         );
         let added = number_before(&stderr, "added");
         assert!(added > 0 && added < FILES, "{db}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{} file(s): {added} added, 0 already stored, 1 refused",
+                added + 1
+            )),
+            "{db}: the files taken and the link: {stderr}"
+        );
+        assert!(
+            text(&out.stdout).contains("a-link"),
+            "{}",
+            text(&out.stdout)
+        );
         assert_eq!(
             count(&db, runs),
             added as i64,
@@ -969,7 +983,8 @@ fn an_interrupted_ingest_keeps_what_it_stored_and_the_same_ingest_stores_the_res
         let again = text(&ok(store(&db, &["ingest", inputs.to_str().unwrap()])).stderr);
         assert!(
             again.contains(&format!(
-                "{FILES} file(s): {} added, {added} already stored, 0 refused",
+                "{} file(s): {} added, {added} already stored, 1 refused",
+                FILES + 1,
                 FILES - added
             )),
             "{db}: {again}"
