@@ -255,13 +255,10 @@ pub fn ingest(
     })?;
     report.refused.sort_by(|a, b| a.path.cmp(&b.path));
     report.superseded.sort_by(|a, b| a.path.cmp(&b.path));
-    let taken = match report.interrupted {
-        // Those handed out but not taken by the writer were not read for the store.
-        true => {
-            report.added + report.already_stored + report.superseded.len() + report.refused.len()
-        }
-        false => found.into_inner(),
-    };
+    // Every file the writer took has one outcome; those handed out but not taken (after a
+    // stop) were not read for the store.
+    let taken =
+        report.added + report.already_stored + report.superseded.len() + report.refused.len();
     report.files = taken + skipped.len();
     report.refused.extend(skipped);
     Ok(report)

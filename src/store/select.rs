@@ -165,8 +165,8 @@ pub fn select(db: &mut dyn Database, selection: &Selection) -> Result<Vec<Stored
 /// next is read, so a command that reduces runs as they come (`merge --store`) holds one file
 /// at a time, not the selection's files. Returns how many runs were handed out; an empty
 /// selection is not an error here, the caller says what it means (merge notes it and goes on
-/// with its files). The rows are read a page of [`ROWS_PER_PAGE`] at a time (about 200 bytes
-/// a row), so the memory does not grow with the store; `latest` reads all of them, as it
+/// with its files). The rows are read a page of [`ROWS_PER_PAGE`] at a time (a few hundred
+/// bytes a row), so the memory does not grow with the store; `latest` reads all of them, as it
 /// needs every unit's runs to pick the last. Pages follow each other by position, not in one
 /// snapshot: a run stored while they are read is handed out if it sorts after the page in
 /// hand.
@@ -186,19 +186,16 @@ pub fn select_each(
     let mut count = 0;
     loop {
         let rows = db.runs_page(&selection.filter, &page)?;
-        let (Some(last), full) = (rows.last(), rows.len() == ROWS_PER_PAGE) else {
+        let Some(last) = rows.last() else {
             return Ok(count);
         };
         page = page.next(last);
         count += visit_rows(db, rows, visit)?;
-        if !full {
-            return Ok(count);
-        }
     }
 }
 
 /// Rows a page of [`select_each`] holds.
-pub const ROWS_PER_PAGE: usize = 4096;
+const ROWS_PER_PAGE: usize = 4096;
 
 /// Exports each row's run and hands it to `visit`, in order; how many were handed out.
 fn visit_rows(

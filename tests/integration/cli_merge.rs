@@ -440,16 +440,13 @@ fn the_next_merge_removes_what_a_killed_merge_left() {
     assert!(!report.exists());
     assert_eq!(spill_dirs(&tmp), 1, "a killed merge cannot clean up");
     let one = dir.path().join("fleet").join("node0000.json");
-    let out = fleetbench()
-        .arg("merge")
-        .arg(&one)
-        .env("TMPDIR", &tmp)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::store::ok(
+        fleetbench()
+            .arg("merge")
+            .arg(&one)
+            .env("TMPDIR", &tmp)
+            .output()
+            .unwrap(),
     );
     let left: Vec<_> = walk_names(&tmp);
     assert_eq!(
